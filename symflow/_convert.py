@@ -1,0 +1,105 @@
+"""Turning user values into SymPy objects without ever parsing a string.
+
+symflow never evaluates text that came from outside: a ``str`` where an
+expression is expected is refused with a message that says what to pass
+instead.  Numbers are converted exactly (a float becomes the exact binary
+rational it stands for only when asked; by default it stays a ``Float``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+import sympy as sp
+
+from .errors import ParameterError, SymflowError
+
+_STRING_HINT = (
+    "symflow never parses strings; build the expression with SymPy instead, "
+    "e.g. x = sympy.Symbol('x'); expr = x**2 + sympy.sin(x)"
+)
+
+
+def as_expr(value: object, what: str) -> sp.Expr:
+    """Return ``value`` as a SymPy expression, refusing strings and unknown types."""
+    if isinstance(value, str | bytes):
+        raise SymflowError(f"{what} is the string {value!r}; {_STRING_HINT}")
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool):
+        raise SymflowError(f"{what} is a bool ({value}); pass a number or a SymPy expression")
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, numbers.Rational):
+        return sp.Rational(int(value.numerator), int(value.denominator))
+    if isinstance(value, numbers.Real):
+        return sp.Float(float(value))
+    if hasattr(value, "dtype") and getattr(value, "shape", None) == ():
+        return as_expr(value.item(), what)  # numpy scalar
+    raise SymflowError(f"{what} has type {type(value).__name__}; pass a SymPy expression or a number")
+
+
+def as_symbols(values: object, what: str) -> tuple[sp.Symbol, ...]:
+    """Return a tuple of Symbols from one Symbol or a sequence of them."""
+    if isinstance(values, str | bytes):
+        raise SymflowError(
+            f"{what} is the string {values!r}; pass sympy.Symbol objects, e.g. sympy.symbols('x y', real=True)"
+        )
+    if isinstance(values, sp.Basic):
+        values = (values,)
+    if not isinstance(values, Iterable):
+        raise SymflowError(f"{what} must be a Symbol or a sequence of Symbols")
+    out = tuple(values)
+    for s in out:
+        if not isinstance(s, sp.Symbol):
+            raise SymflowError(
+                f"{what} contains {s!r} of type {type(s).__name__}; every entry must be a "
+                "sympy.Symbol (create them with sympy.symbols)"
+            )
+    if len(set(out)) != len(out):
+        raise SymflowError(f"{what} lists a Symbol twice: {out}; list each once")
+    return out
+
+
+def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "params") -> dict:
+    """Validate a ``{Symbol: number}`` dict covering every expected parameter."""
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ParameterError(f"{what} must be a dict from parameter Symbols to numbers, got {type(params).__name__}")
+    out: dict[sp.Symbol, sp.Expr] = {}
+    for key, val in params.items():
+        if isinstance(key, str):
+            raise ParameterError(
+                f"{what} has the string key {key!r}; use the parameter Symbol itself "
+                "(e.g. mu, sigma = p.params) as the key"
+            )
+        out[key] = as_expr(val, f"{what}[{key}]")
+        if out[key].free_symbols:
+            raise ParameterError(f"{what}[{key}] = {out[key]} is not a number; give a number")
+    missing = [s for s in expected if s not in out]
+    if missing:
+        raise ParameterError(
+            f"{what} has no value for {', '.join(map(str, missing))}; "
+            f"add them, e.g. {{{', '.join(f'{s}: 1.0' for s in missing)}}}"
+        )
+    return out
+
+
+def exact_floats(expr: sp.Expr) -> sp.Expr:
+    """Replace every Float by the exact rational it stores (binary value, no rounding)."""
+    floats = expr.atoms(sp.Float)
+    if not floats:
+        return expr
+    return expr.xreplace({f: sp.Rational(f) for f in floats})
+
+
+def exact_values(values: dict) -> dict:
+    """Parameter values with every Float replaced by the exact rational it stores.
+
+    Substituting a 15-digit Float into an expression makes SymPy evaluate the
+    whole expression at 15 digits; exact rationals keep later high-precision
+    evaluation honest.
+    """
+    return {k: exact_floats(v) if isinstance(v, sp.Basic) else v for k, v in values.items()}

@@ -1,0 +1,318 @@
+"""The core checks: transport, normalization, boundary condition, unbiasedness.
+
+Each returns a ``Verdict`` and runs every symbolic step under a time budget
+(``timeout=`` in seconds, default the global one).
+"""
+
+from __future__ import annotations
+
+import mpmath
+import sympy as sp
+
+from ._convert import as_expr, as_param_values, exact_values
+from .budget import BudgetExceeded, resolve_timeout, run_with_budget
+from .density import Density
+from .derive import transport_residual
+from .domain import Domain
+from .errors import EstimatorError, FlowError
+from .estimator import Estimator
+from .flow import Flow
+from .integrals import QUAD_DPS, expectation_gradient, numeric_integral, symbolic_integral
+from .verdict import Status, Verdict, Witness
+from .zero import decide_zero
+
+__all__ = ["check_boundary", "check_normalized", "check_transport", "check_unbiased", "phi_expr"]
+
+# Integrals computed at 50 digits must agree to 30 to count as consistent; a
+# difference that survives at 30 and 50 digits (10 agreeing digits) refutes.
+AGREE_DIGITS = 30
+
+
+def phi_expr(p: Density, phi: object) -> sp.Expr:
+    """Validate a test function phi over p's variables."""
+    expr = as_expr(phi, "phi")
+    stray = expr.free_symbols - set(p.x)
+    if stray:
+        raise EstimatorError(
+            f"phi uses {', '.join(sorted(map(str, stray)))}, which are not variables "
+            f"{tuple(map(str, p.x))}; phi must be a function of x only (substitute numbers for the rest)"
+        )
+    return expr
+
+
+def _flow_for(p: Density, flow: Flow, wrt: sp.Symbol) -> tuple[sp.Expr, ...]:
+    if not isinstance(flow, Flow):
+        raise FlowError(f"flow must be a Flow, got {type(flow).__name__}")
+    if flow.density != p:
+        raise FlowError("the flow was built over a different density; build it from this one")
+    return flow.field(p.check_param(wrt))
+
+
+def check_transport(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: float | None = None) -> Verdict:
+    r"""Does u solve the transport equation :math:`\nabla\cdot(p u) + \partial_{\theta_i} p = 0` (Eq. 52)?
+
+    The residual checked is that equation divided by p (p > 0 on the
+    support): :math:`\nabla\cdot u + u\cdot\nabla\log p + \partial_{\theta_i}\log p`.
+    When it vanishes the flow estimator needs no phi term (psi = 0).
+    """
+    u = _flow_for(p, flow, wrt)
+    residual = transport_residual(p, u, wrt)
+    return decide_zero(
+        residual, p.domain(), timeout=timeout, claim=f"transport equation for {flow.kind} flow, d/d{wrt}"
+    )
+
+
+def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
+    """Is the integral (or sum) of p over its support equal to 1?"""
+    claim = f"{p.name} is normalized"
+    total = symbolic_integral(p, p.expr, timeout=timeout)
+    if total is not None:
+        params_only = Domain((), p.domain().parameters, p.constraints)
+        verdict = decide_zero(total - 1, params_only, timeout=timeout, claim=claim)
+        if verdict.status is Status.PROVED:
+            return Verdict(Status.PROVED, f"symbolic integration, then {verdict.method}", total - 1, claim=claim)
+        if verdict.status is Status.REFUTED:
+            return Verdict(
+                Status.REFUTED,
+                f"symbolic integration, then {verdict.method}",
+                total - 1,
+                verdict.witness,
+                claim=claim,
+                details=(("integral", total),),
+            )
+    return _numeric_normalization(p, timeout, claim)
+
+
+def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Verdict:
+    from .zero.numeric import sample_points
+
+    pts = sample_points(Domain((), p.domain().parameters, p.constraints), set(p.params), draws=3)
+    if not pts:
+        pts = [{}]
+    agreed = 0
+    for pt in pts[:3]:
+        values = {k: sp.Float(v, QUAD_DPS) for k, v in pt.items()}
+        hi = numeric_integral(p, p.expr, values, dps=QUAD_DPS, timeout=timeout)
+        if hi is None:
+            return Verdict(
+                Status.UNKNOWN,
+                "quadrature",
+                p.expr,
+                claim=claim,
+                reason="SymPy could not integrate and quadrature failed or ran out of budget",
+            )
+        if abs(hi - 1) <= mpmath.mpf(10) ** (-AGREE_DIGITS):
+            agreed += 1
+            continue
+        lo = numeric_integral(p, p.expr, values, dps=30, timeout=timeout)
+        if lo is not None and abs(lo - hi) <= mpmath.mpf("1e-10") * abs(hi - 1):
+            return Verdict(
+                Status.REFUTED,
+                "mpmath quadrature at 30 and 50 digits",
+                p.expr,
+                Witness(tuple(pt.items()), hi, lo),
+                claim=claim,
+                details=(("integral", hi),),
+            )
+        return Verdict(
+            Status.UNKNOWN,
+            "quadrature",
+            p.expr,
+            claim=claim,
+            reason=f"the integral {mpmath.nstr(hi, 15)} is neither clearly 1 nor clearly not",
+        )
+    return Verdict(
+        Status.CONSISTENT,
+        f"mpmath quadrature at {QUAD_DPS} digits equals 1 to {AGREE_DIGITS} digits at {agreed} "
+        "parameter point(s); not a proof",
+        p.expr,
+        claim=claim,
+    )
+
+
+def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeout: float | None = None) -> Verdict:
+    r"""Does :math:`p\,u\,\phi \to 0` at the edges of the support (condition under Eq. 47, footnote 4)?
+
+    Each component p u_j phi is taken to the lower and upper edge of
+    coordinate j's support (other coordinates held symbolic).  All limits 0:
+    proved.  A nonzero limit: refuted, with the edge as witness.
+    """
+    u = _flow_for(p, flow, wrt)
+    phi = phi_expr(p, phi)
+    budget = resolve_timeout(timeout)
+    claim = f"boundary term p u phi vanishes at the support's edges ({flow.kind} flow, d/d{wrt})"
+    found = []
+    for j, (xj, s) in enumerate(zip(p.x, p.support_sets, strict=True)):
+        flux = p.expr * u[j] * phi
+        if flux == 0:
+            continue
+        for edge, direction in ((s.inf, "+"), (s.sup, "-")):
+            try:
+                lim = run_with_budget(sp.limit, flux, xj, edge, direction, timeout=budget, what="limit")
+            except BudgetExceeded as exc:
+                return Verdict(Status.UNKNOWN, "symbolic limits", flux, claim=claim, reason=str(exc))
+            except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on hard limits
+                return Verdict(
+                    Status.UNKNOWN,
+                    "symbolic limits",
+                    flux,
+                    claim=claim,
+                    reason=f"limit at {xj} -> {edge} failed: {type(exc).__name__}",
+                )
+            found.append((xj, edge, lim))
+            if lim.has(sp.Limit):
+                return Verdict(
+                    Status.UNKNOWN,
+                    "symbolic limits",
+                    flux,
+                    claim=claim,
+                    reason=f"SymPy left the limit at {xj} -> {edge} unevaluated",
+                )
+            if lim != 0:
+                verdict = decide_zero(lim, p.domain(), timeout=timeout) if lim.free_symbols else None
+                if verdict is not None and verdict.status is Status.PROVED:
+                    continue
+                point = dict(verdict.witness.point) if verdict is not None and verdict.witness else {}
+                value = lim.xreplace(point) if point else lim
+                with mpmath.workdps(QUAD_DPS):
+                    num = mpmath.mpmathify(sp.N(value, QUAD_DPS)) if value.is_number else value
+                witness = Witness(((xj, edge), *point.items()), num, num)
+                return Verdict(
+                    Status.REFUTED,
+                    "symbolic limit at the edge",
+                    flux,
+                    witness,
+                    claim=claim,
+                    details=(("boundary term", lim),),
+                )
+    return Verdict(
+        Status.PROVED,
+        "symbolic limits at every edge are 0",
+        sp.S.Zero,
+        claim=claim,
+        details=tuple((f"{x} -> {e}", lim) for x, e, lim in found),
+    )
+
+
+def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, timeout: float | None = None) -> Verdict:
+    r"""Is :math:`\int q\,(v\cdot\nabla\phi + \psi\phi)\,dx = \frac{d}{d\theta_i}\int p\,\phi\,dx`?
+
+    Without ``params``: symbolically, for all parameter values (proved /
+    refuted / unknown).  With ``params``: at those values, by symbolic
+    integration or mpmath quadrature at 50 digits (consistent when the two
+    agree to 30 digits; quadrature is not a proof).
+    """
+    if not isinstance(est, Estimator):
+        raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
+    p, q = est.density, est.sampling
+    phi = phi_expr(p, phi)
+    claim = f"{est.name or 'estimator'} is unbiased for d/d{est.wrt} E[{sp.sstr(phi)}]"
+    integrand = _weighted_integrand(est, phi, timeout)
+    extra_sym = [t.symbolic_expectation(phi) for t in est.extra_terms]
+    if params is None:
+        lhs = symbolic_integral(q, integrand, timeout=timeout)
+        rhs, how = expectation_gradient(p, phi, est.wrt, timeout=timeout)
+        if lhs is None or rhs is None or any(e is None for e in extra_sym):
+            return Verdict(
+                Status.UNKNOWN,
+                "symbolic integration",
+                integrand,
+                claim=claim,
+                reason="SymPy could not do the integrals within the budget; pass params= for quadrature",
+            )
+        residual = lhs + sum(extra_sym, sp.S.Zero) - rhs
+        params_domain = Domain(
+            (),
+            p.domain().parameters + (q.domain().parameters if q is not p else ()),
+            p.constraints + q.constraints,
+        )
+        verdict = decide_zero(residual, params_domain, timeout=timeout, claim=claim)
+        return Verdict(
+            verdict.status,
+            f"symbolic integration, then {verdict.method}",
+            residual,
+            verdict.witness,
+            verdict.reason,
+            claim,
+        )
+    values = exact_values(as_param_values(params, est.params))
+    rhs, how = expectation_gradient(p, phi, est.wrt, values, timeout=timeout)
+    if rhs is None:
+        return Verdict(Status.UNKNOWN, "quadrature", integrand, claim=claim, reason=f"exact gradient: {how}")
+    lhs = _numeric_side(est, q, integrand, phi, values, QUAD_DPS, timeout)
+    if lhs is None:
+        return Verdict(
+            Status.UNKNOWN,
+            "quadrature",
+            integrand,
+            claim=claim,
+            reason="the estimator's expectation could not be integrated within the budget",
+        )
+    rhs_m = mpmath.mpmathify(rhs)
+    diff = lhs - rhs_m
+    scale = max(mpmath.mpf(1), abs(rhs_m))
+    details = (("estimator expectation", lhs), ("exact gradient", rhs_m), ("exact by", how))
+    if abs(diff) <= mpmath.mpf(10) ** (-AGREE_DIGITS) * scale:
+        return Verdict(
+            Status.CONSISTENT,
+            f"mpmath quadrature at {QUAD_DPS} digits agrees with the exact "
+            f"gradient ({how}) to {AGREE_DIGITS} digits at the given parameters; not a proof",
+            diff,
+            claim=claim,
+            details=details,
+        )
+    lhs_lo = _numeric_side(est, q, integrand, phi, values, 30, timeout)
+    if lhs_lo is not None and abs((lhs_lo - rhs_m) - diff) <= mpmath.mpf("1e-10") * abs(diff):
+        witness = Witness(tuple(values.items()), diff, lhs_lo - rhs_m)
+        return Verdict(
+            Status.REFUTED,
+            "mpmath quadrature at 30 and 50 digits",
+            diff,
+            witness,
+            claim=claim,
+            details=details,
+        )
+    return Verdict(
+        Status.UNKNOWN,
+        "quadrature",
+        diff,
+        claim=claim,
+        details=details,
+        reason=f"bias {mpmath.nstr(diff, 10)} is neither clearly 0 nor clearly nonzero",
+    )
+
+
+def _weighted_integrand(est: Estimator, phi: sp.Expr, timeout: float | None) -> sp.Expr:
+    """q (v . grad phi + psi phi), with q cancelled against p/q where it can be."""
+    raw = est.sampling.expr * est.single_sample(phi)
+    try:
+        return run_with_budget(
+            lambda e: sp.powsimp(sp.expand(e), force=True),
+            raw,
+            timeout=resolve_timeout(timeout),
+            what="integrand",
+        )
+    except BudgetExceeded:
+        return raw
+
+
+def _numeric_side(est, q, integrand, phi, values, dps, timeout):
+    from .zero.numeric import kink_expressions
+
+    kinks = []
+    for k in kink_expressions(integrand.xreplace(values)):
+        if len(k.free_symbols) == 1:
+            try:
+                kinks.extend(float(r) for r in sp.Poly(k, *k.free_symbols).nroots() if r.is_real)
+            except Exception:  # noqa: BLE001 - breakpoints are only a hint
+                pass
+    main = numeric_integral(q, integrand, values, dps=dps, timeout=timeout, kinks=tuple(kinks))
+    if main is None:
+        return None
+    total = mpmath.mpmathify(main)
+    for term in est.extra_terms:
+        val = term.numeric_expectation(phi, values, dps=dps)
+        if val is None:
+            return None
+        total += val
+    return total

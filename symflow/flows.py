@@ -1,0 +1,183 @@
+"""Constructors for the flows the paper discusses.
+
+* ``zero``      u = 0: the likelihood-ratio estimator (Eq. 1, 20).
+* ``reparam``   u = dg/dtheta_i at eps = S(x; theta): reparameterization (Sec. 2.2, Eq. 52).
+* ``implicit``  u = -(dS/dx)^{-1} dS/dtheta_i: implicit reparameterization (Eq. 56).
+* ``weighted``  k u: the weighted LR/RP family (Eq. 51).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy as sp
+
+from ._convert import as_expr, as_symbols
+from .budget import BudgetExceeded, resolve_timeout, run_with_budget
+from .density import Density
+from .errors import FlowError
+from .flow import Flow
+
+__all__ = ["implicit", "reparam", "weighted", "zero"]
+
+
+def _tidy(expr: sp.Expr, timeout: float) -> sp.Expr:
+    """Simplify under the budget; on timeout keep the (correct) raw form."""
+    try:
+        return run_with_budget(sp.simplify, expr, timeout=timeout, what="simplify")
+    except BudgetExceeded:
+        return expr
+
+
+def zero(p: Density) -> Flow:
+    """The zero flow u = 0 for every parameter: the likelihood-ratio estimator."""
+    return Flow(p, {t: [sp.S.Zero] * p.dim for t in p.params}, kind="zero", note="likelihood ratio, u = 0")
+
+
+def _as_vector(values: object, what: str) -> tuple[sp.Expr, ...]:
+    if isinstance(values, sp.MatrixBase):
+        values = list(values)
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        values = [values]
+    return tuple(as_expr(v, what) for v in values)
+
+
+def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tuple[sp.Expr, ...]:
+    """Invert x = g(eps; theta) for eps (linear systems and 1-D equations)."""
+
+    def solve() -> tuple:
+        eqs = [gi - xi for gi, xi in zip(g, x, strict=True)]
+        if all(sp.Poly(e, *eps).is_linear for e in eqs if e.is_polynomial(*eps)) and all(
+            e.is_polynomial(*eps) for e in eqs
+        ):
+            sols = list(sp.linsolve(eqs, *eps))
+        else:
+            sols = sp.solve(eqs, eps, dict=True)
+            sols = [tuple(s[e] for e in eps) for s in sols if all(e in s for e in eps)]
+        return tuple(tuple(s) for s in sols)
+
+    try:
+        sols = run_with_budget(solve, timeout=timeout, what="solving x = g(eps) for eps")
+    except BudgetExceeded as exc:
+        raise FlowError(f"could not invert g within the budget ({exc}); pass S= explicitly") from None
+    if len(sols) != 1:
+        raise FlowError(
+            f"x = g(eps) has {len(sols)} solution(s) for eps; pass the standardization S= (the inverse of g) explicitly"
+        )
+    return tuple(sols[0])
+
+
+def reparam(
+    p: Density,
+    g: Sequence | sp.Expr | None = None,
+    eps: Sequence | sp.Symbol | None = None,
+    *,
+    S: Sequence | sp.Expr | None = None,
+    timeout: float | None = None,
+) -> Flow:
+    """The reparameterization flow u_theta_i(x) = dg(eps; theta)/dtheta_i at eps = S(x; theta).
+
+    Sec. 2.2: sampling x = g(eps; theta) with eps from a theta-free base
+    density moves each sample along this field.  Without ``g`` the
+    density's own reparameterization is used.
+
+    Parameters
+    ----------
+    p : Density
+    g : expression(s), optional
+        x = g(eps; theta), one component per variable.
+    eps : Symbol(s), optional
+        The base variables of ``g``; required with ``g``.
+    S : expression(s), optional
+        The standardization eps = S(x; theta).  Found by solving x = g(eps)
+        when not given (linear systems and invertible 1-D maps).
+    """
+    budget = resolve_timeout(timeout)
+    if g is None:
+        if p.reparam is None:
+            raise FlowError(f"{p.name} has no reparameterization; pass g= and eps=, or use flows.implicit(p)")
+        g_vec, eps_vec = p.reparam.g, p.reparam.eps
+        S_vec = p.standardize if S is None else _as_vector(S, "S")
+    else:
+        if eps is None:
+            raise FlowError("g was given without eps; pass eps=, the Symbols g is a function of")
+        g_vec = _as_vector(g, "g")
+        eps_vec = as_symbols(eps, "eps")
+        S_vec = None if S is None else _as_vector(S, "S")
+    if len(g_vec) != p.dim or len(eps_vec) != p.dim:
+        raise FlowError(
+            f"g has {len(g_vec)} component(s) and eps {len(eps_vec)} Symbol(s); the density has "
+            f"{p.dim} variable(s): give one of each per variable"
+        )
+    clash = set(eps_vec) & (set(p.x) | set(p.params))
+    if clash:
+        raise FlowError(f"eps reuses {clash}; use Symbols distinct from the density's x and parameters")
+    stray = set().union(*(gi.free_symbols for gi in g_vec)) - set(eps_vec) - set(p.params)
+    if stray:
+        raise FlowError(
+            f"g uses {', '.join(sorted(map(str, stray)))}, which are neither eps nor parameters of {p.name}"
+        )
+    if S_vec is None:
+        S_vec = _solve_standardization(g_vec, eps_vec, p.x, budget)
+    if len(S_vec) != p.dim:
+        raise FlowError(f"S has {len(S_vec)} component(s); give one per variable")
+    at_x = dict(zip(eps_vec, S_vec, strict=True))
+    fields = {}
+    for theta in p.params:
+        fields[theta] = [_tidy(sp.diff(gi, theta).xreplace(at_x), budget) for gi in g_vec]
+    return Flow(p, fields, kind="reparam", note=f"x = g(eps) = {sp.sstr(list(g_vec) if p.dim > 1 else g_vec[0])}")
+
+
+def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float | None = None) -> Flow:
+    """The implicit reparameterization flow u = -(dS/dx)^{-1} dS/dtheta_i (Eq. 56).
+
+    S(x; theta) is any standardization: a map to a theta-free variable.  It
+    defaults to the CDF in 1-D (Figurnov et al.), else to the density's own
+    standardization.
+    """
+    budget = resolve_timeout(timeout)
+    if S is None:
+        if p.dim == 1 and p.cdf is not None:
+            S_vec = (p.cdf,)
+            note = "S = CDF"
+        elif p.standardize is not None:
+            S_vec = p.standardize
+            note = "S = the family's standardization"
+        else:
+            raise FlowError(f"{p.name} has neither a CDF nor a standardization; pass S=")
+    else:
+        S_vec = _as_vector(S, "S")
+        note = f"S = {sp.sstr(list(S_vec) if len(S_vec) > 1 else S_vec[0])}"
+    if len(S_vec) != p.dim:
+        raise FlowError(f"S has {len(S_vec)} component(s); the density has {p.dim} variable(s)")
+    stray = set().union(*(s.free_symbols for s in S_vec)) - set(p.x) - set(p.params)
+    if stray:
+        raise FlowError(f"S uses {', '.join(sorted(map(str, stray)))}, which are not variables or parameters")
+    jac = sp.Matrix([[sp.diff(s, xi) for xi in p.x] for s in S_vec])
+    fields = {}
+    for theta in p.params:
+        dS = sp.Matrix([sp.diff(s, theta) for s in S_vec])
+        if p.dim == 1:
+            comps = [-dS[0] / jac[0, 0]]
+        elif jac.is_lower or jac.is_upper:
+            comps = list(-jac.LUsolve(dS))
+        else:
+            comps = list(-jac.inv() * dS)
+        fields[theta] = [_tidy(c, budget) for c in comps]
+    return Flow(p, fields, kind="implicit", note=note)
+
+
+def weighted(flow: Flow, k: object) -> Flow:
+    """The weighted flow k u (Eq. 51): k = 1 is the original flow, k = 0 LR.
+
+    ``k`` is a number or an expression in the density's parameters.
+    """
+    k_expr = as_expr(k, "k")
+    stray = k_expr.free_symbols - set(flow.density.params)
+    if stray:
+        raise FlowError(
+            f"k uses {', '.join(sorted(map(str, stray)))}, which are not parameters of "
+            f"{flow.density.name}; add them to the density's params or pass a number"
+        )
+    fields = {t: [k_expr * c for c in comps] for t, comps in flow.fields}
+    return Flow(flow.density, fields, kind="weighted", note=f"{sp.sstr(k_expr)} x ({flow.kind} flow)")

@@ -1,0 +1,178 @@
+"""Exact references: integrals over a density's support, symbolic or by mpmath.
+
+The reference value every unbiasedness check compares against is
+d/dtheta_i E_p[phi].  It is computed symbolically when SymPy can integrate
+within the budget, otherwise by mpmath quadrature (1-D, and 2-D for small
+problems) or summation (discrete supports) at 50 digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .budget import BudgetExceeded, resolve_timeout, run_with_budget
+from .density import Density
+
+__all__ = [
+    "QUAD_DPS",
+    "expectation_gradient",
+    "numeric_integral",
+    "symbolic_integral",
+]
+
+QUAD_DPS = 50
+
+
+def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None = None) -> sp.Expr | None:
+    """The integral (or sum) of ``integrand`` over p's support, or None if SymPy cannot."""
+    budget = resolve_timeout(timeout)
+
+    def work() -> sp.Expr | None:
+        out = integrand
+        for xi, s in zip(p.x, p.support_sets, strict=True):
+            lo, hi = s.inf, s.sup
+            out = sp.summation(out, (xi, lo, hi)) if p.is_discrete else sp.integrate(out, (xi, lo, hi))
+            if out.has(sp.Integral, sp.Sum):
+                return None
+        out = sp.simplify(out)
+        if out.has(sp.Integral, sp.Sum, sp.nan) or out.has(sp.Piecewise):
+            # Piecewise results carry convergence conditions; the parameters'
+            # assumptions usually settle them, and piecewise_fold/simplify did not.
+            return out if not out.has(sp.Integral, sp.Sum, sp.nan) and _conditions_true(out) else None
+        return out
+
+    try:
+        return run_with_budget(work, timeout=budget, what="symbolic integration")
+    except BudgetExceeded:
+        return None
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _conditions_true(expr: sp.Expr) -> bool:
+    for pw in expr.atoms(sp.Piecewise):
+        if pw.args[0].cond != sp.true:
+            return False
+    return True
+
+
+def _scale_hint(p: Density, floats: dict) -> tuple[float, float]:
+    """(center, scale) of p at these parameter values, from its sampler if it has one."""
+    if p.sampler is not None or p.reparam is not None:
+        try:
+            draws = p.sample(4000, floats, np.random.default_rng(7))[:, 0]
+            q1, med, q3 = np.percentile(draws, [25, 50, 75])
+            return float(med), max(float(q3 - q1) / 1.35, 1e-6)
+        except Exception:  # noqa: BLE001 - a hint only
+            pass
+    return 0.0, 1.0
+
+
+def _breakpoints(lo, hi, center: float, scale: float, kinks: list) -> list:
+    pts = [center + k * scale for k in (-40, -12, -4, -1, 0, 1, 4, 12, 40)]
+    pts += [float(k) for k in kinks]
+    inner = sorted({mpmath.mpf(t) for t in pts if (lo is None or t > lo) and (hi is None or t < hi)})
+    return [mpmath.ninf if lo is None else lo, *inner, mpmath.inf if hi is None else hi]
+
+
+def numeric_integral(
+    p: Density,
+    integrand: sp.Expr,
+    values: dict,
+    *,
+    dps: int = QUAD_DPS,
+    timeout: float | None = None,
+    kinks: tuple = (),
+) -> mpmath.mpf | None:
+    """mpmath quadrature (or nsum) of ``integrand`` over p's support at parameter ``values``.
+
+    1-D and 2-D only; returns None when out of budget or unsupported.
+    """
+    from ._convert import exact_values
+
+    budget = resolve_timeout(timeout)
+    values = exact_values(values)
+    expr = integrand.xreplace(values)
+    if expr.free_symbols - set(p.x):
+        raise ValueError(f"integrand has unassigned symbols {expr.free_symbols - set(p.x)}")
+    floats = {k: float(v) for k, v in values.items()}
+    hint = _scale_hint(p, floats) if not p.is_discrete else (0.0, 1.0)
+
+    def work() -> mpmath.mpf:
+        with mpmath.workdps(dps):
+            fn = sp.lambdify(p.x, expr, modules="mpmath")
+            bounds = []
+            for s in p.support_sets:
+                lo = None if s.inf == -sp.oo else mpmath.mpf(sp.Float(s.inf.xreplace(values), dps))
+                hi = None if s.sup == sp.oo else mpmath.mpf(sp.Float(s.sup.xreplace(values), dps))
+                bounds.append((lo, hi))
+            if p.is_discrete:
+                if p.dim != 1:
+                    raise NotImplementedError
+                lo, hi = bounds[0]
+                return mpmath.nsum(fn, [lo if lo is not None else mpmath.ninf, hi if hi is not None else mpmath.inf])
+            pts = [_breakpoints(lo, hi, hint[0], hint[1], list(kinks)) for lo, hi in bounds]
+            if p.dim == 1:
+                return mpmath.quad(fn, pts[0])
+            if p.dim == 2:
+                return mpmath.quad(fn, pts[0], pts[1])
+            raise NotImplementedError
+
+    try:
+        return run_with_budget(work, timeout=budget, what="quadrature")
+    except (BudgetExceeded, NotImplementedError, ZeroDivisionError, ValueError, TypeError):
+        return None
+
+
+def expectation_gradient(
+    p: Density,
+    phi: sp.Expr,
+    wrt: sp.Symbol,
+    values: dict | None = None,
+    *,
+    timeout: float | None = None,
+    dps: int = QUAD_DPS,
+) -> tuple[object, str] | tuple[None, str]:
+    """d/dtheta_i E_p[phi]: ``(value, how)``.
+
+    Symbolic when possible (a SymPy expression in the parameters, evaluated
+    at ``values`` when given); otherwise numeric at ``values``: quadrature of
+    (dp/dtheta_i) phi for a fixed support, or a high-precision derivative of
+    the quadrature when the support moves with theta.
+    """
+    from ._convert import exact_values
+
+    values = None if values is None else exact_values(values)
+    sym = symbolic_integral(p, p.expr * phi, timeout=timeout)
+    if sym is not None:
+        grad = sp.diff(sym, wrt)
+        if values is None:
+            return sp.simplify(grad), "symbolic integration"
+        return sp.Float(grad.xreplace(values), dps), "symbolic integration"
+    if values is None:
+        return None, "SymPy could not integrate within the budget"
+    if not p.has_moving_support:
+        val = numeric_integral(p, sp.diff(p.expr, wrt) * phi, values, dps=dps, timeout=timeout)
+        return (val, f"mpmath quadrature at {dps} digits") if val is not None else (None, "quadrature failed")
+
+    def moved(t):
+        vals = dict(values)
+        vals[wrt] = sp.Float(t, dps)
+        return numeric_integral(p, p.expr * phi, vals, dps=dps + 20, timeout=timeout)
+
+    with mpmath.workdps(dps):
+        try:
+            val = mpmath.diff(lambda t: moved(t), mpmath.mpf(sp.Float(values[wrt], dps)))
+        except TypeError:
+            return None, "quadrature failed"
+    return val, f"mpmath derivative of quadrature at {dps} digits"
+
+
+def lambdify_phi(x: tuple, phi: sp.Expr) -> Callable:
+    """numpy function of (n, d) samples for phi (helper for Monte Carlo)."""
+    fn = sp.lambdify(x, phi, modules="numpy")
+    return lambda xs: np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (xs.shape[0],))

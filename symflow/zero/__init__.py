@@ -1,0 +1,137 @@
+"""Deciding whether a residual vanishes: the engine behind every verdict.
+
+``decide_zero`` runs the strategies in order, each under the time budget:
+
+1. structural: the residual is literally 0;
+2. polynomial-identity test on the (abstracted) rational form — ``proved``
+   with an error bound <= 1e-30, or a certain refutation when the residual is
+   a genuine rational function;
+3. symbolic canonical forms (cancel, simplify, special-function rewrites);
+   a form that is literally 0 proves it, and the identity test is re-run on
+   each rewritten form;
+4. high-precision numeric evaluation over the domain: ``consistent``
+   (never ``proved``) or ``refuted`` with a witness.
+
+Whatever is left is ``unknown`` with the reasons collected on the way.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .._convert import exact_floats
+from ..budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..domain import Domain
+from ..verdict import Status, Verdict, Witness
+from .numeric import HIGH_DPS, LOW_DPS, numeric_zero_test
+from .polynomial import polynomial_identity_test
+from .structural import STRATEGIES
+
+__all__ = ["decide_zero"]
+
+
+def _pit_method(res) -> str:
+    kind = "abstracted " if res.abstracted else ""
+    return (
+        f"randomized polynomial-identity test on the {kind}rational form "
+        f"({res.trials} exact point(s), degree <= {res.degree_bound}, error <= {res.error_bound:.1e})"
+    )
+
+
+def _try_pit(expr: sp.Expr, timeout: float, finite_discrete: bool):
+    if finite_discrete:
+        return None  # a polynomial can vanish on a finite grid without being zero
+    try:
+        return run_with_budget(polynomial_identity_test, expr, timeout=timeout, what="identity test")
+    except (BudgetExceeded, ArithmeticError, TypeError, RecursionError):
+        return None
+
+
+def decide_zero(
+    residual: sp.Expr,
+    domain: Domain,
+    *,
+    timeout: float | None = None,
+    claim: str = "",
+    numeric: bool = True,
+) -> Verdict:
+    """Decide whether ``residual`` is zero for every point of ``domain``.
+
+    Parameters
+    ----------
+    residual : sympy.Expr
+        The expression that has to vanish.
+    domain : Domain
+        Where its variables and parameters live (for numeric test points).
+    timeout : float, optional
+        Budget in seconds for each symbolic step (default: the global one).
+    claim : str
+        Text recorded on the verdict.
+    numeric : bool
+        Whether to fall back to high-precision numeric evaluation.
+    """
+    budget = resolve_timeout(timeout)
+    if residual == 0:
+        return Verdict(Status.PROVED, "structural: the residual is identically 0", residual, claim=claim)
+    exact = exact_floats(residual)
+    finite_discrete = domain.has_finite_discrete()
+    reasons: list[str] = []
+
+    res = _try_pit(exact, budget, finite_discrete)
+    rational_nonzero = False
+    if res is not None:
+        if res.zero:
+            return Verdict(Status.PROVED, _pit_method(res), residual, claim=claim)
+        rational_nonzero = not res.abstracted
+
+    if not rational_nonzero:
+        for name, strategy in STRATEGIES:
+            try:
+                form = run_with_budget(strategy, exact, timeout=budget, what=name)
+            except BudgetExceeded as exc:
+                reasons.append(str(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - a failing rewrite is just not a proof
+                reasons.append(f"{name} failed: {type(exc).__name__}")
+                continue
+            if form == 0:
+                return Verdict(Status.PROVED, f"symbolic: {name} gives 0", residual, claim=claim)
+            res2 = _try_pit(exact_floats(form), budget, finite_discrete)
+            if res2 is not None and res2.zero:
+                return Verdict(Status.PROVED, f"{name}, then {_pit_method(res2)}", residual, claim=claim)
+        reasons.append("no symbolic strategy reduced the residual to 0")
+    else:
+        reasons.append("the residual is a rational function that is not identically zero")
+
+    if not numeric:
+        return Verdict(Status.UNKNOWN, "symbolic strategies", residual, reason="; ".join(reasons), claim=claim)
+    try:
+        num = run_with_budget(numeric_zero_test, residual, domain, timeout=max(budget, 10.0), what="numeric test")
+    except BudgetExceeded as exc:
+        reasons.append(str(exc))
+        return Verdict(
+            Status.UNKNOWN,
+            "symbolic and numeric strategies",
+            residual,
+            reason="; ".join(reasons),
+            claim=claim,
+        )
+    if num.outcome == "nonzero":
+        witness = Witness(tuple(num.witness_point.items()), num.value_high, num.value_low, (LOW_DPS, HIGH_DPS))
+        return Verdict(
+            Status.REFUTED,
+            f"mpmath evaluation at {LOW_DPS} and {HIGH_DPS} digits",
+            residual,
+            witness,
+            claim=claim,
+        )
+    if num.outcome == "zero":
+        return Verdict(
+            Status.CONSISTENT,
+            f"numeric: |residual| <= 1e-40 (relative) at {num.points_zero} points, mpmath {HIGH_DPS} digits; not a proof",
+            residual,
+            reason="; ".join(reasons),
+            claim=claim,
+        )
+    reasons.append(num.note)
+    return Verdict(Status.UNKNOWN, "symbolic and numeric strategies", residual, reason="; ".join(reasons), claim=claim)

@@ -1,0 +1,129 @@
+"""Randomized polynomial-identity testing with exact rational arithmetic.
+
+If a rational function R(z_1..z_n) is not identically zero, its numerator N
+is a nonzero polynomial of total degree at most D, and by Schwartz-Zippel a
+point drawn uniformly from S^n is a root of N with probability at most
+D/|S|.  So k independent exact evaluations that all give 0 prove R == 0 with
+error probability at most (D/|S|)^k.
+
+Residuals are rarely rational in their symbols: they contain log, exp,
+special functions or powers with symbolic exponents.  Each maximal
+non-rational subexpression is *abstracted* to a fresh indeterminate.  This is
+sound for proving: if the abstracted function is identically zero for all
+values of the new indeterminates, it is zero in particular for the values the
+subexpressions take.  (The converse fails, so a nonzero abstracted result
+refutes nothing when abstraction was used.)
+
+D is bounded from the expression tree without expanding anything:
+numerator/denominator degree bounds propagate through +, * and integer
+powers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+import sympy as sp
+
+__all__ = ["PitResult", "polynomial_identity_test"]
+
+# Sample each indeterminate uniformly from the integers 1..SET_SIZE.
+SET_SIZE = 10**40
+TARGET_ERROR = 1e-30
+
+
+@dataclass(frozen=True)
+class PitResult:
+    """Outcome of a polynomial-identity test.
+
+    ``zero`` is True (identically zero, with ``error_bound``), or False with
+    ``point`` where the (abstracted) function is nonzero; ``abstracted`` says
+    whether non-rational subexpressions were replaced by indeterminates.
+    """
+
+    zero: bool
+    error_bound: float
+    trials: int
+    degree_bound: int
+    abstracted: bool
+    point: dict | None = None
+    value: sp.Expr | None = None
+
+
+def _abstract(expr: sp.Expr, table: dict) -> sp.Expr:
+    """Replace maximal non-rational subexpressions by Dummy indeterminates."""
+    if expr.is_Rational or expr.is_Symbol:
+        return expr
+    if expr.is_Add or expr.is_Mul:
+        return expr.func(*[_abstract(a, table) for a in expr.args], evaluate=True)
+    if expr.is_Pow and expr.exp.is_Integer:
+        return sp.Pow(_abstract(expr.base, table), expr.exp)
+    if expr not in table:
+        table[expr] = sp.Dummy(f"a{len(table)}")
+    return table[expr]
+
+
+def _degrees(expr: sp.Expr, cache: dict) -> tuple[int, int]:
+    """(numerator, denominator) total-degree bounds of a rational expression."""
+    hit = cache.get(expr)
+    if hit is not None:
+        return hit
+    if expr.is_Rational:
+        out = (0, 0)
+    elif expr.is_Symbol:
+        out = (1, 0)
+    elif expr.is_Add:
+        parts = [_degrees(a, cache) for a in expr.args]
+        den = sum(d for _, d in parts)
+        num = max(n + den - d for n, d in parts)
+        out = (num, den)
+    elif expr.is_Mul:
+        parts = [_degrees(a, cache) for a in expr.args]
+        out = (sum(n for n, _ in parts), sum(d for _, d in parts))
+    elif expr.is_Pow and expr.exp.is_Integer:
+        n, d = _degrees(expr.base, cache)
+        e = int(expr.exp)
+        out = (e * n, e * d) if e >= 0 else (-e * d, -e * n)
+    else:  # pragma: no cover - _abstract leaves nothing else
+        raise TypeError(f"not rational: {expr}")
+    cache[expr] = out
+    return out
+
+
+def polynomial_identity_test(
+    expr: sp.Expr, *, rng: random.Random | None = None, max_pole_retries: int = 20
+) -> PitResult:
+    """Decide whether ``expr`` is identically zero by exact random evaluation.
+
+    Returns a ``PitResult``; ``zero=True`` carries an error bound <= 1e-30.
+    Floats must have been made exact (``exact_floats``) by the caller.
+    """
+    rng = rng or random.Random(0x5F3759DF)
+    table: dict = {}
+    abstracted_expr = _abstract(expr, table)
+    symbols = sorted(
+        abstracted_expr.free_symbols, key=lambda s: (str(s), s.dummy_index if isinstance(s, sp.Dummy) else 0)
+    )
+    num_deg, _ = _degrees(abstracted_expr, {})
+    degree = max(num_deg, 1)
+    per_trial = degree / SET_SIZE
+    trials = max(1, math.ceil(math.log(TARGET_ERROR) / math.log(per_trial)))
+    done = 0
+    retries = 0
+    while done < trials:
+        point = {s: sp.Integer(rng.randint(1, SET_SIZE)) for s in symbols}
+        value = abstracted_expr.xreplace(point)
+        if value.has(sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity):
+            retries += 1  # hit a pole of the denominator: resample
+            if retries > max_pole_retries:
+                raise ArithmeticError("every sampled point hit a pole")
+            continue
+        if not value.is_Rational:  # pragma: no cover - abstraction leaves only rationals
+            raise TypeError(f"exact evaluation gave a non-rational value {value}")
+        if value != 0:
+            original = {s: v for s, v in point.items() if not isinstance(s, sp.Dummy)}
+            return PitResult(False, 0.0, done + 1, degree, bool(table), original, value)
+        done += 1
+    return PitResult(True, per_trial**trials, trials, degree, bool(table))

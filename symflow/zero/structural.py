@@ -1,0 +1,45 @@
+"""Symbolic canonical forms: rewrite, then look for a structural zero.
+
+Each strategy maps an expression to an equivalent one; a strategy succeeds
+when the result is the literal 0.  They are tried cheapest first.  Rewriting
+special functions into one family (``lowergamma`` -> ``uppergamma``) lets
+``simplify`` see identities such as lowergamma + uppergamma = gamma.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+
+__all__ = ["STRATEGIES"]
+
+
+def _cancel(expr: sp.Expr) -> sp.Expr:
+    return sp.cancel(sp.together(expr))
+
+
+def _simplify(expr: sp.Expr) -> sp.Expr:
+    return sp.simplify(expr)
+
+
+def _special_families(expr: sp.Expr) -> sp.Expr:
+    # Express lower/upper incomplete gamma and meijerg through one family, then simplify.
+    out = expr
+    if out.has(sp.meijerg):
+        out = out.replace(lambda e: isinstance(e, sp.meijerg), lambda e: sp.hyperexpand(e))
+    if out.has(sp.lowergamma):
+        out = out.rewrite(sp.uppergamma)
+    return sp.simplify(out)
+
+
+def _expand_all(expr: sp.Expr) -> sp.Expr:
+    return sp.expand(sp.powsimp(sp.expand_log(expr, force=False)))
+
+
+STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
+    ("cancel(together(.))", _cancel),
+    ("simplify", _simplify),
+    ("special-function rewrite + simplify", _special_families),
+    ("expand", _expand_all),
+)
