@@ -15,6 +15,7 @@ from .checks import check_boundary as check_boundary
 from .checks import check_normalized as check_normalized
 from .checks import check_transport as check_transport
 from .checks import check_unbiased as check_unbiased
+from .claims import claim as claim
 from .density import Density as Density
 from .density import Reparameterization as Reparameterization
 from .derive import derive as derive
@@ -52,6 +53,7 @@ __all__ = [
     "check_normalized",
     "check_transport",
     "check_unbiased",
+    "claim",
     "default_timeout",
     "derive",
     "flows",
