@@ -91,6 +91,8 @@ class Verdict:
         What was checked, in words.
     details : tuple
         Extra ``(name, value)`` pairs (numbers compared, boundary terms, ...).
+    proof : Proof or None
+        The checked derivation behind the verdict, when the check records one.
     """
 
     status: Status
@@ -100,6 +102,7 @@ class Verdict:
     reason: str = ""
     claim: str = ""
     details: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    proof: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
