@@ -88,6 +88,24 @@ class Domain:
         extra = tuple((s, interval_of_symbol(s)) for s in sorted(symbols - known, key=str) if isinstance(s, sp.Symbol))
         return Domain(self.variables, self.parameters + extra, self.constraints, self.kinks)
 
+    def contains(self, point: dict) -> bool:
+        """Whether a point (Symbol -> number) lies inside every interval and constraint."""
+        for sym, iv in self.variables + self.parameters:
+            if sym not in point:
+                continue
+            value = point[sym]
+            lo, hi = iv.lo.xreplace(point), iv.hi.xreplace(point)
+            if lo.free_symbols or hi.free_symbols:
+                return False
+            if not (lo < value < hi or (iv.integer and lo <= value <= hi)):
+                return False
+            if iv.integer and not sp.Integer(value) == value:
+                return False
+        for c in self.constraints:
+            if c.xreplace(point) != sp.true:
+                return False
+        return True
+
     def has_finite_discrete(self) -> bool:
         return any(
             iv.integer and (iv.finite_set is not None or iv.hi.is_finite and iv.lo.is_finite)

@@ -125,6 +125,17 @@ def decide_zero(
             witness,
             claim=claim,
         )
+    if num.outcome == "zero" and rational_nonzero:
+        # The exact test proved the residual is a nonzero rational function, yet it is
+        # below 40 digits at every test point: report the exact nonzero value if the
+        # test point lies in the domain, otherwise say so instead of 'consistent'.
+        if domain.extended(set(res.point)).contains(res.point):
+            witness = Witness(tuple(res.point.items()), res.value, res.value, (HIGH_DPS, HIGH_DPS))
+            return Verdict(Status.REFUTED, "exact rational evaluation (nonzero)", residual, witness, claim=claim)
+        reasons.append("exactly nonzero as a rational function, but below 1e-40 at every test point in the support")
+        return Verdict(
+            Status.UNKNOWN, "symbolic and numeric strategies", residual, reason="; ".join(reasons), claim=claim
+        )
     if num.outcome == "zero":
         return Verdict(
             Status.CONSISTENT,

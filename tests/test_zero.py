@@ -1,0 +1,134 @@
+"""Zero testing: planted zeros are proved, planted nonzeros refuted, traps caught."""
+
+import random
+
+import sympy as sp
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from symflow.domain import Domain, Interval1D
+from symflow.verdict import Status
+from symflow.zero import decide_zero
+from symflow.zero.numeric import kink_expressions, sample_points
+from symflow.zero.polynomial import TARGET_ERROR, polynomial_identity_test
+
+x = sp.Symbol("x", real=True)
+mu = sp.Symbol("mu", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+REAL_LINE = Domain(((x, Interval1D()),), ((mu, Interval1D()), (sigma, Interval1D(sp.S.Zero))))
+
+
+def test_literal_zero_is_proved_structurally():
+    v = decide_zero(sp.S.Zero, REAL_LINE)
+    assert v.status is Status.PROVED and "structural" in v.method
+
+
+def test_rational_identity_is_proved_with_stated_bound():
+    expr = (x - mu) ** 2 / sigma**3 - (x**2 - 2 * x * mu + mu**2) / sigma**3
+    v = decide_zero(expr, REAL_LINE)
+    assert v.status is Status.PROVED
+    assert "error <=" in v.method
+
+
+def test_pit_error_bound_is_below_target():
+    res = polynomial_identity_test((x + mu) ** 3 - (x**3 + 3 * x**2 * mu + 3 * x * mu**2 + mu**3))
+    assert res.zero and res.error_bound <= TARGET_ERROR
+
+
+def test_pit_finds_nonzero_rational_function():
+    res = polynomial_identity_test((x + mu) ** 2 - x**2 - mu**2)
+    assert not res.zero and not res.abstracted
+
+
+def test_abstraction_proves_identities_with_functions():
+    # log(sigma) is abstracted to an indeterminate; the identity holds for every value of it.
+    expr = sp.log(sigma) * (x - mu) / sigma - (x * sp.log(sigma) - mu * sp.log(sigma)) / sigma
+    assert polynomial_identity_test(expr).zero
+
+
+def test_trig_identity_needs_simplify_and_is_proved():
+    v = decide_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1, REAL_LINE)
+    assert v.status is Status.PROVED
+
+
+def test_heaviside_trap_is_refuted():
+    # zero at every x below 5: a test that only samples there is fooled
+    v = decide_zero(x * sp.Heaviside(x - 5), REAL_LINE)
+    assert v.status is Status.REFUTED
+    point = v.witness.as_dict()
+    assert point[x] > 5
+
+
+def test_abs_trap_is_refuted():
+    # zero for every positive x
+    v = decide_zero(x * sp.Abs(x) - x**2, REAL_LINE)
+    assert v.status is Status.REFUTED
+    assert v.witness.as_dict()[x] < 0
+
+
+def test_tiny_constant_offset_is_not_proved():
+    v = decide_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1 + sp.Rational(1, 10**45), REAL_LINE)
+    assert v.status is not Status.PROVED
+
+
+def test_refutation_witness_agrees_at_two_precisions():
+    v = decide_zero(sp.exp(x) - 1 - x, REAL_LINE)
+    assert v.status is Status.REFUTED
+    w = v.witness
+    assert abs(w.value - w.value_low) <= 1e-10 * abs(w.value)
+    exact = sp.exp(w.as_dict()[x]) - 1 - w.as_dict()[x]
+    assert abs(float(exact) - float(w.value)) <= 1e-9 * abs(float(w.value))
+
+
+def test_gamma_special_function_identity_proved_by_rewrite():
+    a = sp.Symbol("alpha", positive=True)
+    expr = (sp.lowergamma(a, x) + sp.uppergamma(a, x) - sp.gamma(a)) / (x * sp.gamma(a))
+    dom = Domain(((x, Interval1D(sp.S.Zero)),), ((a, Interval1D(sp.S.Zero)),))
+    assert decide_zero(expr, dom).status is Status.PROVED
+
+
+def test_points_cover_tails_and_both_sides_of_kinks():
+    dom = Domain(((x, Interval1D()),), ((mu, Interval1D()),), kinks=(x - mu,))
+    pts = sample_points(dom, {x, mu}, draws=1)
+    gaps = [float(p[x] - p[mu]) for p in pts]
+    assert min(gaps) < -20 and max(gaps) > 20
+    assert any(-1e-6 < g < 0 for g in gaps) and any(0 < g < 1e-6 for g in gaps)
+
+
+def test_kinks_are_found_in_piecewise_and_abs():
+    expr = sp.Piecewise((x, x > 2), (0, True)) + sp.Abs(x + 1)
+    kinks = {sp.simplify(k) for k in kink_expressions(expr)}
+    assert x - 2 in kinks and x + 1 in kinks
+
+
+def test_finite_discrete_domain_does_not_use_polynomial_test():
+    # x(x-1)(x-2) vanishes on {0, 1, 2} but is not the zero polynomial: on that support it IS zero,
+    # so the verdict must not be 'refuted'; and PIT must not be what decides it.
+    k = sp.Symbol("k", integer=True)
+    dom = Domain(((k, Interval1D(sp.S.Zero, sp.Integer(2), integer=True, finite_set=(0, 1, 2))),))
+    v = decide_zero(k * (k - 1) * (k - 2), dom)
+    assert v.status is not Status.REFUTED
+    assert "identity test" not in v.method
+
+
+@given(st.integers(min_value=1, max_value=6), st.integers(min_value=-5, max_value=5))
+@example(1, 0)
+def test_planted_polynomial_identities(n, c):
+    lhs = sp.expand((x + c * mu) ** n)
+    rhs = sum(sp.binomial(n, j) * x ** (n - j) * (c * mu) ** j for j in range(n + 1))
+    assert decide_zero(lhs - rhs, REAL_LINE).status is Status.PROVED
+
+
+@given(st.integers(min_value=1, max_value=50))
+def test_planted_nonzero_perturbation_is_never_proved(k):
+    rnd = random.Random(k)
+    expr = (x - mu) ** 2 - x**2 + 2 * x * mu - mu**2 + sp.Rational(rnd.randint(1, 9), 10**k) * x
+    assert decide_zero(expr, REAL_LINE).status is not Status.PROVED
+
+
+def test_exactly_nonzero_rational_below_numeric_resolution_is_refuted_exactly():
+    expr = (x - mu) ** 2 - x**2 + 2 * x * mu - mu**2 + sp.Rational(1, 10**60) * x
+    v = decide_zero(expr, REAL_LINE)
+    assert v.status is Status.REFUTED and "exact" in v.method
+    pt = v.witness.as_dict()
+    assert expr.xreplace(pt) == v.witness.value != 0
