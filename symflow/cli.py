@@ -1,0 +1,228 @@
+"""The ``symflow`` command line.
+
+``symflow verify [PATHS...] [--json] [--timeout SECONDS]`` runs every claim
+of the derivation modules under PATHS (default ``derivations``) and prints
+one row per claim: its name, the paper's equation, what it is expected to do
+(hold or be refuted), the verdict, how the verdict was reached and the time
+taken.  The exit status is 0 only when every claim came out as expected.
+
+Adding a subcommand takes one function: write ``_register_<name>(subparsers)``
+that adds its parser and sets ``handler=`` (a function of the parsed
+arguments returning the exit status), then list it in ``_REGISTRARS``.
+Formatting functions here return strings; only handlers and ``main`` print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import SymflowError
+
+__all__ = ["format_json", "format_summary", "format_table", "main"]
+
+# Exit statuses: 0 all as expected, 1 some claim not as expected, 2 bad usage.
+EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE = 0, 1, 2
+
+# Column widths keep a row readable on a 160-character terminal; the method
+# column is the only one long enough to need truncating.
+_METHOD_WIDTH = 60
+_CLAIM_WIDTH = 48
+
+
+class _UsageError(Exception):
+    """Bad command-line input: reported as one line, exit status 2."""
+
+
+def _truncate(text: str, width: int) -> str:
+    """One line of at most ``width`` characters, ending in '...' when cut."""
+    line = " ".join(str(text).split())
+    if len(line) <= width:
+        return line
+    return line[: width - 3].rstrip() + "..."
+
+
+def _expected_word(result) -> str:
+    return "holds" if result.claim.expect == "holds" else "refuted"
+
+
+def format_table(results: Sequence) -> str:
+    """A fixed-width table with one row per ``ClaimResult``.
+
+    Columns: claim, paper equation, expected, verdict, method, seconds.  The
+    claim and method are cut to a readable width; ``format_summary`` gives
+    the full text of every claim that did not come out as expected.
+    """
+    header = ("claim", "eq.", "expected", "verdict", "method", "seconds")
+    rows = [
+        (
+            _truncate(r.claim.name, _CLAIM_WIDTH),
+            r.claim.equation or "-",
+            _expected_word(r),
+            r.status if r.as_expected else f"{r.status} !",
+            _truncate(r.method, _METHOD_WIDTH),
+            f"{r.seconds:.2f}",
+        )
+        for r in results
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    right = {5}  # numbers align right
+
+    def line(cells: Sequence[str]) -> str:
+        out = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(out).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def _full_text(result) -> str:
+    if result.error:
+        return f"raised {result.error}"
+    return str(result.result)
+
+
+def format_summary(results: Sequence) -> str:
+    """``N claims: N as expected, N not``, then the full verdict of each unexpected claim."""
+    bad = [r for r in results if not r.as_expected]
+    total = sum(r.seconds for r in results)
+    lines = [f"{len(results)} claims: {len(results) - len(bad)} as expected, {len(bad)} not ({total:.1f} s)"]
+    for r in bad:
+        lines.append("")
+        lines.append(
+            f"NOT AS EXPECTED: {r.claim.name} [{r.claim.module}, Eq. {r.claim.equation or '-'}] "
+            f"expected {_expected_word(r)}, got {r.status}"
+        )
+        lines.extend("  " + ln for ln in _full_text(r).splitlines())
+    return "\n".join(lines)
+
+
+def _json_row(result) -> dict:
+    inner = result.result
+    witness = getattr(inner, "witness", None)
+    reason = result.error or getattr(inner, "reason", "") or ""
+    return {
+        "claim": result.claim.name,
+        "module": result.claim.module,
+        "equation": result.claim.equation,
+        "expected": _expected_word(result),
+        "status": result.status,
+        "method": result.method,
+        "seconds": round(result.seconds, 4),
+        "as_expected": result.as_expected,
+        "reason": str(reason),
+        "witness": "" if witness is None else str(witness),
+    }
+
+
+def format_json(results: Sequence) -> str:
+    """The results as a JSON list of objects (text fields as strings)."""
+    return json.dumps([_json_row(r) for r in results], indent=2)
+
+
+# -- verify --------------------------------------------------------------------
+
+
+def _register_verify(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "verify",
+        help="run the claims of derivation modules and report their verdicts",
+        description="Run every @symflow.claim in the given derivation modules or folders.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATHS",
+        help="derivation modules (.py) or folders of them (default: derivations)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="budget for each symbolic step (default: symflow's global default)",
+    )
+    parser.set_defaults(handler=_run_verify)
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from . import budget
+    from .claims import collect, run_claim
+
+    paths = args.paths or ["derivations"]
+    for raw in paths:
+        if not Path(raw).exists():
+            raise _UsageError(f"{raw}: no such file or folder (give derivation modules or folders of them)")
+    if args.timeout is not None and not args.timeout > 0:
+        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    # A scoped budget, so calling main() from Python leaves the global default alone.
+    scope = budget.timeout_scope(args.timeout) if args.timeout is not None else contextlib.nullcontext()
+    with scope:
+        return _verify(args, paths, collect, run_claim)
+
+
+def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_claim: Callable) -> int:
+    from .claims import Claim, ClaimResult, module_paths
+
+    try:
+        modules = module_paths(paths)
+    except SymflowError as exc:
+        raise _UsageError(str(exc)) from None
+    claims, results = [], []
+    for path in modules:
+        try:
+            claims.extend(collect([path]))
+        except Exception as exc:  # noqa: BLE001 - a broken module is a failed row, not a crash
+            # The module's claims are unknown, so it stands in as one claim that errored.
+            stand_in = Claim(f"import {path.name}", "", "holds", lambda: None, path.stem)
+            results.append(ClaimResult(stand_in, None, 0.0, f"{type(exc).__name__}: {exc}"))
+    if not claims and not results:
+        raise _UsageError(f"no claims found in {', '.join(paths)} (decorate functions with @symflow.claim)")
+    for c in claims:
+        results.append(run_claim(c))
+        if not args.json:
+            # Progress to stderr so a slow run shows life without spoiling stdout.
+            print(f"  {c.module}: {c.name} ... {results[-1].status}", file=sys.stderr, flush=True)
+    if args.json:
+        print(format_json(results))
+    else:
+        print(format_table(results))
+        print()
+        print(format_summary(results))
+    return EXIT_OK if all(r.as_expected for r in results) else EXIT_UNEXPECTED
+
+
+# -- entry point ---------------------------------------------------------------
+
+_REGISTRARS: tuple[Callable, ...] = (_register_verify,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one subparser per registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="symflow",
+        description="Derive and check Monte Carlo gradient estimators (Parmas & Sugiyama).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for register in _REGISTRARS:
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 unexpected results, 2 usage error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help (0) and on bad usage (2)
+        return int(exc.code or 0)
+    try:
+        return args.handler(args)
+    except _UsageError as exc:
+        print(f"symflow {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
