@@ -52,6 +52,11 @@ def as_symbols(values: object, what: str) -> tuple[sp.Symbol, ...]:
         raise SymflowError(f"{what} must be a Symbol or a sequence of Symbols")
     out = tuple(values)
     for s in out:
+        if isinstance(s, str | bytes):
+            raise SymflowError(
+                f"{what} contains the string {s!r}; symflow never parses strings: pass sympy.Symbol "
+                "objects, e.g. sympy.symbols('x y', real=True)"
+            )
         if not isinstance(s, sp.Symbol):
             raise SymflowError(
                 f"{what} contains {s!r} of type {type(s).__name__}; every entry must be a "

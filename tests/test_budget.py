@@ -1,0 +1,62 @@
+"""Time budgets: every symbolic step returns on time, from any thread."""
+
+import threading
+import time
+
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.budget import BudgetExceeded, run_with_budget, timeout_scope
+from tests._cases import normal, sigma
+
+
+def _sleep_forever():
+    while True:
+        time.sleep(0.01)
+
+
+def _boom():
+    raise KeyError("inner")
+
+
+def test_budget_interrupts_a_step():
+    with pytest.raises(BudgetExceeded, match="budget"):
+        run_with_budget(_sleep_forever, timeout=0.3, what="sleep")
+
+
+def test_budget_reraises_exceptions_and_returns_results():
+    with pytest.raises(KeyError):
+        run_with_budget(_boom, timeout=5)
+    assert run_with_budget(sp.factor, sp.Symbol("z") ** 2 - 1, timeout=5) == sp.factor(sp.Symbol("z") ** 2 - 1)
+
+
+def test_budget_works_from_a_thread():
+    out = {}
+
+    def worker():
+        try:
+            run_with_budget(_sleep_forever, timeout=0.3)
+        except BudgetExceeded as exc:
+            out["exc"] = exc
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(20)
+    assert not t.is_alive() and isinstance(out["exc"], BudgetExceeded)
+
+
+def test_check_with_tiny_budget_is_unknown_not_a_hang():
+    # Integration of this density cannot finish in 1 ms: the verdict must say unknown, with the reason.
+    p = normal()
+    v = sf.check_unbiased(sf.derive(p, sf.flows.zero(p), sigma), sp.Symbol("x", real=True) ** 2, timeout=0.001)
+    assert v.status == "unknown" and "budget" in v.reason
+
+
+def test_default_timeout_is_settable_and_validated():
+    old = sf.default_timeout()
+    with timeout_scope(2.5):
+        assert sf.default_timeout() == 2.5
+    assert sf.default_timeout() == old
+    with pytest.raises(sf.SymflowError):
+        sf.set_default_timeout(0)

@@ -1,0 +1,72 @@
+"""check_transport, check_normalized, check_boundary, check_unbiased on planted cases."""
+
+import pytest
+import sympy as sp
+
+import symflow as sf
+from tests._cases import exponential, mu, normal, sigma, x
+
+
+def test_transport_proved_for_reparam_flow():
+    p = normal()
+    for t in p.params:
+        assert sf.check_transport(p, sf.flows.reparam(p), t).status == "proved"
+
+
+def test_transport_refuted_for_wrong_flow_with_witness():
+    p = normal()
+    v = sf.check_transport(p, sf.Flow(p, {sigma: [(x - mu) / sigma**2]}), sigma)
+    assert v.status == "refuted"
+    pt = v.witness.as_dict()
+    value = v.residual.xreplace({k: sp.Float(val, 50) for k, val in pt.items()})
+    assert abs(float(value) - float(v.witness.value)) <= 1e-9 * abs(float(v.witness.value))
+
+
+def test_normalized_proved_and_refuted():
+    assert sf.check_normalized(normal()).status == "proved"
+    assert sf.check_normalized(exponential()).status == "proved"
+    bad = normal().with_(expr=2 * normal().expr)
+    assert sf.check_normalized(bad).status == "refuted"
+
+
+def test_boundary_condition_holds_for_gaussian_tails():
+    p = normal()
+    assert sf.check_boundary(p, sf.flows.reparam(p), sigma, x**3).status == "proved"
+
+
+def test_boundary_condition_fails_for_a_flow_growing_too_fast():
+    p = normal()
+    u = sf.Flow(p, {mu: [sp.exp((x - mu) ** 2 / (2 * sigma**2))]})
+    v = sf.check_boundary(p, u, mu, sp.S.One)
+    assert v.status == "refuted"
+
+
+def test_unbiased_symbolic_and_numeric():
+    p = normal()
+    est = sf.derive(p, sf.Flow(p, {sigma: [(x - mu) / (2 * sigma)]}), sigma)
+    assert sf.check_unbiased(est, x**2).status == "proved"
+    v = sf.check_unbiased(est, x**2 + sp.sin(x), {mu: 0.3, sigma: 1.2})
+    assert v.status == "consistent"
+
+
+def test_unbiased_refutes_estimator_missing_its_psi():
+    p = normal()
+    wrong = sf.Estimator(p, sigma, [(x - mu) / sigma**2], 0)
+    assert sf.check_unbiased(wrong, x**2).status == "refuted"
+    v = sf.check_unbiased(wrong, x**2, {mu: 0.3, sigma: 1.2})
+    assert v.status == "refuted"
+    # planted: E[(x-mu)/sigma^2 * 2x] = 2 at these values; exact gradient 2 sigma = 2.4
+    assert abs(float(v.witness.value) - (2 - 2.4)) < 1e-12
+
+
+def test_check_errors():
+    p = normal()
+    est = sf.derive(p, sf.flows.zero(p), mu)
+    with pytest.raises(sf.EstimatorError, match="not variables"):
+        sf.check_unbiased(est, x * sp.Symbol("c"))
+    with pytest.raises(sf.ParameterError, match="no value for sigma"):
+        sf.check_unbiased(est, x, {mu: 0.0})
+    with pytest.raises(sf.SymflowError, match="never parses strings"):
+        sf.check_unbiased(est, "x**2")
+    with pytest.raises(sf.SymflowError, match="positive number"):
+        sf.check_transport(p, sf.flows.zero(p), mu, timeout=-1)

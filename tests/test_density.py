@@ -1,0 +1,109 @@
+"""Density: construction, validation, calculus helpers and sampling."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symflow as sf
+from tests._cases import exponential, mu, normal, sigma, x
+
+
+def test_attributes_and_support_default():
+    p = normal()
+    assert p.x == (x,) and p.params == (mu, sigma)
+    assert p.support == sp.S.Reals and p.dim == 1 and not p.is_discrete
+
+
+def test_score_matches_eq21():
+    p = normal()
+    assert sp.simplify(p.score(mu) - (x - mu) / sigma**2) == 0
+    assert sp.simplify(p.score(sigma) - ((x - mu) ** 2 / sigma**3 - 1 / sigma)) == 0
+
+
+def test_density_is_immutable():
+    p = normal()
+    with pytest.raises(AttributeError):
+        p.expr = x  # type: ignore[misc]
+
+
+def test_equality_ignores_sampler():
+    assert normal() == normal() and hash(normal()) == hash(normal())
+
+
+def test_sample_shape_and_moments():
+    p = normal()
+    draws = p.sample(40000, {mu: 0.3, sigma: 1.2}, np.random.default_rng(0))
+    assert draws.shape == (40000, 1)
+    # mean: 5-sigma band, false-alarm rate ~6e-7
+    assert abs(draws.mean() - 0.3) < 5 * 1.2 / np.sqrt(40000)
+
+
+def test_sample_through_reparameterization_without_sampler():
+    p = normal().with_(sampler=None)
+    draws = p.sample(40000, {mu: -1.0, sigma: 0.5}, 3)
+    assert abs(draws.mean() + 1.0) < 5 * 0.5 / np.sqrt(40000)
+
+
+def test_multivariate_support_and_domain():
+    y = sp.Symbol("y", real=True)
+    p = sf.Density(sp.exp(-x - y), [x, y], [], support=[sp.Interval(0, sp.oo), sp.Interval(0, sp.oo)])
+    assert p.dim == 2 and isinstance(p.support, sp.ProductSet)
+    assert [iv.lo for _, iv in p.domain().variables] == [0, 0]
+
+
+def test_moving_support_detected():
+    a, b = sp.symbols("a b", real=True)
+    p = sf.Density(1 / (b - a), [x], [a, b], support=sp.Interval(a, b), constraints=(a < b,))
+    assert p.has_moving_support
+    with pytest.raises(sf.ParameterError, match="constraint"):
+        p.param_values({a: 2, b: 1})
+
+
+def test_discrete_support_detected():
+    k = sp.Symbol("k", integer=True)
+    lam = sp.Symbol("lambda", positive=True)
+    p = sf.Density(lam**k * sp.exp(-lam) / sp.factorial(k), [k], [lam], support=sp.Naturals0)
+    assert p.is_discrete
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"expr": sp.exp(-x * sp.Symbol("c")), "x": [x], "params": []}, "neither"),
+        ({"expr": sp.exp(-x * mu), "x": [x], "params": [x, mu]}, "both as variables and as parameters"),
+        ({"expr": sp.exp(-x), "x": ["x"], "params": []}, "string"),
+        ({"expr": sp.exp(-x), "x": [x**2], "params": []}, "sympy.Symbol"),
+        ({"expr": "exp(-x)", "x": [x], "params": []}, "never parses strings"),
+        ({"expr": sp.exp(-x), "x": [], "params": []}, "at least one variable"),
+        ({"expr": sp.exp(-x), "x": [x], "params": [], "support": "[0, oo)"}, "SymPy Set"),
+        ({"expr": sp.exp(-x), "x": [x], "params": [], "support": sp.Interval(sp.Symbol("c"), 1)}, "not parameters"),
+        ({"expr": sp.exp(-x), "x": [x, x], "params": []}, "twice"),
+    ],
+)
+def test_bad_densities_are_refused_with_a_fix(kwargs, match):
+    with pytest.raises(sf.SymflowError, match=match):
+        sf.Density(**kwargs)
+
+
+def test_sample_refuses_bad_n_and_missing_params():
+    p = normal()
+    for n in (0, -3, 2.5, True):
+        with pytest.raises(sf.SymflowError, match="positive integer"):
+            p.sample(n, {mu: 0, sigma: 1})
+    with pytest.raises(sf.ParameterError, match="no value for sigma"):
+        p.sample(10, {mu: 0})
+    with pytest.raises(sf.ParameterError, match="string key"):
+        p.sample(10, {"mu": 0, sigma: 1})
+
+
+def test_no_sampler_is_a_clear_error():
+    p = exponential().with_(sampler=None)
+    with pytest.raises(sf.SymflowError, match="no sampler"):
+        p.sample(5, {p.params[0]: 1.0})
+
+
+def test_wrt_must_be_a_parameter():
+    with pytest.raises(sf.ParameterError, match="not a parameter"):
+        normal().score(x)
+    with pytest.raises(sf.ParameterError, match="string"):
+        normal().check_param("mu")
