@@ -27,6 +27,11 @@ from .errors import ParameterError as ParameterError
 from .errors import SymflowError as SymflowError
 from .estimator import Estimator as Estimator
 from .flow import Flow as Flow
+from .montecarlo import MCResult as MCResult
+from .montecarlo import mc_check as mc_check
+from .numeric import CompiledEstimator as CompiledEstimator
+from .numeric import SymflowWarning as SymflowWarning
+from .numeric import compile_estimator as compile_estimator
 from .steps import Step as Step
 from .verdict import Status as Status
 from .verdict import Verdict as Verdict
@@ -36,17 +41,20 @@ from .verdict import Witness as Witness
 
 __all__ = [
     "BackendError",
+    "CompiledEstimator",
     "Density",
     "DensityError",
     "Estimator",
     "EstimatorError",
     "Flow",
     "FlowError",
+    "MCResult",
     "ParameterError",
     "Reparameterization",
     "Status",
     "Step",
     "SymflowError",
+    "SymflowWarning",
     "Verdict",
     "Witness",
     "check_boundary",
@@ -54,9 +62,11 @@ __all__ = [
     "check_transport",
     "check_unbiased",
     "claim",
+    "compile_estimator",
     "default_timeout",
     "derive",
     "flows",
+    "mc_check",
     "set_default_timeout",
 ]
 
