@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ._convert import as_expr, as_param_values, as_symbols
+from .display import LatexDisplay
 from .domain import Domain, interval_of_set, interval_of_symbol
 from .errors import DensityError, ParameterError, SymflowError
 
@@ -79,7 +80,7 @@ def _coerce_support(support: object, d: int) -> tuple[sp.Set, ...]:
 
 
 @dataclass(frozen=True, eq=False)
-class Density:
+class Density(LatexDisplay):
     """A probability density p(x; theta) given as a SymPy expression.
 
     Parameters

@@ -16,6 +16,7 @@ import sympy as sp
 
 from ._convert import as_expr
 from .density import Density
+from .display import LatexDisplay
 from .errors import EstimatorError
 from .steps import Step
 
@@ -23,7 +24,7 @@ __all__ = ["Estimator"]
 
 
 @dataclass(frozen=True, eq=False)
-class Estimator:
+class Estimator(LatexDisplay):
     """A single-sample estimator of d/dtheta_i E_p[phi(x)], x ~ q.
 
     Parameters

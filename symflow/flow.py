@@ -14,13 +14,14 @@ import sympy as sp
 
 from ._convert import as_expr
 from .density import Density
+from .display import LatexDisplay
 from .errors import FlowError, ParameterError
 
 __all__ = ["Flow"]
 
 
 @dataclass(frozen=True, eq=False)
-class Flow:
+class Flow(LatexDisplay):
     """An immutable map theta_i -> (u_1, ..., u_d) over a density's variables.
 
     Parameters

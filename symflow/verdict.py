@@ -25,6 +25,8 @@ from typing import Any
 
 import sympy as sp
 
+from .display import LatexDisplay
+
 __all__ = ["Status", "Verdict", "Witness"]
 
 
@@ -72,7 +74,7 @@ def _short(value: Any, digits: int = 12) -> str:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(LatexDisplay):
     """The outcome of a check, with how it was decided.
 
     Attributes

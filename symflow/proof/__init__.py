@@ -1,0 +1,45 @@
+"""Machine-checked proofs and their LaTeX.
+
+``Proof`` and ``ProofStep`` are the values (``proof.py``); ``check_steps``
+checks each step with ``symflow.zero.decide_zero`` (``checking.py``);
+``ProofLatexPrinter`` renders them (``latex.py``); ``estimator_proof`` and
+``proof_of`` build the proofs of estimators and claims (``builders.py``);
+``theorems.py`` holds general proofs of the paper's theorems; ``pdf.py``
+compiles a document with pdflatex.
+"""
+
+from .builders import estimator_proof as estimator_proof
+from .builders import proof_of as proof_of
+from .checking import check_proof as check_proof
+from .checking import check_steps as check_steps
+from .latex import ProofLatexPrinter as ProofLatexPrinter
+from .latex import latex_text as latex_text
+from .latex import proof_document as proof_document
+from .latex import proof_latex as proof_latex
+from .pdf import LatexError as LatexError
+from .pdf import compile_pdf as compile_pdf
+from .pdf import pdflatex_path as pdflatex_path
+from .proof import Basis as Basis
+from .proof import Proof as Proof
+from .proof import ProofStep as ProofStep
+from .theorems import theorem_flow_estimator as theorem_flow_estimator
+from .theorems import theorem_reparameterization_transport as theorem_reparameterization_transport
+
+__all__ = [
+    "Basis",
+    "LatexError",
+    "Proof",
+    "ProofLatexPrinter",
+    "ProofStep",
+    "check_proof",
+    "check_steps",
+    "compile_pdf",
+    "estimator_proof",
+    "latex_text",
+    "pdflatex_path",
+    "proof_document",
+    "proof_latex",
+    "proof_of",
+    "theorem_flow_estimator",
+    "theorem_reparameterization_transport",
+]

@@ -1,0 +1,212 @@
+"""Machine-checking proof steps with ``decide_zero``.
+
+A step ``lhs = rhs`` is checked by turning it into a residual that must
+vanish and handing that to ``symflow.zero.decide_zero`` (the one place that
+turns residuals into verdicts):
+
+* basis ``previous``: ``rhs_k - rhs_j`` where step j is the step it follows
+  from (the latest earlier step with the same ``lhs``, or the one named);
+* basis ``identity``: ``lhs - rhs``.
+
+Before the test, unevaluated ``Derivative`` and ``Subs`` objects are
+evaluated (``.doit()``), substitutions the step is ``given`` are applied
+first (each one an earlier, stated assumption), and mixed partial
+derivatives of undefined functions are put in one order (Schwarz: the
+functions are assumed twice continuously differentiable).  Residuals that
+still hold undefined functions are decided symbolically only, since there
+is nothing to evaluate numerically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from ..domain import Domain
+from ..steps import Step
+from ..verdict import Status, Verdict
+from ..zero import decide_zero
+from .proof import Basis, Proof, ProofStep
+
+__all__ = ["check_proof", "check_steps", "evaluate_derivatives", "step_residual"]
+
+
+_SLOTS = tuple(sp.Symbol(f"_symflow_slot_{k}") for k in range(1, 17))
+
+
+def _positional(d: sp.Derivative) -> sp.Expr:
+    """A derivative of an undefined function as "the k-th partial at these arguments".
+
+    SymPy writes the chain rule in several shapes (``Derivative(g(S, t), S)``,
+    ``Subs(Derivative(g(S, xi), xi), xi, t)``, ``Subs(Derivative(g(e, t), e), e, S)``);
+    all become ``Subs(Derivative(g(z1, z2), z_k, ...), (z1, z2), args)`` with fixed slot
+    symbols, so equal derivatives are equal atoms.  The partials are sorted
+    (Schwarz: the functions are assumed twice continuously differentiable).
+    """
+    f = d.expr
+    args = f.args
+    if len(args) > len(_SLOTS):
+        return d
+    slots: list[int] = []
+    for v, count in d.variable_count:
+        where = [k for k, a in enumerate(args) if a == v]
+        inside = [k for k, a in enumerate(args) if a != v and v in a.free_symbols]
+        if len(where) != 1 or inside:
+            return d  # not a partial derivative in one argument slot: leave it alone
+        slots.extend([where[0]] * int(count))
+    zs = _SLOTS[: len(args)]
+    return sp.Subs(sp.Derivative(f.func(*zs), *[zs[k] for k in sorted(slots)]), zs, args)
+
+
+def _merge_slot_subs(s: sp.Subs) -> sp.Expr:
+    """One canonical Subs over the slot symbols only.
+
+    SymPy merges ``Subs(Subs(D, slots, args), xi, t)`` into one Subs whose
+    extra variables act on the slot arguments (``xi -> t`` inside ``args``);
+    apply them, so the result substitutes the slots and nothing else.
+    """
+    pairs = list(zip(s.variables, s.point, strict=True))
+    slot_pairs = [(v, p) for v, p in pairs if v in _SLOTS]
+    extra = {v: p for v, p in pairs if v not in _SLOTS}
+    if not slot_pairs:
+        return s.doit(deep=False)
+    slot_pairs.sort(key=lambda vp: _SLOTS.index(vp[0]))
+    return sp.Subs(s.expr, tuple(v for v, _ in slot_pairs), tuple(p.xreplace(extra) for _, p in slot_pairs))
+
+
+def _canonical_derivatives(expr: sp.Expr) -> sp.Expr:
+    out = expr.replace(
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef),
+        _positional,
+    )
+    return out.replace(lambda e: isinstance(e, sp.Subs), _merge_slot_subs)
+
+
+def evaluate_derivatives(expr: sp.Expr) -> sp.Expr:
+    """Evaluate unevaluated ``Derivative``/``Subs`` objects and put derivatives in one form.
+
+    Only derivatives and substitutions are evaluated: ``Integral`` and ``Sum``
+    stay as they are (integrating could take unbounded time).
+    """
+    if not isinstance(expr, sp.Basic):
+        return sp.sympify(expr) if isinstance(expr, int | float) else expr
+    out = expr.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
+    # A second pass: evaluating an outer Derivative can expose inner ones.
+    out = out.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
+    if not out.atoms(AppliedUndef):
+        return out
+    return _canonical_derivatives(out)
+
+
+def _apply_given(expr: sp.Expr, given: Iterable[tuple[sp.Expr, sp.Expr]]) -> sp.Expr:
+    for old, new in given:
+        expr = expr.xreplace({old: new})
+    return expr
+
+
+def step_residual(step: ProofStep, previous_rhs: sp.Expr | None = None) -> sp.Expr:
+    """The expression that must vanish for ``step`` to hold (after evaluating derivatives)."""
+    if step.basis is Basis.PREVIOUS:
+        if previous_rhs is None:
+            raise ValueError("a 'previous' step needs the right-hand side it follows from")
+        raw = step.rhs - previous_rhs
+    else:
+        raw = step.lhs - step.rhs
+    return evaluate_derivatives(_apply_given(raw, step.given))
+
+
+def _decide(residual: sp.Expr, domain: Domain, timeout: float | None, claim: str) -> Verdict:
+    # Undefined functions have no values: only the symbolic strategies can decide.
+    numeric = not residual.atoms(AppliedUndef)
+    try:
+        return decide_zero(residual, domain, timeout=timeout, claim=claim, numeric=numeric)
+    except Exception as exc:  # noqa: BLE001 - a failing check is reported on the step, not raised
+        return Verdict(
+            Status.UNKNOWN, "decide_zero", residual, reason=f"the check raised {type(exc).__name__}: {exc}", claim=claim
+        )
+
+
+def _infer(step: Step, index: int, earlier: Sequence[ProofStep], domain: Domain | None) -> ProofStep:
+    """Turn a recorded ``Step`` into a ``ProofStep`` with the basis its shape implies."""
+    follows = None
+    for j in range(index - 1, -1, -1):
+        if earlier[j].lhs == step.lhs:
+            follows = j + 1
+            break
+    if follows is not None:
+        basis = Basis.PREVIOUS
+    else:
+        known = set()
+        if domain is not None:
+            known = {s for s, _ in domain.variables + domain.parameters}
+        rhs_symbols = getattr(step.rhs, "free_symbols", set())
+        is_name = isinstance(step.lhs, sp.Symbol) and step.lhs not in known and step.lhs not in rhs_symbols
+        basis = Basis.DEFINITION if is_name else Basis.IDENTITY
+    return ProofStep(step.lhs, step.rhs, step.rule, step.equation, step.assumes, basis, None, follows)
+
+
+def check_steps(
+    steps: Iterable[Step | ProofStep],
+    domain: Domain | None = None,
+    *,
+    timeout: float | None = None,
+) -> tuple[ProofStep, ...]:
+    """Check every step of a derivation and return the steps with their verdicts.
+
+    Parameters
+    ----------
+    steps : iterable of Step or ProofStep
+        ``Step`` values (as recorded by ``derive``) get a basis from their
+        shape: a step whose ``lhs`` appeared before follows from that step; a
+        new bare Symbol on the left is a definition; anything else must be an
+        identity.  ``ProofStep`` values keep their basis, and a verdict they
+        already carry is kept.
+    domain : Domain, optional
+        Where the symbols live (for numeric test points); symbols it does not
+        know get intervals from their assumptions.
+    timeout : float, optional
+        Budget in seconds for each symbolic strategy of each check.
+
+    Returns
+    -------
+    tuple of ProofStep
+        Each checkable step carries a ``Verdict``; a check that could not
+        decide carries an ``unknown`` verdict with its reason.
+    """
+    out: list[ProofStep] = []
+    for k, raw in enumerate(steps):
+        if isinstance(raw, Step):
+            step = _infer(raw, k, out, domain)
+        elif isinstance(raw, ProofStep):
+            step = raw
+        else:
+            raise TypeError(f"a proof step must be a Step or ProofStep, got {type(raw).__name__}")
+        if step.basis is Basis.PREVIOUS and step.follows is None:
+            same = [j for j in range(k - 1, -1, -1) if out[j].lhs == step.lhs]
+            if k == 0:
+                raise ValueError("the first step cannot follow from a previous one; make it a definition")
+            step = replace(step, follows=(same[0] if same else k - 1) + 1)
+        if step.needs_check and step.verdict is None:
+            previous = out[step.follows - 1].rhs if step.basis is Basis.PREVIOUS else None
+            claim = f"step {k + 1}: {step.rule}"
+            try:
+                residual = step_residual(step, previous)
+            except Exception as exc:  # noqa: BLE001 - report, never hide, a step we cannot even form
+                verdict = Verdict(
+                    Status.UNKNOWN, "forming the residual", None, reason=f"{type(exc).__name__}: {exc}", claim=claim
+                )
+            else:
+                symbols = residual.free_symbols if isinstance(residual, sp.Basic) else set()
+                dom = (domain or Domain()).extended(symbols)
+                verdict = _decide(residual, dom, timeout, claim)
+            step = step.with_verdict(verdict)
+        out.append(step)
+    return tuple(out)
+
+
+def check_proof(proof: Proof, domain: Domain | None = None, *, timeout: float | None = None) -> Proof:
+    """The same proof with every unchecked step checked (see ``check_steps``)."""
+    return replace(proof, steps=check_steps(proof.steps, domain, timeout=timeout))
