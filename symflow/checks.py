@@ -309,10 +309,11 @@ def _numeric_side(est, q, integrand, phi, values, dps, timeout):
     main = numeric_integral(q, integrand, values, dps=dps, timeout=timeout, kinks=tuple(kinks))
     if main is None:
         return None
-    total = mpmath.mpmathify(main)
-    for term in est.extra_terms:
-        val = term.numeric_expectation(phi, values, dps=dps)
-        if val is None:
-            return None
-        total += val
+    with mpmath.workdps(dps):  # summing at the default 15 digits would round the parts
+        total = mpmath.mpmathify(main)
+        for term in est.extra_terms:
+            val = term.numeric_expectation(phi, values, dps=dps)
+            if val is None:
+                return None
+            total += val
     return total

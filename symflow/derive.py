@@ -75,6 +75,8 @@ def derive(
     wrt: sp.Symbol,
     q: Density | None = None,
     *,
+    phi: object = None,
+    jumps: object = None,
     timeout: float | None = None,
 ) -> Estimator:
     r"""The flow estimator of d/dtheta_i E_p[phi] for a flow u and sampling density q.
@@ -93,6 +95,15 @@ def derive(
         The parameter theta_i.
     q : Density, optional
         Sampling density over the same variables (default p).
+    phi : expression, optional
+        The test function.  Its jump set (Heaviside, sign, Piecewise with
+        different values on each side; hyperplanes and level sets in d-D)
+        is found and each jump surface M adds the surface term of Eq. (66),
+        :math:`\int_M p\,\Delta\phi\,\mathbf{u}\cdot\hat{\mathbf{n}}\,dS`,
+        sampled from its own q_M (``symflow.jumps``).
+    jumps : sequence of expressions, optional
+        The jump set given explicitly as level functions f (M = {f = 0});
+        used instead of detecting it from ``phi``.
     timeout : float, optional
         Budget in seconds for each simplification (default: the global one).
 
@@ -100,6 +111,9 @@ def derive(
     -------
     Estimator
         With ``v``, a simplified ``psi`` and the derivation's ``steps``.
+        ``extra_terms`` holds the jump terms (Eq. 66) and, when the support's
+        edges depend on theta (``p.has_moving_support``), the moving-boundary
+        terms of Eq. (77) (``symflow.boundary_terms``).
     """
     if not isinstance(p, Density):
         raise EstimatorError(f"p must be a Density, got {type(p).__name__}")
@@ -148,5 +162,29 @@ def derive(
     v = tuple(_simplify(ratio * ui, budget) if ratio != 1 else ui for ui in u)
     for i, vi in enumerate(v, start=1):
         steps.append(Step(sp.Symbol(f"v_{i}"), vi, "v = (p/q) u", "19"))
+    extra = _extra_terms(p, u, wrt, q, phi, jumps, timeout)
+    for term in extra:
+        steps.extend(term.steps())
     name = f"{flow.kind} estimator" + ("" if q is None else f" under {q.name}")
-    return Estimator(p, wrt, v, psi, q, flow=flow, steps=tuple(steps), name=name)
+    return Estimator(p, wrt, v, psi, q, flow=flow, steps=tuple(steps), extra_terms=extra, name=name)
+
+
+def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
+    """Jump terms (Eq. 66) for phi's jumps and moving-boundary terms (Eq. 77) for moving edges."""
+    from .boundary_terms import moving_boundary_terms
+    from .jumps import jump_set, jump_terms
+
+    terms: list = []
+    if jumps is not None:
+        levels = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
+    elif phi is not None:
+        from .checks import phi_expr
+
+        levels = list(jump_set(phi_expr(p, phi), p.x))
+    else:
+        levels = []
+    if levels:
+        terms.extend(jump_terms(p, u, wrt, levels, q, timeout=timeout))
+    if p.has_moving_support:
+        terms.extend(moving_boundary_terms(p, u, wrt, q, timeout=timeout))
+    return tuple(terms)

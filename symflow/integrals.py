@@ -33,6 +33,14 @@ def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None =
 
     def work() -> sp.Expr | None:
         out = integrand
+        if p.dim == 1 and not p.is_discrete:
+            from .jumps import split_pieces
+
+            pieces = split_pieces(integrand, p.x[0], p.support_sets[0])
+            if pieces is not None:  # integrate a discontinuous integrand piece by piece
+                out = sp.Add(*(sp.integrate(e, (p.x[0], a, b)) for a, b, e in pieces))
+                out = sp.simplify(out)
+                return None if out.has(sp.Integral, sp.nan) else out
         for xi, s in zip(p.x, p.support_sets, strict=True):
             lo, hi = s.inf, s.sup
             out = sp.summation(out, (xi, lo, hi)) if p.is_discrete else sp.integrate(out, (xi, lo, hi))
@@ -79,6 +87,21 @@ def _breakpoints(lo, hi, center: float, scale: float, kinks: list) -> list:
     return [mpmath.ninf if lo is None else lo, *inner, mpmath.inf if hi is None else hi]
 
 
+def _jump_points(expr: sp.Expr) -> tuple[float, ...]:
+    """Real points where a 1-D integrand may jump or kink (roots of its Heaviside/Piecewise/Abs arguments)."""
+    from .zero.numeric import kink_expressions
+
+    out: list[float] = []
+    for k in kink_expressions(expr):
+        if len(k.free_symbols) != 1 or not k.is_polynomial():
+            continue
+        try:
+            out.extend(float(sp.re(r)) for r in sp.Poly(k, *k.free_symbols).nroots() if abs(sp.im(r)) < 1e-12)
+        except Exception:  # noqa: BLE001 - breakpoints are only a hint
+            pass
+    return tuple(out)
+
+
 def numeric_integral(
     p: Density,
     integrand: sp.Expr,
@@ -101,6 +124,8 @@ def numeric_integral(
         raise ValueError(f"integrand has unassigned symbols {expr.free_symbols - set(p.x)}")
     floats = {k: float(v) for k, v in values.items()}
     hint = _scale_hint(p, floats) if not p.is_discrete else (0.0, 1.0)
+    if p.dim == 1 and not p.is_discrete:
+        kinks = tuple(kinks) + _jump_points(expr)  # quadrature must not straddle a jump of the integrand
 
     def work() -> mpmath.mpf:
         with mpmath.workdps(dps):
@@ -152,7 +177,7 @@ def expectation_gradient(
         grad = sp.diff(sym, wrt)
         if values is None:
             return sp.simplify(grad), "symbolic integration"
-        return sp.Float(grad.xreplace(values), dps), "symbolic integration"
+        return sp.Float(sp.N(grad.xreplace(values), dps), dps), "symbolic integration"
     if values is None:
         return None, "SymPy could not integrate within the budget"
     if not p.has_moving_support:
