@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
+from sympy.utilities.lambdify import implemented_function
 
 from ..errors import BackendError
 
@@ -54,7 +55,9 @@ def _scipy_available() -> bool:
 
 def _modules_used(expr: sp.Basic, printer_cls: type) -> frozenset[str] | None:
     """The modules the printed code of ``expr`` imports, or None if it cannot be printed."""
-    printer = printer_cls({"fully_qualified_modules": True, "strict": True, "allow_unknown_functions": True})
+    # Our own mpmath wrappers (implemented functions) are callable by name => stand-in symbols for printing.
+    expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and hasattr(e, "_imp_"), lambda e: sp.Dummy())
+    printer = printer_cls({"fully_qualified_modules": True, "strict": True, "allow_unknown_functions": False})
     try:
         printer.doprint(expr)
     except Exception:  # noqa: BLE001 - any printing failure means "not supported here"
@@ -126,7 +129,7 @@ class _Rewriter:
             return sp.Float(value, 17)
         self.counter += 1
         fn = sp.Function(f"_mpmath_{name}_{self.counter}")
-        impl = sp.implemented_function(fn, _mpmath_elementwise(node, symbols))
+        impl = implemented_function(fn, _mpmath_elementwise(node, symbols))
         return impl(*symbols)
 
 

@@ -1,0 +1,274 @@
+"""Compiled estimators (symflow.numeric): planted values, dropped terms, shapes, bad inputs, pickling."""
+
+from __future__ import annotations
+
+import functools
+import pickle
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.numeric import BACKENDS, numpy_backend
+
+x = sp.Symbol("x", real=True)
+mu = sp.Symbol("mu", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+x1, x2 = sp.symbols("x1 x2", real=True)
+a = sp.Symbol("a", positive=True)
+
+PARAMS = {mu: 0.3, sigma: 1.2}
+PHI = x**2 + sp.sin(x)
+# float64 code vs a 30-digit SymPy evaluation: a few ulps of error per operation.
+RTOL = 1e-12
+
+
+def assert_close(got: np.ndarray, want: np.ndarray) -> None:
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL)
+
+
+def normal() -> sf.Density:
+    expr = sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
+    return sf.Density(
+        expr, (x,), (mu, sigma), sampler=lambda n, pr, rng: pr[mu] + pr[sigma] * rng.standard_normal((n, 1))
+    )
+
+
+def normal_2d() -> sf.Density:
+    expr = sp.exp(-((x1 - mu) ** 2) / 2 - x2**2 / (2 * a**2)) / (2 * sp.pi * a)
+    return sf.Density(expr, (x1, x2), (mu, a), name="n2")
+
+
+def points(n: int = 7, d: int = 1, seed: int = 3) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.3, 1.5, size=(n, d))
+
+
+def reference(est: sf.Estimator, phi: sp.Expr, xs: np.ndarray, params: dict) -> np.ndarray:
+    """v . grad phi + psi phi evaluated by SymPy at 30 digits, point by point (the planted truth)."""
+    expr = est.single_sample(phi).xreplace({k: sp.Rational(v) for k, v in params.items()})
+    out = []
+    for row in xs:
+        point = {xi: sp.Rational(float(c)) for xi, c in zip(est.x, row, strict=True)}
+        out.append(float(expr.xreplace(point).evalf(30)))
+    return np.array(out)
+
+
+def numeric_phi(xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """phi = x**2 + sin(x) (sum over coordinates) and its gradient."""
+    return (xs**2 + np.sin(xs)).sum(axis=1), 2 * xs + np.cos(xs)
+
+
+@functools.cache
+def estimators_1d() -> tuple[sf.Estimator, ...]:
+    p = normal()
+    user = sf.Estimator(p, sigma, [(x - mu) / (2 * sigma)], ((x - mu) ** 2 / sigma**2 - 1) / (2 * sigma), name="half")
+    derived = tuple(sf.derive(p, sf.flows.zero(p), t) for t in (mu, sigma))
+    return derived + (
+        sf.Estimator(p, mu, [1], 0, name="rp mu"),
+        sf.Estimator(p, sigma, [(x - mu) / sigma], 0, name="rp sigma"),
+        user,
+    )
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_compiled_equals_sympy_pointwise_1d(index: int) -> None:
+    est = estimators_1d()[index]
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    got = est.compile()(xs, phi, grad, PARAMS)
+    assert got.shape == (len(xs),) and got.dtype == np.float64
+    assert_close(got, reference(est, PHI, xs, PARAMS))
+
+
+def test_compiled_equals_sympy_pointwise_2d() -> None:
+    p = normal_2d()
+    est = sf.Estimator(p, a, [sp.sin(x1) / a, x2 / a], x1 * x2 / a**2 - mu, name="planted 2-D")
+    xs = points(d=2)
+    phi, grad = numeric_phi(xs)
+    params = {mu: 0.3, a: 1.7}
+    assert_close(
+        sf.compile_estimator(est)(xs, phi, grad, params), reference(est, PHI.subs(x, x1) + PHI.subs(x, x2), xs, params)
+    )
+
+
+def test_psi_zero_drops_the_phi_term() -> None:
+    # transport holds => psi == 0 => phi is never read: nan phi values must not reach the result.
+    est = sf.Estimator(normal(), sigma, [(x - mu) / sigma], 0)
+    f = est.compile()
+    assert not f.uses_phi
+    xs = points()
+    _, grad = numeric_phi(xs)
+    poisoned = np.full(len(xs), np.nan)
+    assert np.isfinite(f(xs, poisoned, grad, PARAMS)).all()
+    assert_close(f(xs, None, grad, PARAMS), f(xs, poisoned, grad, PARAMS))
+    assert "psi*phi" in str(f)
+
+
+def test_zero_components_of_v_are_dropped() -> None:
+    est = sf.Estimator(normal_2d(), a, [0, x2 / a], 0)
+    f = est.compile()
+    assert f.kept == (1,)
+    xs = points(d=2)
+    _, grad = numeric_phi(xs)
+    grad[:, 0] = np.nan  # the column of the dropped component is never read
+    assert_close(f(xs, None, grad, {mu: 0.0, a: 2.0}), xs[:, 1] / 2 * grad[:, 1])
+
+
+def test_likelihood_ratio_needs_no_gradient() -> None:
+    f = estimators_1d()[0].compile()
+    assert f.kept == ()
+    xs = points()
+    phi, _ = numeric_phi(xs)
+    assert_close(f(xs, phi, None, PARAMS), (xs[:, 0] - 0.3) / 1.2**2 * phi)
+
+
+@pytest.mark.parametrize(("v", "psi", "want"), [([0], 0, 0.0), ([0], 2, "2phi"), ([3], 0, "3g")])
+def test_constant_coefficients_give_one_value_per_sample(v, psi, want) -> None:
+    f = sf.Estimator(normal(), mu, v, psi).compile()
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    out = f(xs, phi, grad, PARAMS)
+    expected = {0.0: np.zeros(len(xs)), "2phi": 2 * phi, "3g": 3 * grad[:, 0]}[want]
+    assert out.shape == (len(xs),)
+    assert_close(out, expected)
+    out[0] = 123.0  # a fresh, writable array
+    assert out.flags.writeable
+
+
+def test_one_dimensional_arrays_are_accepted_for_d_equal_1() -> None:
+    f = sf.Estimator(normal(), sigma, [(x - mu) / sigma], 0).compile()
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    assert_close(f(xs[:, 0], phi, grad[:, 0], PARAMS), f(xs, phi, grad, PARAMS))
+
+
+def test_integer_input_is_evaluated_in_float64() -> None:
+    f = sf.Estimator(normal(), sigma, [(x - mu) / sigma], 0).compile()
+    xs = np.array([[1], [2], [3]])
+    out = f(xs, None, xs, {mu: 0, sigma: 3})
+    assert out.dtype == np.float64
+    assert_close(out, np.array([1, 4, 9]) / 3)
+
+
+@pytest.mark.parametrize(
+    ("xs", "phi", "grad", "match"),
+    [
+        (np.zeros((4, 2)), np.zeros(4), np.zeros((4, 1)), r"x has shape \(4, 2\) but must be \(n, 1\)"),
+        (np.zeros((4, 1, 1)), np.zeros(4), np.zeros((4, 1)), "reshape"),
+        (np.zeros((4, 1)), np.zeros(3), np.zeros((4, 1)), r"phi has shape \(3,\) but must be \(4,\)"),
+        (np.zeros((4, 1)), np.zeros((4, 1)), np.zeros((4, 1)), "phi.reshape"),
+        (np.zeros((4, 1)), np.zeros(4), np.zeros((5, 1)), "grad_phi has 5 rows but x has 4"),
+        (np.zeros((4, 1)), np.zeros(4), np.zeros((4, 3)), r"grad_phi has shape \(4, 3\)"),
+        (np.array([["a"]]), np.zeros(1), np.zeros((1, 1)), "real numbers"),
+        (np.zeros((4, 1)), None, np.zeros((4, 1)), "phi is None"),
+        (np.zeros((4, 1)), np.zeros(4), None, "grad_phi is None"),
+    ],
+)
+def test_bad_shapes_are_refused_with_the_fix(xs, phi, grad, match) -> None:
+    f = sf.Estimator(normal(), sigma, [(x - mu) / sigma], x - mu).compile()
+    with pytest.raises(sf.SymflowError, match=match):
+        f(xs, phi, grad, PARAMS)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({mu: 0.3}, "no value for sigma"),
+        ({}, "no value for mu, sigma"),
+        ({"mu": 0.3, sigma: 1.0}, "string key 'mu'"),
+        ({mu: "zero", sigma: 1.0}, "not a real number"),
+        ([0.3, 1.2], "must be a dict"),
+    ],
+)
+def test_bad_params_raise_parameter_error(params, match) -> None:
+    f = sf.Estimator(normal(), sigma, [(x - mu) / sigma], 0).compile()
+    xs = points()
+    with pytest.raises(sf.ParameterError, match=match):
+        f(xs, None, xs, params)
+
+
+def test_unknown_backend_lists_the_valid_ones() -> None:
+    est = sf.Estimator(normal(), mu, [1], 0)
+    with pytest.raises(sf.BackendError, match="unknown backend 'fortran'; choose one of 'numpy'"):
+        est.compile(backend="fortran")
+    with pytest.raises(sf.BackendError, match="unknown backend"):
+        sf.compile_estimator(est, backend=None)
+
+
+def test_backend_whose_package_is_missing_names_the_install_command(monkeypatch) -> None:
+    monkeypatch.setitem(BACKENDS, "ghost", ("symflow.numeric.numpy_backend", "ghost_pkg_not_here", "pip install ghost"))
+    with pytest.raises(sf.BackendError, match="needs the package 'ghost_pkg_not_here'.*`pip install ghost`"):
+        sf.compile_estimator(sf.Estimator(normal(), mu, [1], 0), backend="ghost")
+
+
+def test_unknown_option_and_non_estimator_are_refused() -> None:
+    with pytest.raises(sf.BackendError, match="takes no option"):
+        sf.compile_estimator(sf.Estimator(normal(), mu, [1], 0), fast=True)
+    with pytest.raises(sf.SymflowError, match="needs an Estimator"):
+        sf.compile_estimator(x**2)
+
+
+def test_undefined_function_is_refused() -> None:
+    f = sp.Function("f")
+    with pytest.raises(sf.BackendError, match="undefined function f"):
+        sf.Estimator(normal(), mu, [0], f(x)).compile()
+
+
+def test_pickles_and_rebuilds_lazily() -> None:
+    f = estimators_1d()[1].compile()
+    blob = pickle.dumps(f)
+    g = pickle.loads(blob)
+    assert "_fn" not in g.__dict__  # only expressions travel; code is regenerated on first call
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    assert_close(g(xs, phi, grad, PARAMS), f(xs, phi, grad, PARAMS))
+    assert sp.simplify(g.psi - f.psi) == 0 and g.params == f.params
+
+
+def test_scipy_fallback_warns_and_is_correct() -> None:
+    est = sf.Estimator(normal(), mu, [0], sp.polygamma(1, x**2 + 1))
+    with pytest.warns(sf.SymflowWarning, match=r"polygamma via scipy\.special"):
+        f = est.compile()
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    assert_close(f(xs, phi, grad, PARAMS), reference(est, PHI, xs, PARAMS))
+
+
+def test_mpmath_fallback_warns_and_is_correct() -> None:
+    est = sf.Estimator(normal(), mu, [sp.zeta(x**2 + 2)], 0)
+    with pytest.warns(sf.SymflowWarning, match=r"zeta via mpmath.*slow"):
+        f = est.compile()
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    assert_close(f(xs, phi, grad, PARAMS), reference(est, PHI, xs, PARAMS))
+    assert [str(fb) for fb in f.fallbacks] == ["zeta -> mpmath"]
+
+
+def test_without_scipy_special_functions_go_to_mpmath(monkeypatch) -> None:
+    monkeypatch.setattr(numpy_backend, "_scipy_available", lambda: False)
+    est = sf.Estimator(normal(), mu, [0], sp.polygamma(1, x**2 + 1) + sp.zeta(3))
+    with pytest.warns(sf.SymflowWarning, match="mpmath"):
+        f = est.compile()
+    assert {fb.via for fb in f.fallbacks} == {"mpmath"}
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    want = np.array([float(mpmath.polygamma(1, c * c + 1) + mpmath.zeta(3)) for c in xs[:, 0]]) * phi
+    assert_close(f(xs, phi, grad, PARAMS), want)
+
+
+def test_numpy_only_expressions_do_not_warn() -> None:
+    p = normal()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = sf.derive(p, sf.flows.zero(p), sigma).compile()
+    assert f.fallbacks == ()
+
+
+def test_estimator_compile_is_compile_estimator() -> None:
+    est = estimators_1d()[4]
+    xs = points()
+    phi, grad = numeric_phi(xs)
+    assert_close(est.compile()(xs, phi, grad, PARAMS), sf.compile_estimator(est, "numpy")(xs, phi, grad, PARAMS))
