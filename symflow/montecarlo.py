@@ -20,7 +20,7 @@ import sympy as sp
 
 from ._convert import as_param_values
 from .checks import phi_expr
-from .errors import EstimatorError, SymflowError
+from .errors import EstimatorError, ParameterError, SymflowError
 from .estimator import Estimator
 from .integrals import expectation_gradient
 from .numeric import compile_estimator
@@ -204,6 +204,7 @@ def mc_check(
     p, q = est.density, est.sampling
     phi = phi_expr(p, phi)
     values = as_param_values(params, est.params)
+    _check_assumptions(values)
     p_values = p.param_values({t: values[t] for t in p.params})
     q_values = {t: values[t] for t in q.params}
     q.param_values(q_values)  # constraint check for q as well
@@ -279,6 +280,17 @@ def mc_check(
         z = gap / stderr
     status = Status.REFUTED if abs(z) > crit else Status.CONSISTENT
     return MCResult(**common, z=z, delta=delta, status=status, claim=claim)
+
+
+_ASSUMPTIONS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "integer")
+
+
+def _check_assumptions(values: dict) -> None:
+    """Refuse values that contradict a parameter Symbol's assumptions (sigma declared positive, given -1)."""
+    for symbol, value in values.items():
+        for name in _ASSUMPTIONS:
+            if getattr(symbol, f"is_{name}") is True and getattr(value, f"is_{name}") is False:
+                raise ParameterError(f"params[{symbol}] = {value} but {symbol} is declared {name}; give a {name} value")
 
 
 def _real_float(value: object) -> float | None:
