@@ -9,6 +9,7 @@ compiles estimators to numpy.
 """
 
 from . import flows as flows
+from . import plot as plot
 from .budget import default_timeout as default_timeout
 from .budget import set_default_timeout as set_default_timeout
 from .checks import check_boundary as check_boundary
@@ -67,6 +68,7 @@ __all__ = [
     "derive",
     "flows",
     "mc_check",
+    "plot",
     "set_default_timeout",
 ]
 

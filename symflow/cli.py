@@ -196,9 +196,45 @@ def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_c
     return EXIT_OK if all(r.as_expected for r in results) else EXIT_UNEXPECTED
 
 
+# -- figures -------------------------------------------------------------------
+
+
+def _register_figures(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "figures",
+        help="write the paper's figures (Fig. 2, 3, 6) as PNG files",
+        description="Draw Fig. 2 (boxes), Fig. 3 (flow lines, RP and LR) and Fig. 6 (L-distribution) as PNG.",
+    )
+    parser.add_argument("-o", "--output", metavar="DIR", default="figures", help="output folder (default: figures)")
+    parser.add_argument("--dpi", type=int, default=130, help="resolution of the PNG files (default: 130)")
+    parser.set_defaults(handler=_run_figures)
+
+
+def _run_figures(args: argparse.Namespace) -> int:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError:
+        raise _UsageError('figures needs matplotlib; install it with pip install "symflow[plot]"') from None
+    from .plot import _figure_set
+
+    if args.dpi <= 0:
+        raise _UsageError(f"--dpi must be a positive integer, got {args.dpi}")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for stem, build in _figure_set().items():
+        fig = build()
+        FigureCanvasAgg(fig)  # the Agg canvas: PNG output needs no display and no pyplot
+        path = out / f"{stem}.png"
+        fig.savefig(path, dpi=args.dpi)
+        print(path)
+    return EXIT_OK
+
+
 # -- entry point ---------------------------------------------------------------
 
-_REGISTRARS: tuple[Callable, ...] = (_register_verify,)
+_REGISTRARS: tuple[Callable, ...] = (_register_verify, _register_figures)
 
 
 def build_parser() -> argparse.ArgumentParser:
