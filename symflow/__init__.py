@@ -20,6 +20,9 @@ from .claims import claim as claim
 from .density import Density as Density
 from .density import Reparameterization as Reparameterization
 from .derive import derive as derive
+from .discrete import GOTerm as GOTerm
+from .discrete import go_estimator as go_estimator
+from .discrete import go_weight as go_weight
 from .errors import BackendError as BackendError
 from .errors import DensityError as DensityError
 from .errors import EstimatorError as EstimatorError
@@ -28,6 +31,8 @@ from .errors import ParameterError as ParameterError
 from .errors import SymflowError as SymflowError
 from .estimator import Estimator as Estimator
 from .flow import Flow as Flow
+from .jumps import SurfaceTerm as SurfaceTerm
+from .jumps import jump_set as jump_set
 from .montecarlo import MCResult as MCResult
 from .montecarlo import mc_check as mc_check
 from .numeric import CompiledEstimator as CompiledEstimator
@@ -49,11 +54,13 @@ __all__ = [
     "EstimatorError",
     "Flow",
     "FlowError",
+    "GOTerm",
     "MCResult",
     "ParameterError",
     "Reparameterization",
     "Status",
     "Step",
+    "SurfaceTerm",
     "SymflowError",
     "SymflowWarning",
     "Verdict",
@@ -67,6 +74,9 @@ __all__ = [
     "default_timeout",
     "derive",
     "flows",
+    "go_estimator",
+    "go_weight",
+    "jump_set",
     "mc_check",
     "plot",
     "set_default_timeout",
