@@ -8,6 +8,7 @@ transport equation and the paper's identities with sound verdicts, and
 compiles estimators to numpy.
 """
 
+from . import families as families
 from . import flows as flows
 from . import plot as plot
 from .budget import default_timeout as default_timeout
@@ -73,6 +74,7 @@ __all__ = [
     "compile_estimator",
     "default_timeout",
     "derive",
+    "families",
     "flows",
     "go_estimator",
     "go_weight",
