@@ -91,6 +91,12 @@ def format_summary(results: Sequence) -> str:
     bad = [r for r in results if not r.as_expected]
     total = sum(r.seconds for r in results)
     lines = [f"{len(results)} claims: {len(results) - len(bad)} as expected, {len(bad)} not ({total:.1f} s)"]
+    # A claim expected to be refuted is only convincing with its witness on show.
+    for r in results:
+        witness = getattr(r.result, "witness", None)
+        if r.as_expected and r.claim.expect == "refuted" and witness is not None:
+            lines.append(f"refuted as expected: {r.claim.name}")
+            lines.append(f"  witness: {witness}")
     for r in bad:
         lines.append("")
         lines.append(
@@ -232,9 +238,81 @@ def _run_figures(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- latex -------------------------------------------------------------------------
+
+
+def _register_latex(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "latex",
+        help="write the machine-checked proofs of derivation modules as LaTeX (and PDF)",
+        description="Run every claim of each derivation module and write one standalone .tex of their proofs.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATHS", help="derivation modules or folders (default: derivations)"
+    )
+    parser.add_argument("-o", "--output", metavar="DIR", default="proofs", help="output folder (default: proofs)")
+    parser.add_argument("--pdf", action="store_true", help="also compile each .tex with pdflatex")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget for each symbolic step")
+    parser.set_defaults(handler=_run_latex)
+
+
+def _run_latex(args: argparse.Namespace) -> int:
+    from . import budget
+    from .claims import collect, module_paths, run_claim
+    from .proof import LatexError, claims_document, compile_pdf, pdflatex_path
+
+    paths = args.paths or ["derivations"]
+    for raw in paths:
+        if not Path(raw).exists():
+            raise _UsageError(f"{raw}: no such file or folder (give derivation modules or folders of them)")
+    if args.pdf and pdflatex_path() is None:
+        raise _UsageError(
+            "--pdf needs pdflatex, which is not installed (Debian: apt-get install texlive-latex-base "
+            "texlive-latex-recommended); run without --pdf to write the .tex files only"
+        )
+    if args.timeout is not None:
+        if not args.timeout > 0:
+            raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+        budget.set_default_timeout(args.timeout)
+    try:
+        modules = module_paths(paths)
+    except SymflowError as exc:
+        raise _UsageError(str(exc)) from None
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    status = EXIT_OK
+    for module in modules:
+        try:
+            results = [run_claim(c) for c in collect([module])]
+        except Exception as exc:  # noqa: BLE001 - a module that fails to import is reported; the rest still run
+            print(f"symflow latex: {module}: cannot import: {type(exc).__name__}: {exc}", file=sys.stderr)
+            status = EXIT_UNEXPECTED
+            continue
+        if not results:
+            print(f"  {module}: no claims, skipped", file=sys.stderr)
+            continue
+        tex = claims_document(module.stem, results)
+        tex_path = out / f"{module.stem}.tex"
+        tex_path.write_text(tex, encoding="utf-8")
+        print(tex_path)
+        if args.pdf:
+            try:
+                pdf = compile_pdf(tex, name=module.stem)
+            except LatexError as exc:
+                print(f"symflow latex: {exc}", file=sys.stderr)
+                status = EXIT_UNEXPECTED
+                continue
+            pdf_path = out / f"{module.stem}.pdf"
+            pdf_path.write_bytes(pdf)
+            print(pdf_path)
+    return status
+
+
 # -- entry point ---------------------------------------------------------------
 
-_REGISTRARS: tuple[Callable, ...] = (_register_verify, _register_figures)
+_REGISTRARS: tuple[Callable, ...] = (_register_verify, _register_figures, _register_latex)
 
 
 def build_parser() -> argparse.ArgumentParser:

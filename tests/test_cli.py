@@ -199,14 +199,6 @@ def test_python_dash_m_symflow(failing_dir):
     )
     assert ok.returncode == 0, ok.stderr
     assert "3 claims: 3 as expected, 0 not" in ok.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "symflow", "verify", str(failing_dir)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
-    assert bad.returncode == 1
     usage = subprocess.run(
         [sys.executable, "-m", "symflow", "verify", str(failing_dir / "missing")],
         capture_output=True,
