@@ -1,0 +1,157 @@
+"""Compiled estimators vs hand-written numpy, side by side in one run (issue 2, benchmark a).
+
+For (i) the normal, d = 1, and (ii) the diagonal multivariate normal, d = 10, with
+n = 10**6 samples and phi = sum(x**2) + sum(sin x), every d/dmu_i and d/dsigma_i
+estimator is evaluated twice: by ``est.compile()`` (lambdify with cse, zero terms
+dropped) and by a hand-written numpy expression of the same formula.  Both get the
+same fresh arrays each repeat (x, phi(x) and grad phi(x) are computed outside the
+timed region); the best of several repeats is reported, with the order of the two
+alternating between repeats.  Two estimator families are timed: RP (the
+reparameterization flow, psi = 0) and LR (the zero flow, v = 0).
+
+The timed work is elementwise only (no BLAS).  If OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
+are set on this machine they only affect the sampler's matrix product, outside the
+timing; to rule them out anyway run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python
+benchmarks/bench_compile.py``.
+
+Run: ``python benchmarks/bench_compile.py [--n 1000000] [--repeats 7]``.  Exit status 1
+when any ratio hand/compiled is below 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import sympy as sp
+
+import symflow as sf
+
+THRESHOLD = 0.95
+
+
+def diag_normal(d: int) -> tuple[sf.Density, tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
+    """The family from ``sf.families`` when it exists, else the same density built here."""
+    families = getattr(sf, "families", None)
+    if families is not None and d == 1 and hasattr(families, "normal"):
+        p = families.normal()
+        return p, p.params[:1], p.params[1:]
+    if families is not None and hasattr(families, "mvn"):
+        p = families.mvn(d, covariance="diag")
+        return p, p.params[:d], p.params[d:]
+    xs = sp.symbols(f"x1:{d + 1}", real=True)
+    mus = sp.symbols(f"mu1:{d + 1}", real=True)
+    sigmas = sp.symbols(f"sigma1:{d + 1}", positive=True)
+    eps = sp.symbols(f"epsilon1:{d + 1}", real=True)
+    expr = sp.Mul(
+        *[
+            sp.exp(-((xi - m) ** 2) / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+            for xi, m, s in zip(xs, mus, sigmas, strict=True)
+        ]
+    )
+    base_expr = sp.Mul(*[sp.exp(-(e**2) / 2) / sp.sqrt(2 * sp.pi) for e in eps])
+    base = sf.Density(base_expr, eps, (), sampler=lambda n, _p, rng: rng.standard_normal((n, d)), name="N(0, I)")
+
+    def sample(n: int, pr: dict, rng: np.random.Generator) -> np.ndarray:
+        return np.array([pr[m] for m in mus]) + np.array([pr[s] for s in sigmas]) * rng.standard_normal((n, d))
+
+    g = tuple(m + s * e for m, s, e in zip(mus, sigmas, eps, strict=True))
+    p = sf.Density(expr, xs, mus + sigmas, sampler=sample, reparam=sf.Reparameterization(g, eps, base), name=f"diag{d}")
+    return p, mus, sigmas
+
+
+def hand_rp(x: np.ndarray, phi: np.ndarray, g: np.ndarray, m: list, s: list) -> list:
+    """RP: d/dmu_i -> dphi/dx_i; d/dsigma_i -> (x_i - mu_i)/sigma_i * dphi/dx_i."""
+    d = x.shape[1]
+    return [g[:, i] for i in range(d)] + [(x[:, i] - m[i]) / s[i] * g[:, i] for i in range(d)]
+
+
+def hand_lr(x: np.ndarray, phi: np.ndarray, g: np.ndarray, m: list, s: list) -> list:
+    """LR (Eq. 21): (x_i - mu_i)/sigma_i**2 * phi and ((x_i - mu_i)**2/sigma_i**3 - 1/sigma_i) * phi."""
+    d = x.shape[1]
+    out = [(x[:, i] - m[i]) / s[i] ** 2 * phi for i in range(d)]
+    for i in range(d):
+        z = x[:, i] - m[i]
+        out.append((z**2 / s[i] ** 3 - 1 / s[i]) * phi)
+    return out
+
+
+def bench_case(d: int, n: int, repeats: int, seed: int) -> list[dict]:
+    p, mus, sigmas = diag_normal(d)
+    values = {**{m: 0.1 * (i + 1) for i, m in enumerate(mus)}, **{s: 1.0 + 0.1 * i for i, s in enumerate(sigmas)}}
+    m = [values[t] for t in mus]
+    s = [values[t] for t in sigmas]
+    rp_flow = sf.flows.reparam(p)
+    rows = []
+    for kind, flow, hand in (("RP", rp_flow, hand_rp), ("LR", sf.flows.zero(p), hand_lr)):
+        ests = [sf.derive(p, flow, t) for t in mus + sigmas]
+        compiled = [e.compile() for e in ests]
+        rng = np.random.default_rng(seed)
+
+        def fresh(rng: np.random.Generator = rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            x = p.sample(n, values, rng)
+            return x, (x**2).sum(axis=1) + np.sin(x).sum(axis=1), 2 * x + np.cos(x)
+
+        x, phi, g = fresh()
+        for got, want in zip([c(x, phi, g, values) for c in compiled], hand(x, phi, g, m, s), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)  # the same formula, or no comparison
+        best = {"hand": float("inf"), "compiled": float("inf")}
+        for r in range(repeats):
+            x, phi, g = fresh()
+            order = ("hand", "compiled") if r % 2 else ("compiled", "hand")
+            for who in order:
+                t0 = time.perf_counter()
+                if who == "hand":
+                    hand(x, phi, g, m, s)
+                else:
+                    for c in compiled:
+                        c(x, phi, g, values)
+                best[who] = min(best[who], time.perf_counter() - t0)
+        rows.append(
+            {
+                "case": f"{'normal' if d == 1 else 'diag mvn'} d={d}",
+                "estimator": kind,
+                "params": len(ests),
+                "hand": best["hand"],
+                "compiled": best["compiled"],
+                "ratio": best["hand"] / best["compiled"],
+            }
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=10**6)
+    ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    blas_env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    print(f"numpy {np.__version__}, sympy {sp.__version__}, n = {args.n}, best of {args.repeats} (x5 for d = 1)")
+    print(f"OpenBLAS variables set: {blas_env or 'none'}; load average at start: {os.getloadavg()[0]:.1f}")
+    rows = []
+    for d in (1, 10):
+        # d = 1 takes milliseconds => more repeats, so that an undisturbed run is among them.
+        rows += bench_case(d, args.n, args.repeats * (5 if d == 1 else 1), args.seed)
+    header = (
+        f"{'case':<14} {'estimator':<9} {'#params':>7} {'hand (ms)':>10} {'compiled (ms)':>14} {'hand/compiled':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for row in rows:
+        flag = "" if row["ratio"] >= THRESHOLD else f"  < {THRESHOLD}"
+        ok &= row["ratio"] >= THRESHOLD
+        print(
+            f"{row['case']:<14} {row['estimator']:<9} {row['params']:>7} {1e3 * row['hand']:>10.2f} "
+            f"{1e3 * row['compiled']:>14.2f} {row['ratio']:>14.2f}{flag}"
+        )
+    print(f"compiled at least as fast (ratio >= {THRESHOLD}) in every row: {'yes' if ok else 'NO'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
