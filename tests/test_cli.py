@@ -82,6 +82,9 @@ def test_table_lists_every_claim_and_exits_0(good_dir, capsys):
     assert "refuted" in row.split()  # expected and verdict
     assert row.split().count("refuted") == 2
     assert "3 claims: 3 as expected, 0 not" in out
+    # an expected refutation is shown with its witness
+    assert "refuted as expected: planted wrong flow" in out
+    assert "witness: at x = 2" in out
 
 
 def test_long_method_is_truncated_in_the_table(good_dir, capsys):

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
-from symflow.claims import collect, module_paths, run_claim
+import symflow as sf
+from symflow.claims import _load_module, collect, module_paths, run_claim
 
 DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
 MODULES = module_paths([DERIVATIONS]) if DERIVATIONS.is_dir() else []
@@ -31,3 +33,20 @@ def test_every_claim_comes_out_as_expected(path: Path):
             text = f"raised {r.error}" if r.error else str(r.result)
             failures.append(f"{c.name} (Eq. {c.equation or '-'}): expected {c.expect}, got {r.status}\n{text}")
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("name", ["core_reparam", "core_implicit"])
+def test_combined_claims_report_the_weakest_part(name):
+    """A claim over several parameters is only as strong as its weakest verdict."""
+    weakest = _load_module(DERIVATIONS / f"{name}.py")._weakest
+    x = sp.Symbol("x")
+    proved = sf.Verdict("proved", "structural")
+    consistent = sf.Verdict("consistent", "numeric at 50 digits")
+    refuted = sf.Verdict("refuted", "numeric", x, sf.Witness(((x, 1),), 2.0, 2.0))
+    unknown = sf.Verdict("unknown", "simplify", reason="budget")
+    both = weakest({"a": proved, "b": consistent}, "c")
+    assert both.status == "consistent" and "1 proved, 1 consistent of 2 parameters" in both.method
+    assert "d/da: structural" in both.method and both.claim == "c"
+    bad = weakest({"a": proved, "b": refuted, "c": unknown}, "c")
+    assert bad.status == "refuted" and bad.witness is refuted.witness
+    assert weakest({"a": proved, "b": unknown}, "c").status == "unknown"
