@@ -11,6 +11,7 @@ compiles estimators to numpy.
 from . import families as families
 from . import flows as flows
 from . import plot as plot
+from . import proof as proof
 from .budget import default_timeout as default_timeout
 from .budget import set_default_timeout as set_default_timeout
 from .checks import check_boundary as check_boundary
@@ -39,6 +40,9 @@ from .montecarlo import mc_check as mc_check
 from .numeric import CompiledEstimator as CompiledEstimator
 from .numeric import SymflowWarning as SymflowWarning
 from .numeric import compile_estimator as compile_estimator
+from .proof import Proof as Proof
+from .proof import ProofStep as ProofStep
+from .proof import proof_of as proof_of
 from .steps import Step as Step
 from .verdict import Status as Status
 from .verdict import Verdict as Verdict
@@ -58,6 +62,8 @@ __all__ = [
     "GOTerm",
     "MCResult",
     "ParameterError",
+    "Proof",
+    "ProofStep",
     "Reparameterization",
     "Status",
     "Step",
@@ -81,6 +87,8 @@ __all__ = [
     "jump_set",
     "mc_check",
     "plot",
+    "proof",
+    "proof_of",
     "set_default_timeout",
 ]
 

@@ -8,6 +8,7 @@ checks each step with ``symflow.zero.decide_zero`` (``checking.py``);
 compiles a document with pdflatex.
 """
 
+from .builders import claims_document as claims_document
 from .builders import estimator_proof as estimator_proof
 from .builders import proof_of as proof_of
 from .checking import check_proof as check_proof
@@ -33,6 +34,7 @@ __all__ = [
     "ProofStep",
     "check_proof",
     "check_steps",
+    "claims_document",
     "compile_pdf",
     "estimator_proof",
     "latex_text",

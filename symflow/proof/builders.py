@@ -19,6 +19,7 @@ residual that had to vanish and how ``decide_zero`` decided it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sympy as sp
@@ -27,7 +28,7 @@ from ..verdict import Status, Verdict
 from .checking import check_steps
 from .proof import Basis, Proof, ProofStep
 
-__all__ = ["estimator_proof", "proof_of"]
+__all__ = ["claims_document", "estimator_proof", "proof_of"]
 
 PSI = sp.Symbol("psi")
 RESIDUAL = sp.Symbol("R")
@@ -152,47 +153,59 @@ def proof_of(result: Any, title: str | None = None) -> Proof:
     from dataclasses import replace
 
     error = ""
+    expectation: tuple[str, ...] = ()
     if hasattr(result, "claim") and hasattr(result, "seconds") and hasattr(result, "error"):
         # A ClaimResult from symflow.claims.run_claim.
         claim = result.claim
         title = title or (claim.name + (f" (Eq. {claim.equation})" if claim.equation else ""))
+        word = "as expected" if result.as_expected else "NOT as expected"
+        expectation = (f"The claim is expected to come out {claim.expect}; it came out {result.status}, {word}.",)
         error = result.error
         result = result.result
     attached = getattr(result, "proof", None)
     if isinstance(attached, Proof):
-        return attached if title is None else replace(attached, title=title)
+        out = attached if title is None else replace(attached, title=title)
+        return replace(out, notes=out.notes + expectation) if expectation else out
     if error or result is None:
         reason = error or "the claim returned nothing"
         verdict = Verdict(Status.UNKNOWN, "running the claim", reason=reason, claim=title or "")
-        return Proof(title or "claim", (), f"The claim could not be run: {reason}", verdict=verdict)
-    status = getattr(result, "status", None)
-    method = str(getattr(result, "method", ""))
+        return Proof(title or "claim", (), f"The claim could not be run: {reason}", notes=expectation, verdict=verdict)
     claim_text = str(getattr(result, "claim", "") or "")
     title = title or claim_text or "claim"
-    if isinstance(result, Verdict):
-        verdict = result
-    else:
-        # Another result type (a Monte Carlo test): keep its status and method on a Verdict.
-        reason = str(getattr(result, "reason", "") or "")
-        st = Status(str(status)) if str(status) in {s.value for s in Status} else Status.UNKNOWN
-        if st is Status.REFUTED and getattr(result, "witness", None) is None:
-            st, reason = Status.UNKNOWN, reason or f"{method} rejected the claim (no symbolic witness)"
-        if st is Status.UNKNOWN and not reason:
-            reason = f"status {status!r}"
-        verdict = Verdict(st, method, getattr(result, "residual", None), reason=reason, claim=claim_text)
-    notes = [f"Decided by: {verdict.method}."]
-    if verdict.reason:
-        notes.append(f"Reason: {verdict.reason}")
-    if verdict.witness is not None:
-        notes.append(f"Witness: {verdict.witness}")
-    notes.extend(_detail_notes(result))
+    method = str(getattr(result, "method", ""))
+    notes = []
     steps: tuple[ProofStep, ...] = ()
-    if verdict.residual is not None:
+    residual = getattr(result, "residual", None)
+    if isinstance(result, Verdict) and residual is not None:
+        # The residual and how decide_zero decided it: the check text carries method and witness.
         steps = (
-            ProofStep(RESIDUAL, verdict.residual, "the residual that must vanish", basis=Basis.DEFINITION),
-            ProofStep(RESIDUAL, sp.S.Zero, "decide_zero on the residual", basis=Basis.VERDICT, verdict=verdict),
+            ProofStep(RESIDUAL, residual, "the residual that must vanish", basis=Basis.DEFINITION),
+            ProofStep(RESIDUAL, sp.S.Zero, "decide_zero on the residual", basis=Basis.VERDICT, verdict=result),
         )
-    statement = claim_text or title
-    if not isinstance(result, Verdict) and str(status) != verdict.status.value:
-        notes.append(f"The check reported status {status!r}.")
-    return Proof(title, steps, statement, notes=tuple(notes), verdict=verdict)
+    else:
+        # No symbolic residual (a Monte Carlo test, a numeric comparison): say how it was decided.
+        notes.append(f"Decided by: {method} (no symbolic residual; nothing to check step by step).")
+        reason = getattr(result, "reason", "")
+        if reason:
+            notes.append(f"Reason: {reason}")
+        witness = getattr(result, "witness", None)
+        if witness is not None:
+            notes.append(f"Witness: {witness}")
+    notes.extend(_detail_notes(result))
+    return Proof(title, steps, claim_text or title, notes=tuple(notes) + expectation, verdict=result)
+
+
+def claims_document(module: str, results: Sequence[Any], **settings: Any) -> str:
+    """A standalone LaTeX document with the proof of every claim of one derivation module.
+
+    ``results`` are ``ClaimResult`` values from ``symflow.claims.run_claim``.
+    """
+    from .latex import proof_document
+
+    proofs = [proof_of(r) for r in results]
+    expected = sum(1 for r in results if r.as_expected)
+    intro = (
+        f"Derivation module {module}: {len(results)} claim(s), {expected} came out as expected. "
+        "A claim expected to be refuted (a wrong flow, a biased estimator) is shown with its witness."
+    )
+    return proof_document(proofs, title=f"symflow proofs: {module}", intro=intro, **settings)

@@ -423,8 +423,10 @@ class ProofLatexPrinter(LatexPrinter):
 
     def _print_Estimator(self, est: Any) -> str:
         p = est.density
-        sampling = est.q.name if est.q is not None else p.name
-        title = (est.name or "estimator") + f", x ~ {sampling}"
+        sampling = est.q if est.q is not None else p
+        xs = ", ".join(self._print(x) for x in p.x)
+        name = latex_text(est.name or "estimator")
+        head = r"&\text{" + name + r"},\quad " + xs + r" \sim " + self._density_name(sampling)
         target = (
             r"\frac{\partial}{\partial "
             + self._print(est.wrt)
@@ -433,7 +435,7 @@ class ProofLatexPrinter(LatexPrinter):
             + r"}\left[\phi\right] = \mathbb{E}\left[v \cdot \nabla\phi + \psi\,\phi\right]"
         )
         v = self._print(est.v[0]) if len(est.v) == 1 else self._print(sp.Matrix(est.v))
-        rows = [r"&\text{" + latex_text(title) + "}", "&" + target, f"&v = {v}", f"&\\psi = {self._print(est.psi)}"]
+        rows = [head, "&" + target, f"&v = {v}", f"&\\psi = {self._print(est.psi)}"]
         if est.extra_terms:
             rows.append(r"&\text{plus " + str(len(est.extra_terms)) + " separately sampled surface term(s)}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"

@@ -58,6 +58,14 @@ class Basis(str, enum.Enum):
 _ORDER = (Status.REFUTED, Status.UNKNOWN, Status.CONSISTENT, Status.PROVED)
 
 
+def _status_of(result: Any) -> Status:
+    """The Status of a Verdict or of another result with a ``.status`` (a Monte Carlo test)."""
+    try:
+        return Status(str(getattr(result, "status", "")))
+    except ValueError:
+        return Status.UNKNOWN
+
+
 @dataclass(frozen=True)
 class ProofStep(LatexDisplay):
     """One step ``lhs = rhs`` of a proof, with its rule and its check.
@@ -167,7 +175,8 @@ class Proof(LatexDisplay):
     notes : tuple of str
         Extra remarks printed after the steps (how a claim was decided, details).
     verdict : Verdict or None
-        The verdict the proof stands behind (a claim's verdict), if any.
+        The verdict the proof stands behind (a claim's verdict), if any; any
+        result with ``.status`` and ``.method`` (a Monte Carlo test) is kept as is.
 
     ``status`` is the weakest status among the checked steps (and the
     verdict): ``refuted`` < ``unknown`` < ``consistent`` < ``proved``.
@@ -201,7 +210,7 @@ class Proof(LatexDisplay):
             if s.needs_check:
                 found.append(s.verdict.status if s.verdict is not None else Status.UNKNOWN)
         if self.verdict is not None:
-            found.append(self.verdict.status)
+            found.append(_status_of(self.verdict))
         if not found:
             return Status.UNKNOWN
         return min(found, key=_ORDER.index)

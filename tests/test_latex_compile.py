@@ -1,0 +1,94 @@
+"""Every generated proof compiles with pdflatex (no LaTeX error is tolerated).
+
+Compiles, once per document: the general theorem proofs, estimator proofs
+(including a refuted and an undecidable step, whose marks must typeset), and
+the claims document of every derivation module under ``derivations/``.
+Skipped only when pdflatex is not installed; CI installs it
+(texlive-latex-base, texlive-latex-recommended).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.claims import module_paths
+from symflow.proof import (
+    Proof,
+    check_steps,
+    claims_document,
+    compile_pdf,
+    pdflatex_path,
+    proof_document,
+    theorem_flow_estimator,
+    theorem_reparameterization_transport,
+)
+from symflow.steps import Step
+from tests._claim_results import module_results
+
+pytestmark = pytest.mark.skipif(
+    pdflatex_path() is None,
+    reason="pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)",
+)
+
+DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
+MODULES = module_paths([DERIVATIONS]) if DERIVATIONS.is_dir() else []
+
+x = sp.Symbol("x", real=True)
+mu = sp.Symbol("mu", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+
+
+def _compiles(tex: str, name: str) -> None:
+    pdf = compile_pdf(tex, name=name)  # raises LatexError with the log's error lines
+    assert pdf.startswith(b"%PDF")
+
+
+def test_theorem_proofs_compile():
+    doc = proof_document([theorem_flow_estimator(), theorem_reparameterization_transport()], title="Theorems")
+    _compiles(doc, "theorems")
+
+
+def test_estimator_proofs_with_every_mark_compile():
+    p = sf.Density(sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi) / sigma, x, (mu, sigma), name="p")
+    flow = sf.Flow(p, {mu: [1], sigma: [(x - mu) / sigma]}, kind="reparam")
+    q = p.with_(expr=p.expr.subs(sigma, 2 * sigma), name="q")
+    proofs = [
+        sf.derive(p, flow, sigma).proof(),
+        sf.derive(p, sf.flows.zero(p), sigma).proof(),
+        sf.derive(p, flow, mu, q=q).proof(),
+        sf.Estimator(p, mu, [1], (x - mu) / sigma**2, name="biased").proof(),
+    ]
+    f = sp.Function("f")(x)
+    proofs.append(Proof("undecidable & odd_text: θ ≤ ∞", check_steps([Step(f, sp.Function("g")(x), "?")])))
+    assert {pr.status.value for pr in proofs} >= {"proved", "refuted", "unknown"}
+    _compiles(proof_document(proofs, title="Estimators"), "estimators")
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.stem for m in MODULES])
+def test_derivation_module_proofs_compile(module):
+    results = list(module_results(module))
+    assert results, f"{module.name} declares no claims"
+    _compiles(claims_document(module.stem, results), module.stem)
+
+
+def test_cli_writes_tex_and_pdf(tmp_path):
+    from symflow.cli import main
+
+    module = tmp_path / "tiny.py"
+    module.write_text(
+        "import sympy as sp\nimport symflow as sf\n\n"
+        "@sf.claim('tiny identity', equation='1')\n"
+        "def tiny():\n"
+        "    from symflow.zero import decide_zero\n"
+        "    from symflow.domain import Domain\n"
+        "    x = sp.Symbol('x')\n"
+        "    return decide_zero(sp.sin(x)**2 + sp.cos(x)**2 - 1, Domain().extended({x}), claim='tiny')\n"
+    )
+    out = tmp_path / "out"
+    assert main(["latex", str(module), "-o", str(out), "--pdf"]) == 0
+    assert (out / "tiny.tex").read_text().startswith("\\documentclass")
+    assert (out / "tiny.pdf").read_bytes().startswith(b"%PDF")

@@ -1,0 +1,271 @@
+"""Proofs: every step checked, wrong and undecidable steps marked, golden LaTeX, general theorems."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+import symflow as sf
+from symflow.domain import Domain, Interval1D
+from symflow.proof import (
+    Basis,
+    Proof,
+    ProofStep,
+    check_steps,
+    estimator_proof,
+    latex_text,
+    proof_latex,
+    proof_of,
+    theorem_flow_estimator,
+    theorem_reparameterization_transport,
+)
+from symflow.steps import Step
+from symflow.verdict import Status, Verdict
+
+x = sp.Symbol("x", real=True)
+y = sp.Symbol("y")
+mu = sp.Symbol("mu", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+LINE = Domain(((x, Interval1D()),))
+
+
+def _normal() -> sf.Density:
+    return sf.Density(sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi) / sigma, x, (mu, sigma), name="p")
+
+
+def _reparam(p: sf.Density) -> sf.Flow:
+    return sf.Flow(p, {mu: [1], sigma: [(x - mu) / sigma]}, kind="reparam")
+
+
+def _square_proof() -> Proof:
+    steps = [Step(y, (x + 1) ** 2, "definition of y"), Step(y, x**2 + 2 * x + 1, "expand the square", "1")]
+    return Proof("Square", check_steps(steps, LINE), "y is a polynomial in x.")
+
+
+# -- checking ------------------------------------------------------------------------
+
+
+def test_recorded_steps_get_a_basis_and_a_verdict():
+    pr = _square_proof()
+    first, second = pr.steps
+    assert first.basis is Basis.DEFINITION and first.verdict is None
+    assert second.basis is Basis.PREVIOUS and second.follows == 1
+    assert second.verdict.status is Status.PROVED
+    assert pr.status is Status.PROVED and pr.unchecked == ()
+
+
+def test_a_wrong_step_is_refuted_with_a_witness():
+    steps = check_steps([Step(y, (x + 1) ** 2, "definition"), Step(y, x**2 + 1, "a wrong expansion")], LINE)
+    wrong = steps[1]
+    assert wrong.verdict.status is Status.REFUTED
+    assert wrong.verdict.witness is not None
+    assert Proof("wrong", steps).status is Status.REFUTED
+    tex = proof_latex(Proof("wrong", steps))
+    assert r"\textbf{REFUTED}" in tex and "witness" in tex
+
+
+def test_an_identity_on_its_own_is_checked():
+    (step,) = check_steps([Step(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.S.One, "Pythagoras")], LINE)
+    assert step.basis is Basis.IDENTITY and step.verdict.status is Status.PROVED
+
+
+def test_an_undecidable_step_is_marked_not_checked():
+    f, g = sp.Function("f")(x), sp.Function("g")(x)
+    steps = check_steps([Step(f, g, "an unrelated claim about undefined functions")], LINE)
+    pr = Proof("undecidable", steps)
+    assert steps[0].verdict.status is Status.UNKNOWN
+    assert steps[0].status_text == "not checked (unknown)"
+    assert pr.unchecked == (1,) and pr.status is Status.UNKNOWN
+    tex = proof_latex(pr)
+    assert r"\textbf{NOT CHECKED}" in tex and "steps (1) could not be checked" in tex
+    assert "[not checked (unknown)]" in str(pr)
+
+
+def test_a_step_without_a_verdict_counts_as_unchecked():
+    pr = Proof("unchecked", (ProofStep(x, x, "reflexivity"),))
+    assert pr.unchecked == (1,) and pr.status is Status.UNKNOWN
+    assert "no check was run" in proof_latex(pr)
+
+
+def test_assumptions_and_arguments_are_not_claimed_as_checked():
+    steps = check_steps(
+        [
+            ProofStep(y, sp.S.Zero, "a hypothesis", basis=Basis.ASSUMPTION),
+            ProofStep(x, sp.S.Zero, "an argument", basis=Basis.ARGUMENT),
+        ]
+    )
+    assert all(s.verdict is None for s in steps)
+    tex = proof_latex(Proof("hyp", steps))
+    assert "assumption, not machine-checked" in tex and "argument, not machine-checked" in tex
+
+
+def test_given_substitutions_are_applied_before_the_check():
+    a = sp.Symbol("a")
+    steps = check_steps(
+        [
+            ProofStep(a, 2 * x, "hypothesis", basis=Basis.ASSUMPTION),
+            ProofStep(a + x, 3 * x, "uses (1)", given=((a, 2 * x),), given_from=(1,)),
+            ProofStep(a + x, 4 * x, "wrong even with (1)", given=((a, 2 * x),), given_from=(1,), basis=Basis.IDENTITY),
+        ],
+        LINE,
+    )
+    assert steps[1].verdict.status is Status.PROVED
+    assert steps[2].verdict.status is Status.REFUTED
+
+
+# -- estimators ------------------------------------------------------------------------
+
+
+def test_estimator_proof_checks_every_recorded_step():
+    p = _normal()
+    est = sf.derive(p, _reparam(p), sigma)
+    pr = est.proof()
+    assert isinstance(pr, Proof)
+    assert len(pr.steps) == len(est.steps)
+    assert pr.status is Status.PROVED and pr.unchecked == ()
+    checked = [s for s in pr.steps if s.needs_check]
+    assert checked and all(s.verdict.status is Status.PROVED for s in checked)
+    assert sp.simplify(pr.steps[-2].rhs) == 0  # psi = 0: the transport equation holds
+
+
+def test_estimator_proof_under_another_q_checks_v():
+    p = _normal()
+    q = p.with_(expr=p.expr.subs(sigma, 2 * sigma), name="q")
+    est = sf.derive(p, _reparam(p), mu, q=q)
+    pr = estimator_proof(est)
+    v_steps = [s for s in pr.steps if s.lhs == sp.Symbol("v_1")]
+    assert [s.basis for s in v_steps] == [Basis.DEFINITION, Basis.PREVIOUS]
+    assert v_steps[1].verdict.ok
+    assert pr.ok
+
+
+def test_a_typed_in_biased_estimator_is_refuted():
+    p = _normal()
+    biased = sf.Estimator(p, mu, [1], (x - mu) / sigma**2)  # RP weight plus the score: counts twice
+    pr = estimator_proof(biased)
+    assert pr.steps[-1].verdict.status is Status.REFUTED
+    assert pr.status is Status.REFUTED
+
+
+def test_a_typed_in_likelihood_ratio_estimator_is_proved():
+    p = _normal()
+    lr = sf.Estimator(p, mu, [0], (x - mu) / sigma**2)
+    pr = estimator_proof(lr)
+    assert pr.steps[-1].verdict.status is Status.PROVED and pr.ok
+
+
+# -- claims ------------------------------------------------------------------------------
+
+
+def test_proof_of_a_verdict_shows_its_residual_and_decision():
+    p = _normal()
+    wrong = sf.Flow(p, {sigma: [(x - mu) / sigma**2]}, kind="user")
+    verdict = sf.check_transport(p, wrong, wrt=sigma)
+    pr = proof_of(verdict, title="wrong flow")
+    assert pr.title == "wrong flow"
+    assert [s.basis for s in pr.steps] == [Basis.DEFINITION, Basis.VERDICT]
+    assert pr.steps[0].rhs == verdict.residual and pr.steps[1].verdict is verdict
+    assert pr.status is Status.REFUTED
+
+
+def test_proof_of_returns_an_attached_proof():
+    attached = _square_proof()
+    verdict = Verdict(Status.PROVED, "test", proof=attached)
+    assert proof_of(verdict) is attached
+    assert proof_of(verdict, title="renamed").title == "renamed"
+
+
+def test_proof_of_a_monte_carlo_result_keeps_its_status():
+    class FakeMC:
+        status = "refuted"
+        method = "two-sided z-test"
+        reason = ""
+
+    pr = proof_of(FakeMC(), title="mc")
+    assert pr.steps == () and pr.status is Status.REFUTED
+    assert "no symbolic residual" in pr.notes[0]
+
+
+def test_proof_of_a_crashed_claim_is_unknown():
+    from symflow.claims import Claim, run_claim
+
+    def boom():
+        raise RuntimeError("broken")
+
+    result = run_claim(Claim("crashes", "1", "holds", boom))
+    pr = proof_of(result)
+    assert pr.status is Status.UNKNOWN and "broken" in pr.statement
+    assert "NOT as expected" in pr.notes[-1]
+
+
+# -- theorems ------------------------------------------------------------------------------
+
+
+def test_theorem_3_and_4_general_proof_checks_out():
+    pr = theorem_flow_estimator()
+    assert pr.status is Status.PROVED and pr.unchecked == ()
+    bases = [s.basis for s in pr.steps]
+    assert bases.count(Basis.ASSUMPTION) == 2 and bases.count(Basis.ARGUMENT) == 1
+    assert sum(s.needs_check for s in pr.steps) >= 7
+    # The proof is about undefined functions, not one family.
+    assert any(isinstance(a, sp.core.function.AppliedUndef) for s in pr.steps for a in sp.preorder_traversal(s.rhs))
+
+
+def test_transport_for_any_invertible_g_checks_out():
+    pr = theorem_reparameterization_transport()
+    assert pr.status is Status.PROVED and pr.unchecked == ()
+    last = pr.steps[-1]
+    assert last.rhs == 0 and last.given_from == (4,) and last.verdict.status is Status.PROVED
+
+
+def test_a_tampered_general_step_is_not_passed():
+    p = sp.Function("p")(x, sp.Symbol("theta"))
+    u, phi = sp.Function("u")(x), sp.Function("phi")(x)
+    wrong = Step(sp.Derivative(p * u * phi, x), p * u * sp.Derivative(phi, x), "product rule, missing a term")
+    (step,) = check_steps([wrong], LINE)
+    assert step.verdict.status is not Status.PROVED and not step.checked
+
+
+# -- LaTeX -----------------------------------------------------------------------------------
+
+
+GOLDEN_SQUARE = (
+    "\\par\\medskip\\noindent\\textbf{Square.}\\hfill[\\textsf{proved}]\\par\n"
+    "\\noindent y is a polynomial in x.\\par\n"
+    "\\begin{align*}\ny &= \\left(x + 1\\right)^{2} \\tag{1}\n\\end{align*}\n"
+    "\\noindent{\\small (1) by definition of y.\\newline Check: definition.}\\par\n"
+    "\\begin{align*}\ny &= x^{2} + 2 x + 1 \\tag{2}\n\\end{align*}\n"
+    "\\noindent{\\small (2) by expand the square (Eq.~1).\\newline Check: $\\checkmark$\\,\\textsf{proved} --- "
+    "follows from (1): randomized polynomial-identity test on the rational form (1 exact point(s), "
+    "degree \\textless{}= 2, error \\textless{}= 2.0e-40).}\\par\n"
+    "\\noindent\\emph{Status of the proof:} \\textsf{proved}.\\par"
+)
+
+
+def test_golden_latex_fragment():
+    assert _square_proof().to_latex() == GOLDEN_SQUARE
+
+
+def test_standalone_document_wraps_the_fragment():
+    doc = _square_proof().to_latex(standalone=True)
+    assert doc.startswith("\\documentclass") and doc.rstrip().endswith("\\end{document}")
+    assert "\\usepackage{amsmath,amssymb}" in doc and GOLDEN_SQUARE in doc
+
+
+def test_long_expressions_are_broken_into_named_parts():
+    big = sum(sp.exp(-((x - k) ** 2) / (k + 1)) * sp.sin(k * x) ** 2 for k in range(1, 9))
+    steps = check_steps([Step(y, big, "a long definition")], LINE)
+    tex = proof_latex(Proof("long", steps), max_expr_len=60)
+    assert "\\mathcal{T}_{1}" in tex and "\\text{where}" in tex
+    whole = proof_latex(Proof("long", steps), max_expr_len=10**6)
+    assert "\\mathcal{T}" not in whole
+
+
+def test_derivatives_of_products_are_bracketed():
+    f = sp.Function("f")(x, y)
+    tex = proof_latex(Proof("d", (ProofStep(y, sp.Derivative(f * x, x), "d", basis=Basis.DEFINITION),)))
+    assert "\\frac{\\partial}{\\partial x}\\left(x f{\\left(x,y \\right)}\\right)" in tex
+
+
+def test_text_is_escaped_for_latex():
+    assert latex_text("a_b & 50% <= θ — ∇") == "a\\_b \\& 50\\% \\textless{}= $\\theta$ --- $\\nabla$"
+    assert latex_text("ü") == "u" and latex_text("☃") == "?"
