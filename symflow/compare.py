@@ -19,7 +19,7 @@ import sympy as sp
 from ._convert import as_expr, as_param_values, exact_values
 from .budget import resolve_timeout
 from .errors import EstimatorError
-from .integrals import expectation_gradient
+from .integrals import expectation_gradient, numeric_integral
 from .variance import DEFAULT_N, VarianceResult, _integrate, variance
 
 __all__ = ["Comparison", "ComparisonRow", "compare"]
@@ -121,7 +121,12 @@ def _target(p, phi: sp.Expr, wrt: sp.Symbol, values: dict, timeout: float | None
     val, how = _integrate(p, sp.diff(p.expr, wrt) * phi, values, resolve_timeout(timeout))
     if val is not None:
         return sp.nsimplify(val) if val.is_Float else sp.simplify(val), how
-    return expectation_gradient(p, phi.xreplace(values), wrt, values, timeout=timeout)
+    if p.has_moving_support:
+        return expectation_gradient(p, phi.xreplace(values), wrt, values, timeout=timeout)
+    # quadrature is numeric, not a symbolic step: give it room even under a tight symbolic budget;
+    # 20 digits are plenty for a displayed reference and several times faster than 50
+    val = numeric_integral(p, sp.diff(p.expr, wrt) * phi, values, dps=20, timeout=max(resolve_timeout(timeout), 10.0))
+    return (val, "mpmath quadrature at 20 digits") if val is not None else (None, "quadrature failed")
 
 
 def compare(
@@ -164,7 +169,8 @@ def compare(
         raise EstimatorError("estimators is empty; give at least one estimator")
     names = [name for name, _ in items]
     if len(set(names)) != len(names):
-        raise EstimatorError(f"estimator names repeat ({names}); pass a dict with distinct names")
+        # default names repeat (two "zero estimator"s): number them so every row is addressable
+        items = [(f"{name} #{i + 1}" if names.count(name) > 1 else name, est) for i, (name, est) in enumerate(items)]
     first = items[0][1]
     for name, est in items:
         for attr in ("density", "wrt", "single_sample", "sampling"):
