@@ -8,10 +8,12 @@ transport equation and the paper's identities with sound verdicts, and
 compiles estimators to numpy.
 """
 
+from . import boxes as boxes
 from . import families as families
 from . import flows as flows
 from . import plot as plot
 from . import proof as proof
+from . import toolbox as toolbox
 from .budget import default_timeout as default_timeout
 from .budget import set_default_timeout as set_default_timeout
 from .checks import check_boundary as check_boundary
@@ -19,6 +21,8 @@ from .checks import check_normalized as check_normalized
 from .checks import check_transport as check_transport
 from .checks import check_unbiased as check_unbiased
 from .claims import claim as claim
+from .compare import Comparison as Comparison
+from .compare import compare as compare
 from .density import Density as Density
 from .density import Reparameterization as Reparameterization
 from .derive import derive as derive
@@ -44,6 +48,8 @@ from .proof import Proof as Proof
 from .proof import ProofStep as ProofStep
 from .proof import proof_of as proof_of
 from .steps import Step as Step
+from .variance import VarianceResult as VarianceResult
+from .variance import variance as variance
 from .verdict import Status as Status
 from .verdict import Verdict as Verdict
 from .verdict import Witness as Witness
@@ -52,6 +58,7 @@ from .verdict import Witness as Witness
 
 __all__ = [
     "BackendError",
+    "Comparison",
     "CompiledEstimator",
     "Density",
     "DensityError",
@@ -70,13 +77,16 @@ __all__ = [
     "SurfaceTerm",
     "SymflowError",
     "SymflowWarning",
+    "VarianceResult",
     "Verdict",
     "Witness",
+    "boxes",
     "check_boundary",
     "check_normalized",
     "check_transport",
     "check_unbiased",
     "claim",
+    "compare",
     "compile_estimator",
     "default_timeout",
     "derive",
@@ -90,6 +100,8 @@ __all__ = [
     "proof",
     "proof_of",
     "set_default_timeout",
+    "toolbox",
+    "variance",
 ]
 
 __version__ = "0.1.0"
