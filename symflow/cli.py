@@ -91,12 +91,12 @@ def format_summary(results: Sequence) -> str:
     bad = [r for r in results if not r.as_expected]
     total = sum(r.seconds for r in results)
     lines = [f"{len(results)} claims: {len(results) - len(bad)} as expected, {len(bad)} not ({total:.1f} s)"]
-    # A claim expected to be refuted is only convincing with its witness on show.
+    # A claim expected to be refuted is only convincing with its evidence (the
+    # witness, or the Monte Carlo z-test) on show.
     for r in results:
-        witness = getattr(r.result, "witness", None)
-        if r.as_expected and r.claim.expect == "refuted" and witness is not None:
+        if r.as_expected and r.claim.expect == "refuted":
             lines.append(f"refuted as expected: {r.claim.name}")
-            lines.append(f"  witness: {witness}")
+            lines.extend("  " + ln for ln in _full_text(r).splitlines())
     for r in bad:
         lines.append("")
         lines.append(
