@@ -29,6 +29,19 @@ from .derive import derive as derive
 from .discrete import GOTerm as GOTerm
 from .discrete import go_estimator as go_estimator
 from .discrete import go_weight as go_weight
+from .duality import AugmentedFlow as AugmentedFlow
+from .duality import augmented_flow as augmented_flow
+from .duality import check_divergence_theorem as check_divergence_theorem
+from .duality import check_duality as check_duality
+from .duality import check_incompressibility_is_transport as check_incompressibility_is_transport
+from .duality import check_incompressible as check_incompressible
+from .duality import check_stein as check_stein
+from .equivalence import check_equivalent as check_equivalent
+from .equivalence import check_same_flow as check_same_flow
+from .equivalence import classify as classify
+from .equivalence import estimator_mean as estimator_mean
+from .equivalence import ibp_flow as ibp_flow
+from .equivalence import unique_psi as unique_psi
 from .errors import BackendError as BackendError
 from .errors import DensityError as DensityError
 from .errors import EstimatorError as EstimatorError
@@ -37,6 +50,10 @@ from .errors import ParameterError as ParameterError
 from .errors import SymflowError as SymflowError
 from .estimator import Estimator as Estimator
 from .flow import Flow as Flow
+from .grp import check_grp_trace_identity as check_grp_trace_identity
+from .grp import check_reparam_transport_identity as check_reparam_transport_identity
+from .grp import grp as grp
+from .grp import induced_density as induced_density
 from .jumps import SurfaceTerm as SurfaceTerm
 from .jumps import jump_set as jump_set
 from .montecarlo import MCResult as MCResult
@@ -57,6 +74,7 @@ from .verdict import Witness as Witness
 # -- added by feature modules (keep each block sorted) ------------------------
 
 __all__ = [
+    "AugmentedFlow",
     "BackendError",
     "Comparison",
     "CompiledEstimator",
@@ -80,20 +98,35 @@ __all__ = [
     "VarianceResult",
     "Verdict",
     "Witness",
+    "augmented_flow",
     "boxes",
     "check_boundary",
+    "check_divergence_theorem",
+    "check_duality",
+    "check_equivalent",
+    "check_grp_trace_identity",
+    "check_incompressibility_is_transport",
+    "check_incompressible",
     "check_normalized",
+    "check_reparam_transport_identity",
+    "check_same_flow",
+    "check_stein",
     "check_transport",
     "check_unbiased",
     "claim",
+    "classify",
     "compare",
     "compile_estimator",
     "default_timeout",
     "derive",
+    "estimator_mean",
     "families",
     "flows",
     "go_estimator",
     "go_weight",
+    "grp",
+    "ibp_flow",
+    "induced_density",
     "jump_set",
     "mc_check",
     "plot",
@@ -101,6 +134,7 @@ __all__ = [
     "proof_of",
     "set_default_timeout",
     "toolbox",
+    "unique_psi",
     "variance",
 ]
 

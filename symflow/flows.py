@@ -18,7 +18,7 @@ from .density import Density
 from .errors import FlowError
 from .flow import Flow
 
-__all__ = ["implicit", "reparam", "weighted", "zero"]
+__all__ = ["implicit", "omt", "reparam", "weighted", "zero"]
 
 
 def _tidy(expr: sp.Expr, timeout: float) -> sp.Expr:
@@ -186,3 +186,58 @@ def weighted(flow: Flow, k: object) -> Flow:
         )
     fields = {t: [k_expr * c for c in comps] for t, comps in flow.fields}
     return Flow(flow.density, fields, kind="weighted", note=f"{sp.sstr(k_expr)} x ({flow.kind} flow)")
+
+
+def omt(p: Density, *, timeout: float | None = None) -> Flow:
+    r"""The optimal-transport flow of a Gaussian (Jankowiak & Obermeyer 2018; App. E.1).
+
+    For :math:`p = N(\mu(\theta), \Sigma(\theta))`,
+
+    .. math::
+        u_{\theta_i}(x) = \partial_{\theta_i}\mu + A\,(x - \mu),\qquad
+        A = A^\top,\quad A\Sigma + \Sigma A = \partial_{\theta_i}\Sigma ,
+
+    which solves the transport equation (Eq. 52) and, in d >= 2, differs
+    from the Cholesky (reparameterization) flow by a field w with
+    :math:`\nabla\cdot(p w) = 0`: RP flows are not unique.  mu and Sigma are
+    read off the density itself (log p must be quadratic in x:
+    :math:`\Sigma = -H^{-1}` with H the Hessian of log p, and
+    :math:`\mu = \Sigma\,\nabla\log p(0)`), so any Gaussian parameterization
+    works (Cholesky entries, scales, correlations).  The Lyapunov equation is
+    solved symbolically (a linear system in the d(d+1)/2 entries of A).
+    """
+    budget = resolve_timeout(timeout)
+    x = sp.Matrix(p.x)
+    d = p.dim
+
+    def build() -> dict:
+        hess = sp.hessian(p.log_expr, p.x)
+        if any(h.has(*p.x) for h in hess):
+            raise FlowError(f"{p.name} is not Gaussian (log p is not quadratic in x); omt needs a normal density")
+        grad0 = sp.Matrix([sp.diff(p.log_expr, xi) for xi in p.x]).xreplace({xi: 0 for xi in p.x})
+        sigma = (-hess).inv(method="LU").applyfunc(lambda e: sp.factor(sp.cancel(e)))
+        mu = (sigma * grad0).applyfunc(lambda e: sp.factor(sp.cancel(e)))
+        unknowns = {(i, j): sp.Dummy(f"a{i}{j}") for i in range(d) for j in range(i, d)}
+        A = sp.Matrix(d, d, lambda i, j: unknowns[(min(i, j), max(i, j))])
+        fields = {}
+        for theta in p.params:
+            rhs = sigma.diff(theta)
+            eqs = [e for e in (A * sigma + sigma * A - rhs) if e != 0]
+            if eqs:
+                sol = sp.solve(eqs, list(unknowns.values()), dict=True)
+                if len(sol) != 1:
+                    raise FlowError(f"the Lyapunov equation for {theta} has {len(sol)} solutions")
+                a_val = A.xreplace(sol[0]).applyfunc(lambda e: sp.factor(sp.cancel(e)))
+            else:
+                a_val = sp.zeros(d, d)
+            u = mu.diff(theta) + a_val * (x - mu)
+            fields[theta] = [sp.factor(sp.cancel(c)) for c in u]
+        return fields
+
+    try:
+        fields = run_with_budget(build, timeout=budget, what="solving A Sigma + Sigma A = dSigma/dtheta")
+    except BudgetExceeded as exc:
+        raise FlowError(f"could not build the optimal-transport flow within the budget ({exc})") from None
+    except (sp.PolynomialError, ZeroDivisionError, ValueError) as exc:
+        raise FlowError(f"could not read mu and Sigma off {p.name}: {exc}") from None
+    return Flow(p, fields, kind="omt", note="optimal transport: u = dmu + A (x - mu), A Sigma + Sigma A = dSigma")
