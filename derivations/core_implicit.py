@@ -11,16 +11,11 @@ SymPy can (a numeric 'consistent' counts too) and reproduce the planted value
 u = 0.867725835238768662... of REFERENCE-CASES.md (Gamma(2, rate 1), x = 1.3).
 """
 
-from dataclasses import replace
-
 import mpmath
 import sympy as sp
 
 import symflow as sf
-from symflow.verdict import Status, Witness
-
-# Weakest first: a combined claim is only as strong as its weakest part.
-_RANK = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
+from symflow.verdict import Status, Witness, weakest
 
 # The gamma flow's residual needs two special-function rewrites; the default
 # 5 s budget can run out before the rewrite that proves it, so allow more.
@@ -31,20 +26,8 @@ GAMMA_REFERENCE = "0.867725835238768662"  # a string: mpf() would round it to th
 GAMMA_REFERENCE_DIGITS = 18
 
 
-def _weakest(parts, claim):
-    """One verdict for several parameters: the weakest, with every part's method recorded."""
-    parts = dict(parts)
-    worst = min(parts.values(), key=lambda v: _RANK[v.status])
-    counts = {}
-    for v in parts.values():
-        counts[v.status.value] = counts.get(v.status.value, 0) + 1
-    tally = ", ".join(f"{n} {s}" for s, n in counts.items())
-    methods = "; ".join(f"d/d{k}: {v.method}" for k, v in parts.items())
-    return replace(worst, method=f"{tally} of {len(parts)} parameters; {methods}", claim=claim)
-
-
 def _transport_all(p, flow, timeout=None):
-    return _weakest(
+    return weakest(
         ((t, sf.check_transport(p, flow, wrt=t, timeout=timeout)) for t in p.params),
         f"implicit flow of {p.name} solves the transport equation for every parameter",
     )

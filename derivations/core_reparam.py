@@ -9,25 +9,8 @@ exponential families and of the multivariate normal with diagonal and full
 (Cholesky-factor) covariance in 2 and 3 dimensions.
 """
 
-from dataclasses import replace
-
 import symflow as sf
-from symflow.verdict import Status
-
-# Weakest first: a combined claim is only as strong as its weakest part.
-_RANK = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
-
-
-def _weakest(parts, claim):
-    """One verdict for several parameters: the weakest, with every part's method recorded."""
-    parts = dict(parts)
-    worst = min(parts.values(), key=lambda v: _RANK[v.status])
-    counts = {}
-    for v in parts.values():
-        counts[v.status.value] = counts.get(v.status.value, 0) + 1
-    tally = ", ".join(f"{n} {s}" for s, n in counts.items())
-    methods = "; ".join(f"d/d{k}: {v.method}" for k, v in parts.items())
-    return replace(worst, method=f"{tally} of {len(parts)} parameters; {methods}", claim=claim)
+from symflow.verdict import weakest
 
 
 def _transport(p, params=None):
@@ -35,7 +18,7 @@ def _transport(p, params=None):
     params = p.params if params is None else params
     if len(params) == 1:
         return sf.check_transport(p, flow, wrt=params[0])
-    return _weakest(
+    return weakest(
         ((t, sf.check_transport(p, flow, wrt=t)) for t in params),
         f"reparameterization flow of {p.name} solves the transport equation",
     )

@@ -70,6 +70,7 @@ from .variance import variance as variance
 from .verdict import Status as Status
 from .verdict import Verdict as Verdict
 from .verdict import Witness as Witness
+from .verdict import weakest as weakest
 
 # -- added by feature modules (keep each block sorted) ------------------------
 
@@ -136,6 +137,7 @@ __all__ = [
     "toolbox",
     "unique_psi",
     "variance",
+    "weakest",
 ]
 
 __version__ = "0.1.0"

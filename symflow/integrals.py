@@ -25,6 +25,8 @@ __all__ = [
 ]
 
 QUAD_DPS = 50
+# Seconds the symbolic attempt gets when a numeric fallback (parameter values) exists.
+SYMBOLIC_LOOK = 2.0
 
 
 def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None = None) -> sp.Expr | None:
@@ -172,7 +174,11 @@ def expectation_gradient(
     from ._convert import exact_values
 
     values = None if values is None else exact_values(values)
-    sym = symbolic_integral(p, p.expr * phi, timeout=timeout)
+    # With parameter values, quadrature is the dependable route: give the symbolic
+    # attempt only a short look so hopeless integrals do not eat the whole budget.
+    budget = resolve_timeout(timeout)
+    sym_budget = budget if values is None else min(budget, SYMBOLIC_LOOK)
+    sym = symbolic_integral(p, p.expr * phi, timeout=sym_budget)
     if sym is not None:
         grad = sp.diff(sym, wrt)
         if values is None:

@@ -27,7 +27,7 @@ import sympy as sp
 
 from .display import LatexDisplay
 
-__all__ = ["Status", "Verdict", "Witness"]
+__all__ = ["Status", "Verdict", "Witness", "weakest"]
 
 
 class Status(str, enum.Enum):
@@ -142,3 +142,26 @@ class Verdict(LatexDisplay):
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
+
+
+# Weakest first: a combined verdict is only as strong as its weakest part.
+_RANK = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
+
+
+def weakest(parts: dict | tuple | list, claim: str = "") -> Verdict:
+    """Combine verdicts on several parts (e.g. one per parameter) into one.
+
+    The result is the weakest part (refuted < unknown < consistent < proved),
+    keeping its witness or reason, with every part's method recorded:
+    ``"2 proved, 1 consistent of 3 parameters; d/dmu: ...; d/dsigma: ..."``.
+    """
+    parts = dict(parts)
+    if not parts:
+        raise ValueError("weakest() needs at least one verdict")
+    worst = min(parts.values(), key=lambda v: _RANK[v.status])
+    counts: dict[str, int] = {}
+    for v in parts.values():
+        counts[v.status.value] = counts.get(v.status.value, 0) + 1
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items())
+    methods = "; ".join(f"d/d{k}: {v.method}" for k, v in parts.items())
+    return replace(worst, method=f"{tally} of {len(parts)} parameters; {methods}", claim=claim or worst.claim)

@@ -25,7 +25,7 @@ from ..domain import Domain
 from ..verdict import Status, Verdict, Witness
 from .numeric import HIGH_DPS, LOW_DPS, numeric_zero_test
 from .polynomial import polynomial_identity_test
-from .structural import STRATEGIES
+from .structural import strategies_for
 
 __all__ = ["decide_zero"]
 
@@ -85,7 +85,7 @@ def decide_zero(
         rational_nonzero = not res.abstracted
 
     if not rational_nonzero:
-        for name, strategy in STRATEGIES:
+        for name, strategy in strategies_for(exact):
             try:
                 form = run_with_budget(strategy, exact, timeout=budget, what=name)
             except BudgetExceeded as exc:
@@ -139,7 +139,8 @@ def decide_zero(
     if num.outcome == "zero":
         return Verdict(
             Status.CONSISTENT,
-            f"numeric: |residual| <= 1e-40 (relative) at {num.points_zero} points, mpmath {HIGH_DPS} digits; not a proof",
+            f"numeric: |residual| <= 1e-40 (relative) at {num.points_zero} points, "
+            f"mpmath {HIGH_DPS} digits; not a proof",
             residual,
             reason="; ".join(reasons),
             claim=claim,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
-__all__ = ["STRATEGIES"]
+__all__ = ["STRATEGIES", "strategies_for"]
 
 
 def _cancel(expr: sp.Expr) -> sp.Expr:
@@ -43,3 +43,17 @@ STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
     ("special-function rewrite + simplify", _special_families),
     ("expand", _expand_all),
 )
+
+_SPECIAL = (sp.lowergamma, sp.uppergamma, sp.meijerg, sp.hyper)
+
+
+def strategies_for(expr: sp.Expr) -> tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...]:
+    """The strategies in the order worth trying for this expression.
+
+    Plain ``simplify`` can spend its whole budget on incomplete-gamma and
+    Meijer-G expressions that the family rewrite settles at once, so those
+    go first when such functions are present.
+    """
+    if expr.has(*_SPECIAL):
+        return (STRATEGIES[0], STRATEGIES[2], STRATEGIES[1], STRATEGIES[3])
+    return STRATEGIES
