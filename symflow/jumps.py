@@ -453,7 +453,7 @@ def _marginal(q: Density, xj: sp.Symbol, budget: float) -> Density:
     return Density(
         marg,
         others,
-        tuple(t for t in q.params if t in marg.free_symbols or any(t in st.free_symbols for st in sets)),
+        q.params,  # all of q's: its sampler draws the full x before dropping x_j
         support=sets,
         sampler=sampler,
         constraints=q.constraints,

@@ -1,0 +1,125 @@
+"""Jumps of phi: detection, the jump across a surface, and the surface term of Eq. (66)."""
+
+import dataclasses
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.errors import EstimatorError, FlowError
+from symflow.jumps import heaviside_form, jump_across, jump_set
+
+x, y = sp.symbols("x y", real=True)
+
+
+def test_equivalent_conditions_give_one_surface():
+    phi = sp.Heaviside(2 * x - 2) + 3 * sp.Heaviside(1 - x) + sp.Piecewise((x, x > 1), (0, True))
+    assert jump_set(phi, (x,)) == (x - 1,)
+    # H(2x - 2) + 3 H(1 - x) + x H(x - 1): jump 1 - 3 + 1 at x = 1
+    assert sp.simplify(jump_across(phi, x - 1, (x,)).subs(x, 1) - (-1)) == 0
+
+
+def test_sign_and_piecewise_jumps_planted():
+    assert sp.simplify(jump_across(sp.sign(x - 2) * x**2, x - 2, (x,)).subs(x, 2) - 8) == 0
+    pw = sp.Piecewise((x**2, x > 1), (5, x > -1), (0, True))
+    assert set(jump_set(pw, (x,))) == {x - 1, x + 1}
+    assert sp.simplify(jump_across(pw, x - 1, (x,)).subs(x, 1) - (1 - 5)) == 0
+    assert sp.simplify(jump_across(pw, x + 1, (x,)).subs(x, -1) - 5) == 0
+    # the jump taken toward the other side flips sign
+    assert sp.simplify(jump_across(pw, 1 - x, (x,)).subs(x, 1) - 4) == 0
+
+
+def test_continuous_piecewise_has_zero_jump_on_the_surface():
+    kink = sp.Piecewise((x, x < 0), (-x, True))  # continuous at 0
+    assert jump_across(kink, x, (x,)).subs(x, 0) == 0
+
+
+def test_two_dimensional_conditions():
+    phi = sp.Piecewise((1, sp.And(x + y > 1, x < 2)), (0, True))
+    assert set(jump_set(phi, (x, y))) == {x + y - 1, x - 2}
+    assert heaviside_form(phi, (x, y)).has(sp.Heaviside)
+
+
+def test_bad_phi_is_refused():
+    with pytest.raises(EstimatorError, match="floor"):
+        jump_set(sp.floor(x), (x,))
+    with pytest.raises(EstimatorError, match="DiracDelta"):
+        jump_set(sp.DiracDelta(x), (x,))
+
+
+def _normal():
+    p = sf.families.normal()
+    return p, p.x[0], *p.params
+
+
+def test_heaviside_surface_term_is_density_at_c():
+    p, X, mu, sigma = _normal()
+    c = sp.Rational(1, 3)
+    phi = sp.Heaviside(X - c)
+    est = sf.derive(p, sf.flows.reparam(p), mu, phi=phi)
+    (term,) = est.extra_terms
+    assert sp.simplify(term.symbolic_expectation(phi) - p.expr.subs(X, c)) == 0
+    assert "jump term" in str(term) and any(s.equation == "66" for s in est.steps)
+    # explicit jump set gives the same term
+    (same,) = sf.derive(p, sf.flows.reparam(p), mu, jumps=[X - c]).extra_terms
+    assert sp.simplify(same.symbolic_expectation(phi) - term.symbolic_expectation(phi)) == 0
+    vals = {mu: 0.3, sigma: 1.2}
+    draws = term.mc_samples(phi, vals, 50, np.random.default_rng(0))
+    want = float(p.expr.subs({X: c, mu: sp.Rational(3, 10), sigma: sp.Rational(6, 5)}))
+    assert np.allclose(draws, want)
+
+
+def test_sigma_jump_term_unbiased_numerically_and_naive_refuted():
+    p, X, mu, sigma = _normal()
+    phi = sp.Piecewise((3, X > 1), (0, True))
+    est = sf.derive(p, sf.flows.reparam(p), sigma, phi=phi)
+    params = {mu: sp.Rational(3, 10), sigma: sp.Rational(6, 5)}
+    # the reference is d/dsigma of the quadrature of p phi; the estimator is 3 p(1) u(1) from the jump term
+    assert sf.check_unbiased(est, phi, params, timeout=30).status is sf.Status.CONSISTENT
+    naive = dataclasses.replace(est, extra_terms=())
+    assert sf.check_unbiased(naive, phi, params, timeout=30).status is sf.Status.REFUTED
+
+
+def test_mc_check_catches_missing_surface_term():
+    p, X, mu, sigma = _normal()
+    phi = sp.Heaviside(X) + X**2 / 4
+    est = sf.derive(p, sf.flows.reparam(p), mu, phi=phi)
+    exact = float(p.expr.subs({X: 0, mu: sp.Rational(1, 5), sigma: 1})) + 0.1  # p(0) + mu/2
+    # alpha = 1e-6 per call: false-alarm rate of the first assertion is 1e-6
+    assert sf.mc_check(est, phi, {mu: 0.2, sigma: 1.0}, 4000, seed=2, exact=exact).status is sf.Status.CONSISTENT
+    naive = dataclasses.replace(est, extra_terms=())
+    assert sf.mc_check(naive, phi, {mu: 0.2, sigma: 1.0}, 4000, seed=2, exact=exact).status is sf.Status.REFUTED
+
+
+def test_hyperplane_jump_in_two_dimensions():
+    mu1, mu2 = sp.symbols("mu1 mu2", real=True)
+    gauss = sp.exp(-((x - mu1) ** 2 + (y - mu2) ** 2) / 2) / (2 * sp.pi)
+
+    def sample(n, prm, rng):
+        return rng.standard_normal((n, 2)) + np.array([prm[mu1], prm[mu2]])
+
+    p = sf.Density(gauss, (x, y), (mu1, mu2), sampler=sample, name="n2")
+    flow = sf.Flow(p, {mu1: [1, 0], mu2: [0, 1]}, kind="reparam")
+    phi = sp.Heaviside(x + y - 1)
+    est = sf.derive(p, flow, mu1, phi=phi)
+    (term,) = est.extra_terms
+    # planted: P(x + y > 1) = 1 - Phi((1 - mu1 - mu2)/sqrt 2); d/dmu1 = N(1 - mu1 - mu2; 0, 2)
+    s = 1 - mu1 - mu2
+    planted = sp.exp(-(s**2) / 4) / sp.sqrt(4 * sp.pi)
+    at = {mu1: sp.Rational(1, 5), mu2: sp.Rational(-1, 10)}
+    with mpmath.workdps(30):
+        got = term.numeric_expectation(phi, at, 30)  # quadrature over the line x + y = 1, sampled by x
+        assert abs(got - mpmath.mpf(sp.N(planted.subs(at), 30))) < mpmath.mpf(10) ** -20
+    draws = term.mc_samples(phi, {mu1: 0.2, mu2: -0.1}, 20000, np.random.default_rng(4))
+    want = float(planted.subs({mu1: sp.Rational(1, 5), mu2: sp.Rational(-1, 10)}))
+    # 6 standard errors: false-alarm rate about 2e-9
+    assert abs(draws.mean() - want) < 6 * draws.std() / np.sqrt(draws.size)
+
+
+def test_flow_with_a_jump_is_refused():
+    p, X, mu, sigma = _normal()
+    flow = sf.Flow(p, {mu: [sp.Heaviside(X)]})
+    with pytest.raises(FlowError, match="jumps"):
+        sf.derive(p, flow, mu, phi=sp.Heaviside(X - 1))
