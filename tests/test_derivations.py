@@ -12,7 +12,8 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.claims import collect, module_paths, run_claim
+from symflow.claims import module_paths
+from tests._claim_results import module_results
 
 DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
 MODULES = module_paths([DERIVATIONS]) if DERIVATIONS.is_dir() else []
@@ -24,11 +25,11 @@ def test_derivations_folder_has_modules():
 
 @pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
 def test_every_claim_comes_out_as_expected(path: Path):
-    claims = collect([path])
-    assert claims, f"{path.name} declares no @symflow.claim"
+    results = module_results(path)
+    assert results, f"{path.name} declares no @symflow.claim"
     failures = []
-    for c in claims:
-        r = run_claim(c)
+    for r in results:
+        c = r.claim
         if not r.as_expected:
             text = f"raised {r.error}" if r.error else str(r.result)
             failures.append(f"{c.name} (Eq. {c.equation or '-'}): expected {c.expect}, got {r.status}\n{text}")
