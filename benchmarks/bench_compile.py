@@ -14,8 +14,10 @@ are set on this machine they only affect the sampler's matrix product, outside t
 timing; to rule them out anyway run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python
 benchmarks/bench_compile.py``.
 
-Run: ``python benchmarks/bench_compile.py [--n 1000000] [--repeats 7]``.  Exit status 1
-when any ratio hand/compiled is below 0.95.
+Two ratios hand/compiled are printed: of the best-of times, and the median over repeats
+of the ratio of each back-to-back pair.  On a shared machine the pairs see the same load,
+so the paired median is the robust one; it decides the exit status (1 when any row is
+below 0.95).  Run: ``python benchmarks/bench_compile.py [--n 1000000] [--repeats 9]``.
 """
 
 from __future__ import annotations
@@ -99,17 +101,23 @@ def bench_case(d: int, n: int, repeats: int, seed: int) -> list[dict]:
         for got, want in zip([c(x, phi, g, values) for c in compiled], hand(x, phi, g, m, s), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)  # the same formula, or no comparison
         best = {"hand": float("inf"), "compiled": float("inf")}
+        paired = []
         for r in range(repeats):
             x, phi, g = fresh()
             order = ("hand", "compiled") if r % 2 else ("compiled", "hand")
+            took = {}
             for who in order:
                 t0 = time.perf_counter()
+                # Both keep all 2d results alive until the end, as a caller collecting gradients would.
                 if who == "hand":
-                    hand(x, phi, g, m, s)
+                    results = hand(x, phi, g, m, s)
                 else:
-                    for c in compiled:
-                        c(x, phi, g, values)
-                best[who] = min(best[who], time.perf_counter() - t0)
+                    results = [c(x, phi, g, values) for c in compiled]
+                del results
+                took[who] = time.perf_counter() - t0
+                best[who] = min(best[who], took[who])
+            # Back-to-back pairs see the same machine load => their ratio is robust to other processes.
+            paired.append(took["hand"] / took["compiled"])
         rows.append(
             {
                 "case": f"{'normal' if d == 1 else 'diag mvn'} d={d}",
@@ -118,6 +126,7 @@ def bench_case(d: int, n: int, repeats: int, seed: int) -> list[dict]:
                 "hand": best["hand"],
                 "compiled": best["compiled"],
                 "ratio": best["hand"] / best["compiled"],
+                "paired": float(np.median(paired)),
             }
         )
     return rows
@@ -137,19 +146,21 @@ def main(argv: list[str] | None = None) -> int:
         # d = 1 takes milliseconds => more repeats, so that an undisturbed run is among them.
         rows += bench_case(d, args.n, args.repeats * (5 if d == 1 else 1), args.seed)
     header = (
-        f"{'case':<14} {'estimator':<9} {'#params':>7} {'hand (ms)':>10} {'compiled (ms)':>14} {'hand/compiled':>14}"
+        f"{'case':<14} {'estimator':<9} {'#params':>7} {'hand (ms)':>10} {'compiled (ms)':>14} {'ratio (best)':>13}"
+        f" {'ratio (paired median)':>22}"
     )
     print(header)
     print("-" * len(header))
     ok = True
     for row in rows:
-        flag = "" if row["ratio"] >= THRESHOLD else f"  < {THRESHOLD}"
-        ok &= row["ratio"] >= THRESHOLD
+        flag = "" if row["paired"] >= THRESHOLD else f"  < {THRESHOLD}"
+        ok &= row["paired"] >= THRESHOLD
         print(
             f"{row['case']:<14} {row['estimator']:<9} {row['params']:>7} {1e3 * row['hand']:>10.2f} "
-            f"{1e3 * row['compiled']:>14.2f} {row['ratio']:>14.2f}{flag}"
+            f"{1e3 * row['compiled']:>14.2f} {row['ratio']:>13.2f} {row['paired']:>22.2f}{flag}"
         )
-    print(f"compiled at least as fast (ratio >= {THRESHOLD}) in every row: {'yes' if ok else 'NO'}")
+    print("ratio = hand/compiled; best = best-of times; paired median = median over repeats of back-to-back ratios")
+    print(f"compiled at least as fast (paired median ratio >= {THRESHOLD}) in every row: {'yes' if ok else 'NO'}")
     return 0 if ok else 1
 
 

@@ -91,12 +91,21 @@ class CompiledEstimator:
     @property
     def kept(self) -> tuple[int, ...]:
         """Indices i whose v_i is not literally zero (the grad phi columns read)."""
-        return tuple(i for i, vi in enumerate(self.v) if vi != 0)
+        # Cached: SymPy comparisons cost microseconds, and this is read on every call.
+        cached = self.__dict__.get("_kept")
+        if cached is None:
+            cached = tuple(i for i, vi in enumerate(self.v) if vi != 0)
+            object.__setattr__(self, "_kept", cached)
+        return cached
 
     @property
     def uses_phi(self) -> bool:
         """False when psi == 0: transport holds => psi == 0 => the phi term was dropped."""
-        return self.psi != 0
+        cached = self.__dict__.get("_uses_phi")
+        if cached is None:
+            cached = bool(self.psi != 0)
+            object.__setattr__(self, "_uses_phi", cached)
+        return cached
 
     @property
     def dim(self) -> int:
