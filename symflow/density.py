@@ -233,8 +233,12 @@ class Density(LatexDisplay):
         return sp.diff(self.log_expr, wrt)
 
     def grad_log(self) -> tuple[sp.Expr, ...]:
-        """The gradient of log p in x."""
-        return tuple(sp.diff(self.log_expr, xi) for xi in self.x)
+        """The gradient of log p in x (computed once per density)."""
+        cached = self.__dict__.get("_grad_log")
+        if cached is None:
+            cached = tuple(sp.diff(self.log_expr, xi) for xi in self.x)
+            object.__setattr__(self, "_grad_log", cached)
+        return cached
 
     def check_param(self, wrt: object) -> sp.Symbol:
         """Return ``wrt`` if it is a parameter of this density, else raise."""

@@ -43,7 +43,8 @@ def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None =
                 out = sp.Add(*(sp.integrate(e, (p.x[0], a, b)) for a, b, e in pieces))
                 out = sp.simplify(out)
                 return None if out.has(sp.Integral, sp.nan) else out
-        for xi, s in zip(p.x, p.support_sets, strict=True):
+        # Last variable first: in triangular (Cholesky) forms it appears in one factor only.
+        for xi, s in reversed(tuple(zip(p.x, p.support_sets, strict=True))):
             lo, hi = s.inf, s.sup
             out = sp.summation(out, (xi, lo, hi)) if p.is_discrete else sp.integrate(out, (xi, lo, hi))
             if out.has(sp.Integral, sp.Sum):
