@@ -107,4 +107,4 @@ def exact_values(values: dict) -> dict:
     whole expression at 15 digits; exact rationals keep later high-precision
     evaluation honest.
     """
-    return {k: exact_floats(v) if isinstance(v, sp.Basic) else v for k, v in values.items()}
+    return {k: exact_floats(as_expr(v, f"value of {k}")) for k, v in values.items()}
