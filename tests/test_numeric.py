@@ -205,7 +205,7 @@ def test_backend_whose_package_is_missing_names_the_install_command(monkeypatch)
 
 
 def test_unknown_option_and_non_estimator_are_refused() -> None:
-    with pytest.raises(sf.BackendError, match="takes no option"):
+    with pytest.raises(sf.BackendError, match="takes no option.*accepts threads"):
         sf.compile_estimator(sf.Estimator(normal(), mu, [1], 0), fast=True)
     with pytest.raises(sf.SymflowError, match="needs an Estimator"):
         sf.compile_estimator(x**2)
@@ -272,3 +272,29 @@ def test_estimator_compile_is_compile_estimator() -> None:
     xs = points()
     phi, grad = numeric_phi(xs)
     assert_close(est.compile()(xs, phi, grad, PARAMS), sf.compile_estimator(est, "numpy")(xs, phi, grad, PARAMS))
+
+
+def test_threaded_evaluation_is_bit_identical_to_single_threaded() -> None:
+    est = estimators_1d()[1]  # LR for sigma: several elementwise operations
+    n = 3 * numpy_backend.MIN_ROWS_PER_THREAD + 5  # uneven blocks
+    xs = points(n=n)
+    phi, grad = numeric_phi(xs)
+    one = est.compile(threads=1)(xs, phi, grad, PARAMS)
+    three = est.compile(threads=3)(xs, phi, grad, PARAMS)
+    assert np.array_equal(one, three)
+    assert_close(three[:5], reference(est, PHI, xs[:5], PARAMS))
+
+
+def test_threads_carry_the_callers_errstate() -> None:
+    f = sf.Estimator(normal(), mu, [0], 1 / x).compile(threads=2)
+    xs = np.zeros((2 * numpy_backend.MIN_ROWS_PER_THREAD, 1))
+    with np.errstate(divide="ignore"):
+        assert np.isinf(f(xs, np.ones(len(xs)), None, PARAMS)).all()
+    with pytest.raises(FloatingPointError), np.errstate(divide="raise"):
+        f(xs, np.ones(len(xs)), None, PARAMS)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_bad_thread_count_is_refused(threads) -> None:
+    with pytest.raises(sf.BackendError, match="threads must be a positive integer"):
+        sf.Estimator(normal(), mu, [1], 0).compile(threads=threads)

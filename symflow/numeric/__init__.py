@@ -86,6 +86,7 @@ class CompiledEstimator:
     backend: str = "numpy"
     name: str = ""
     fallbacks: tuple = field(default=(), repr=False)
+    options: tuple = field(default=(), repr=False)
 
     # -- structure -----------------------------------------------------------
     @property
@@ -224,7 +225,10 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
     backend : str
         ``"numpy"``.  Unknown names raise ``BackendError`` listing the valid ones.
     **options
-        None are accepted yet; passing any raises ``BackendError``.
+        numpy: ``threads`` (int >= 1; default None = one per CPU core).  Inputs of at least
+        2**16 rows per thread are split into contiguous row blocks evaluated on separate
+        threads (numpy releases the GIL); the result is identical to the single-threaded one.
+        Unknown options raise ``BackendError``.
 
     Returns
     -------
@@ -244,9 +248,20 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
     module = _backend_module(backend)
     unknown = sorted(set(options) - set(getattr(module, "OPTIONS", ())))
     if unknown:
-        raise BackendError(f"the {backend!r} backend takes no option(s) {', '.join(unknown)}; remove them")
+        raise BackendError(
+            f"the {backend!r} backend takes no option(s) {', '.join(unknown)}; "
+            f"it accepts {', '.join(getattr(module, 'OPTIONS', ())) or 'none'}"
+        )
+    checked = module.check_options(options) if hasattr(module, "check_options") else {}
     compiled = CompiledEstimator(
-        x=est.x, params=est.params, wrt=est.wrt, v=est.v, psi=est.psi, backend=backend, name=est.name
+        x=est.x,
+        params=est.params,
+        wrt=est.wrt,
+        v=est.v,
+        psi=est.psi,
+        backend=backend,
+        name=est.name,
+        options=tuple(sorted(checked.items())),
     )
     fn, fallbacks = module.build(compiled, with_fallbacks=True)
     object.__setattr__(compiled, "fallbacks", fallbacks)

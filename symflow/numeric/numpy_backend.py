@@ -9,7 +9,10 @@ and otherwise to mpmath, vectorized element by element (slow, but correct).
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
+import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -159,7 +162,22 @@ def lambdify_many(args: Sequence[sp.Symbol], the_plan: Plan) -> Callable:
         raise BackendError(f"numpy code generation failed: {exc}; simplify the expression or report it") from exc
 
 
-OPTIONS: tuple[str, ...] = ()
+OPTIONS: tuple[str, ...] = ("threads",)
+
+# Below this many rows per thread, starting a thread costs more than it saves.
+MIN_ROWS_PER_THREAD = 2**16
+
+
+def check_options(options: dict) -> dict:
+    """Validate the numpy backend's options: ``threads`` (int >= 1, or None for one per CPU core)."""
+    threads = options.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise BackendError(f"threads must be a positive integer or None (one per CPU core), got {threads!r}")
+    return {"threads": threads}
+
+
+def _thread_count(requested: int | None) -> int:
+    return requested if requested is not None else max(1, os.cpu_count() or 1)
 
 
 def as_samples(value: object, n: int) -> np.ndarray:
@@ -183,11 +201,46 @@ def build(compiled, with_fallbacks: bool = False):
     args = [*compiled.x, *(grad_symbols[i] for i in kept), *([phi_symbol] if uses_phi else []), *compiled.params]
     fn = lambdify_many(args, the_plan)
 
-    def evaluate(xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, values: tuple) -> np.ndarray:
+    threads = _thread_count(dict(compiled.options).get("threads"))
+    # E is one input column (e.g. v = e_i, psi = 0) => return that column as is, nothing to split.
+    passthrough = expr.is_Symbol
+
+    def rows(xs, phis, grads, values, lo: int, hi: int):
         # Column views, no copies; numpy then works on whole columns (no per-sample Python loop).
-        gcols = [grads[:, i] for i in kept] if kept else []
-        extra = [phis] if uses_phi else []
-        return as_samples(fn(*xs.T, *gcols, *extra, *values)[0], xs.shape[0])
+        gcols = [grads[lo:hi, i] for i in kept]
+        extra = [phis[lo:hi]] if uses_phi else []
+        return fn(*xs[lo:hi].T, *gcols, *extra, *values)[0]
+
+    def evaluate(xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, values: tuple) -> np.ndarray:
+        n = xs.shape[0]
+        parts = min(threads, n // MIN_ROWS_PER_THREAD)
+        if parts <= 1 or passthrough:
+            return as_samples(rows(xs, phis, grads, values, 0, n), n)
+        # numpy ufuncs release the GIL => contiguous row blocks on separate threads use separate cores;
+        # elementwise code => the result is bit-for-bit the single-threaded one.
+        out = np.empty(n)
+        bounds = [n * j // parts for j in range(parts + 1)]
+        errors: list[BaseException] = []
+
+        def block(j: int) -> None:
+            try:
+                out[bounds[j] : bounds[j + 1]] = rows(xs, phis, grads, values, bounds[j], bounds[j + 1])
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
+                errors.append(exc)
+
+        # Each worker runs in a copy of the caller's context => np.errstate and friends carry over.
+        workers = [
+            threading.Thread(target=contextvars.copy_context().run, args=(block, j), daemon=True)
+            for j in range(1, parts)
+        ]
+        for w in workers:
+            w.start()
+        block(0)
+        for w in workers:
+            w.join()
+        if errors:
+            raise errors[0]
+        return out
 
     if with_fallbacks:
         return evaluate, the_plan.fallbacks
