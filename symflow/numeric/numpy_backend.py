@@ -169,8 +169,8 @@ MIN_ROWS_PER_THREAD = 2**16
 
 
 def check_options(options: dict) -> dict:
-    """Validate the numpy backend's options: ``threads`` (int >= 1, or None for one per CPU core)."""
-    threads = options.get("threads")
+    """Validate the numpy backend's options: ``threads`` (int >= 1, default 1; None for one per CPU core)."""
+    threads = options.get("threads", 1)
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise BackendError(f"threads must be a positive integer or None (one per CPU core), got {threads!r}")
     return {"threads": threads}
