@@ -83,6 +83,8 @@ def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "
         out[key] = as_expr(val, f"{what}[{key}]")
         if out[key].free_symbols:
             raise ParameterError(f"{what}[{key}] = {out[key]} is not a number; give a number")
+    for key, val in out.items():
+        _check_assumptions(key, val, what)
     missing = [s for s in expected if s not in out]
     if missing:
         raise ParameterError(
@@ -108,3 +110,13 @@ def exact_values(values: dict) -> dict:
     evaluation honest.
     """
     return {k: exact_floats(as_expr(v, f"value of {k}")) for k, v in values.items()}
+
+
+_ASSUMPTIONS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "integer")
+
+
+def _check_assumptions(symbol: object, value: sp.Expr, what: str) -> None:
+    """Refuse a value that contradicts its Symbol's assumptions (sigma declared positive, given -1)."""
+    for name in _ASSUMPTIONS:
+        if getattr(symbol, f"is_{name}", None) is True and getattr(value, f"is_{name}") is False:
+            raise ParameterError(f"{what}[{symbol}] = {value} but {symbol} is declared {name}; give a {name} value")
