@@ -132,3 +132,12 @@ def test_exactly_nonzero_rational_below_numeric_resolution_is_refuted_exactly():
     assert v.status is Status.REFUTED and "exact" in v.method
     pt = v.witness.as_dict()
     assert expr.xreplace(pt) == v.witness.value != 0
+
+
+def test_exponentials_are_split_so_their_relations_count():
+    # exp(-a) = 1/exp(a) and tanh in exp form: the identity test proves these without simplify
+    a = (x - mu) / sigma
+    expr = sp.tanh(a / 2) - (1 - sp.exp(-a)) / (1 + sp.exp(-a))
+    res = polynomial_identity_test(expr)
+    assert res.zero and res.abstracted
+    assert not polynomial_identity_test(sp.exp(a) - sp.exp(2 * a)).zero

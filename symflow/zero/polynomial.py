@@ -32,6 +32,8 @@ __all__ = ["PitResult", "polynomial_identity_test"]
 # Sample each indeterminate uniformly from the integers 1..SET_SIZE.
 SET_SIZE = 10**40
 TARGET_ERROR = 1e-30
+# Exponents larger than this are abstracted whole rather than expanded and split.
+MAX_EXPONENT_OPS = 200
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,56 @@ class PitResult:
     value: sp.Expr | None = None
 
 
-def _abstract(expr: sp.Expr, table: dict) -> sp.Expr:
-    """Replace maximal non-rational subexpressions by Dummy indeterminates."""
+def _exp_denominators(expr: sp.Expr) -> dict:
+    """For each monomial m in an exponent, the lcm L of the denominators of its coefficients."""
+    dens: dict = {}
+    for e in expr.atoms(sp.exp):
+        if sp.count_ops(e.args[0]) > MAX_EXPONENT_OPS:
+            continue
+        for term in sp.Add.make_args(sp.expand(e.args[0])):
+            coeff, mono = term.as_coeff_Mul()
+            if coeff.is_Rational:
+                dens[mono] = sp.ilcm(dens.get(mono, 1), coeff.q)
+    return dens
+
+
+def _abstract(expr: sp.Expr, table: dict, dens: dict) -> sp.Expr:
+    """Replace maximal non-rational subexpressions by Dummy indeterminates.
+
+    An exponential is first split along its exponent, exp(sum c_i m_i) =
+    prod exp(m_i / L_i)^(c_i L_i) with integer powers, and each exp(m_i / L_i)
+    is one indeterminate: so exp(a) exp(-a) = 1 and exp(2a) = exp(a)^2 stay
+    visible to the test.
+    """
     if expr.is_Rational or expr.is_Symbol:
         return expr
     if expr.is_Add or expr.is_Mul:
-        return expr.func(*[_abstract(a, table) for a in expr.args], evaluate=True)
+        return expr.func(*[_abstract(a, table, dens) for a in expr.args], evaluate=True)
     if expr.is_Pow and expr.exp.is_Integer:
-        return sp.Pow(_abstract(expr.base, table), expr.exp)
+        return sp.Pow(_abstract(expr.base, table, dens), expr.exp)
+    if isinstance(expr, sp.exp) and sp.count_ops(expr.args[0]) <= MAX_EXPONENT_OPS:
+        factors = []
+        for term in sp.Add.make_args(sp.expand(expr.args[0])):
+            coeff, mono = term.as_coeff_Mul()
+            if not coeff.is_Rational or mono not in dens:
+                break
+            base = sp.exp(mono / dens[mono])
+            if base not in table:
+                table[base] = sp.Dummy(f"a{len(table)}")
+            factors.append(table[base] ** int(coeff * dens[mono]))
+        else:
+            return sp.Mul(*factors)
     if expr not in table:
         table[expr] = sp.Dummy(f"a{len(table)}")
     return table[expr]
+
+
+def _hyperbolic_to_exp(expr: sp.Expr) -> sp.Expr:
+    """sinh, cosh, tanh, ... in terms of exp (an identity), so the exp splitting sees them."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.functions.elementary.hyperbolic.HyperbolicFunction),
+        lambda e: e.rewrite(sp.exp),
+    )
 
 
 def _degrees(expr: sp.Expr, cache: dict) -> tuple[int, int]:
@@ -102,7 +143,8 @@ def polynomial_identity_test(
     """
     rng = rng or random.Random(0x5F3759DF)
     table: dict = {}
-    abstracted_expr = _abstract(expr, table)
+    expr = _hyperbolic_to_exp(expr)
+    abstracted_expr = _abstract(expr, table, _exp_denominators(expr))
     symbols = sorted(
         abstracted_expr.free_symbols, key=lambda s: (str(s), s.dummy_index if isinstance(s, sp.Dummy) else 0)
     )
