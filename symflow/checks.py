@@ -6,6 +6,9 @@ Each returns a ``Verdict`` and runs every symbolic step under a time budget
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 import mpmath
 import sympy as sp
 
@@ -57,9 +60,17 @@ def check_transport(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: float | 
     """
     u = _flow_for(p, flow, wrt)
     residual = transport_residual(p, u, wrt)
-    return decide_zero(
+    verdict = decide_zero(
         residual, p.domain(), timeout=timeout, claim=f"transport equation for {flow.kind} flow, d/d{wrt}"
     )
+    # The step-by-step proof is built only when asked for (proof_of, symflow latex).
+    return replace(verdict, proof=partial(_transport_proof, p, flow, wrt, verdict, timeout))
+
+
+def _transport_proof(p: Density, flow: Flow, wrt: sp.Symbol, verdict: Verdict, timeout: float | None):
+    from .proof.builders import transport_proof
+
+    return transport_proof(p, flow, wrt, verdict, timeout=timeout)
 
 
 def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:

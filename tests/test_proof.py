@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 import symflow as sf
@@ -160,11 +162,24 @@ def test_proof_of_a_verdict_shows_its_residual_and_decision():
     p = _normal()
     wrong = sf.Flow(p, {sigma: [(x - mu) / sigma**2]}, kind="user")
     verdict = sf.check_transport(p, wrong, wrt=sigma)
-    pr = proof_of(verdict, title="wrong flow")
+    bare = replace(verdict, proof=None)  # a verdict with no recorded proof
+    pr = proof_of(bare, title="wrong flow")
     assert pr.title == "wrong flow"
     assert [s.basis for s in pr.steps] == [Basis.DEFINITION, Basis.VERDICT]
-    assert pr.steps[0].rhs == verdict.residual and pr.steps[1].verdict is verdict
+    assert pr.steps[0].rhs == verdict.residual and pr.steps[1].verdict is bare
     assert pr.status is Status.REFUTED
+
+
+def test_check_transport_attaches_a_stepwise_proof():
+    p = _normal()
+    good = sf.check_transport(p, sf.Flow(p, {sigma: [(x - mu) / sigma]}), wrt=sigma)
+    pr = proof_of(good)
+    assert [s.basis for s in pr.steps] == [Basis.DEFINITION, Basis.PREVIOUS, Basis.VERDICT]
+    assert pr.steps[1].verdict.status is Status.PROVED  # product rule step machine-checked
+    assert pr.status is Status.PROVED
+    wrong = sf.check_transport(p, sf.Flow(p, {sigma: [(x - mu) / sigma**2]}), wrt=sigma)
+    pr = proof_of(wrong)
+    assert pr.steps[1].verdict.status is Status.PROVED and pr.status is Status.REFUTED
 
 
 def test_proof_of_returns_an_attached_proof():

@@ -28,7 +28,7 @@ from ..verdict import Status, Verdict
 from .checking import check_steps
 from .proof import Basis, Proof, ProofStep
 
-__all__ = ["claims_document", "estimator_proof", "proof_of"]
+__all__ = ["claims_document", "estimator_proof", "proof_of", "transport_proof"]
 
 PSI = sp.Symbol("psi")
 RESIDUAL = sp.Symbol("R")
@@ -127,6 +127,51 @@ def estimator_proof(est: Any, *, timeout: float | None = None, title: str | None
     )
 
 
+def transport_proof(p: Any, flow: Any, wrt: sp.Symbol, verdict: Verdict, *, timeout: float | None = None) -> Proof:
+    r"""The proof behind ``check_transport``: from Eq. (52) to the residual that was decided.
+
+    Steps: the transport expression :math:`T = \nabla\cdot(p u) + \partial_\theta p`
+    with the density and flow written out; the product rule and
+    :math:`\partial_\theta p = p\,\partial_\theta \log p` turn it into :math:`p R`
+    with R the log-route residual (checked); and :math:`T = 0`, decided by the
+    check's own verdict on R (p > 0 on the support).
+    """
+    from ..derive import transport_residual
+
+    u = flow.field(wrt)
+    T = sp.Symbol("T")
+    divergence = sum((sp.Derivative(p.expr * ui, xi) for ui, xi in zip(u, p.x, strict=True)), sp.S.Zero)
+    residual = transport_residual(p, u, wrt)
+    steps = [
+        ProofStep(
+            T,
+            divergence + sp.Derivative(p.expr, wrt),
+            "the transport equation's left-hand side",
+            "52",
+            basis=Basis.DEFINITION,
+        ),
+        ProofStep(
+            T,
+            sp.Mul(p.expr, residual, evaluate=False),
+            "product rule div(p u) = p (div u + u . grad log p), and dp/dtheta = p dlog p/dtheta",
+            "50",
+            basis=Basis.PREVIOUS,
+            follows=1,
+        ),
+        ProofStep(
+            T,
+            sp.S.Zero,
+            f"the residual vanishes ({verdict.method}); p > 0 on the support",
+            "52",
+            basis=Basis.VERDICT,
+            verdict=verdict,
+        ),
+    ]
+    checked = check_steps(steps, p.domain(), timeout=timeout)
+    statement = f"The {flow.kind} flow solves the transport equation div(p u) + dp/d{wrt} = 0, so psi = 0."
+    return Proof(f"transport equation, {flow.kind} flow of {p.name}, d/d{wrt}", checked, statement, verdict=verdict)
+
+
 def _detail_notes(verdict: Any) -> tuple[str, ...]:
     notes = []
     for key, value in getattr(verdict, "details", ()) or ():
@@ -163,6 +208,8 @@ def proof_of(result: Any, title: str | None = None) -> Proof:
         error = result.error
         result = result.result
     attached = getattr(result, "proof", None)
+    if callable(attached) and not isinstance(attached, Proof):
+        attached = attached()  # checks attach proofs lazily: built only when asked for
     if isinstance(attached, Proof):
         out = attached if title is None else replace(attached, title=title)
         return replace(out, notes=out.notes + expectation) if expectation else out
