@@ -10,7 +10,6 @@ and these claims check that ``derive`` reproduces both.
 """
 
 import symflow as sf
-from symflow.zero import decide_zero
 
 P = sf.families.normal()
 X = P.x[0]
@@ -25,7 +24,7 @@ SCORE = {
 
 def _score_verdict(wrt):
     est = sf.derive(P, sf.flows.zero(P), wrt=wrt)
-    return decide_zero(est.psi - SCORE[wrt], P.domain(), claim=f"LR psi for d/d{wrt} equals Eq. 21")
+    return sf.check_weights(est, psi=SCORE[wrt], v=[0], equation="21")
 
 
 @sf.claim("normal LR estimator: psi for mu is (x - mu)/sigma^2", equation="21")

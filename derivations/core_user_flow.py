@@ -16,7 +16,6 @@ psi, unbiasedness symbolically and by quadrature, and Monte Carlo.
 import sympy as sp
 
 import symflow as sf
-from symflow.zero import decide_zero
 
 P = sf.families.normal()
 X = P.x[0]
@@ -38,7 +37,7 @@ def _estimator():
 @sf.claim("user flow u = (x-mu)/(2 sigma): psi = ((x-mu)^2 - sigma^2)/(2 sigma^3)", equation="19")
 def user_flow_psi():
     est = _estimator()
-    return decide_zero(est.psi - PSI_BY_HAND, P.domain(), claim="derived psi equals the hand derivation")
+    return sf.check_weights(est, psi=PSI_BY_HAND, equation="19")
 
 
 @sf.claim("user flow estimator unbiased for phi = x^2 (symbolic)", equation="19")

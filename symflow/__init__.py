@@ -20,6 +20,7 @@ from .checks import check_boundary as check_boundary
 from .checks import check_normalized as check_normalized
 from .checks import check_transport as check_transport
 from .checks import check_unbiased as check_unbiased
+from .checks import check_weights as check_weights
 from .claims import claim as claim
 from .compare import Comparison as Comparison
 from .compare import compare as compare
@@ -114,6 +115,7 @@ __all__ = [
     "check_stein",
     "check_transport",
     "check_unbiased",
+    "check_weights",
     "claim",
     "classify",
     "compare",

@@ -21,10 +21,18 @@ from .errors import EstimatorError, FlowError
 from .estimator import Estimator
 from .flow import Flow
 from .integrals import QUAD_DPS, expectation_gradient, numeric_integral, symbolic_integral
+from .steps import Step
 from .verdict import Status, Verdict, Witness
 from .zero import decide_zero
 
-__all__ = ["check_boundary", "check_normalized", "check_transport", "check_unbiased", "phi_expr"]
+__all__ = [
+    "check_boundary",
+    "check_normalized",
+    "check_transport",
+    "check_unbiased",
+    "check_weights",
+    "phi_expr",
+]
 
 # Integrals computed at 50 digits must agree to 30 to count as consistent; a
 # difference that survives at 30 and 50 digits (10 agreeing digits) refutes.
@@ -333,3 +341,55 @@ def _numeric_side(est, q, integrand, phi, values, dps, timeout):
                 return None
             total += val
     return total
+
+
+def check_weights(
+    est: Estimator,
+    psi: object = None,
+    v: object = None,
+    *,
+    equation: str | None = None,
+    timeout: float | None = None,
+) -> Verdict:
+    """Does the estimator's psi (and/or v) equal a closed form typed in by hand?
+
+    For checking a derivation against a paper: ``check_weights(lr, psi=(x - mu)/sigma**2,
+    equation="21")``.  The verdict's proof is the estimator's own derivation with
+    one more step, ``psi = <closed form>``, checked like the others.
+    """
+    if not isinstance(est, Estimator):
+        raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
+    if psi is None and v is None:
+        raise EstimatorError("give psi= and/or v= to compare with")
+    allowed = set(est.x) | set(est.params)
+    wanted: list[tuple[sp.Symbol, sp.Expr, sp.Expr]] = []
+    if psi is not None:
+        wanted.append((sp.Symbol("psi"), est.psi, as_expr(psi, "psi")))
+    if v is not None:
+        vs = v if isinstance(v, list | tuple) else [v]
+        if len(vs) != est.density.dim:
+            raise EstimatorError(f"v has {len(vs)} component(s); give one per variable ({est.density.dim})")
+        wanted.extend(
+            (sp.Symbol(f"v_{i}"), got, as_expr(w, "v"))
+            for i, (got, w) in enumerate(zip(est.v, vs, strict=True), start=1)
+        )
+    for _, _, want in wanted:
+        stray = want.free_symbols - allowed
+        if stray:
+            raise EstimatorError(f"the closed form uses {', '.join(sorted(map(str, stray)))}, unknown to the estimator")
+    domain = est.density.domain().extended(set(est.params))
+    parts = {
+        str(name): decide_zero(got - want, domain, timeout=timeout, claim=f"{name} equals the closed form")
+        for name, got, want in wanted
+    }
+    from .verdict import weakest
+
+    verdict = weakest(parts, f"{est.name or 'estimator'} matches the closed form", noun="weights", label="{}")
+    extra = tuple(Step(name, want, "the closed form typed in by hand", equation) for name, _, want in wanted)
+    return replace(verdict, proof=partial(_weights_proof, est, extra, timeout))
+
+
+def _weights_proof(est: Estimator, extra: tuple, timeout: float | None):
+    from .proof.builders import estimator_proof
+
+    return estimator_proof(replace(est, steps=est.steps + extra), timeout=timeout)

@@ -138,7 +138,7 @@ def derive(
     q_expr = q.expr if q is not None else p.expr
     core = transport_residual(p, u, wrt)
 
-    divergence = sum((sp.Derivative(p.expr * ui, xi) for ui, xi in zip(u, p.x, strict=True)), sp.S.Zero)
+    divergence = sum((sp.Derivative(p.expr * ui, xi) for ui, xi in zip(u, p.x, strict=True) if ui != 0), sp.S.Zero)
     steps = [
         Step(
             PSI,

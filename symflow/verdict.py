@@ -148,12 +148,13 @@ class Verdict(LatexDisplay):
 _RANK = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
 
 
-def weakest(parts: dict | tuple | list, claim: str = "") -> Verdict:
+def weakest(parts: dict | tuple | list, claim: str = "", *, noun: str = "parameters", label: str = "d/d{}") -> Verdict:
     """Combine verdicts on several parts (e.g. one per parameter) into one.
 
     The result is the weakest part (refuted < unknown < consistent < proved),
     keeping its witness or reason, with every part's method recorded:
-    ``"2 proved, 1 consistent of 3 parameters; d/dmu: ...; d/dsigma: ..."``.
+    ``"2 proved, 1 consistent of 3 parameters; d/dmu: ...; d/dsigma: ..."``
+    (``noun`` and ``label`` name the parts otherwise).
     """
     parts = dict(parts)
     if not parts:
@@ -163,5 +164,5 @@ def weakest(parts: dict | tuple | list, claim: str = "") -> Verdict:
     for v in parts.values():
         counts[v.status.value] = counts.get(v.status.value, 0) + 1
     tally = ", ".join(f"{n} {s}" for s, n in counts.items())
-    methods = "; ".join(f"d/d{k}: {v.method}" for k, v in parts.items())
-    return replace(worst, method=f"{tally} of {len(parts)} parameters; {methods}", claim=claim or worst.claim)
+    methods = "; ".join(f"{label.format(k)}: {v.method}" for k, v in parts.items())
+    return replace(worst, method=f"{tally} of {len(parts)} {noun}; {methods}", claim=claim or worst.claim)

@@ -70,3 +70,17 @@ def test_check_errors():
         sf.check_unbiased(est, "x**2")
     with pytest.raises(sf.SymflowError, match="positive number"):
         sf.check_transport(p, sf.flows.zero(p), mu, timeout=-1)
+
+
+def test_check_weights_against_closed_forms_eq21():
+    p = normal()
+    lr = sf.derive(p, sf.flows.zero(p), sigma)
+    good = sf.check_weights(lr, psi=(x - mu) ** 2 / sigma**3 - 1 / sigma, v=[0], equation="21")
+    assert good.status == "proved"
+    proof = sf.proof_of(good)
+    assert proof.status == "proved" and proof.steps[-1].equation == "21"
+    assert sf.check_weights(lr, psi=(x - mu) ** 2 / sigma**3).status == "refuted"
+    with pytest.raises(sf.EstimatorError, match="psi= and/or v="):
+        sf.check_weights(lr)
+    with pytest.raises(sf.EstimatorError, match="unknown to the estimator"):
+        sf.check_weights(lr, psi=sp.Symbol("c"))
