@@ -19,7 +19,8 @@ times both back to back (same machine load), consecutive repeats swap the order 
 after fresh arrays pays page faults), each such pair of repeats gives the geometric mean of
 its two ratios, and the median over pairs is reported.  On a shared machine the paired
 ratio is the robust one; it decides the exit status (1 when any row is below 0.95).
-Run: ``python benchmarks/bench_compile.py [--n 1000000] [--repeats 5]``.
+Run (after ``pip install .``, or with ``PYTHONPATH=.`` from the repository root):
+``python benchmarks/bench_compile.py [--n 1000000] [--repeats 5]``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ parameters.  SymPy caches results, so each d runs in a fresh Python process (see
 ENGINEERING-NOTES); the parent prints one table row per d: build time of the flow,
 total and slowest check time, and the verdicts with the methods that decided them.
 
-Run: ``python benchmarks/bench_transport.py [--dims 2 3 4 6 8] [--timeout 60]``.
+Run (after ``pip install .``, or with ``PYTHONPATH=.`` from the repository root):
+``python benchmarks/bench_transport.py [--dims 2 3 4 6 8] [--timeout 60]``.
 """
 
 from __future__ import annotations
