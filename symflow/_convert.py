@@ -40,6 +40,15 @@ def as_expr(value: object, what: str) -> sp.Expr:
     raise SymflowError(f"{what} has type {type(value).__name__}; pass a SymPy expression or a number")
 
 
+def as_vector(values: object, what: str) -> tuple[sp.Expr, ...]:
+    """A tuple of expressions from one expression, a sequence, or a SymPy Matrix (strings refused)."""
+    if isinstance(values, sp.MatrixBase):
+        values = list(values)
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        values = [values]
+    return tuple(as_expr(v, what) for v in values)
+
+
 def as_symbols(values: object, what: str) -> tuple[sp.Symbol, ...]:
     """Return a tuple of Symbols from one Symbol or a sequence of them."""
     if isinstance(values, str | bytes):

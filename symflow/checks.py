@@ -12,7 +12,7 @@ from functools import partial
 import mpmath
 import sympy as sp
 
-from ._convert import as_expr, as_param_values, exact_values
+from ._convert import as_expr, as_param_values, as_vector, exact_values
 from .budget import BudgetExceeded, resolve_timeout, run_with_budget
 from .density import Density
 from .derive import transport_residual
@@ -366,7 +366,7 @@ def check_weights(
     if psi is not None:
         wanted.append((sp.Symbol("psi"), est.psi, as_expr(psi, "psi")))
     if v is not None:
-        vs = v if isinstance(v, list | tuple) else [v]
+        vs = as_vector(v, "v")
         if len(vs) != est.density.dim:
             raise EstimatorError(f"v has {len(vs)} component(s); give one per variable ({est.density.dim})")
         wanted.extend(

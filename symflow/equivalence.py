@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import mpmath
 import sympy as sp
 
-from ._convert import as_expr, exact_floats
+from ._convert import as_expr, as_vector, exact_floats
 from .budget import BudgetExceeded, resolve_timeout, run_with_budget
 from .density import Density
 from .domain import Domain
@@ -135,11 +135,7 @@ def unique_psi(
     if not isinstance(p, Density):
         raise EstimatorError(f"p must be a Density, got {type(p).__name__}")
     wrt = p.check_param(wrt)
-    if isinstance(v, sp.MatrixBase):
-        v = list(v)
-    if isinstance(v, str) or not isinstance(v, Sequence):
-        v = [v]
-    v = tuple(as_expr(c, "v") for c in v)
+    v = as_vector(v, "v")
     if len(v) != p.dim:
         raise EstimatorError(f"v has {len(v)} component(s) for {p.dim} variable(s); give one per variable")
     sampling = p if q is None else q

@@ -8,13 +8,12 @@ from a flow; users may also type one in from another paper and check it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
-from ._convert import as_expr
+from ._convert import as_expr, as_vector
 from .density import Density
 from .display import LatexDisplay
 from .errors import EstimatorError
@@ -61,12 +60,7 @@ class Estimator(LatexDisplay):
         if not isinstance(p, Density):
             raise EstimatorError(f"density must be a Density, got {type(p).__name__}")
         wrt = p.check_param(self.wrt)
-        v = self.v
-        if isinstance(v, sp.MatrixBase):
-            v = list(v)
-        if isinstance(v, str) or not isinstance(v, Sequence):
-            v = [v]
-        v = tuple(as_expr(c, "v") for c in v)
+        v = as_vector(self.v, "v")
         if len(v) != p.dim:
             raise EstimatorError(
                 f"v has {len(v)} component(s) but the density has {p.dim} variable(s); give one per variable"

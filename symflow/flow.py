@@ -7,12 +7,12 @@ estimate comes from grad phi and how much from phi.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sympy as sp
 
-from ._convert import as_expr
+from ._convert import as_vector
 from .density import Density
 from .display import LatexDisplay
 from .errors import FlowError, ParameterError
@@ -61,11 +61,7 @@ class Flow(LatexDisplay):
                 raise ParameterError(
                     f"flow key {theta} is not a parameter of {p.name}; parameters are {', '.join(map(str, p.params))}"
                 )
-            if isinstance(comps, sp.MatrixBase):
-                comps = list(comps)
-            if isinstance(comps, str) or not isinstance(comps, Sequence):
-                comps = [comps]
-            comps = tuple(as_expr(c, f"flow component for {theta}") for c in comps)
+            comps = as_vector(comps, f"flow component for {theta}")
             if len(comps) != p.dim:
                 raise FlowError(
                     f"the flow for {theta} has {len(comps)} component(s) but the density has "

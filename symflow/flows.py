@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ._convert import as_expr, as_symbols
+from ._convert import as_expr, as_symbols, as_vector
 from .budget import BudgetExceeded, resolve_timeout, run_with_budget
 from .density import Density
 from .errors import FlowError
@@ -32,14 +32,6 @@ def _tidy(expr: sp.Expr, timeout: float) -> sp.Expr:
 def zero(p: Density) -> Flow:
     """The zero flow u = 0 for every parameter: the likelihood-ratio estimator."""
     return Flow(p, {t: [sp.S.Zero] * p.dim for t in p.params}, kind="zero", note="likelihood ratio, u = 0")
-
-
-def _as_vector(values: object, what: str) -> tuple[sp.Expr, ...]:
-    if isinstance(values, sp.MatrixBase):
-        values = list(values)
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        values = [values]
-    return tuple(as_expr(v, what) for v in values)
 
 
 def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tuple[sp.Expr, ...]:
@@ -97,13 +89,13 @@ def reparam(
         if p.reparam is None:
             raise FlowError(f"{p.name} has no reparameterization; pass g= and eps=, or use flows.implicit(p)")
         g_vec, eps_vec = p.reparam.g, p.reparam.eps
-        S_vec = p.standardize if S is None else _as_vector(S, "S")
+        S_vec = p.standardize if S is None else as_vector(S, "S")
     else:
         if eps is None:
             raise FlowError("g was given without eps; pass eps=, the Symbols g is a function of")
-        g_vec = _as_vector(g, "g")
+        g_vec = as_vector(g, "g")
         eps_vec = as_symbols(eps, "eps")
-        S_vec = None if S is None else _as_vector(S, "S")
+        S_vec = None if S is None else as_vector(S, "S")
     if len(g_vec) != p.dim or len(eps_vec) != p.dim:
         raise FlowError(
             f"g has {len(g_vec)} component(s) and eps {len(eps_vec)} Symbol(s); the density has "
@@ -151,7 +143,7 @@ def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float 
         else:
             raise FlowError(f"{p.name} has neither a CDF nor a standardization; pass S=")
     else:
-        S_vec = _as_vector(S, "S")
+        S_vec = as_vector(S, "S")
         note = f"S = {sp.sstr(list(S_vec) if len(S_vec) > 1 else S_vec[0])}"
     if len(S_vec) != p.dim:
         raise FlowError(f"S has {len(S_vec)} component(s); the density has {p.dim} variable(s)")

@@ -13,12 +13,10 @@ both equal Tr[(d^2 g/dtheta_i deps) (dg/deps)^{-1}].
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import sympy as sp
 
-from ._convert import as_expr, as_symbols
+from ._convert import as_symbols, as_vector
 from .budget import BudgetExceeded, resolve_timeout, run_with_budget
 from .density import Density
 from .domain import Domain
@@ -29,14 +27,6 @@ from .verdict import Verdict
 from .zero import decide_zero
 
 __all__ = ["check_grp_trace_identity", "check_reparam_transport_identity", "grp", "induced_density"]
-
-
-def _vector(values: object, what: str) -> tuple[sp.Expr, ...]:
-    if isinstance(values, sp.MatrixBase):
-        values = list(values)
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        values = [values]
-    return tuple(as_expr(v, what) for v in values)
 
 
 def _tidy(expr: sp.Expr, budget: float) -> sp.Expr:
@@ -75,7 +65,7 @@ def _refine_on_support(expr: sp.Expr, x: tuple, support: object) -> sp.Expr:
 
 def _standardization(g: tuple, eps: tuple, x: tuple, S: object, budget: float) -> tuple[sp.Expr, ...]:
     if S is not None:
-        S_vec = _vector(S, "S")
+        S_vec = as_vector(S, "S")
         if len(S_vec) != len(x):
             raise FlowError(f"S has {len(S_vec)} component(s); give one per variable")
         return S_vec
@@ -105,7 +95,7 @@ def induced_density(
     if not isinstance(base, Density):
         raise EstimatorError(f"base must be a Density over eps, got {type(base).__name__}")
     budget = resolve_timeout(timeout)
-    g_vec = _vector(g, "g")
+    g_vec = as_vector(g, "g")
     eps_vec = as_symbols(eps, "eps")
     if eps_vec != base.x:
         raise FlowError(f"eps {eps_vec} must be the base density's variables {base.x}")
@@ -196,7 +186,7 @@ def grp(
         solving when not given).
     """
     budget = resolve_timeout(timeout)
-    g_vec = _vector(g, "g")
+    g_vec = as_vector(g, "g")
     eps_vec = as_symbols(eps, "eps")
     if density is None:
         p = induced_density(base, g_vec, eps_vec, x=x, S=S, timeout=budget)
