@@ -50,3 +50,22 @@ def test_density_without_cdf_is_refused():
     bare = sf.Density(P.expr, P.x, P.params)
     with pytest.raises(EstimatorError, match="CDF"):
         equal_mass_centers(bare, VALUES, 10)
+
+
+def test_sum_settling_on_a_wrong_limit_is_not_consistent():
+    # a flow 10% too slow in sigma: the RP sum tends to 0.9 * 2.6 = 2.34, not d/dsigma E[x^2] = 2 sigma = 2.6;
+    # its errors still fall at N = 10, 100, 1000 (0.54, 0.29, 0.26) but it has stopped moving
+    wrong = sf.Flow(P, {MU: [sp.Integer(1)], SIGMA: [sp.Rational(9, 10) * (X - MU) / SIGMA]})
+    table = box_gradients(P, X**2, SIGMA, VALUES, flow=wrong)
+    assert table.rows[0].rp_error > table.rows[1].rp_error > table.rows[2].rp_error
+    v = check_boxes_converge(table)
+    assert v.status == "unknown" and "RP sum settles away" in v.reason
+    assert check_boxes_converge(box_gradients(P, X**2, SIGMA, VALUES)).status == "consistent"
+
+
+def test_planted_settled_sum_is_unknown_and_moving_one_consistent():
+    # errors 0.5, 0.3, 0.2 fall, but the sum moved by only 0.01 last: 0.2 > 4 x 0.01
+    rows = (BoxRow(10, 1.5, 1.0, 0.5, 0.0), BoxRow(100, 1.3, 1.0, 0.3, 0.0), BoxRow(1000, 1.29, 1.0, 0.2, 0.0))
+    assert check_boxes_converge(BoxTable(rows, 1.0, "planted", X, MU, ())).status == "unknown"
+    rows = rows[:2] + (BoxRow(1000, 1.2, 1.0, 0.2, 0.0),)  # moved by 0.1: 0.2 <= 4 x 0.1
+    assert check_boxes_converge(BoxTable(rows, 1.0, "planted", X, MU, ())).status == "consistent"
