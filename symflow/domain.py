@@ -30,11 +30,14 @@ class Interval1D:
 def interval_of_symbol(s: sp.Symbol) -> Interval1D:
     """The interval a Symbol's assumptions allow (positive -> (0, oo), ...)."""
     integer = bool(s.is_integer)
+    # Integer intervals include their ends, so a positive integer starts at 1.
     if s.is_positive:
-        return Interval1D(sp.S.Zero, sp.S.Infinity, integer)
+        return Interval1D(sp.S.One if integer else sp.S.Zero, sp.S.Infinity, integer)
     if s.is_nonnegative:
         return Interval1D(sp.S.Zero, sp.S.Infinity, integer)
     if s.is_negative:
+        return Interval1D(sp.S.NegativeInfinity, sp.S.NegativeOne if integer else sp.S.Zero, integer)
+    if s.is_nonpositive:
         return Interval1D(sp.S.NegativeInfinity, sp.S.Zero, integer)
     return Interval1D(integer=integer)
 

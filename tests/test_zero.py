@@ -6,7 +6,7 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from symflow.domain import Domain, Interval1D
+from symflow.domain import Domain, Interval1D, interval_of_symbol
 from symflow.verdict import Status
 from symflow.zero import decide_zero
 from symflow.zero.numeric import kink_expressions, sample_points
@@ -127,11 +127,100 @@ def test_planted_nonzero_perturbation_is_never_proved(k):
 
 
 def test_exactly_nonzero_rational_below_numeric_resolution_is_refuted_exactly():
-    expr = (x - mu) ** 2 - x**2 + 2 * x * mu - mu**2 + sp.Rational(1, 10**60) * x
+    # terms of size 1e60 round at 30 and 50 digits, so no test point shows the 1e-35
+    big = sp.Integer(10) ** 30
+    expr = (x + big) ** 2 - x**2 - 2 * big * x - big**2 + sp.Rational(1, 10**35)
     v = decide_zero(expr, REAL_LINE)
     assert v.status is Status.REFUTED and "exact" in v.method
     pt = v.witness.as_dict()
     assert expr.xreplace(pt) == v.witness.value != 0
+
+
+def test_tiny_residual_that_is_stable_across_precisions_is_refuted():
+    # 1e-60 x is below 1e-40 of the terms, but it is the residual's own value, not
+    # round-off: it reads the same at 30 and 50 digits.  It was called 'consistent'.
+    for expr in (
+        (x - mu) ** 2 - x**2 + 2 * x * mu - mu**2 + sp.Rational(1, 10**60) * x,
+        sp.exp(-(x**2)) / 10**60,
+    ):
+        v = decide_zero(expr, REAL_LINE)
+        assert v.status is Status.REFUTED
+        pt = {k: sp.Rational(sp.Float(val, 60)) for k, val in v.witness.as_dict().items()}  # the point, exactly
+        exact = sp.N(expr.xreplace(pt), 40)
+        assert exact != 0 and abs(exact - sp.Float(v.witness.value, 40)) <= 1e-20 * abs(exact)
+
+
+def test_round_off_of_a_true_zero_is_not_refuted():
+    # (sin^2 + cos^2 - 1) x evaluates to round-off of different sizes at 30 and 50 digits
+    expr = (sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1) * sp.exp(x / 7) * x
+    assert decide_zero(expr, REAL_LINE, numeric=True).status is not Status.REFUTED
+
+
+def test_constant_nonzero_below_resolution_is_refuted():
+    # a normalization off by 1e-45 leaves the constant residual 1e-45 (was 'unknown')
+    v = decide_zero(sp.Rational(1, 10**45), REAL_LINE)
+    assert v.status is Status.REFUTED and v.witness.value != 0
+
+
+def test_parameter_only_residual_gets_enough_points():
+    # one point per parameter draw used to give 4 points, never the 16 'consistent' needs
+    v = decide_zero(sp.Heaviside(mu) + sp.Heaviside(-mu) - 1, REAL_LINE)
+    assert v.status is Status.CONSISTENT
+    v = decide_zero(sp.Heaviside(mu) + sp.Heaviside(-mu) - 1 + sp.exp(-(mu**2)) / 10**50, REAL_LINE)
+    assert v.status is Status.REFUTED
+
+
+def test_identity_test_points_cannot_be_predicted():
+    # With a fixed seed, x - c (c the seed's first draw) was "proved" zero with error 1e-40.
+    for seed in (0x5F3759DF, 0):
+        c = random.Random(seed).randint(1, 10**40)
+        assert not polynomial_identity_test(x - c).zero
+        assert decide_zero(x - c, REAL_LINE).status is Status.REFUTED
+
+
+def test_negative_integer_parameter_is_sampled_negative():
+    # sqrt((n+1)**2) = -(n+1) for integers n <= -1: zero on the domain, but 10 at n = +4
+    n = sp.Symbol("n", integer=True, negative=True)
+    dom = Domain(((x, Interval1D()),), ((n, interval_of_symbol(n)),))
+    expr = sp.sqrt(n**2 + 2 * n + 1) + n + 1 + (sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1)
+    assert decide_zero(expr, dom, timeout=2).status is not Status.REFUTED
+    assert all(pt[n] <= -1 for pt in sample_points(dom, {n, x}))
+
+
+def test_intervals_of_signed_symbols():
+    assert interval_of_symbol(sp.Symbol("k", integer=True, positive=True)).lo == 1
+    assert interval_of_symbol(sp.Symbol("k", integer=True, negative=True)).hi == -1
+    t = interval_of_symbol(sp.Symbol("t", nonpositive=True))
+    assert (t.lo, t.hi) == (-sp.oo, 0)
+    assert not Domain(
+        (),
+        (
+            (
+                sp.Symbol("k", integer=True, positive=True),
+                interval_of_symbol(sp.Symbol("k", integer=True, positive=True)),
+            ),
+        ),
+    ).contains({sp.Symbol("k", integer=True, positive=True): 0})
+
+
+def test_integer_support_is_not_probed_between_integers():
+    # kink candidates 0.3, 1e-8, ... are not points of {0, 1} or of the naturals
+    y = sp.Symbol("y", real=True)
+    for support in (Interval1D(sp.S.Zero, sp.S.One, True, (sp.S.Zero, sp.S.One)), Interval1D(sp.S.Zero, sp.oo, True)):
+        dom = Domain(((y, support),), ())
+        for expr in (sp.Abs(y - sp.Rational(1, 2)) - sp.Rational(1, 2), sp.floor(y) - y):
+            if support.finite_set is None and expr.has(sp.Abs):
+                continue  # |y - 1/2| = 1/2 only on {0, 1}
+            assert decide_zero(expr, dom, timeout=2).status is not Status.REFUTED, (expr, support)
+
+
+def test_empty_support_at_some_parameters_is_skipped_not_evaluated_outside():
+    # zero for a <= x <= b; draws with a > b leave no point inside and used to fall
+    # back to points outside the support
+    a, b = sp.symbols("a b", real=True)
+    dom = Domain(((x, Interval1D(a, b)),), ((a, Interval1D()), (b, Interval1D())))
+    expr = sp.Max(x - b, 0) + sp.Max(a - x, 0)
+    assert decide_zero(expr, dom, timeout=2).status is not Status.REFUTED
 
 
 def test_exponentials_are_split_so_their_relations_count():
@@ -141,3 +230,11 @@ def test_exponentials_are_split_so_their_relations_count():
     res = polynomial_identity_test(expr)
     assert res.zero and res.abstracted
     assert not polynomial_identity_test(sp.exp(a) - sp.exp(2 * a)).zero
+
+
+def test_residual_undefined_on_part_of_the_support_is_not_consistent():
+    # nan for x > 0: the points there were skipped and the rest "vanished"
+    expr = sp.Piecewise((sp.nan, x > 0), (0, True))
+    assert decide_zero(expr, REAL_LINE, timeout=2).status is Status.UNKNOWN
+    # an isolated pole hit exactly (x = 0 is a test point) is still fine
+    assert decide_zero(sp.sin(x) / x - sp.sinc(x), REAL_LINE, timeout=2).status in (Status.PROVED, Status.CONSISTENT)

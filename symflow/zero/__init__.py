@@ -125,14 +125,19 @@ def decide_zero(
             witness,
             claim=claim,
         )
-    if num.outcome == "zero" and rational_nonzero:
-        # The exact test proved the residual is a nonzero rational function, yet it is
-        # below 40 digits at every test point: report the exact nonzero value if the
-        # test point lies in the domain, otherwise say so instead of 'consistent'.
+    if rational_nonzero:
+        # The exact test proved the residual is a nonzero rational function, yet no test
+        # point showed it clearly (all below 40 digits, or too few points, e.g. a constant
+        # residual 1e-45): report the exact nonzero value if the test point lies in the
+        # domain, otherwise say so instead of 'consistent'.
         if domain.extended(set(res.point)).contains(res.point):
             witness = Witness(tuple(res.point.items()), res.value, res.value, (HIGH_DPS, HIGH_DPS))
             return Verdict(Status.REFUTED, "exact rational evaluation (nonzero)", residual, witness, claim=claim)
-        reasons.append("exactly nonzero as a rational function, but below 1e-40 at every test point in the support")
+        reasons.append(
+            "exactly nonzero as a rational function, but not clearly nonzero at any test point in the support"
+        )
+        if num.note:
+            reasons.append(num.note)
         return Verdict(
             Status.UNKNOWN, "symbolic and numeric strategies", residual, reason="; ".join(reasons), claim=claim
         )

@@ -17,11 +17,17 @@ refutes nothing when abstraction was used.)
 D is bounded from the expression tree without expanding anything:
 numerator/denominator degree bounds propagate through +, * and integer
 powers.
+
+The points are drawn from fresh operating-system randomness on every call:
+the bound is a probability over *our* draws, so it only holds if the
+residual cannot depend on them.  With a fixed seed, a residual such as
+``x - c`` (c the first integer that seed yields) would be "proved" zero.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass
 
@@ -140,8 +146,10 @@ def polynomial_identity_test(
 
     Returns a ``PitResult``; ``zero=True`` carries an error bound <= 1e-30.
     Floats must have been made exact (``exact_floats``) by the caller.
+    ``rng`` defaults to a generator seeded from ``os.urandom`` (see the
+    module docstring: a fixed default seed would void the bound).
     """
-    rng = rng or random.Random(0x5F3759DF)
+    rng = rng or random.Random(int.from_bytes(os.urandom(32), "big"))
     table: dict = {}
     expr = _hyperbolic_to_exp(expr)
     abstracted_expr = _abstract(expr, table, _exp_denominators(expr))
