@@ -79,6 +79,37 @@ def _coerce_support(support: object, d: int) -> tuple[sp.Set, ...]:
     return sets
 
 
+# (assumption, the set it confines a variable to) for the checks below
+_SIGN_SETS = (
+    ("positive", sp.Interval(0, sp.oo)),
+    ("nonnegative", sp.Interval(0, sp.oo)),
+    ("negative", sp.Interval(-sp.oo, 0)),
+    ("nonpositive", sp.Interval(-sp.oo, 0)),
+)
+
+
+def _check_variable_assumptions(xi: sp.Symbol, s: sp.Set) -> None:
+    """Refuse a variable whose Symbol assumptions do not hold on its whole support.
+
+    SymPy simplifies with the assumptions (x positive => sqrt(x**2) = x), so a
+    variable declared positive over a support reaching below 0 would let a
+    check "prove" an identity that fails on part of the support.
+    """
+    if xi.is_integer and not _is_integer_set(s):
+        raise DensityError(
+            f"the variable {xi} is declared integer but its support {s} is not a set of integers; "
+            f"declare it with sympy.Symbol({str(xi)!r}, real=True) or give an integer support (e.g. sympy.Naturals0)"
+        )
+    for name, allowed in _SIGN_SETS:
+        # Interval(sigma, 2 sigma) with sigma > 0: is_subset cannot tell, the edge's sign can.
+        edge_ok = s.inf.is_nonnegative if allowed.inf == 0 else s.sup.is_nonpositive
+        if getattr(xi, f"is_{name}") and not (edge_ok or s.is_subset(allowed)):
+            raise DensityError(
+                f"the variable {xi} is declared {name} but its support {s} is not inside {allowed}; "
+                f"declare it with sympy.Symbol({str(xi)!r}, real=True), or give a support where it is {name}"
+            )
+
+
 @dataclass(frozen=True, eq=False)
 class Density(LatexDisplay):
     """A probability density p(x; theta) given as a SymPy expression.
@@ -147,6 +178,8 @@ class Density(LatexDisplay):
                     f"the support {s} depends on {', '.join(sorted(map(str, stray)))}, which are not "
                     "parameters; support edges may depend on parameters only"
                 )
+        for xi, s in zip(x, sets, strict=True):
+            _check_variable_assumptions(xi, s)
         kinds = {_is_integer_set(s) for s in sets}
         if len(kinds) > 1:
             raise DensityError("mixed discrete and continuous coordinates are not supported; use one kind")

@@ -107,3 +107,21 @@ def test_wrt_must_be_a_parameter():
         normal().score(x)
     with pytest.raises(sf.ParameterError, match="string"):
         normal().check_param("mu")
+
+
+def test_variable_assumptions_must_hold_on_the_whole_support():
+    # x declared positive over the real line: SymPy turns |x| into x, so check_transport
+    # "proved" the wrong flow u = |x - 0| / sigma for the normal's sigma.
+    xp = sp.Symbol("x", positive=True)
+    body = sp.exp(-(xp**2) / (2 * sigma**2)) / (sp.sqrt(2 * sp.pi) * sigma)
+    with pytest.raises(sf.SymflowError, match="declared positive.*real=True"):
+        sf.Density(body, [xp], [sigma])
+    with pytest.raises(sf.SymflowError, match="declared positive"):
+        sf.Density(body, [xp], [sigma, mu], support=sp.Interval(mu, sp.oo))
+    k = sp.Symbol("k", integer=True)
+    with pytest.raises(sf.SymflowError, match="declared integer"):
+        sf.Density(sp.exp(-(k**2)), [k], [])
+    # supports inside the declared range are fine
+    sf.Density(2 * body, [xp], [sigma], support=sp.Interval(0, sp.oo))
+    sf.Density(1 / sigma, [xp], [sigma], support=sp.Interval(sigma, 2 * sigma))
+    sf.Density(sp.exp(-k) * (1 - sp.exp(-1)), [k], [], support=sp.Naturals0)
