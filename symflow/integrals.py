@@ -57,11 +57,16 @@ def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None =
         return out
 
     try:
-        return run_with_budget(work, timeout=budget, what="symbolic integration")
+        out = run_with_budget(work, timeout=budget, what="symbolic integration")
     except BudgetExceeded:
         return None
     except (NotImplementedError, ValueError, TypeError, RecursionError):
         return None
+    # A divergent integral (E[x**2] under a Cauchy density is oo) has no value to
+    # compare or differentiate: d/dtheta of oo would be taken as 0.
+    if out is not None and out.has(sp.oo, sp.S.NegativeInfinity, sp.zoo, sp.nan):
+        return None
+    return out
 
 
 def _conditions_true(expr: sp.Expr) -> bool:
@@ -141,8 +146,12 @@ def numeric_integral(
             if p.is_discrete:
                 if p.dim != 1:
                     raise NotImplementedError
+                if _tail_diverges(fn, bounds[0], hint, True):
+                    raise _Divergent
                 lo, hi = bounds[0]
                 return mpmath.nsum(fn, [lo if lo is not None else mpmath.ninf, hi if hi is not None else mpmath.inf])
+            if p.dim == 1 and _tail_diverges(fn, bounds[0], hint, p.is_discrete):
+                raise _Divergent
             pts = [_breakpoints(lo, hi, hint[0], hint[1], list(kinks)) for lo, hi in bounds]
             if p.dim == 1:
                 return mpmath.quad(fn, pts[0])
@@ -152,8 +161,48 @@ def numeric_integral(
 
     try:
         return run_with_budget(work, timeout=budget, what="quadrature")
-    except (BudgetExceeded, NotImplementedError, ZeroDivisionError, ValueError, TypeError):
+    except (BudgetExceeded, NotImplementedError, ZeroDivisionError, ValueError, TypeError, _Divergent):
         return None
+
+
+class _Divergent(ArithmeticError):
+    """The integrand does not decay fast enough for the integral to exist."""
+
+
+# Multiples of the density's scale where the tail is probed, and how much |t f(t)|
+# must fall between them (a decay faster than |t|**-1.25 over 12 decades).
+_TAIL_NEAR = (1e3, 2e3, 5e3)
+_TAIL_FAR = (1e15, 2e15, 5e15)
+_TAIL_DROP = mpmath.mpf("1e-3")
+
+
+def _tail_diverges(fn: Callable, bounds: tuple, hint: tuple[float, float], discrete: bool) -> bool:
+    """Whether |t f(t)| fails to decay towards an infinite end of a 1-D support.
+
+    An absolutely integrable f must have t f(t) -> 0 (in a regular tail);
+    quadrature of a Cauchy density times x (t f -> 1/pi) returns a
+    principal-value-like number instead of failing, and of x**2 a huge one.
+    Functions that cannot be evaluated that far out are not judged.
+    """
+    lo, hi = bounds
+    center, scale = hint
+
+    def size(offsets, sign):
+        ts = [mpmath.mpf(center) + sign * mpmath.mpf(k) * mpmath.mpf(scale) for k in offsets]
+        if discrete:
+            ts = [mpmath.floor(t) for t in ts]
+        return max(abs((t - center) * mpmath.mpmathify(fn(t))) for t in ts)
+
+    for end, sign in ((hi, 1), (lo, -1)):
+        if end is not None:
+            continue
+        try:
+            near, far = size(_TAIL_NEAR, sign), size(_TAIL_FAR, sign)
+        except (ArithmeticError, ValueError, TypeError):
+            continue
+        if not mpmath.isfinite(far) or far > _TAIL_DROP * near:
+            return True
+    return False
 
 
 def expectation_gradient(

@@ -4,6 +4,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
+from symflow.integrals import expectation_gradient, symbolic_integral
 from tests._cases import exponential, mu, normal, sigma, x
 
 
@@ -84,3 +85,43 @@ def test_check_weights_against_closed_forms_eq21():
         sf.check_weights(lr)
     with pytest.raises(sf.EstimatorError, match="unknown to the estimator"):
         sf.check_weights(lr, psi=sp.Symbol("c"))
+
+
+def _cauchy():
+    return sf.Density(sigma / (sp.pi * ((x - mu) ** 2 + sigma**2)), x, (mu, sigma), name="cauchy")
+
+
+def test_divergent_expectations_are_not_called_unbiased():
+    # E[x] and E[x**2] do not exist under a Cauchy density; quadrature returned a
+    # principal value (mu) and 1e54, and both sides "agreed": consistent.
+    p = _cauchy()
+    lr = sf.derive(p, sf.flows.zero(p), sigma)
+    for phi in (x, x**2):
+        v = sf.check_unbiased(lr, phi, {mu: 0.3, sigma: 1.2}, timeout=1)
+        assert v.status == "unknown", phi
+    assert expectation_gradient(p, x**2, sigma, {mu: 0.3, sigma: 1.2}, timeout=1)[0] is None
+    # symbolically E[x**2] = oo (whose "derivative" would be 0) is no integral
+    standard = sf.Density(1 / (sp.pi * (x**2 + 1)), x, ())
+    assert symbolic_integral(standard, standard.expr * x**2, timeout=5) is None
+    # a bounded phi under the same heavy tail is still checked
+    v = sf.check_unbiased(lr, sp.atan(x), {mu: 0.3, sigma: 1.2}, timeout=20)
+    assert v.status == "consistent"
+
+
+def test_boundary_terms_that_are_infinite_or_oscillate_refute():
+    p = _cauchy()
+    u = sf.Flow(p, {sigma: [(x - mu) / sigma], mu: [sp.S.One]})
+    for phi in (x**2, x * sp.sin(x)):  # p u phi -> -oo; -> AccumBounds(-1, 1)/pi (used to raise TypeError)
+        v = sf.check_boundary(p, u, sigma, phi, timeout=5)
+        assert v.status == "refuted" and v.witness.as_dict()[x] in (-sp.oo, sp.oo)
+
+
+def test_boundary_limit_zero_only_numerically_is_not_refuted():
+    # the limit at both edges is Heaviside(mu) + Heaviside(-mu) - 1 = 0: it was "refuted"
+    a = sp.Symbol("a", real=True)
+    p = sf.Density(sp.S.One, x, (a, mu), support=sp.Interval(0, 1))
+    zero_in_disguise = sp.Heaviside(mu) + sp.Heaviside(-mu) - 1
+    v = sf.check_boundary(p, sf.Flow(p, {a: [x * (1 - x) + zero_in_disguise]}), a, 1, timeout=5)
+    assert v.status == "consistent"
+    v = sf.check_boundary(p, sf.Flow(p, {a: [x * (1 - x) + zero_in_disguise + mu**2]}), a, 1, timeout=5)
+    assert v.status == "refuted"
