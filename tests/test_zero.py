@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -238,3 +239,12 @@ def test_residual_undefined_on_part_of_the_support_is_not_consistent():
     assert decide_zero(expr, REAL_LINE, timeout=2).status is Status.UNKNOWN
     # an isolated pole hit exactly (x = 0 is a test point) is still fine
     assert decide_zero(sp.sin(x) / x - sp.sinc(x), REAL_LINE, timeout=2).status in (Status.PROVED, Status.CONSISTENT)
+
+
+def test_identity_test_refuses_a_degree_bound_it_cannot_beat():
+    # D / |S| >= 1 would make the stated error bound exceed 1
+    e = x
+    for _ in range(21):
+        e = sp.Pow(e + 1, 100, evaluate=False)
+    with pytest.raises(ArithmeticError, match="too large"):
+        polynomial_identity_test(e - x)

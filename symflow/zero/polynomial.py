@@ -158,6 +158,9 @@ def polynomial_identity_test(
     )
     num_deg, _ = _degrees(abstracted_expr, {})
     degree = max(num_deg, 1)
+    if degree * 10 > SET_SIZE:
+        # D / |S| near 1 bounds nothing; such a degree could not be evaluated anyway
+        raise ArithmeticError(f"degree bound {degree} is too large for the identity test")
     per_trial = degree / SET_SIZE
     trials = max(1, math.ceil(math.log(TARGET_ERROR) / math.log(per_trial)))
     done = 0
