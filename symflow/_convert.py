@@ -103,6 +103,22 @@ def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "
     return out
 
 
+def same_name_hint(stray: Iterable[sp.Symbol], known: Iterable[sp.Symbol]) -> str:
+    """A note for symbols that look known but are not: same name, other assumptions.
+
+    ``Symbol('x')`` and ``Symbol('x', real=True)`` are different Symbols, so
+    "uses x, which is not the variable x" needs this explanation.
+    """
+    names = {str(k) for k in known}
+    twins = sorted(str(s) for s in stray if str(s) in names)
+    if not twins:
+        return ""
+    return (
+        f" (note: {', '.join(twins)} here is a different Symbol from the one of the same name: their "
+        "assumptions differ, e.g. Symbol('x') vs Symbol('x', real=True); use the same Symbol object)"
+    )
+
+
 def exact_floats(expr: sp.Expr) -> sp.Expr:
     """Replace every Float by the exact rational it stores (binary value, no rounding)."""
     floats = expr.atoms(sp.Float)

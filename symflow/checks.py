@@ -12,7 +12,7 @@ from functools import partial
 import mpmath
 import sympy as sp
 
-from ._convert import as_expr, as_param_values, as_vector, exact_values
+from ._convert import as_expr, as_param_values, as_vector, exact_values, same_name_hint
 from .budget import BudgetExceeded, resolve_timeout, run_with_budget
 from .density import Density
 from .derive import transport_residual
@@ -47,6 +47,7 @@ def phi_expr(p: Density, phi: object) -> sp.Expr:
         raise EstimatorError(
             f"phi uses {', '.join(sorted(map(str, stray)))}, which are not variables "
             f"{tuple(map(str, p.x))}; phi must be a function of x only (substitute numbers for the rest)"
+            + same_name_hint(stray, p.x)
         )
     return expr
 

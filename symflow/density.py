@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ._convert import as_expr, as_param_values, as_symbols
+from ._convert import as_expr, as_param_values, as_symbols, same_name_hint
 from .display import LatexDisplay
 from .domain import Domain, interval_of_set, interval_of_symbol
 from .errors import DensityError, ParameterError, SymflowError
@@ -168,7 +168,7 @@ class Density(LatexDisplay):
             raise DensityError(
                 f"the density uses {', '.join(sorted(map(str, unknown)))}, which are neither "
                 f"variables {tuple(map(str, x))} nor parameters {tuple(map(str, params))}; "
-                "add them to params (or to x), or substitute numbers for them"
+                "add them to params (or to x), or substitute numbers for them" + same_name_hint(unknown, x + params)
             )
         sets = _coerce_support(self.support, len(x))
         for s in sets:

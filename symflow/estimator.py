@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy as sp
 
-from ._convert import as_expr, as_vector
+from ._convert import as_expr, as_vector, same_name_hint
 from .density import Density
 from .display import LatexDisplay
 from .errors import EstimatorError
@@ -81,7 +81,7 @@ class Estimator(LatexDisplay):
             if stray:
                 raise EstimatorError(
                     f"{what} uses {', '.join(sorted(map(str, stray)))}, which are not variables or "
-                    "parameters of p or q; write it over those only"
+                    "parameters of p or q; write it over those only" + same_name_hint(stray, allowed)
                 )
         object.__setattr__(self, "wrt", wrt)
         object.__setattr__(self, "v", v)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ._convert import as_vector
+from ._convert import as_vector, same_name_hint
 from .density import Density
 from .display import LatexDisplay
 from .errors import FlowError, ParameterError
@@ -73,7 +73,7 @@ class Flow(LatexDisplay):
                     raise FlowError(
                         f"the flow for {theta} uses {', '.join(sorted(map(str, stray)))}, which are not "
                         f"variables or parameters of {p.name}; write it over {tuple(map(str, p.x))} "
-                        "and the density's parameters"
+                        "and the density's parameters" + same_name_hint(stray, allowed)
                     )
             items.append((theta, comps))
         object.__setattr__(self, "fields", tuple(items))

@@ -125,3 +125,17 @@ def test_variable_assumptions_must_hold_on_the_whole_support():
     sf.Density(2 * body, [xp], [sigma], support=sp.Interval(0, sp.oo))
     sf.Density(1 / sigma, [xp], [sigma], support=sp.Interval(sigma, 2 * sigma))
     sf.Density(sp.exp(-k) * (1 - sp.exp(-1)), [k], [], support=sp.Naturals0)
+
+
+def test_a_same_named_symbol_with_other_assumptions_is_explained():
+    # Symbol('x') is not Symbol('x', real=True): "uses x, which is not the variable x" alone puzzles
+    plain_x = sp.Symbol("x")
+    with pytest.raises(sf.SymflowError, match="different Symbol from the one of the same name"):
+        sf.Density(sp.exp(-(plain_x**2)), [x], [mu])
+    p = normal()
+    with pytest.raises(sf.SymflowError, match="different Symbol"):
+        sf.Flow(p, {mu: [plain_x]})
+    with pytest.raises(sf.SymflowError, match="different Symbol"):
+        sf.check_boundary(p, sf.flows.zero(p), mu, plain_x)
+    with pytest.raises(sf.SymflowError, match="different Symbol"):
+        sf.Estimator(p, mu, [plain_x], 0)
