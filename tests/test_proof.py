@@ -21,7 +21,7 @@ from symflow.proof import (
     theorem_reparameterization_transport,
 )
 from symflow.steps import Step
-from symflow.verdict import Status, Verdict
+from symflow.verdict import Status, Verdict, Witness
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y")
@@ -198,6 +198,19 @@ def test_proof_of_a_monte_carlo_result_keeps_its_status():
     pr = proof_of(FakeMC(), title="mc")
     assert pr.steps == () and pr.status is Status.REFUTED
     assert "no symbolic residual" in pr.notes[0]
+
+
+def test_proof_of_a_passing_measurement_does_not_claim_it_vanishes():
+    # a Riemann-sum error of 0.067 that passed a convergence test is not "R = 0"
+    measured = Verdict(Status.CONSISTENT, "errors fall with N", sp.Float(0.067), claim="sums converge")
+    pr = proof_of(measured)
+    assert pr.steps == () and pr.status is Status.CONSISTENT
+    assert "0.067" in pr.notes[0] and "need not vanish" in pr.notes[0]
+    assert "R &= 0" not in pr.to_latex()
+    # a residual that was decided zero, and a refuted nonzero number, keep their R steps
+    assert len(proof_of(Verdict(Status.PROVED, "symbolic", sp.log(2) + sp.log(3) - sp.log(6))).steps) == 2
+    refuted = Verdict(Status.REFUTED, "numeric", sp.Float(0.5), Witness(((x, 1),), 0.5, 0.5, (15, 15)))
+    assert len(proof_of(refuted).steps) == 2
 
 
 def test_proof_of_a_crashed_claim_is_unknown():

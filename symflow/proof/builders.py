@@ -179,6 +179,17 @@ def _detail_notes(verdict: Any) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def _is_measurement(result: Any, residual: Any) -> bool:
+    """True for a passing verdict whose residual is a nonzero number: it measures, it does not vanish."""
+    if not isinstance(residual, sp.Basic) or not residual.is_number or residual.is_zero is not False:
+        return False
+    return _status_text(result) in (Status.PROVED.value, Status.CONSISTENT.value)
+
+
+def _status_text(result: Any) -> str:
+    return str(getattr(getattr(result, "status", ""), "value", getattr(result, "status", "")))
+
+
 def proof_of(result: Any, title: str | None = None) -> Proof:
     """The proof behind a claim's result.
 
@@ -189,9 +200,10 @@ def proof_of(result: Any, title: str | None = None) -> Proof:
         ``title`` is given).  Otherwise the proof is built from the verdict:
         the residual R that had to vanish (a definition), then ``R = 0``
         decided by the verdict itself, with its method, witness or reason.
-        A result without a residual (a Monte Carlo test) gives a proof with
-        no equations whose status is the result's status and whose notes say
-        how it was decided.
+        A result without a residual (a Monte Carlo test), or whose residual
+        is a nonzero number although it passed (a measured error or test
+        statistic), gives a proof with no equations whose status is the
+        result's status and whose notes say how it was decided.
     title : str, optional
         Default: the claim's text.
     """
@@ -223,6 +235,11 @@ def proof_of(result: Any, title: str | None = None) -> Proof:
     notes = []
     steps: tuple[ProofStep, ...] = ()
     residual = getattr(result, "residual", None)
+    if _is_measurement(result, residual):
+        # A nonzero number with a passing status is a measured error or test statistic (a Riemann-sum error,
+        # a KS distance), not a residual that was shown to vanish: "R = 0.07, R = 0 [consistent]" would be false.
+        notes.append(f"Measured quantity: {sp.sstr(residual)} (an error or test statistic; it need not vanish).")
+        residual = None
     if isinstance(result, Verdict) and residual is not None:
         # The residual and how decide_zero decided it: the check text carries method and witness.
         steps = (
