@@ -76,6 +76,15 @@ def _coerce_support(support: object, d: int) -> tuple[sp.Set, ...]:
             raise DensityError(f"support entry {s!r} is not a SymPy Set; use e.g. sympy.Interval(a, b)")
         if s.is_empty:
             raise DensityError("support has an empty coordinate set; give a nonempty set")
+        if not (s == sp.S.Reals or isinstance(s, sp.Interval) or _is_integer_set(s)):
+            # Integrals run from inf to sup and test points fill [inf, sup]: a gap in a
+            # Union, or a FiniteSet of non-integers, would be integrated as an interval.
+            raise DensityError(
+                f"support {s} is not supported: each coordinate's support must be an interval "
+                "(sympy.Interval or sympy.S.Reals) or a set of integers (Naturals0, Range, a FiniteSet "
+                "of integers); for a support with gaps, use the enclosing interval and a Piecewise density "
+                "that is 0 in the gaps"
+            )
     return sets
 
 

@@ -139,3 +139,12 @@ def test_a_same_named_symbol_with_other_assumptions_is_explained():
         sf.check_boundary(p, sf.flows.zero(p), mu, plain_x)
     with pytest.raises(sf.SymflowError, match="different Symbol"):
         sf.Estimator(p, mu, [plain_x], 0)
+
+
+def test_supports_with_gaps_or_non_integer_points_are_refused():
+    # integrated from inf to sup, 1/2 on [0, 1] u [2, 3] had integral 3/2 and was "refuted"
+    for support in (sp.Union(sp.Interval(0, 1), sp.Interval(2, 3)), sp.FiniteSet(sp.Rational(1, 2), 1)):
+        with pytest.raises(sf.SymflowError, match="must be an interval"):
+            sf.Density(sp.Rational(1, 2), [x], [], support=support)
+    for support in (sp.Interval.Ropen(0, 1), sp.S.Reals, sp.Range(0, 3), sp.FiniteSet(0, 1), sp.Naturals0):
+        sf.Density(sp.S.Half, [x], [], support=support)
