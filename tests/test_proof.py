@@ -288,6 +288,19 @@ def test_long_expressions_are_broken_into_named_parts():
     assert "\\mathcal{T}" not in whole
 
 
+def test_a_named_part_is_written_out_once_and_reused():
+    # step 1 (46 symbols) is over the limit of 43: sin(part) is named, and inside it the part (41 symbols);
+    # step 2, sqrt(part), fits in 43 symbols written out but would repeat the part: it is printed with the name
+    part = sp.erf((x - mu) / sigma) + sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) * (x - mu) ** 3 / sigma**5
+    steps = (
+        ProofStep(y, sp.sin(part) ** 2, "first", basis=Basis.DEFINITION),
+        ProofStep(sp.Symbol("w"), sp.sqrt(part), "second", basis=Basis.DEFINITION),
+    )
+    tex = proof_latex(Proof("reuse", steps), max_expr_len=43)
+    assert tex.count("\\operatorname{erf}") == 1
+    assert "w &= \\sqrt{\\mathcal{T}_{2}} \\tag{2}" in tex
+
+
 def test_derivatives_of_products_are_bracketed():
     f = sp.Function("f")(x, y)
     tex = proof_latex(Proof("d", (ProofStep(y, sp.Derivative(f * x, x), "d", basis=Basis.DEFINITION),)))

@@ -208,13 +208,25 @@ class ProofLatexPrinter(LatexPrinter):
         self._names[sub] = sym
         self._name_tex[sym] = f"{self._settings['sub_name']}_{{{k}}}"
         self._defs.append((sym, sub))  # placeholder keeps names in order of first use
-        self._defs[k - 1] = (sym, self.shorten(sub))
+        self._defs[k - 1] = (sym, self.shorten(sub, defining=sub))
         return sym
 
-    def shorten(self, expr: Any) -> Any:
-        """``expr`` with sub-expressions replaced by names until it fits ``max_expr_len``."""
+    def _reuse_names(self, expr: sp.Basic, defining: sp.Basic | None) -> sp.Basic:
+        """``expr`` with every sub-expression that already has a name replaced by it (but not ``defining``)."""
+        known = {sub: sym for sub, sym in self._names.items() if sub != defining and sub != expr}
+        return expr.xreplace(known) if known else expr
+
+    def shorten(self, expr: Any, defining: Any = None) -> Any:
+        """``expr`` with sub-expressions replaced by names until it fits ``max_expr_len``.
+
+        A sub-expression named earlier in the proof is printed by its name
+        wherever it appears again, so no long expression is written out twice.
+        """
         limit = self._settings["max_expr_len"]
-        if not isinstance(expr, sp.Basic) or not expr.args or self._len(expr) <= limit:
+        if not isinstance(expr, sp.Basic) or not expr.args:
+            return expr
+        expr = self._reuse_names(expr, defining)
+        if not expr.args or self._len(expr) <= limit:
             return expr
         args = list(expr.args)
         current = expr
