@@ -70,6 +70,7 @@ def moving_boundary_terms(
                     "77",
                     f"moving-boundary term (Eq. 77) at the {label} edge {xj} = {sp.sstr(edge)}",
                     timeout,
+                    -outward,  # phi is taken from inside the support (a jump of phi on the edge is not halved)
                 )
             )
     return tuple(terms)

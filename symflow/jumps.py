@@ -22,7 +22,13 @@ x_j = s(x_{-j}) (the one f is linear in); by the coarea formula
 
 .. math:: G = \int \frac{p\,\Delta\phi\;\mathbf{u}\cdot\nabla f}{|\partial_j f|}\Big|_{x_j = s(x_{-j})} dx_{-j}
 
-In 1-D M is a finite set of points and G a finite sum.  In d-D the
+In 1-D M is a finite set of points and G a finite sum over them of
+p u (phi(r+) - phi(r-)): the jump is taken along +x from phi's one-sided
+limits, so a root where f touches 0 without crossing ((x - c)^2) has no
+jump, an odd root of higher order ((x - c)^3) has one, and a point where
+several level functions vanish at once is one jump of phi, not one per
+level.  Points on the support's edge carry no jump term (p is 0 on the far
+side; the flux there is the boundary term of Eq. 47/77).  In d-D the
 integral over x_{-j} is sampled from q_M, the marginal of the sampling
 density over x_{-j} (so that a sample of q_M is a sample of q with x_j
 dropped).
@@ -30,6 +36,7 @@ dropped).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -211,6 +218,65 @@ def split_pieces(
     return tuple(pieces)
 
 
+def _is_zero_number(e: sp.Expr) -> bool:
+    """Is e (free of x) exactly 0?  Decided symbolically, else at 60 digits for a closed number."""
+    z = e.is_zero
+    if z is not None:
+        return bool(z)
+    if e.free_symbols:
+        return False  # depends on other coordinates or parameters: 0 only on a null set
+    return abs(sp.N(e, 60)) < sp.Float(10) ** -45
+
+
+def _side_sign(f: sp.Expr, xj: sp.Symbol, r: sp.Expr, side: int) -> int | None:
+    """The sign of f just to the right (side=+1) or left (side=-1) of x_j = r; None when f(r) != 0.
+
+    At a root, the first derivative that does not vanish decides: order k
+    and value c give sign(c) on the right and sign(c) (-1)^k on the left.
+    """
+    if not _is_zero_number(f.xreplace({xj: r})):
+        return None
+    g = f
+    for order in range(1, 13):
+        g = sp.diff(g, xj)
+        c = g.xreplace({xj: r})
+        if _is_zero_number(c):
+            continue
+        if c.is_positive:
+            s = 1
+        elif c.is_negative:
+            s = -1
+        elif not c.free_symbols:
+            s = 1 if sp.N(c, 30) > 0 else -1
+        else:
+            raise EstimatorError(
+                f"cannot tell on which side of {xj} = {sp.sstr(r)} the level {sp.sstr(f)} is positive; "
+                "pass jumps=[...] with simpler level functions"
+            )
+        return s * side**order
+    raise EstimatorError(f"the level {sp.sstr(f)} vanishes to order > 12 at {xj} = {sp.sstr(r)}")
+
+
+def one_sided(phi: sp.Expr, xj: sp.Symbol, r: sp.Expr, side: int, x: Sequence[sp.Symbol]) -> sp.Expr:
+    """phi's limit as x_j -> r from the right (side=+1) or the left (side=-1).
+
+    Every Heaviside atom of phi's Heaviside form whose level vanishes at
+    x_j = r takes its value on that side (SymPy's Heaviside(0) = 1/2 is the
+    value *on* the surface, which no one-sided limit has).
+    """
+    x = tuple(x)
+    form = heaviside_form(phi, x)
+    values = {}
+    for h in form.atoms(sp.Heaviside):
+        f = h.args[0]
+        if xj not in f.free_symbols:
+            continue
+        s = _side_sign(f, xj, r, side)
+        if s is not None:
+            values[h] = sp.S.One if s > 0 else sp.S.Zero
+    return form.xreplace(values).xreplace({xj: r})
+
+
 def pointwise(expr: sp.Expr) -> sp.Expr:
     """``expr`` with DiracDelta terms dropped: the derivative where it exists (a.e.)."""
     return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
@@ -261,6 +327,11 @@ class SurfaceTerm:
         where q_M is uniform over the points s_k.
     equation, description : str
         The paper's equation and a one-line description for printing.
+    inside : int
+        For a boundary term, the side of the edge where the support lies
+        (+1 above, -1 below): phi is taken as its limit from there, so a
+        jump of phi exactly on the edge does not count half.  0: phi is
+        evaluated on the surface as it is.
     """
 
     density: Density
@@ -274,6 +345,7 @@ class SurfaceTerm:
     equation: str = "66"
     description: str = ""
     timeout: float | None = field(default=None, repr=False)
+    inside: int = 0
 
     @property
     def others(self) -> tuple[sp.Symbol, ...]:
@@ -287,15 +359,25 @@ class SurfaceTerm:
 
     def integrand(self, phi: sp.Expr) -> sp.Expr:
         """The integrand over x_{-j} (in 1-D: the contribution itself)."""
-        local = self.weight * self._jump(phi)
-        j = self.density.x.index(self.coordinate)
+        xj, x = self.coordinate, self.density.x
+        one_d = self.level is not None and len(x) == 1
+        local = None if one_d or self.inside else self.weight * self._jump(phi)
+        j = x.index(xj)
         support_j = self.density.support_sets[j]
+        interior = sp.Interval.open(support_j.inf, support_j.sup) if isinstance(support_j, sp.Interval) else support_j
         total = sp.S.Zero
         for s in self.branches:
-            term = local.xreplace({self.coordinate: s})
+            if one_d:
+                # phi(r+) - phi(r-): one-sided limits, so coinciding levels and higher-order roots come out right
+                jump = one_sided(phi, xj, s, 1, x) - one_sided(phi, xj, s, -1, x)
+                term = self.weight.xreplace({xj: s}) * jump
+            elif self.inside:
+                term = self.weight.xreplace({xj: s}) * one_sided(phi, xj, s, self.inside, x)
+            else:
+                term = local.xreplace({xj: s})
             if self.level is not None and support_j != sp.S.Reals:
-                # a jump surface outside the support carries no probability
-                inside = support_j.contains(s)
+                # a jump surface outside the support (or on its edge) carries no probability across it
+                inside = interior.contains(s)
                 if inside is sp.false:
                     continue
                 if inside is not sp.true:
@@ -337,9 +419,7 @@ class SurfaceTerm:
             # q_M: uniform over the K points; each draw contributes K * (value there)
             per_point = []
             for s in self.branches:
-                single = SurfaceTerm(
-                    self.density, self.wrt, self.kind, self.coordinate, (s,), self.weight, self.level, None
-                ).integrand(phi)
+                single = dataclasses.replace(self, branches=(s,), q_M=None).integrand(phi)
                 per_point.append(float(sp.N(single.xreplace(dict(zip(thetas, vals, strict=True))), 17)))
             if not per_point:
                 return np.zeros(n)
@@ -367,7 +447,12 @@ class SurfaceTerm:
                     ),
                     "phi jumps across M = {f = 0}: the divergence theorem gains the jump of p u phi (Eq. 63)",
                     "63",
-                    (f"f = {sp.sstr(self.level)}", "Delta_phi = phi(f > 0) - phi(f < 0)"),
+                    (
+                        f"f = {sp.sstr(self.level)}",
+                        "Delta_phi = phi(x+) - phi(x-)"
+                        if len(self.density.x) == 1
+                        else "Delta_phi = phi(f > 0) - phi(f < 0)",
+                    ),
                 ),
                 Step(
                     lhs,
@@ -475,7 +560,9 @@ def jump_terms(
     The weight is w = p u . grad f / |d f/d x_j|, so the term is
     :math:`\int_M p\,\Delta\phi\,\mathbf{u}\cdot\hat{\mathbf{n}}\,dS`.
     Surfaces where u . grad f vanishes identically (the flow slides along
-    M) contribute nothing and are dropped.
+    M) contribute nothing and are dropped.  In 1-D the weight is p u and
+    the jump phi(r+) - phi(r-) is taken along +x at each root r; a point
+    that several levels share belongs to the first of them only.
     """
     budget = resolve_timeout(timeout)
     x = p.x
@@ -489,6 +576,7 @@ def jump_terms(
             f"{p.name} has jumps inside its support; only jumps of phi and moving support edges are supported"
         )
     terms = []
+    claimed: list[sp.Expr] = []  # 1-D jump points already covered by an earlier level
     for raw in levels:
         raw = as_expr(raw, "jump level function")
         stray = raw.free_symbols - set(x)
@@ -504,8 +592,12 @@ def jump_terms(
         xj, branches = _solve_for(f, x, budget)
         weight = p.expr * normal_flux / sp.Abs(sp.diff(f, xj)) if len(x) > 1 else p.expr * normal_flux
         if len(x) == 1:
-            # in 1-D |f'| at each root divides out: the term is sum_k sign(f'(r_k)) p u Delta phi
-            weight = p.expr * u[0] * sp.sign(sp.diff(f, xj))
+            # in 1-D the term is sum_k p u (phi(r_k+) - phi(r_k-)); a shared point is one jump of phi
+            branches = tuple(r for r in branches if not any(_is_zero_number(r - c) for c in claimed))
+            claimed.extend(branches)
+            if not branches:
+                continue
+            weight = p.expr * u[0]
         q_M = _marginal(q if q is not None else p, xj, budget) if len(x) > 1 else None
         terms.append(
             SurfaceTerm(

@@ -123,3 +123,49 @@ def test_flow_with_a_jump_is_refused():
     flow = sf.Flow(p, {mu: [sp.Heaviside(X)]})
     with pytest.raises(FlowError, match="jumps"):
         sf.derive(p, flow, mu, phi=sp.Heaviside(X - 1))
+
+
+def _jump_total(p, X, mu, phi, at):
+    est = sf.derive(p, sf.flows.reparam(p), mu, phi=phi)
+    return sum((t.symbolic_expectation(phi) for t in est.extra_terms), sp.S.Zero).xreplace(at)
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["odd root of order 3", "three levels through one point", "Piecewise with And of three levels"],
+)
+def test_one_jump_of_phi_counts_once_whatever_its_level_functions(label):
+    p, X, mu, sigma = _normal()
+    c = sp.Rational(1, 2)
+    phi = {
+        # H((x - c)^3) = H(x - c): the level touches 0 with f' = 0, but phi jumps by 1
+        "odd root of order 3": sp.Heaviside((X - c) ** 3),
+        # three distinct level functions vanish at x = 1; phi jumps from 0 to 1 there, once
+        "three levels through one point": sp.Heaviside(X - 1) * sp.Heaviside(X**2 - 1) * sp.Heaviside(X**3 - 1),
+        "Piecewise with And of three levels": sp.Piecewise((1, sp.And(X > 1, X**2 > 1, X**3 > 1)), (0, True)),
+    }[label]
+    point = c if label == "odd root of order 3" else sp.S.One
+    at = {mu: sp.Rational(1, 5), sigma: sp.Rational(3, 2)}
+    # planted: d/dmu E[H(x - r)] = p(r) for the normal under the reparameterization flow
+    assert sp.simplify(_jump_total(p, X, mu, phi, at) - p.expr.subs(X, point).xreplace(at)) == 0
+
+
+def test_even_root_is_no_jump():
+    p, X, mu, sigma = _normal()
+    at = {mu: sp.Rational(1, 5), sigma: sp.Rational(3, 2)}
+    assert _jump_total(p, X, mu, sp.Heaviside((X - 1) ** 2) + X, at) == 0
+
+
+def test_jump_on_a_fixed_support_edge_is_not_counted_twice():
+    # p = 1/b on [0, b] with the flow u = x/b + 1/2: it solves transport, and leaks the flux p u = 1/(2b) through
+    # the fixed edge x = 0, which the boundary term of Eq. (77) takes back out with phi's value from inside.
+    X = sp.Symbol("x", real=True)
+    b = sp.Symbol("b", positive=True)
+    p = sf.Density(1 / b, (X,), (b,), support=sp.Interval(0, b), name="u0b")
+    flow = sf.Flow(p, {b: [X / b + sp.S.Half]})
+    phi = sp.Heaviside(X) * (X + 1)  # = x + 1 on the support: planted d/db E[phi] = 1/2
+    est = sf.derive(p, flow, b, phi=phi)
+    assert est.psi == 0
+    core = sp.integrate((est.v[0] * sp.diff(X + 1, X) + est.psi * (X + 1)) / b, (X, 0, b))
+    extra = sum((t.symbolic_expectation(phi) for t in est.extra_terms), sp.S.Zero)
+    assert sp.simplify(core + extra - sp.S.Half) == 0
