@@ -54,6 +54,13 @@ def _check_discrete(p: Density) -> sp.Symbol:
         )
     if p.dim != 1:
         raise EstimatorError("go_estimator handles one integer variable; give a 1-D pmf")
+    s = p.support_sets[0]
+    if isinstance(s, sp.Range) and s.step != 1:
+        # the embedding p(floor(x)) and the jump phi(y + 1) - phi(y) need consecutive integers
+        raise EstimatorError(
+            f"{p.name} lives on {s}, which skips integers; write the pmf over consecutive integers "
+            f"(e.g. y = {s.inf} + {s.step} k with k in a Range of step 1)"
+        )
     return p.x[0]
 
 
@@ -85,7 +92,13 @@ def discrete_cdf(p: Density, *, timeout: float | None = None) -> sp.Expr | None:
 def _flux_derivation(p: Density, wrt: sp.Symbol, timeout: float | None) -> tuple[sp.Expr, sp.Expr, list[Step]]:
     """(exit flux -dQ(y)/dtheta, its closed form or Sum, steps) from the embedding flow."""
     y = _check_discrete(p)
-    lo = p.support_sets[0].inf
+    s = p.support_sets[0]
+    if wrt in s.inf.free_symbols | s.sup.free_symbols:
+        raise EstimatorError(
+            f"the support {s} of {p.name} depends on {wrt}: an integer-valued parameter such as a number of "
+            "trials has no derivative; differentiate with respect to a continuous parameter"
+        )
+    lo = s.inf
     dp = sp.diff(p.expr, wrt)
     entering = -sp.Sum(dp.xreplace({y: _I}), (_I, lo, y - 1))
     cell_flux = entering - _T * dp  # p~ u at x = y + t
@@ -183,7 +196,10 @@ class GOTerm:
         with mpmath.workdps(dps):
             f_dp = sp.lambdify(y, dp, modules="mpmath")
             f_dphi = sp.lambdify(y, dphi, modules="mpmath")
-            lo = int(s.inf)
+            lo_edge, hi_edge = s.inf.xreplace(values), s.sup.xreplace(values)
+            if not (lo_edge.is_integer and (hi_edge.is_infinite or hi_edge.is_integer)):
+                return None  # an edge that depends on a parameter given no integer value
+            lo = int(lo_edge)
             partial = [mpmath.mpf(0)]
 
             def term(k):
@@ -192,7 +208,7 @@ class GOTerm:
                     partial.append(partial[-1] + f_dp(lo + len(partial) - 1))
                 return -partial[k - lo + 1] * f_dphi(k)
 
-            hi = mpmath.inf if s.sup.is_infinite else int(s.sup)
+            hi = mpmath.inf if hi_edge.is_infinite else int(hi_edge)
             try:
                 return mpmath.nsum(term, [lo, hi])
             except (ValueError, ZeroDivisionError, OverflowError):

@@ -91,3 +91,29 @@ def test_zero_test_on_a_finite_discrete_domain():
     # y^2 - y vanishes on {0, 1} though it is not the zero polynomial: must not be refuted
     assert decide_zero(y**2 - y, dom, timeout=5).status is not sf.Status.REFUTED
     assert decide_zero(y**2 - 2 * y, dom, timeout=5).status is sf.Status.REFUTED
+
+
+def test_range_that_skips_integers_is_refused():
+    # phi(y + 1) - phi(y) and the embedding p(floor(x)) need consecutive integers; on {0, 2, 4} they gave 5/3
+    # for d/dtheta E[y] = 4/3
+    theta = sp.Symbol("theta", positive=True)
+    y = sp.Symbol("y", integer=True, nonnegative=True)
+    p = sf.Density((1 + theta * (y - 2) / 2) / 3, (y,), (theta,), support=sp.Range(0, 6, 2), name="even")
+    with pytest.raises(EstimatorError, match="skips integers"):
+        sf.go_estimator(p, theta)
+
+
+def test_range_with_a_parameter_edge():
+    q = sp.Symbol("q", positive=True)
+    n = sp.Symbol("n", integer=True, positive=True)
+    y = sp.Symbol("y", integer=True, nonnegative=True)
+    p = sf.Density(
+        sp.binomial(n, y) * q**y * (1 - q) ** (n - y), (y,), (q, n), support=sp.Range(0, n + 1), name="binomial_n"
+    )
+    with pytest.raises(EstimatorError, match="depends on n"):
+        sf.go_estimator(p, n)
+    term = sf.go_estimator(p, q).extra_terms[0]
+    # planted: E[y^2] = n q (1 - q) + n^2 q^2, so d/dq = n (1 - 2 q) + 2 n^2 q = 17 at n = 5, q = 3/10
+    with mpmath.workdps(30):
+        val = term.numeric_expectation(y**2, {q: sp.Rational(3, 10), n: 5}, 30)
+        assert abs(val - 17) < mpmath.mpf(10) ** -25
