@@ -19,6 +19,7 @@ FAMILIES = (
     ("logistic", "reparam"),
     ("exponential", "reparam"),
     ("uniform", "reparam"),
+    ("l_distribution", "reparam"),
     ("gamma", "implicit"),
     ("beta", "implicit"),
     ("student_t", "implicit"),

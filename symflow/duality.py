@@ -227,7 +227,8 @@ def check_duality(
     * LR      :math:`\int_X \phi\,\partial_{\theta_i} p\,dx`,
 
     agree by quadrature (Eq. 17 needs u~ incompressible; a compressible flow
-    is refuted here).  1-D: mpmath at 50 digits, agreement to 30.  2-D:
+    is refuted here).  1-D: mpmath at 30 digits, agreement to 20 (a gap is
+    confirmed by a rerun at 20 digits before it refutes).  2-D:
     float64 Gauss-Legendre on a box sized from the density's scale, two
     orders, agreement to 1e-10 (relative).
 

@@ -21,6 +21,7 @@ TRANSPORT_CASES = [
     ("logistic", "reparam"),
     ("exponential", "reparam"),
     ("uniform", "reparam"),
+    ("l_distribution", "reparam"),
     ("beta", "implicit"),
 ]
 
