@@ -30,13 +30,13 @@ from .derive import derive as derive
 from .discrete import GOTerm as GOTerm
 from .discrete import go_estimator as go_estimator
 from .discrete import go_weight as go_weight
+from .divergence import check_divergence_theorem as check_divergence_theorem
+from .divergence import check_stein as check_stein
 from .duality import AugmentedFlow as AugmentedFlow
 from .duality import augmented_flow as augmented_flow
-from .duality import check_divergence_theorem as check_divergence_theorem
 from .duality import check_duality as check_duality
 from .duality import check_incompressibility_is_transport as check_incompressibility_is_transport
 from .duality import check_incompressible as check_incompressible
-from .duality import check_stein as check_stein
 from .equivalence import check_equivalent as check_equivalent
 from .equivalence import check_same_flow as check_same_flow
 from .equivalence import classify as classify

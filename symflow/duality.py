@@ -16,14 +16,13 @@ RP integral) into a surface integral (Eq. 17); on the top face h = p(x) the
 normal is n = [-grad p, 1] and u~ . n = dp/dtheta_i, so the surface integral
 is the LR integral (Eq. 18, 43-46).
 
-Also here: the divergence theorem as used in Eq. (47)-(48) for a user phi,
-with the boundary term when it does not vanish, and Stein's identity (Eq. 8),
-which is its special case u = e_j.
+The divergence theorem as used in Eq. (47)-(48) for a user phi and Stein's
+identity (Eq. 8) are in ``symflow.divergence`` (re-exported here); the
+quadrature helpers in ``symflow._quadrature``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
@@ -31,11 +30,22 @@ import numpy as np
 import sympy as sp
 
 from ._convert import exact_values
+from ._quadrature import (
+    AGREE_DIGITS_1D,
+    AGREE_REL_2D,
+    HIGH_DPS_1D,
+    LOW_DPS_1D,
+    _box_edges,
+    _center_scale,
+    _gauss_box,
+    _quad_1d,
+)
 from .budget import BudgetExceeded, resolve_timeout, run_with_budget
 from .checks import phi_expr
 from .density import Density
+from .divergence import _field, check_divergence_theorem, check_stein  # the last two re-exported: they lived here
 from .domain import Domain, Interval1D
-from .errors import FlowError, SymflowError
+from .errors import SymflowError
 from .flow import Flow
 from .verdict import Status, Verdict, Witness
 from .zero import decide_zero
@@ -51,14 +61,6 @@ __all__ = [
 ]
 
 H = sp.Symbol("h", positive=True)
-
-# 1-D quadrature runs at 30 digits and the numbers must agree to 20; a gap is confirmed at 20 digits.
-# (50 digits costs about 3x more and buys nothing for deciding these identities.)
-HIGH_DPS_1D = 30
-LOW_DPS_1D = 20
-AGREE_DIGITS_1D = 20
-# 2-D uses float64 Gauss-Legendre (mpmath 2-D quadrature takes minutes); agreement to 1e-10.
-AGREE_REL_2D = 1e-10
 
 
 @dataclass(frozen=True)
@@ -113,16 +115,6 @@ class AugmentedFlow:
             base.parameters,
             base.constraints,
         )
-
-
-def _field(p: Density, flow: Flow, wrt: sp.Symbol) -> tuple[sp.Expr, ...]:
-    if not isinstance(p, Density):
-        raise SymflowError(f"p must be a Density, got {type(p).__name__}")
-    if not isinstance(flow, Flow):
-        raise FlowError(f"flow must be a Flow (see symflow.flows), got {type(flow).__name__}")
-    if flow.density != p:
-        raise FlowError("the flow was built over a different density; build it from this one")
-    return flow.field(p.check_param(wrt))
 
 
 def augmented_flow(p: Density, flow: Flow, wrt: sp.Symbol, *, h: sp.Symbol | None = None) -> AugmentedFlow:
@@ -358,46 +350,6 @@ def _edge_flux_1d(p: Density, u: tuple, phi: sp.Expr, values: dict, dps: int, bu
     return total
 
 
-def _center_scale(p: Density, values: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per-coordinate (median, robust scale) of p at these values, from its sampler (else 0, 1)."""
-    floats = {k: float(v) for k, v in values.items()}
-    if p.sampler is not None or p.reparam is not None:
-        try:
-            draws = p.sample(4000, floats, np.random.default_rng(11))
-            q1, med, q3 = np.percentile(draws, [25, 50, 75], axis=0)
-            return med, np.maximum((q3 - q1) / 1.35, 1e-6)
-        except Exception:  # noqa: BLE001 - a hint only
-            pass
-    return np.zeros(p.dim), np.ones(p.dim)
-
-
-def _quad_1d(p: Density, integrand: sp.Expr, values: dict, dps: int, hint: tuple, budget: float) -> mpmath.mpf | None:
-    """mpmath tanh-sinh quadrature over p's support, split at the center, +-6 scales and kinks."""
-    x = p.x[0]
-    s = p.support_sets[0]
-    expr = integrand.xreplace(values)
-    if expr.free_symbols - {x}:
-        return None
-    # evaluate constant special-function subexpressions (polygamma(2, 23/10), ...) once, not at every node
-    expr = sp.N(expr, dps + 10)
-    center, scale = float(hint[0][0]), float(hint[1][0])
-
-    def work() -> mpmath.mpf:
-        with mpmath.workdps(dps):
-            fn = sp.lambdify(x, expr, modules="mpmath")
-            lo = None if s.inf == -sp.oo else mpmath.mpf(sp.Float(s.inf.xreplace(values), dps))
-            hi = None if s.sup == sp.oo else mpmath.mpf(sp.Float(s.sup.xreplace(values), dps))
-            inner = {mpmath.mpf(center + k * scale) for k in (-6, 0, 6)} | {mpmath.mpf(k) for k in _kinks(p, expr, {})}
-            inner = sorted(t for t in inner if (lo is None or t > lo) and (hi is None or t < hi))
-            pts = [mpmath.ninf if lo is None else lo, *inner, mpmath.inf if hi is None else hi]
-            return mpmath.quad(fn, pts)
-
-    try:
-        return run_with_budget(work, timeout=budget, what="quadrature")
-    except (BudgetExceeded, ZeroDivisionError, ValueError, TypeError):
-        return None
-
-
 def _numbers_1d(p, u, phi, integrands, values, budget):
     names = ("volume", "surface", "lr")
     hint = _center_scale(p, values)
@@ -432,60 +384,6 @@ def _numbers_1d(p, u, phi, integrands, values, budget):
     }
 
 
-def _kinks(p: Density, f: sp.Expr, values: dict) -> tuple:
-    from .zero.numeric import kink_expressions
-
-    out = []
-    for k in kink_expressions(f.xreplace(values)):
-        if k.free_symbols == set(p.x):
-            try:
-                out.extend(float(r) for r in sp.Poly(k, *p.x).nroots() if r.is_real)
-            except Exception:  # noqa: BLE001 - breakpoints are only a hint
-                pass
-    return tuple(out)
-
-
-def _gauss_box(fn: Callable, edges: list[np.ndarray], order: int) -> float:
-    """Tensor Gauss-Legendre over a 2-D grid of panels (``edges`` per axis)."""
-    t, w = np.polynomial.legendre.leggauss(order)
-    axes = []
-    for e in edges:
-        lo, hi = e[:-1, None], e[1:, None]
-        nodes = ((hi - lo) / 2 * t + (hi + lo) / 2).ravel()
-        weights = ((hi - lo) / 2 * w).ravel()
-        axes.append((nodes, weights))
-    (x1, w1), (x2, w2) = axes
-    X1, X2 = np.meshgrid(x1, x2, indexing="ij")
-    vals = np.broadcast_to(np.asarray(fn(X1, X2), dtype=float), X1.shape)
-    return float(w1 @ vals @ w2)
-
-
-def _box_edges(p: Density, values: dict, density_fn: Callable) -> list[np.ndarray] | None:
-    """Panel edges per axis: center +- k scales, with k grown until p is negligible on the box's rim."""
-    floats = {k: float(v) for k, v in values.items()}
-    if p.sampler is None and p.reparam is None:
-        return None
-    draws = p.sample(4000, floats, np.random.default_rng(11))
-    centers = np.median(draws, axis=0)
-    q1, q3 = np.percentile(draws, [25, 75], axis=0)
-    scales = np.maximum((q3 - q1) / 1.35, 1e-6)
-    grid = np.linspace(-1, 1, 201)
-    peak = None
-    for k in (8, 16, 32, 64, 128):
-        half = k * scales
-        lo, hi = centers - half, centers + half
-        g1, g2 = lo[0] + (grid + 1) * half[0], lo[1] + (grid + 1) * half[1]
-        inner = np.abs(density_fn(*np.meshgrid(g1, g2, indexing="ij")))
-        peak = float(np.max(inner)) if peak is None else max(peak, float(np.max(inner)))
-        rim = max(float(np.max(np.abs(density_fn(np.full_like(g2, v), g2)))) for v in (lo[0], hi[0])) + max(
-            float(np.max(np.abs(density_fn(g1, np.full_like(g1, v))))) for v in (lo[1], hi[1])
-        )
-        if rim <= 1e-20 * peak:
-            fr = np.array([-1, -0.5, -0.2, -0.08, -0.03, 0, 0.03, 0.08, 0.2, 0.5, 1.0])
-            return [centers[i] + fr * half[i] for i in range(2)]
-    return None
-
-
 def _numbers_2d(p: Density, integrands: tuple, values: dict) -> dict | None:
     if any(s != sp.S.Reals for s in p.support_sets):
         return None  # side walls at finite edges are only handled in 1-D
@@ -512,118 +410,3 @@ def _numbers_2d(p: Density, integrands: tuple, values: dict) -> dict | None:
         "agree": "1e-10 (relative)",
         "how": "float64 tensor Gauss-Legendre on a box sized from the density's scale (orders 40 and 64 per panel)",
     }
-
-
-# -- Eq. (47)-(48) and Stein's identity (Eq. 8) --------------------------------
-
-
-def _boundary_term(p: Density, field: tuple, phi: sp.Expr, budget: float) -> tuple[sp.Expr, tuple]:
-    """Sum over j of [p u_j phi] between the edges of x_j (other coordinates left symbolic)."""
-    total = sp.S.Zero
-    found = []
-    for j, (xj, s) in enumerate(zip(p.x, p.support_sets, strict=True)):
-        flux = p.expr * field[j] * phi
-        if flux == 0:
-            continue
-        for edge, sign, direction in ((s.inf, -1, "+"), (s.sup, 1, "-")):
-            lim = run_with_budget(sp.limit, flux, xj, edge, direction, timeout=budget, what="boundary limit")
-            if lim.has(sp.Limit):
-                raise BudgetExceeded(budget, f"limit at {xj} -> {edge}")
-            found.append((f"p u_{j + 1} phi at {xj} -> {edge}", lim))
-            total += sign * lim
-    return total, tuple(found)
-
-
-def _divergence_theorem(
-    p: Density, field: tuple, phi: sp.Expr, params: dict | None, claim: str, timeout: float | None
-) -> Verdict:
-    budget = resolve_timeout(timeout)
-    try:
-        term, edges = _boundary_term(p, field, phi, budget)
-    except BudgetExceeded as exc:
-        return Verdict(Status.UNKNOWN, "symbolic limits at the support's edges", claim=claim, reason=str(exc))
-    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on hard limits
-        return Verdict(
-            Status.UNKNOWN, "symbolic limits at the support's edges", claim=claim, reason=f"limit failed: {exc!r}"
-        )
-    if term.has(sp.oo, sp.zoo, sp.S.NegativeInfinity, sp.nan):
-        return Verdict(
-            Status.UNKNOWN,
-            "symbolic limits at the support's edges",
-            term,
-            claim=claim,
-            reason="p u phi is unbounded at an edge: the integral of div(p u phi) does not converge",
-            details=edges,
-        )
-    verdict = decide_zero(term, p.domain(), timeout=budget, claim=claim)
-    details = (("boundary term", term), *edges)
-    method = f"fundamental theorem of calculus: integral = boundary term; boundary term by {verdict.method}"
-    if params is not None and p.dim == 1:
-        values = exact_values(p.param_values(params))
-        integrand = sum((sp.diff(p.expr * fj * phi, xj) for fj, xj in zip(field, p.x, strict=True)), sp.S.Zero)
-        num = _quad_1d(p, integrand, values, HIGH_DPS_1D, _center_scale(p, values), budget)
-        at_params = term.xreplace(values)
-        with mpmath.workdps(HIGH_DPS_1D + 10):
-            expected = mpmath.mpmathify(sp.N(at_params, HIGH_DPS_1D)) if at_params.is_number else None
-            disagree = (
-                num is not None
-                and expected is not None
-                and abs(num - expected) > mpmath.mpf(10) ** (-AGREE_DIGITS_1D) * max(1, abs(expected))
-            )
-        details = (*details, ("quadrature of div(p u phi)", num), ("boundary term at params", expected))
-        if disagree:
-            return Verdict(
-                Status.UNKNOWN,
-                method,
-                term,
-                claim=claim,
-                reason="quadrature of div(p u phi) disagrees with the boundary term (integrability?)",
-                details=details,
-            )
-    return Verdict(verdict.status, method, term, verdict.witness, verdict.reason, claim, details)
-
-
-def check_divergence_theorem(
-    p: Density,
-    flow: Flow,
-    wrt: sp.Symbol,
-    phi: object,
-    params: dict | None = None,
-    *,
-    timeout: float | None = None,
-) -> Verdict:
-    r"""Does :math:`\int \nabla\cdot(p\,u\,\phi)\,dx = 0` hold for this phi (Eq. 47-48)?
-
-    By the divergence theorem the integral equals the boundary term
-    :math:`\sum_j [p\,u_j\,\phi]_{x_j=\mathrm{lo}}^{x_j=\mathrm{hi}}` (other coordinates
-    free).  Proved when the boundary term is 0; refuted, with the boundary
-    term in ``details``, when it is not — then Eq. (48) fails and the flow
-    estimator of Eq. (50) is biased by exactly that term.  With ``params``
-    (1-D) the integral is also computed by quadrature and compared.
-    """
-    u = _field(p, flow, wrt)
-    phi = phi_expr(p, phi)
-    claim = f"integral of div(p u phi) = 0 for phi = {sp.sstr(phi)}, {flow.kind} flow, d/d{wrt} (Eq. 47-48)"
-    return _divergence_theorem(p, u, phi, params, claim, timeout)
-
-
-def check_stein(
-    p: Density, phi: object, j: int = 0, params: dict | None = None, *, timeout: float | None = None
-) -> Verdict:
-    r"""Stein's identity (Eq. 8) along coordinate j.
-
-    .. math::
-        \int p\,\Big(\partial_{x_j}\log p\;\phi + \partial_{x_j}\phi\Big)\,dx
-        = \int \partial_{x_j}(p\,\phi)\,dx = 0
-
-    It is Eq. (48) with the constant flow u = e_j, so it holds exactly when
-    the boundary term :math:`[p\,\phi]` vanishes at the edges of x_j (it does
-    not for densities that are positive at a finite edge, e.g. the
-    exponential at 0: then the boundary term is reported).
-    """
-    phi = phi_expr(p, phi)
-    if not isinstance(j, int) or not 0 <= j < p.dim:
-        raise SymflowError(f"j must be a coordinate index 0..{p.dim - 1}, got {j!r}")
-    field = tuple(sp.S.One if k == j else sp.S.Zero for k in range(p.dim))
-    claim = f"Stein's identity for {p.name} along {p.x[j]} with phi = {sp.sstr(phi)} (Eq. 8)"
-    return _divergence_theorem(p, field, phi, params, claim, timeout)

@@ -240,7 +240,7 @@ def _bias_details(est: Estimator, r: sp.Expr, phi: sp.Expr, point: dict, budget:
     The estimator with psi* is unbiased (Thm. 4), so est's bias on phi is
     E_q[(psi - psi*) phi] = E_q[r^2 / (1 + r^2)] > 0.
     """
-    from .duality import _center_scale, _quad_1d
+    from ._quadrature import _center_scale, _quad_1d
 
     q = est.sampling
     values = {t: exact_floats(sp.Float(point[t], 30)) for t in est.params if t in point}
@@ -261,8 +261,8 @@ def estimator_mean(
     quadrature fails or runs out of budget.
     """
     from ._convert import as_param_values, exact_values
+    from ._quadrature import _center_scale, _quad_1d
     from .checks import phi_expr
-    from .duality import _center_scale, _quad_1d
 
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
