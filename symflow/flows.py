@@ -197,6 +197,10 @@ def omt(p: Density, *, timeout: float | None = None) -> Flow:
     :math:`\mu = \Sigma\,\nabla\log p(0)`), so any Gaussian parameterization
     works (Cholesky entries, scales, correlations).  The Lyapunov equation is
     solved symbolically (a linear system in the d(d+1)/2 entries of A).
+    Measured: d = 2 (full Cholesky) and diagonal covariances in d = 3 take
+    under a second; a full 3 x 3 Cholesky factor does not finish within
+    minutes (the off-diagonal entries' solutions are large rational
+    functions), and a FlowError names the budget.
     """
     budget = resolve_timeout(timeout)
     x = sp.Matrix(p.x)
