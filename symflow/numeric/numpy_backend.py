@@ -23,6 +23,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
 from sympy.utilities.lambdify import implemented_function
 
+from .._convert import as_expr
 from ..errors import BackendError
 
 __all__ = ["Fallback", "Plan", "lambdify_many", "plan"]
@@ -138,7 +139,7 @@ class _Rewriter:
 
 def plan(exprs: Sequence[sp.Expr]) -> Plan:
     """Decide how each function in ``exprs`` is evaluated (numpy, scipy.special or mpmath)."""
-    exprs = tuple(sp.sympify(e) if isinstance(e, int | float) else e for e in exprs)
+    exprs = tuple(as_expr(e, "expression") if isinstance(e, int | float) else e for e in exprs)
     whole = sp.Tuple(*exprs)
     used = _modules_used(whole, NumPyPrinter)
     if used is not None and used <= _NUMPY_MODULES and not whole.atoms(AppliedUndef):

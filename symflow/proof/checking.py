@@ -25,6 +25,7 @@ from dataclasses import replace
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from .._convert import as_expr
 from ..domain import Domain
 from ..steps import Step
 from ..verdict import Status, Verdict
@@ -92,7 +93,7 @@ def evaluate_derivatives(expr: sp.Expr) -> sp.Expr:
     stay as they are (integrating could take unbounded time).
     """
     if not isinstance(expr, sp.Basic):
-        return sp.sympify(expr) if isinstance(expr, int | float) else expr
+        return as_expr(expr, "step side") if isinstance(expr, int | float) else expr
     out = expr.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
     # A second pass: evaluating an outer Derivative can expose inner ones.
     out = out.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
