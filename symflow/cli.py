@@ -155,14 +155,20 @@ def _register_verify(subparsers) -> None:
     parser.set_defaults(handler=_run_verify)
 
 
-def _run_verify(args: argparse.Namespace) -> int:
-    from . import budget
-    from .claims import collect, run_claim
-
+def _derivation_paths(args: argparse.Namespace) -> list[str]:
+    """The PATHS given (default ``derivations``), each checked to exist."""
     paths = args.paths or ["derivations"]
     for raw in paths:
         if not Path(raw).exists():
             raise _UsageError(f"{raw}: no such file or folder (give derivation modules or folders of them)")
+    return paths
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from . import budget
+    from .claims import collect, run_claim
+
+    paths = _derivation_paths(args)
     if args.timeout is not None and not args.timeout > 0:
         raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     # A scoped budget, so calling main() from Python leaves the global default alone.
@@ -261,10 +267,7 @@ def _run_latex(args: argparse.Namespace) -> int:
     from .claims import collect, module_paths, run_claim
     from .proof import LatexError, claims_document, compile_pdf, pdflatex_path
 
-    paths = args.paths or ["derivations"]
-    for raw in paths:
-        if not Path(raw).exists():
-            raise _UsageError(f"{raw}: no such file or folder (give derivation modules or folders of them)")
+    paths = _derivation_paths(args)
     if args.pdf and pdflatex_path() is None:
         raise _UsageError(
             "--pdf needs pdflatex, which is not installed (Debian: apt-get install texlive-latex-base "

@@ -144,8 +144,8 @@ class Verdict(LatexDisplay):
         printer.text(str(self))
 
 
-# Weakest first: a combined verdict is only as strong as its weakest part.
-_RANK = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
+# Weakest first: a combined verdict (or a proof) is only as strong as its weakest part.
+STRENGTH = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
 
 
 def weakest(parts: dict | tuple | list, claim: str = "", *, noun: str = "parameters", label: str = "d/d{}") -> Verdict:
@@ -159,7 +159,7 @@ def weakest(parts: dict | tuple | list, claim: str = "", *, noun: str = "paramet
     parts = dict(parts)
     if not parts:
         raise ValueError("weakest() needs at least one verdict")
-    worst = min(parts.values(), key=lambda v: _RANK[v.status])
+    worst = min(parts.values(), key=lambda v: STRENGTH[v.status])
     counts: dict[str, int] = {}
     for v in parts.values():
         counts[v.status.value] = counts.get(v.status.value, 0) + 1

@@ -35,7 +35,7 @@ from typing import Any
 import sympy as sp
 
 from ..display import LatexDisplay
-from ..verdict import Status, Verdict
+from ..verdict import STRENGTH, Status, Verdict
 
 __all__ = ["Basis", "Proof", "ProofStep"]
 
@@ -52,10 +52,6 @@ class Basis(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-# Weakest first: the status of a proof is the weakest status among its checked steps.
-_ORDER = (Status.REFUTED, Status.UNKNOWN, Status.CONSISTENT, Status.PROVED)
 
 
 def _status_of(result: Any) -> Status:
@@ -213,7 +209,7 @@ class Proof(LatexDisplay):
             found.append(_status_of(self.verdict))
         if not found:
             return Status.UNKNOWN
-        return min(found, key=_ORDER.index)
+        return min(found, key=STRENGTH.__getitem__)
 
     @property
     def ok(self) -> bool:
