@@ -48,6 +48,7 @@ from .errors import DensityError as DensityError
 from .errors import EstimatorError as EstimatorError
 from .errors import FlowError as FlowError
 from .errors import ParameterError as ParameterError
+from .errors import ParseError as ParseError
 from .errors import SymflowError as SymflowError
 from .estimator import Estimator as Estimator
 from .flow import Flow as Flow
@@ -62,6 +63,7 @@ from .montecarlo import mc_check as mc_check
 from .numeric import CompiledEstimator as CompiledEstimator
 from .numeric import SymflowWarning as SymflowWarning
 from .numeric import compile_estimator as compile_estimator
+from .parse import parse as parse
 from .proof import Proof as Proof
 from .proof import ProofStep as ProofStep
 from .proof import proof_of as proof_of
@@ -89,6 +91,7 @@ __all__ = [
     "GOTerm",
     "MCResult",
     "ParameterError",
+    "ParseError",
     "Proof",
     "ProofStep",
     "Reparameterization",
@@ -132,6 +135,7 @@ __all__ = [
     "induced_density",
     "jump_set",
     "mc_check",
+    "parse",
     "plot",
     "proof",
     "proof_of",

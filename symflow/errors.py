@@ -12,6 +12,7 @@ __all__ = [
     "EstimatorError",
     "FlowError",
     "ParameterError",
+    "ParseError",
     "SymflowError",
 ]
 
@@ -30,6 +31,10 @@ class FlowError(SymflowError):
 
 class ParameterError(SymflowError):
     """A missing, unknown or ill-typed parameter value or ``wrt`` choice."""
+
+
+class ParseError(SymflowError):
+    """Text that ``symflow.parse`` refuses: says what was refused, at which column, and what is allowed."""
 
 
 class EstimatorError(SymflowError):
