@@ -8,7 +8,11 @@ false-alarm rate is below 1e-5; the wrong estimator is off by |z| ~ 60, far past
 from __future__ import annotations
 
 import functools
+import io
 import math
+import random
+import sys
+import time
 import tracemalloc
 from dataclasses import FrozenInstanceError
 
@@ -18,6 +22,9 @@ import sympy as sp
 
 import symflow as sf
 from symflow.montecarlo import _critical_z
+from symflow.montecarlo import stream as stream_module
+from symflow.montecarlo.stream import want_progress
+from symflow.montecarlo.tails import HILL_MIN_N
 
 x = sp.Symbol("x", real=True)
 mu = sp.Symbol("mu", real=True)
@@ -31,6 +38,8 @@ N = 200_000
 # REFERENCE-CASES, normal, phi = x**2: d/dmu E = 2 mu; with sigma itself as the parameter d/dsigma E = 2 sigma.
 PLANTED = {mu: 2 * MU, sigma: 2 * SIGMA}
 EXACT_RTOL = 1e-12  # symbolic integration evaluated at 50 digits, compared in float64
+# Streamed (chunk-wise, Chan's merge) vs one-array moments: the same numbers summed in another order.
+SUMMATION_RTOL = 1e-10
 
 
 def _normal_sampler(loc, scale):
@@ -103,15 +112,58 @@ def test_same_seed_same_result_other_seed_other_samples() -> None:
     assert other.mean != first.mean
 
 
-def test_chunk_size_changes_only_the_summation_order() -> None:
-    # One generator consumed chunk by chunk and a row-by-row sampler => the same N samples for any chunk size;
-    # only the merge order of the partial sums differs, so the results agree to float rounding.
+def _by_hand(n: int, chunk: int, seed: int) -> tuple[float, float]:
+    """Mean and standard error of the LR estimator of d/dsigma E[x^2] from one big array of mc_check's samples.
+
+    Chunk k draws from default_rng(SeedSequence(seed).spawn(K)[k]); the normal sampler draws row by row.
+    """
+    seqs = np.random.SeedSequence(seed).spawn(-(-n // chunk))
+    xs = np.concatenate(
+        [
+            MU + SIGMA * np.random.default_rng(s).standard_normal((min(chunk, n - k * chunk), 1))
+            for k, s in enumerate(seqs)
+        ]
+    )
+    values = estimator("lr", "sigma").compile()(xs, xs[:, 0] ** 2, None, PARAMS)
+    return values.mean(), math.sqrt(values.var(ddof=1) / n)
+
+
+def test_streaming_gives_the_mean_and_variance_of_one_big_array() -> None:
+    n, chunk = 50_123, 4096  # a ragged last chunk
+    r = sf.mc_check(estimator("lr", "sigma"), x**2, PARAMS, n, seed=7, chunk=chunk, exact=PLANTED[sigma])
+    mean, stderr = _by_hand(n, chunk, 7)
+    assert r.mean == pytest.approx(mean, rel=SUMMATION_RTOL)
+    assert r.stderr == pytest.approx(stderr, rel=SUMMATION_RTOL)
+    assert f"{-(-n // chunk)} chunk(s) of {chunk}" in r.method
+
+
+def _jittery_normal(loc, scale):
+    """A normal sampler that sleeps 0-3 ms at random (per chunk), so worker threads finish out of order."""
+
+    def sample(n, pr, rng):
+        out = pr[loc] + pr[scale] * rng.standard_normal((n, 1))
+        time.sleep(0.003 * random.random())  # not from rng: the samples must not depend on the sleep
+        return out
+
+    return sample
+
+
+def test_same_seed_same_result_for_any_number_of_workers() -> None:
+    p = normal().with_(sampler=_jittery_normal(mu, sigma))
+    est = sf.derive(p, sf.flows.zero(p), sigma)
+    runs = [
+        sf.mc_check(est, x**2, PARAMS, 40_000, seed=11, chunk=1000, workers=w, exact=PLANTED[sigma]) for w in (1, 2, 3)
+    ]
+    assert len({(r.mean, r.stderr, r.z, r.tail_index) for r in runs}) == 1, [str(r) for r in runs]
+    assert [f"{w} worker(s)" in r.method for w, r in zip((1, 2, 3), runs, strict=True)] == [True] * 3
+
+
+def test_chunk_size_changes_the_samples_not_the_verdict() -> None:
+    # chunk decides which generator draws which sample => other samples, same conclusion.
     est = estimator("lr", "sigma")
     small = sf.mc_check(est, x**2, PARAMS, N, seed=0, chunk=1000, exact=PLANTED[sigma])
-    whole = sf.mc_check(est, x**2, PARAMS, N, seed=0, chunk=N, exact=PLANTED[sigma])
-    assert small.mean == pytest.approx(whole.mean, rel=1e-12)
-    assert small.stderr == pytest.approx(whole.stderr, rel=1e-10)
-    assert small.mean == pytest.approx(run("lr", "sigma").mean, rel=1e-12)
+    assert small.mean != run("lr", "sigma").mean
+    assert small.status == run("lr", "sigma").status == "consistent"
 
 
 def test_memory_does_not_grow_with_n() -> None:
@@ -144,16 +196,19 @@ class HalfGradient:
 def test_extra_terms_are_added_with_their_variance() -> None:
     p = normal()
     half = sf.Estimator(p, mu, [sp.Rational(1, 2)], 0, extra_terms=(HalfGradient(),), name="half + extra")
-    n = 50_000
-    r = sf.mc_check(half, x**2, PARAMS, n, seed=5, chunk=n, exact=PLANTED[mu])
+    n, chunk = 50_000, 30_000
+    r = sf.mc_check(half, x**2, PARAMS, n, seed=5, chunk=chunk, exact=PLANTED[mu])
     assert r.status == "consistent", str(r)
-    # Recompute from the same streams: main from default_rng(5), the extra term from its spawned child.
-    rng = np.random.default_rng(5)
-    child = rng.spawn(1)[0]
-    main = 2 * (MU + SIGMA * rng.standard_normal((n, 1)))[:, 0] / 2
-    extra = 2 * (MU + SIGMA * child.standard_normal(n)) / 2
-    assert r.mean == pytest.approx(main.mean() + extra.mean(), rel=1e-12)
-    assert r.stderr == pytest.approx(math.sqrt(main.var(ddof=1) / n + extra.var(ddof=1) / n), rel=1e-10)
+    # Recompute from the same streams: chunk k's main part from default_rng(SeedSequence(5).spawn(K)[k]),
+    # its extra term from that child's own first child.
+    main, extra = [], []
+    for k, seq in enumerate(np.random.SeedSequence(5).spawn(2)):
+        m = min(chunk, n - k * chunk)
+        main.append(2 * (MU + SIGMA * np.random.default_rng(seq).standard_normal((m, 1)))[:, 0] / 2)
+        extra.append(2 * (MU + SIGMA * np.random.default_rng(seq.spawn(1)[0]).standard_normal(m)) / 2)
+    main, extra = np.concatenate(main), np.concatenate(extra)
+    assert r.mean == pytest.approx(main.mean() + extra.mean(), rel=SUMMATION_RTOL)
+    assert r.stderr == pytest.approx(math.sqrt(main.var(ddof=1) / n + extra.var(ddof=1) / n), rel=SUMMATION_RTOL)
     # Without the extra term the same main part is biased by -mu: caught.
     alone = sf.Estimator(p, mu, [sp.Rational(1, 2)], 0)
     assert sf.mc_check(alone, x**2, PARAMS, n, seed=5, exact=PLANTED[mu]).status == "refuted"
@@ -219,3 +274,129 @@ def test_result_is_frozen_and_prints_readably() -> None:
     assert "-> consistent" in text and "exact  = 0.6" in text and f"n = {N}" in text and "z_(1-alpha/2)" in text
     with pytest.raises(FrozenInstanceError):
         r.mean = 0.0  # type: ignore[misc]
+
+
+# -- progress bar -------------------------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("progress", "seconds", "stream", "ci", "shown"),
+    [
+        (None, 10.0, FakeTerminal(), None, True),
+        (None, 10.0, io.StringIO(), None, False),  # not a terminal (a log, pytest's capture)
+        (None, 1.0, FakeTerminal(), None, False),  # too short to need a bar
+        (None, 10.0, FakeTerminal(), "true", False),  # CI
+        (True, 0.0, io.StringIO(), "true", True),
+        (False, 10.0, FakeTerminal(), None, False),
+    ],
+)
+def test_progress_bar_only_on_a_terminal_for_long_runs(progress, seconds, stream, ci, shown, monkeypatch) -> None:
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    assert want_progress(progress, seconds, stream) is shown
+
+
+def test_progress_bar_is_drawn_when_forced_and_not_otherwise(capsys, monkeypatch) -> None:
+    est = estimator("rp", "sigma")
+    sf.mc_check(est, x**2, PARAMS, 20_000, chunk=1000, exact=PLANTED[sigma], progress=True)
+    assert "mc_check" in capsys.readouterr().err
+    # Automatic under pytest: stderr is captured, not a terminal => no bar even for a "long" run.
+    monkeypatch.setattr(stream_module, "PROGRESS_AFTER_SECONDS", 0.0)
+    sf.mc_check(est, x**2, PARAMS, 20_000, chunk=1000, exact=PLANTED[sigma])
+    assert capsys.readouterr().err == ""
+    # Automatic on a terminal (stderr replaced by a fake one) and outside CI: the bar appears.
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", FakeTerminal())
+    sf.mc_check(est, x**2, PARAMS, 20_000, chunk=1000, exact=PLANTED[sigma])
+    assert "mc_check" in sys.stderr.getvalue()
+
+
+# -- heavy tails --------------------------------------------------------------------------------
+# Planted: the LR estimator of d/da E[x] under a Pareto(a) on [1, oo), E = x (1/a - log x), has tail
+# index a: infinite variance for a = 1.5, finite (and finite 4th moment) for a = 6.  Exact value:
+# E[x] = a/(a - 1) => d/da = -1/(a - 1)^2.  Student's t with 1.5 degrees of freedom, LR for the scale,
+# phi = x: E = x ((nu + 1) z^2/(nu + z^2) - 1)/sigma has tail index 1.5; d/dsigma E[x] = 0.
+# Measured rates: see benchmarks/bench_calibration.py (heavy-tail rows); the seeds below are fixed.
+
+a_shape = sp.Symbol("a", positive=True)
+
+
+def pareto() -> sf.Density:
+    y = sp.Symbol("y", positive=True)
+    sampler = lambda n, pr, rng: (1.0 / (1.0 - rng.random((n, 1)))) ** (1.0 / pr[a_shape])  # noqa: E731
+    return sf.Density(
+        a_shape / y ** (a_shape + 1), (y,), (a_shape,), support=sp.Interval(1, sp.oo), sampler=sampler, name="pareto"
+    )
+
+
+def pareto_lr(shape: float) -> sf.MCResult:
+    p = pareto()
+    y = p.x[0]
+    est = sf.Estimator(p, a_shape, [0], 1 / a_shape - sp.log(y), name="LR")
+    return sf.mc_check(est, y, {a_shape: shape}, N, seed=3, exact=-1.0 / (shape - 1.0) ** 2)
+
+
+def student_lr_scale(nu: float) -> sf.MCResult:
+    sampler = lambda n, pr, rng: pr[mu] + pr[sigma] * rng.standard_t(nu, (n, 1))  # noqa: E731
+    z = (x - mu) / sigma
+    p = sf.Density((1 + z**2 / nu) ** (-(nu + 1) / 2) / sigma, (x,), (mu, sigma), sampler=sampler, name="t")
+    est = sf.Estimator(p, sigma, [0], ((nu + 1) * z**2 / (nu + z**2) - 1) / sigma, name="LR")
+    return sf.mc_check(est, x, PARAMS, N, seed=4, exact=0.0)
+
+
+@pytest.mark.parametrize("result", [lambda: pareto_lr(1.5), lambda: student_lr_scale(1.5)], ids=["pareto", "t"])
+def test_infinite_variance_is_reported_as_heavy_tail(result) -> None:
+    r = result()
+    assert r.status == "unknown" and r.heavy_tailed, str(r)
+    assert r.reason.startswith("heavy tail") and "Hill tail index" in r.reason
+    assert r.tail_index < 2 and r.z is not None
+    assert "not used: heavy tail" in str(r)
+
+
+def test_finite_variance_is_not_flagged() -> None:
+    r = pareto_lr(6.0)
+    assert r.status == "consistent" and not r.heavy_tailed, str(r)
+    assert r.tail_index > 2
+    for kind in ("lr", "rp"):
+        for wrt_name in ("mu", "sigma"):
+            assert run(kind, wrt_name).tail_index > 2
+
+
+def test_tail_diagnostic_needs_enough_samples() -> None:
+    r = sf.mc_check(estimator("lr", "mu"), x**2, PARAMS, HILL_MIN_N - 1, exact=PLANTED[mu])
+    assert r.tail_index is None and r.status == "consistent"
+
+
+def test_constant_estimator_has_no_tail() -> None:
+    r = sf.mc_check(estimator("rp", "mu"), x, PARAMS, 2 * HILL_MIN_N, exact=1.0)
+    assert r.tail_index is None and r.status == "consistent"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"workers": 0}, "workers must be a positive integer"),
+        ({"workers": 1.5}, "workers must be a positive integer"),
+        ({"progress": "yes"}, "progress must be True, False or None"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"seed": 1.5}, "seed must be a non-negative integer"),
+        ({"seed": np.random.default_rng(0)}, "not a Generator"),
+    ],
+)
+def test_bad_streaming_options_are_refused(kwargs, match) -> None:
+    with pytest.raises(sf.SymflowError, match=match):
+        sf.mc_check(estimator("rp", "sigma"), x**2, PARAMS, 10, **kwargs)
+
+
+def test_seed_none_reports_its_entropy() -> None:
+    r = sf.mc_check(estimator("rp", "sigma"), x**2, PARAMS, 100, seed=None, exact=PLANTED[sigma])
+    entropy = int(r.method.split("entropy ")[1].split(")")[0])
+    again = sf.mc_check(estimator("rp", "sigma"), x**2, PARAMS, 100, seed=entropy, exact=PLANTED[sigma])
+    assert (again.mean, again.stderr) == (r.mean, r.stderr)

@@ -1,0 +1,273 @@
+r"""``mc_check``: the estimator's Monte Carlo mean against the exact gradient, streamed over chunks."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import sympy as sp
+
+from .._convert import as_param_values
+from ..checks import phi_expr
+from ..errors import EstimatorError, SymflowError
+from ..estimator import Estimator
+from ..integrals import expectation_gradient
+from ..numeric import compile_estimator
+from ..numeric.numpy_backend import as_samples, lambdify_many, plan
+from ..verdict import Status
+from .result import MCResult, critical_z
+from .stream import Moments, chunk_seed, ordered_map, part_stats, progress_bar, want_progress
+from .tails import TAIL_INDEX_LIMIT, block_size, hill_k
+
+# Rounding floor on the standard error, in units of the mean's last bit (see mc_check).
+ROUNDING_ULPS = 64
+
+__all__ = ["ROUNDING_ULPS", "mc_check"]
+
+
+def _positive_int(value: object, what: str, example: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise SymflowError(f"{what} must be a positive integer, got {value!r}; e.g. {what}={example}")
+    return int(value)
+
+
+def _seed_sequence(seed: object) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator | np.random.BitGenerator):
+        raise SymflowError(
+            "seed must be an integer, None or a numpy SeedSequence, not a Generator: every chunk gets its own "
+            "generator from SeedSequence(seed).spawn, so pass the integer you would seed the Generator with"
+        )
+    if isinstance(seed, bool | float | str):
+        raise SymflowError(f"seed must be a non-negative integer, None or a SeedSequence, got {seed!r}")
+    try:
+        return np.random.SeedSequence(seed)
+    except (TypeError, ValueError) as exc:
+        raise SymflowError(
+            f"seed must be a non-negative integer, None or a SeedSequence, got {seed!r} ({exc})"
+        ) from None
+
+
+def mc_check(
+    est: Estimator,
+    phi: sp.Expr,
+    params: dict,
+    n: int,
+    seed: int | np.random.SeedSequence | None = 0,
+    alpha: float = 1e-6,
+    chunk: int = 2**16,
+    timeout: float | None = None,
+    *,
+    exact: float | None = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> MCResult:
+    r"""Is the estimator's Monte Carlo mean consistent with :math:`\partial_{\theta_i} E_p[\phi]`?
+
+    Draws n samples x ~ q (the estimator's sampling density) in ``ceil(n / chunk)`` chunks of
+    at most ``chunk`` rows.  Chunk k draws from its own generator, seeded by child k of
+    ``np.random.SeedSequence(seed)`` (``SeedSequence(seed).spawn(K)[k]``), and each
+    ``extra_term`` of chunk k from child j of that child; the chunks are evaluated by
+    ``workers`` threads (numpy's generators and ufuncs release the GIL) and their partial sums
+    merged in chunk order.  Memory does not grow with n, and a seeded run gives identical
+    results for any number of workers (changing ``chunk`` changes which generator draws which
+    sample, so the samples).  The test statistic is
+
+    .. math:: z = \frac{\bar E - \partial_{\theta_i} E_p[\phi]}{\mathrm{se}}, \qquad
+              \mathrm{se}^2 = \frac{s_{\text{main}}^2}{n} + \sum_k \frac{s_k^2}{n},
+
+    with :math:`\bar E` the mean of the main part plus the means of the extra terms (unbiasedness,
+    Eq. 4 with the estimator of Eq. 19).  The estimator is refuted when
+    :math:`|z| > z_{1-\alpha/2}`; a correct estimator is refuted with probability alpha (up to the
+    normal approximation of the mean).  ``delta`` = :math:`z_{1-\alpha/2}\,\mathrm{se}` is the bias
+    that would be detected with probability about 1/2.
+
+    The normal approximation needs a finite variance.  A Hill estimate of the tail index of
+    every sampled part (both tails, from the :math:`\min(1000, \sqrt n)` largest deviations
+    from the mean) below 2 means the variance is likely infinite: the verdict is then
+    ``unknown`` with a reason starting "heavy tail" (``z`` is still reported, labelled unused).
+
+    Parameters
+    ----------
+    est : Estimator
+    phi : sympy.Expr
+        The test function, over the density's variables only.
+    params : dict
+        ``{Symbol: number}`` covering ``est.params``.
+    n : int
+        Number of samples (> 0).
+    seed : int, None or numpy.random.SeedSequence
+        Root of the per-chunk seeds; None draws fresh entropy (reported in ``method``).
+    alpha : float
+        Level of the two-sided test, in (0, 1).
+    chunk : int
+        Rows drawn and evaluated at once (memory is a few chunks per worker).
+    timeout : float, optional
+        Budget in seconds for the exact value's symbolic integration (and its quadrature).
+    exact : float, optional
+        A known value of the gradient (e.g. a planted truth) to test against instead of
+        computing it with ``symflow.integrals.expectation_gradient``.
+    workers : int, optional
+        Threads evaluating chunks; None = one per CPU core.  The compiled estimator runs
+        single-threaded inside each worker (no oversubscription).
+    progress : bool, optional
+        A tqdm progress bar on stderr.  None (default) shows it only when stderr is a terminal,
+        the environment variable CI is unset, and the run is expected (from the first chunk)
+        to take more than about 2 s; True or False force it on or off.
+
+    Returns
+    -------
+    MCResult
+    """
+    if not isinstance(est, Estimator):
+        raise EstimatorError(f"mc_check needs an Estimator, got {type(est).__name__}")
+    n = _positive_int(n, "n", "10**5")
+    chunk = _positive_int(chunk, "chunk", "2**16")
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = _positive_int(workers, "workers", "2")
+    if progress is not None and not isinstance(progress, bool):
+        raise SymflowError(f"progress must be True, False or None (automatic), got {progress!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0.0 < alpha < 1.0:
+        raise SymflowError(f"alpha must be a number in (0, 1), got {alpha!r}; e.g. alpha=1e-6")
+    root = _seed_sequence(seed)
+    if exact is not None:
+        given = None if isinstance(exact, bool | str) else _real_float(exact)
+        if given is None:
+            raise SymflowError(f"exact must be a finite real number, got {exact!r}")
+        exact = given
+    p, q = est.density, est.sampling
+    phi = phi_expr(p, phi)
+    values = as_param_values(params, est.params)
+    p_values = p.param_values({t: values[t] for t in p.params})
+    q_values = {t: values[t] for t in q.params}
+    q.param_values(q_values)  # constraint check for q as well
+    floats = {t: float(v) for t, v in values.items()}
+
+    # threads=1: the parallelism is ours (one chunk per worker) => compiled code must not add threads of its own.
+    compiled = compile_estimator(est, threads=1)
+    kept, uses_phi = compiled.kept, compiled.uses_phi
+    # pointwise derivative: DiracDelta from a jump of phi is never hit by a sample (jumps -> extra_terms, Eq. 66)
+    grads = [sp.diff(phi, p.x[i]).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero) for i in kept]
+    wanted = ([phi] if uses_phi else []) + grads
+    phi_fn = lambdify_many(p.x, plan(wanted)) if wanted else None
+    compiled_params = {t: floats[t] for t in compiled.params}
+    terms = est.extra_terms
+    chunks = -(-n // chunk)
+    block, keep = block_size(n), 2 * hill_k(n) + 2
+
+    def run_chunk(k: int) -> list:
+        m = min(chunk, n - k * chunk)
+        seq = chunk_seed(root, k)
+        rng = np.random.default_rng(seq)
+        # nan/inf estimates are counted and reported (status unknown) => numpy's warnings would only repeat that.
+        # (np.errstate is per thread => set here, inside the worker.)
+        with np.errstate(all="ignore"):
+            xs = q.sample(m, q_values, rng)
+            outs = [as_samples(o, m) for o in phi_fn(*xs.T)] if phi_fn is not None else []
+            phis = outs.pop(0) if uses_phi else None
+            grad_cols = None
+            if kept:
+                grad_cols = np.zeros((m, p.dim))
+                for i, col in zip(kept, outs, strict=True):
+                    grad_cols[:, i] = col
+            estimates = np.asarray(compiled(xs, phis, grad_cols, compiled_params), np.float64)
+            # The estimates are ours (at most a view of this chunk's own inputs) => overwrite them in part_stats.
+            parts = [part_stats(estimates, block, keep, scratch=True)]
+            for term, term_seq in zip(terms, seq.spawn(len(terms)) if terms else [], strict=True):
+                draws = term.mc_samples(phi, floats, m, np.random.default_rng(term_seq))
+                parts.append(part_stats(np.asarray(draws, dtype=np.float64).reshape(m), block, keep))
+        return parts
+
+    accs = [Moments(keep) for _ in range(1 + len(terms))]
+    bar = None
+    try:
+        for k, parts, elapsed in ordered_map(run_chunk, chunks, workers):
+            for acc, part in zip(accs, parts, strict=True):
+                acc.merge(part)
+            done = min(n, (k + 1) * chunk)
+            if k == 0 and done < n and want_progress(progress, elapsed * chunks / min(workers, chunks)):
+                bar = progress_bar(n, done)
+            elif bar is not None:
+                bar.update(done - bar.n)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    main, extras = accs[0], accs[1:]
+    mean = main.mean + sum(acc.mean for acc in extras)
+    stderr = math.sqrt(main.variance_of_mean() + sum(acc.variance_of_mean() for acc in extras))
+    crit = critical_z(alpha)
+    delta = crit * stderr
+    tails = [(a, i) for i, acc in enumerate(accs) if (a := acc.tail_index()) is not None]
+    tail_index, tail_part = min(tails) if tails else (None, 0)
+
+    if exact is not None:
+        exact_method = "given by the caller"
+    else:
+        exact_value, exact_method = expectation_gradient(p, phi, est.wrt, p_values, timeout=timeout)
+        exact = _real_float(exact_value)
+        if exact_value is not None and exact is None:
+            exact_method = f"{exact_method} gave {exact_value}, not a finite real number"
+
+    name = est.name or "estimator"
+    claim = f"{name} of d/d{est.wrt} E_{p.name}[{sp.sstr(phi)}]"
+    extra_note = f" plus {len(terms)} extra term(s) from independent streams" if terms else ""
+    seed_note = repr(seed) if seed is not None else f"None (entropy {root.entropy})"
+    method = (
+        f"two-sided z-test at alpha = {alpha:g} (|z| > {crit:.4g} refutes): {n} samples from {q.name} "
+        f"in {chunks} chunk(s) of {chunk}, seed {seed_note}, {workers} worker(s){extra_note}"
+    )
+    common = dict(
+        mean=mean,
+        stderr=stderr,
+        exact=exact,
+        exact_method=exact_method,
+        n=n,
+        alpha=alpha,
+        method=method,
+        claim=claim,
+        tail_index=tail_index,
+    )
+    nonfinite = sum(acc.nonfinite for acc in accs)
+    if nonfinite:
+        reason = f"{nonfinite} of the sampled estimates were not finite (nan or inf); the estimator is undefined there"
+        return MCResult(**common, z=None, delta=delta, status=Status.UNKNOWN, reason=reason)
+    if exact is None:
+        reason = f"no exact value: {exact_method}"
+        return MCResult(**common, z=None, delta=delta, status=Status.UNKNOWN, reason=reason)
+    if not math.isfinite(stderr):
+        reason = "n = 1 gives no variance estimate; use n >= 2"
+        return MCResult(**common, z=None, delta=delta, status=Status.UNKNOWN, reason=reason)
+    gap = mean - exact
+    # Float64 rounding of the per-sample arithmetic and of the sum is a floor under the
+    # statistical error: without it a (near-)deterministic estimator, stderr ~ 1e-18,
+    # would be "refuted" by the last bit of the mean.
+    rounding = ROUNDING_ULPS * np.finfo(float).eps * max(abs(mean), abs(exact), np.finfo(float).tiny)
+    z = gap / math.hypot(stderr, rounding)
+    if tail_index is not None and tail_index < TAIL_INDEX_LIMIT:
+        part = "the estimator" if tail_part == 0 else f"extra term {tail_part}"
+        reason = (
+            f"heavy tail: {part} has Hill tail index {tail_index:.3g} < {TAIL_INDEX_LIMIT:g} "
+            f"(from the {hill_k(n)} largest deviations from the mean), so its variance is likely infinite and "
+            "the z-test's standard error is not valid; use an estimator with finite variance (e.g. another flow "
+            "or sampling density) or check it another way"
+        )
+        return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
+    status = Status.REFUTED if abs(z) > crit else Status.CONSISTENT
+    return MCResult(**common, z=z, delta=delta, status=status)
+
+
+def _real_float(value: object) -> float | None:
+    """``value`` (SymPy number or mpmath number) as a finite float, else None."""
+    if value is None:
+        return None
+    try:
+        c = complex(value)
+    except (TypeError, ValueError):
+        return None
+    if abs(c.imag) > 1e-12 * max(1.0, abs(c.real)) or not math.isfinite(c.real):
+        return None
+    return c.real
