@@ -192,7 +192,7 @@ def test_bad_params_raise_parameter_error(params, match) -> None:
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
     est = sf.Estimator(normal(), mu, [1], 0)
-    with pytest.raises(sf.BackendError, match="unknown backend 'fortran'; choose one of 'numpy'"):
+    with pytest.raises(sf.BackendError, match="unknown backend 'fortran'; choose one of 'jax', 'numpy', 'torch'"):
         est.compile(backend="fortran")
     with pytest.raises(sf.BackendError, match="unknown backend"):
         sf.compile_estimator(est, backend=None)
@@ -283,6 +283,44 @@ def test_threaded_evaluation_is_bit_identical_to_single_threaded() -> None:
     three = est.compile(threads=3)(xs, phi, grad, PARAMS)
     assert np.array_equal(one, three)
     assert_close(three[:5], reference(est, PHI, xs[:5], PARAMS))
+
+
+@pytest.mark.parametrize(
+    "psi", [sp.exp(-x) * sp.sin(x) ** 2 + sp.log(1 + x**2) / sigma, sp.sqrt(sp.Abs(x - mu)) * sp.cos(3 * x) - x**3]
+)
+def test_default_threads_equal_the_plain_path_bit_for_bit(psi) -> None:
+    # The default (threads=None: one per core, row blocks) against the plain one-call path.
+    est = sf.Estimator(normal(), sigma, [x * sp.atan(x)], psi)
+    n = 2 * numpy_backend.MIN_ROWS_PER_THREAD + 3 * 2**14 + 7  # several blocks per thread, a ragged last one
+    xs = points(n=n)
+    phi, grad = numeric_phi(xs)
+    plain = est.compile(threads=1)(xs, phi, grad, PARAMS)
+    default = est.compile()(xs, phi, grad, PARAMS)
+    assert dict(est.compile().options) == {"threads": None}
+    assert np.array_equal(plain, default)
+    assert_close(default[:4], reference(est, PHI, xs[:4], PARAMS))
+
+
+def test_small_inputs_are_never_split() -> None:
+    from symflow.numeric import _rows
+
+    calls = []
+    assert _rows.evaluate_rows(lambda lo, hi: calls.append((lo, hi)), 2 * _rows.MIN_ROWS_PER_THREAD - 1, 8) is None
+    assert calls == []  # too small for two threads => the caller makes its one plain call
+
+
+def test_an_error_in_a_worker_thread_reaches_the_caller() -> None:
+    from symflow.numeric import _rows
+
+    n = 4 * _rows.MIN_ROWS_PER_THREAD
+
+    def block(lo: int, hi: int) -> np.ndarray:
+        if lo >= n // 2:  # only the worker's share fails
+            raise ValueError(f"bad rows {lo}:{hi}")
+        return np.zeros(hi - lo)
+
+    with pytest.raises(ValueError, match="bad rows"):
+        _rows.evaluate_rows(block, n, 2)
 
 
 def test_threads_carry_the_callers_errstate() -> None:

@@ -35,6 +35,8 @@ class SymflowWarning(UserWarning):
 # name -> (module implementing it, package it needs, how to install that package)
 BACKENDS: dict[str, tuple[str, str, str]] = {
     "numpy": ("symflow.numeric.numpy_backend", "numpy", "pip install numpy"),
+    "jax": ("symflow.numeric.jax_backend", "jax", 'pip install "symflow[jax]"'),
+    "torch": ("symflow.numeric.torch_backend", "torch", 'pip install "symflow[torch]"'),
 }
 
 
@@ -223,13 +225,14 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
     est : Estimator
         The estimator; its ``v`` and ``psi`` are compiled as they are (no simplification).
     backend : str
-        ``"numpy"``.  Unknown names raise ``BackendError`` listing the valid ones.
+        ``"numpy"`` (default), ``"jax"`` or ``"torch"`` (optional extras: ``pip install
+        "symflow[jax]"``).  Unknown names raise ``BackendError`` listing the valid ones.
     **options
-        numpy: ``threads`` (int >= 1, default 1; None = one per CPU core).  With more than one,
-        inputs of at least 2**16 rows per thread are split into contiguous row blocks evaluated
-        on separate threads (numpy releases the GIL); the result is identical to the
-        single-threaded one.  It is opt-in because it only pays on idle cores: the blocks add a
-        copy pass and page faults, and on a busy 2-core machine it measured slower.
+        numpy: ``threads`` (int >= 1; default None = one per CPU core).  Inputs of at least
+        2**16 rows per thread are split into contiguous row blocks evaluated on a persistent
+        pool of threads (numpy releases the GIL); the result is bit-for-bit the one of
+        ``threads=1``, the plain path that makes one whole-array call.  Smaller inputs always
+        take the plain path (no thread hand-off).  jax, torch: no options.
         Unknown options raise ``BackendError``.
 
     Returns

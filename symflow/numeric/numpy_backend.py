@@ -9,10 +9,7 @@ and otherwise to mpmath, vectorized element by element (slow, but correct).
 
 from __future__ import annotations
 
-import contextvars
 import importlib.util
-import os
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,8 +22,10 @@ from sympy.utilities.lambdify import implemented_function
 
 from .._convert import as_expr
 from ..errors import BackendError
+from ._formula import formula
+from ._rows import MIN_ROWS_PER_THREAD, cpu_count, evaluate_rows
 
-__all__ = ["Fallback", "Plan", "lambdify_many", "plan"]
+__all__ = ["MIN_ROWS_PER_THREAD", "Fallback", "Plan", "as_samples", "build", "lambdify_many", "plan"]
 
 # Modules whose functions act elementwise on float64 arrays.
 _NUMPY_MODULES = frozenset({"numpy", "functools"})
@@ -165,20 +164,13 @@ def lambdify_many(args: Sequence[sp.Symbol], the_plan: Plan) -> Callable:
 
 OPTIONS: tuple[str, ...] = ("threads",)
 
-# Below this many rows per thread, starting a thread costs more than it saves.
-MIN_ROWS_PER_THREAD = 2**16
-
 
 def check_options(options: dict) -> dict:
-    """Validate the numpy backend's options: ``threads`` (int >= 1, default 1; None for one per CPU core)."""
-    threads = options.get("threads", 1)
+    """Validate the numpy backend's options: ``threads`` (int >= 1; None, the default, for one per core)."""
+    threads = options.get("threads")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise BackendError(f"threads must be a positive integer or None (one per CPU core), got {threads!r}")
     return {"threads": threads}
-
-
-def _thread_count(requested: int | None) -> int:
-    return requested if requested is not None else max(1, os.cpu_count() or 1)
 
 
 def as_samples(value: object, n: int) -> np.ndarray:
@@ -194,54 +186,29 @@ def build(compiled, with_fallbacks: bool = False):
 
     Arguments arrive validated: ``xs`` and ``grads`` (n, d) float64 (``grads`` None when no v_i
     is kept), ``phis`` (n,) float64 or None, ``values`` the parameter floats in order.
+
+    Stages: the formula (``formula``) -> which library evaluates each function (``plan``) ->
+    code (``lambdify_many``, with cse) -> how rows are evaluated (one call, or row blocks on
+    threads, ``_rows.evaluate_rows``).
     """
-    expr, grad_symbols, phi_symbol = compiled.expression()
-    kept = compiled.kept
-    uses_phi = compiled.uses_phi
-    the_plan = plan([expr])
-    args = [*compiled.x, *(grad_symbols[i] for i in kept), *([phi_symbol] if uses_phi else []), *compiled.params]
-    fn = lambdify_many(args, the_plan)
+    form = formula(compiled)
+    the_plan = plan([form.expr])
+    fn = lambdify_many(form.args, the_plan)
+    columns = form.columns
 
-    threads = _thread_count(dict(compiled.options).get("threads"))
+    threads = dict(compiled.options).get("threads")
+    threads = cpu_count() if threads is None else threads
     # E is one input column (e.g. v = e_i, psi = 0) => return that column as is, nothing to split.
-    passthrough = expr.is_Symbol
-
-    def rows(xs, phis, grads, values, lo: int, hi: int):
-        # Column views, no copies; numpy then works on whole columns (no per-sample Python loop).
-        gcols = [grads[lo:hi, i] for i in kept]
-        extra = [phis[lo:hi]] if uses_phi else []
-        return fn(*xs[lo:hi].T, *gcols, *extra, *values)[0]
+    passthrough = form.expr.is_Symbol
 
     def evaluate(xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, values: tuple) -> np.ndarray:
         n = xs.shape[0]
-        parts = min(threads, n // MIN_ROWS_PER_THREAD)
-        if parts <= 1 or passthrough:
-            return as_samples(rows(xs, phis, grads, values, 0, n), n)
-        # numpy ufuncs release the GIL => contiguous row blocks on separate threads use separate cores;
-        # elementwise code => the result is bit-for-bit the single-threaded one.
-        out = np.empty(n)
-        bounds = [n * j // parts for j in range(parts + 1)]
-        errors: list[BaseException] = []
-
-        def block(j: int) -> None:
-            try:
-                out[bounds[j] : bounds[j + 1]] = rows(xs, phis, grads, values, bounds[j], bounds[j + 1])
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
-                errors.append(exc)
-
-        # Each worker runs in a copy of the caller's context => np.errstate and friends carry over.
-        workers = [
-            threading.Thread(target=contextvars.copy_context().run, args=(block, j), daemon=True)
-            for j in range(1, parts)
-        ]
-        for w in workers:
-            w.start()
-        block(0)
-        for w in workers:
-            w.join()
-        if errors:
-            raise errors[0]
-        return out
+        if threads > 1 and not passthrough:
+            out = evaluate_rows(lambda lo, hi: fn(*columns(xs, phis, grads, lo, hi), *values)[0], n, threads)
+            if out is not None:
+                return out
+        # The plain path: one whole-array call (the reference the threaded path is tested against).
+        return as_samples(fn(*columns(xs, phis, grads, 0, n), *values)[0], n)
 
     if with_fallbacks:
         return evaluate, the_plan.fallbacks

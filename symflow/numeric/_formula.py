@@ -1,0 +1,76 @@
+r"""The formula every backend compiles: :math:`E = \sum_{i \in kept} v_i g_i + \psi\,\phi` and its arguments.
+
+The compile pipeline, in order (each backend runs the stages after this one itself):
+
+1. ``assemble``: E from the estimator's v and psi, with placeholder symbols g_i for the
+   columns of grad phi and phi for phi(x); literally zero terms are left out.
+2. (reserved) rewriting stages that change the expression but not its arguments go here,
+   between ``assemble`` and ``arguments``, as functions ``Formula -> Formula``.
+3. ``arguments``: the argument order of the generated code (x columns, kept g columns,
+   phi, parameters) and how to cut those columns out of the caller's arrays.
+
+Backends then decide who evaluates each function (``numpy_backend.plan``), generate code,
+and choose how rows are evaluated (``_rows``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["Formula", "formula"]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """E as one SymPy expression, and the symbols the generated code takes, in order."""
+
+    expr: sp.Expr
+    x: tuple[sp.Symbol, ...]
+    grads: tuple[sp.Symbol, ...]  # one per x; only those at `kept` are arguments
+    phi: sp.Symbol
+    params: tuple[sp.Symbol, ...]
+    kept: tuple[int, ...]
+    uses_phi: bool
+
+    @property
+    def args(self) -> tuple[sp.Symbol, ...]:
+        """x_1..x_d, g_i for i in kept, phi (when used), then the parameters."""
+        return (
+            *self.x,
+            *(self.grads[i] for i in self.kept),
+            *((self.phi,) if self.uses_phi else ()),
+            *self.params,
+        )
+
+    def columns(
+        self, xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, lo: int, hi: int
+    ) -> list[np.ndarray]:
+        """The array arguments (everything before the parameters) for rows lo:hi, as views."""
+        cols = [xs[lo:hi, j] for j in range(len(self.x))]
+        cols += [grads[lo:hi, i] for i in self.kept]
+        if self.uses_phi:
+            cols.append(phis[lo:hi])
+        return cols
+
+
+def assemble(compiled) -> Formula:
+    """Stage 1: E = sum over kept i of v_i g_i, plus psi phi when psi is not literally zero."""
+    expr, grads, phi = compiled.expression()
+    return Formula(expr, compiled.x, grads, phi, compiled.params, compiled.kept, compiled.uses_phi)
+
+
+def arguments(form: Formula) -> Formula:
+    """Stage 3: drop arguments the expression no longer reads (a rewrite may have removed them)."""
+    free = form.expr.free_symbols
+    kept = tuple(i for i in form.kept if form.grads[i] in free)
+    return replace(form, kept=kept, uses_phi=form.uses_phi and form.phi in free)
+
+
+def formula(compiled) -> Formula:
+    """Run the stages in order and return the formula a backend compiles."""
+    form = assemble(compiled)
+    # Stage 2 (rewrites of the expression) is inserted here.
+    return arguments(form)
