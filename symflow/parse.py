@@ -223,7 +223,7 @@ def _size(e: sp.Basic) -> float:
     if isinstance(e, sp.Mul):
         return sum(_size(a) for a in e.args)
     if isinstance(e, sp.Pow) and isinstance(e.exp, sp.Rational):
-        return _size(e.base) * abs(e.exp)
+        return _size(e.base) * float(abs(e.exp))
     return 0.0
 
 
@@ -233,7 +233,7 @@ class _Builder:
         self.indent = indent  # leading blanks, stripped because ast.parse refuses an indent
         self.symbols = symbols
         self.seen: set[sp.Basic] = set()  # subtrees whose numbers are already checked
-        self.start = time.process_time()
+        self.start = time.thread_time()  # this thread only: other threads may be busy
 
     def names_allowed(self) -> str:
         declared = ", ".join(self.symbols) or "none"
@@ -247,7 +247,7 @@ class _Builder:
             return
         if _too_big_exponent(exponent):
             raise _fail(f"the exponent {sp.sstr(exponent)[:60]}", column, _EXPONENT_RULE)
-        if _size(base) * abs(exponent) > MAX_NUMBER_DIGITS:
+        if _size(base) * float(abs(exponent)) > MAX_NUMBER_DIGITS:
             raise _fail(
                 f"the power ({sp.sstr(base)[:60]})**({exponent}), which would exceed {MAX_NUMBER_DIGITS} digits",
                 column,
@@ -283,7 +283,7 @@ class _Builder:
             if isinstance(e, sp.Pow) and isinstance(e.exp, sp.Rational) and _too_big_exponent(e.exp):
                 raise _fail(f"the power {sp.sstr(e)[:60]}", column, _EXPONENT_RULE)
             stack.extend(e.args)
-        if time.process_time() - self.start > MAX_BUILD_SECONDS:
+        if time.thread_time() - self.start > MAX_BUILD_SECONDS:
             raise _fail(f"an expression that took more than {MAX_BUILD_SECONDS} s of CPU time to build", column)
         return result
 
@@ -474,7 +474,7 @@ def parse(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
         result = _Builder(body, names, indent).build(tree.body, 0)
     except ParseError:
         raise
-    except (TypeError, ValueError, ArithmeticError) as exc:  # a SymPy constructor said no
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:  # a SymPy constructor said no
         raise ParseError(f"refused {text[:60]!r}: SymPy could not build it ({type(exc).__name__}: {exc})") from None
     if result.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
         raise ParseError(f"refused {text[:60]!r}: it evaluates to an infinity or NaN; check divisions and logs")
