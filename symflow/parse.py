@@ -323,7 +323,7 @@ class _Builder:
             raise _fail("an imaginary number", column, "real numbers only")
         if not isinstance(value, int | float):
             raise _fail(f"a {type(value).__name__} literal", column)
-        typed = ast.get_source_segment(self.text, node) or ""
+        typed = self.text[node.col_offset : node.end_col_offset]  # one line of ASCII: offsets are indices
         if typed[:2].lower() in ("0x", "0o", "0b"):
             raise _fail(f"the non-decimal number {typed[:40]}", column, "decimal numbers such as 12, 0.5, 1.5e-3")
         mantissa, _, exp_text = typed.replace("_", "").lower().partition("e")
@@ -357,10 +357,8 @@ class _Builder:
 
     def binop(self, node: ast.BinOp, depth: int) -> sp.Basic:
         column = self.column(node)
-        if isinstance(node.op, ast.Add | ast.Sub):
-            return sp.Add(*self.chain(node, (ast.Add, ast.Sub), depth))
-        if isinstance(node.op, ast.Mult | ast.Div):
-            return sp.Mul(*self.chain(node, (ast.Mult, ast.Div), depth))
+        if isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+            return self.chain(node, depth)
         if isinstance(node.op, ast.Pow):
             base = self.build(node.left, depth + 1)
             exponent = self.build(node.right, depth + 1)
@@ -369,23 +367,34 @@ class _Builder:
         words = {ast.FloorDiv: "floor division //", ast.Mod: "%", ast.MatMult: "@"}
         raise _fail(f"the operator {words.get(type(node.op), type(node.op).__name__)}", column)
 
-    def chain(self, node: ast.BinOp, ops: tuple, depth: int) -> list[sp.Basic]:
-        """The terms of a+b-c (or factors of a*b/c), walking the left spine without recursion."""
+    def chain(self, node: ast.BinOp, depth: int) -> sp.Basic:
+        """a + b - c (or a * b / c), walking the left spine without recursion: the chain is one level deep.
+
+        Applied pairwise from the left, as Python would with SymPy objects ((a + b) - c), so the
+        result is the very expression the same text typed in Python gives.
+        """
+        ops = (ast.Add, ast.Sub) if isinstance(node.op, ast.Add | ast.Sub) else (ast.Mult, ast.Div)
         pending = []
         while isinstance(node, ast.BinOp) and isinstance(node.op, ops):
             pending.append((node.op, node.right))
             node = node.left
-        items = [self.build(node, depth + 1)]
+        first = self.build(node, depth + 1)
+        if ops[0] is ast.Add:
+            # Add is canonical whatever the grouping, so one n-ary Add equals the pairwise sums and
+            # avoids their quadratic cost on long sums.
+            terms = [first]
+            for op, right in reversed(pending):
+                term = self.build(right, depth + 1)
+                terms.append(self.checked(-term if isinstance(op, ast.Sub) else term, self.column(right)))
+            return sp.Add(*terms)
+        # Mul is not: 2*(mu + x) distributes to 2*mu + 2*x before /x, as Python would do it.
+        result = first
         for op, right in reversed(pending):
-            item = self.build(right, depth + 1)
-            if isinstance(op, ast.Sub):
-                item = -item
-            elif isinstance(op, ast.Div):
-                if item == 0:
-                    raise _fail("a division by zero", self.column(right), "nonzero divisors")
-                item = sp.Pow(item, -1)
-            items.append(self.checked(item, self.column(right)))
-        return items
+            factor = self.build(right, depth + 1)
+            if isinstance(op, ast.Div) and factor == 0:
+                raise _fail("a division by zero", self.column(right), "nonzero divisors")
+            result = self.checked(result * factor if isinstance(op, ast.Mult) else result / factor, self.column(right))
+        return result
 
     def call(self, node: ast.Call, depth: int) -> sp.Basic:
         column = self.column(node)
