@@ -169,10 +169,12 @@ def mc_check(
             outs = [as_samples(o, m) for o in phi_fn(*xs.T)] if phi_fn is not None else []
             phis = outs.pop(0) if uses_phi else None
             grad_cols = None
-            if kept:
-                grad_cols = np.zeros((m, p.dim))
-                for i, col in zip(kept, outs, strict=True):
-                    grad_cols[:, i] = col
+            if kept == (0,) and p.dim == 1:
+                grad_cols = outs[0].reshape(m, 1)  # a view: no copy for the common 1-D case
+            elif kept:
+                grad_cols = np.empty((m, p.dim))
+                for i in range(p.dim):
+                    grad_cols[:, i] = 0.0 if i not in kept else outs[kept.index(i)]
             estimates = np.asarray(compiled(xs, phis, grad_cols, compiled_params), np.float64)
             # The estimates are ours (at most a view of this chunk's own inputs) => overwrite them in part_stats.
             parts = [part_stats(estimates, block, keep, scratch=True)]
