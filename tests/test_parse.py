@@ -333,6 +333,13 @@ def test_each_limit_is_where_the_docs_say(inside, outside):
     refuse(outside)
 
 
+def test_the_cpu_time_net_refuses_between_nodes(monkeypatch):
+    # The last safety net: with a budget already spent, the first built node trips it.
+    monkeypatch.setattr(parse_module, "MAX_BUILD_SECONDS", -1.0)
+    err, _ = refuse("exp(x) + 1")
+    assert "CPU time" in str(err)
+
+
 def test_long_sums_are_not_deep():
     # A sum of 200 terms is a left-nested tree 200 deep in Python's ast; it is one level here.
     text = " + ".join(f"{k}*x**{k % 7}" for k in range(1, 201))
