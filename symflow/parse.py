@@ -5,9 +5,9 @@ builds the SymPy expression node by node from ``ast.parse(text, mode="eval")``.
 Nothing in the text is ever executed: no ``eval``, ``exec``, ``compile``,
 ``sympify`` or ``parse_expr``.  Whatever is not on the whitelist (numbers,
 declared names, ``pi``, ``E``, + - * / **, parentheses, calls of the functions
-in ``FUNCTIONS``; ``symflow.parse`` is the function, so reach this module's
-tables as ``sys.modules["symflow.parse"]``) is refused with a ``ParseError`` that names what was refused,
-the column, and what is allowed.
+in ``FUNCTIONS``) is refused with a ``ParseError`` that names what was refused,
+the column, and what is allowed.  (``symflow.parse`` is the function; this
+module's tables are ``sys.modules["symflow.parse"].FUNCTIONS`` and so on.)
 
 Limits are checked before the work they protect, so hostile text is refused
 in milliseconds: the length and the characters before ``ast.parse`` (whose own
@@ -236,7 +236,8 @@ class _Builder:
         self.start = time.thread_time()  # this thread only: other threads may be busy
 
     def names_allowed(self) -> str:
-        declared = ", ".join(self.symbols) or "none"
+        names = list(self.symbols)
+        declared = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "") or "none"
         return f"the declared names ({declared}) and the constants pi, E"
 
     # -- guards: refuse before SymPy computes something huge ----------------------------------
