@@ -7,8 +7,27 @@ sample.  Terms that are literally zero are removed before code generation
 => that column of grad phi is never read), and common subexpressions are
 computed once.
 
-Backends, one module each: ``numpy`` (always available).  Asking for an
-unknown backend raises ``BackendError`` listing the valid names.
+The pipeline, in order: ``_formula.formula`` builds E and its argument list (a
+stage for rewriting the expression is reserved there); the backend decides who
+evaluates each function, generates code (``sympy.lambdify`` with cse), and
+evaluates rows.
+
+Backends, one module each (see docs/backends.md):
+
+- ``numpy`` (default, always available; ``numpy_backend``): numpy, with
+  scipy.special and then mpmath for functions numpy lacks.  By default large
+  inputs (>= 2 * 2**16 rows) are evaluated as row blocks on a persistent pool of
+  one thread per core (``_rows``), bit-for-bit equal to ``threads=1``, the
+  plain single-call path; smaller inputs always take the plain path.
+- ``jax`` (extra ``symflow[jax]``; ``jax_backend``): jitted, float64 inside a
+  thread-local ``jax.enable_x64`` scope (no global configuration change).
+- ``torch`` (extra ``symflow[torch]``; ``torch_backend``): torch tensor code in
+  float64 under ``no_grad``.
+
+jax and torch raise ``BackendError`` naming any function they cannot evaluate
+(shared in ``_codegen``).  Asking for an unknown backend raises ``BackendError``
+listing the valid names; a backend whose package is missing names the install
+command.
 """
 
 from __future__ import annotations

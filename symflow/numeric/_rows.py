@@ -7,17 +7,20 @@ whole-array call, so the result is bit-for-bit the single-threaded one.
 Why blocks of ``BLOCK_ROWS`` inside each thread's share, not one call per share: a call on a
 share allocates temporaries of the share's size (megabytes: fresh pages, page faults, a trip
 through the last-level cache); on blocks of 16384 rows the temporaries are 128 KiB, stay in
-the core's L2 cache and are reused by the allocator.  The pool outlives the call => no thread
-start-up per call (starting two threads cost about 0.1 ms, more than a whole small input).
+the core's L2 cache and are reused by the allocator.  Blocks are claimed dynamically, not
+split in fixed shares => on a busy machine a thread that gets no core takes no block, and the
+call is never held up waiting for it.  The pool outlives the call => no thread start-up per
+call (starting two threads cost about 0.1 ms, more than a whole small input).
 """
 
 from __future__ import annotations
 
 import contextvars
+import itertools
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -69,29 +72,43 @@ def evaluate_rows(block: Callable[[int, int], np.ndarray], n: int, threads: int)
     Returns None when the input is too small to split (fewer than 2 * ``MIN_ROWS_PER_THREAD``
     rows, or ``threads`` is 1): the caller then makes its one plain whole-array call, so
     small inputs pay nothing for threads.  ``block`` must be elementwise over rows.
+
+    Blocks are handed out dynamically: the calling thread and the pool's workers each take
+    the next unclaimed block until none is left.  A worker that does not get a core (a busy
+    machine) claims nothing and costs nothing: the caller then evaluates every block itself
+    and waits only for blocks another thread has actually claimed.
     """
     parts = min(threads, n // MIN_ROWS_PER_THREAD)
     if parts <= 1:
         return None
     out = np.empty(n)
-    bounds = [n * j // parts for j in range(parts + 1)]
+    starts = range(0, n, BLOCK_ROWS)
+    claim = itertools.count()  # next() on a count is atomic under the GIL => each block is taken once
+    lock = threading.Lock()
+    finished = threading.Event()
+    state = {"done": 0, "error": None}
 
-    def share(lo: int, hi: int) -> None:
-        for start in range(lo, hi, BLOCK_ROWS):
-            stop = min(start + BLOCK_ROWS, hi)
-            out[start:stop] = block(start, stop)
+    def work() -> None:
+        while state["error"] is None and (k := next(claim)) < len(starts):
+            start = starts[k]
+            try:
+                out[start : start + BLOCK_ROWS] = block(start, min(start + BLOCK_ROWS, n))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
+                with lock:
+                    state["error"] = state["error"] or exc
+                finished.set()
+                return
+            with lock:
+                state["done"] += 1
+                if state["done"] == len(starts):
+                    finished.set()
 
     pool = _executor(parts - 1)
-    # Each worker runs in a copy of the caller's context => np.errstate and friends carry over.
-    futures: list[Future] = [
-        pool.submit(contextvars.copy_context().run, share, bounds[j], bounds[j + 1]) for j in range(1, parts)
-    ]
-    try:
-        share(bounds[0], bounds[1])
-    finally:
-        # Wait for every share even when ours failed => no worker still writes into `out` afterwards.
-        errors = [f.exception() for f in futures]
-    for exc in errors:
-        if exc is not None:
-            raise exc
+    for _ in range(parts - 1):
+        # Each worker runs in a copy of the caller's context => np.errstate and friends carry over.
+        pool.submit(contextvars.copy_context().run, work)
+    work()
+    finished.wait()
+    if state["error"] is not None:
+        raise state["error"]
     return out
