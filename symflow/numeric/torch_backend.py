@@ -4,10 +4,10 @@ Inputs are shared with numpy (``torch.from_numpy``, no copy), parameters become 
 tensors, and the work runs under ``torch.no_grad()`` on torch's own intra-op thread pool.
 Nothing global is changed (no default dtype, no thread count).
 
-Special functions come from ``torch.special``: loggamma, digamma, erf, and through
+Special functions come from ``torch.special``: loggamma, digamma, erf, erfc, and through
 them gamma (``exp(lgamma)`` with the sign of Gamma for negative arguments), beta and
 lowergamma/uppergamma (regularized ``gammainc``/``gammaincc`` times Gamma).  Functions torch
-lacks (e.g. betainc, erfc, Bessel functions of general order) raise ``BackendError`` naming them,
+lacks (e.g. betainc, Bessel functions of general order) raise ``BackendError`` naming them,
 and so does polygamma of order >= 1: torch's trigamma is off by about 5e-10 relative.
 """
 
@@ -63,6 +63,7 @@ TABLE = {
     sp.lowergamma: ("_lowergamma", _lowergamma),
     sp.uppergamma: ("_uppergamma", _uppergamma),
     sp.polygamma: ("_digamma", _digamma),  # order 0 only: see build
+    sp.erfc: ("_erfc", lambda x: torch.special.erfc(_tensor(x))),
 }
 
 
