@@ -88,7 +88,7 @@ CASES = (
     Case("beta LR beta (digamma)", _family("beta", "zero", 1)),
     Case("planted 2-D, sin", _planted(None, None, d=2)),
     Case("gamma function and erf", _planted(lambda t: sp.gamma(t + 1) * sp.erf(t), lambda t, s: sp.loggamma(t) / s)),
-    Case("gamma of negative arguments, erfc", _planted(lambda t: sp.gamma(-t - sp.Rational(1, 3)), lambda t, s: sp.erfc(t))),
+    Case("gamma at negative arguments, erfc", _planted(lambda t: sp.gamma(-t - sp.S(1) / 3), lambda t, s: sp.erfc(t))),
     Case("incomplete gamma", _planted(lambda t: sp.lowergamma(2, t), lambda t, s: sp.uppergamma(s, t))),
     Case("beta function", _planted(lambda t: sp.polygamma(0, t), lambda t, s: sp.beta(t, s))),
     Case(
