@@ -323,7 +323,9 @@ def test_progress_bar_is_drawn_when_forced_and_not_otherwise(capsys, monkeypatch
 # index a: infinite variance for a = 1.5, finite (and finite 4th moment) for a = 6.  Exact value:
 # E[x] = a/(a - 1) => d/da = -1/(a - 1)^2.  Student's t with 1.5 degrees of freedom, LR for the scale,
 # phi = x: E = x ((nu + 1) z^2/(nu + z^2) - 1)/sigma has tail index 1.5; d/dsigma E[x] = 0.
-# Measured rates: see benchmarks/bench_calibration.py (heavy-tail rows); the seeds below are fixed.
+# Failure rates, measured by benchmarks/bench_calibration.py at n = 2e4 (these tests use 2e5): Pareto(1.5) LR
+# and t(1.5) flagged in 200 of 200 runs each, Pareto(6) LR and the normal estimators in 0 of 142-143 runs each.
+# The seeds below are fixed.
 
 a_shape = sp.Symbol("a", positive=True)
 

@@ -253,9 +253,9 @@ def mc_check(
         part = "the estimator" if tail_part == 0 else f"extra term {tail_part}"
         reason = (
             f"heavy tail: {part} has Hill tail index {tail_index:.3g} < {TAIL_INDEX_LIMIT:g} "
-            f"(from the {hill_k(n)} largest deviations from the mean), so its variance is likely infinite and "
-            "the z-test's standard error is not valid; use an estimator with finite variance (e.g. another flow "
-            "or sampling density) or check it another way"
+            f"(from the {hill_k(n)} largest deviations from the mean): its variance is likely infinite, or at "
+            "least too unsettled at this n for the z-test's standard error to be trusted; a larger n tells the "
+            "two apart, an estimator with a lighter tail (another flow or sampling density) avoids the problem"
         )
         return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
     status = Status.REFUTED if abs(z) > crit else Status.CONSISTENT
