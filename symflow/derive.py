@@ -30,7 +30,7 @@ PSI = sp.Symbol("psi")
 
 def transport_residual(p: Density, u: tuple[sp.Expr, ...], wrt: sp.Symbol) -> sp.Expr:
     """(div(p u) + dp/dtheta_i) / p = div u + u . grad log p + d log p / dtheta_i."""
-    div_u = sum((sp.diff(ui, xi) for ui, xi in zip(u, p.x, strict=True)), sp.S.Zero)
+    div_u = sum((p.diff(ui, xi) for ui, xi in zip(u, p.x, strict=True)), sp.S.Zero)
     along = sum((ui * gi for ui, gi in zip(u, p.grad_log(), strict=True)), sp.S.Zero)
     return div_u + along + p.score(wrt)
 

@@ -201,7 +201,16 @@ def omt(p: Density, *, timeout: float | None = None) -> Flow:
     under a second; a full 3 x 3 Cholesky factor does not finish within
     minutes (the off-diagonal entries' solutions are large rational
     functions), and a FlowError names the budget.
+
+    For ``mvn(d, form="precision")`` nothing is solved symbolically: with
+    Sigma = L L^T, y = Sigma^{-1}(x - mu) and the antisymmetric atom
+    ``OmtSkew`` A = W Sigma - dL L^T (W the Lyapunov solution, computed
+    numerically when evaluated), u = dmu + (dL L^T + A) y, which is
+    W (x - mu) + dmu; it is built instantly at any d.
     """
+    structured = _omt_precision_form(p)
+    if structured is not None:
+        return structured
     budget = resolve_timeout(timeout)
     x = sp.Matrix(p.x)
     d = p.dim
@@ -237,3 +246,53 @@ def omt(p: Density, *, timeout: float | None = None) -> Flow:
     except (sp.PolynomialError, ZeroDivisionError, ValueError) as exc:
         raise FlowError(f"could not read mu and Sigma off {p.name}: {exc}") from None
     return Flow(p, fields, kind="omt", note="optimal transport: u = dmu + A (x - mu), A Sigma + Sigma A = dSigma")
+
+
+def _times(a: sp.Expr, y: sp.Expr) -> sp.Expr:
+    """a * y for an OmtSkew atom (or its negative) a and a PrecVec atom y, built without Mul's flattening.
+
+    Mul orders commutative factors by class name, so OmtSkew comes before
+    PrecVec and the coefficient -1 first: the args below are the canonical ones.
+    """
+    if a.is_Mul:
+        return sp.Mul._from_args((*a.args, y))
+    return sp.Mul._from_args((a, y))
+
+
+def _omt_precision_form(p: Density) -> Flow | None:
+    """The OMT flow of an ``mvn(..., form="precision")`` density in its atoms, or None for other densities."""
+    from .families.gaussian_atoms import Entries, LogDetCov, OmtSkew, PrecVec, QuadForm
+
+    quads = p.expr.atoms(QuadForm)
+    if len(quads) != 1:
+        return None
+    X, Mu, lflat = next(iter(quads)).args
+    d = p.dim
+    expected = sp.exp(-QuadForm(X, Mu, lflat) / 2 - LogDetCov(lflat) / 2) / (2 * sp.pi) ** sp.Rational(d, 2)
+    if tuple(X) != p.x or p.expr != expected:
+        return None
+    y = [PrecVec.make(e, X, Mu, lflat) for e in range(d)]
+    ly = [sp.Add(*[lflat[e * d + k] * y[e] for e in range(d) if lflat[e * d + k] != 0]) for k in range(d)]
+    fields = {}
+
+    def deriv(e: sp.Expr, theta: sp.Symbol) -> sp.Expr:
+        if e.is_Symbol or e.is_Number:
+            return sp.S.One if e == theta else sp.S.Zero
+        return sp.diff(e, theta)
+
+    for theta in p.params:
+        dmu = [deriv(m, theta) for m in Mu]
+        dl = Entries(*[deriv(e, theta) for e in lflat])
+        skew = [[sp.S.Zero] * d for _ in range(d)]
+        if any(e != 0 for e in dl):
+            for a in range(d):
+                for b in range(a + 1, d):
+                    skew[a][b] = OmtSkew.make(a, b, dl, lflat)
+                    skew[b][a] = -skew[a][b]
+        comps = []
+        for a in range(d):
+            chol = sp.Add(*[dl[a * d + k] * ly[k] for k in range(d) if dl[a * d + k] != 0])
+            turn = sp.Add(*[_times(skew[a][b], y[b]) for b in range(d) if b != a])
+            comps.append(dmu[a] + chol + turn)
+        fields[theta] = comps
+    return Flow(p, fields, kind="omt", note="optimal transport: u = dmu + (dL L^T + A) Sigma^{-1} (x - mu), A = -A^T")

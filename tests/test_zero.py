@@ -24,11 +24,24 @@ def test_literal_zero_is_proved_structurally():
     assert v.status is Status.PROVED and "structural" in v.method
 
 
-def test_rational_identity_is_proved_with_stated_bound():
+def test_polynomial_identity_is_proved_by_expansion_deterministically():
     expr = (x - mu) ** 2 / sigma**3 - (x**2 - 2 * x * mu + mu**2) / sigma**3
     v = decide_zero(expr, REAL_LINE)
     assert v.status is Status.PROVED
+    assert "expands to the literal 0" in v.method and "deterministic" in v.method
+
+
+def test_rational_identity_is_proved_with_stated_bound():
+    # Expansion does not combine fractions: this one needs the identity test.
+    expr = 1 / (x - mu) - 1 / (x + mu) - 2 * mu / (x**2 - mu**2)
+    v = decide_zero(expr, REAL_LINE)
+    assert v.status is Status.PROVED
     assert "error <=" in v.method
+
+
+def test_expansion_is_not_fooled_by_a_nonzero_polynomial():
+    v = decide_zero((x + mu) ** 2 - x**2 - mu**2, REAL_LINE)
+    assert v.status is Status.REFUTED
 
 
 def test_pit_error_bound_is_below_target():

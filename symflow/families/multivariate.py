@@ -25,10 +25,12 @@ import sympy as sp
 
 from ..density import Density, Reparameterization
 from ..errors import DensityError
+from .gaussian_atoms import Entries, LogDetCov, PrecVec, QuadForm
 
 __all__ = ["mvn"]
 
 _COVARIANCES = ("full", "diag")
+_FORMS = ("nested", "precision")
 
 
 def _index(i: int, j: int | None = None) -> str:
@@ -113,6 +115,7 @@ def mvn(
     x: Sequence[sp.Symbol] | None = None,
     mu: Sequence[sp.Symbol] | None = None,
     scale: Sequence[sp.Symbol] | None = None,
+    form: str = "nested",
 ) -> Density:
     r"""The d-dimensional normal N(mu, L L^T) with a Cholesky-factor parameterization.
 
@@ -142,12 +145,25 @@ def mvn(
     x, mu, scale : sequences of Symbols, optional
         Replace the default variables, means, or Cholesky entries (in the
         parameter order above).
+    form : {"nested", "precision"}
+        How the density is written.  ``"nested"``: z by forward
+        substitution, an explicit expression in x and the parameters
+        (SymPy can integrate, print and simplify it; checks slow down past
+        d = 6).  ``"precision"``: through the atoms of
+        ``symflow.families.gaussian_atoms``,
+        p = exp(-Q/2 - log det(Sigma)/2) / (2 pi)^(d/2) with Q = z^T P z and
+        P = Sigma^{-1} kept as symbols with exact derivative rules, and the
+        standardization S = L^T P (x - mu).  Transport residuals then
+        expand to 0 term by term, deterministically, in milliseconds per
+        parameter at any d (docs/performance.md).
     """
     if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1:
         raise DensityError(f"d must be a positive integer dimension, got {d!r}")
     d = int(d)
     if covariance not in _COVARIANCES:
         raise DensityError(f"covariance must be one of {_COVARIANCES}, got {covariance!r}")
+    if form not in _FORMS:
+        raise DensityError(f"form must be one of {_FORMS}, got {form!r}")
     xs = _symbols(x, default_x(d), "x")
     mus = _symbols(mu, _default_mu(d), "mu")
     scales = _symbols(scale, _default_scale(d, covariance), "scale")
@@ -155,8 +171,11 @@ def mvn(
     rows = _lower_rows(scales, d, covariance)
     diag = tuple(rows[i][i] for i in range(d))
 
-    z = _forward_substitution(rows, tuple(xi - mi for xi, mi in zip(xs, mus, strict=True)))
-    expr = sp.exp(-sp.Add(*[zi**2 for zi in z]) / 2) / ((2 * sp.pi) ** sp.Rational(d, 2) * sp.Mul(*diag))
+    if form == "precision":
+        expr, z = _precision_form(xs, mus, rows)
+    else:
+        z = _forward_substitution(rows, tuple(xi - mi for xi, mi in zip(xs, mus, strict=True)))
+        expr = sp.exp(-sp.Add(*[zi**2 for zi in z]) / 2) / ((2 * sp.pi) ** sp.Rational(d, 2) * sp.Mul(*diag))
     g = tuple(mus[i] + sp.Add(*[rows[i][j] * eps[j] for j in range(i + 1)]) for i in range(d))
 
     # Positions of L's entries in the parameter tuple, for the numpy sampler.
@@ -176,5 +195,16 @@ def mvn(
         sampler=sample,
         reparam=Reparameterization(g, eps, _standard_normal(eps)),
         standardize=z,
-        name=f"mvn{d}_{covariance}",
+        name=f"mvn{d}_{covariance}" + ("_precision" if form == "precision" else ""),
     )
+
+
+def _precision_form(xs: tuple, mus: tuple, rows: tuple) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
+    """p = exp(-Q/2 - D/2) / (2 pi)^(d/2) and S = L^T y, in the atoms Q, D, y (gaussian_atoms)."""
+    d = len(xs)
+    lflat = Entries(*[e for row in rows for e in row])
+    X, Mu = Entries(*xs), Entries(*mus)
+    expr = sp.exp(-QuadForm(X, Mu, lflat) / 2 - LogDetCov(lflat) / 2) / (2 * sp.pi) ** sp.Rational(d, 2)
+    y = [PrecVec(e, X, Mu, lflat) for e in range(d)]
+    standard = tuple(sp.Add(*[rows[e][k] * y[e] for e in range(d) if rows[e][k] != 0]) for k in range(d))
+    return expr, standard

@@ -1,0 +1,481 @@
+r"""Gaussian structure as SymPy atoms with exact derivative rules.
+
+For x ~ N(mu, Sigma) with Sigma = L L^T (L any invertible matrix of
+expressions in the parameters; a Cholesky factor in ``mvn``) write z = x - mu
+and
+
+    P = Sigma^{-1},   y = P z,   Q = z^T P z,   D = log det Sigma .
+
+Written out in the entries of L, P is a rational function whose size grows
+exponentially with d (ENGINEERING-NOTES: d = 8 blows up expand/cancel).
+Here P_ab, y_a, Q and D are kept as *atoms*: SymPy functions of (x, mu, L)
+whose derivatives are given in closed form, so every derivative of log p is
+a small polynomial in the atoms.  With Sigma-dot = dL L^T + L dL^T (a dot is
+d/ds for any symbol s, through the entries of x, mu and L):
+
+    dP = -P Sigma-dot P                       (derivative of an inverse)
+    dD = tr(P Sigma-dot)                      (Jacobi's formula)
+    dy = -P Sigma-dot y + P (x-dot - mu-dot)
+    dQ = -y^T Sigma-dot y + 2 y^T (x-dot - mu-dot)
+
+Only identities that hold for every invertible L are used, and an atom's
+value is its definition: evaluated numerically (``evalf``, mpmath at the
+requested precision) whenever its arguments are numbers.  With these rules
+the transport residual (Eq. 52) of the Cholesky flow u = mu-dot + dL L^T y
+and of every flow u = mu-dot + (dL L^T + A) y with A antisymmetric (the
+optimal-transport flow is one of them, App. E.1) expands to the literal 0:
+P is stored symmetric (P_ab and P_ba are one atom) and A antisymmetric, so
+tr(A P) and y^T A y cancel term by term.
+
+``OmtSkew`` is A for the optimal-transport flow: A = W Sigma - dL L^T where
+W = W^T solves the Lyapunov equation W Sigma + Sigma W = Sigma-dot
+(A + A^T = W Sigma + Sigma W - Sigma-dot = 0, so A is antisymmetric).  Its
+derivative in the parameters is left unevaluated.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mpmath
+import sympy as sp
+from mpmath.libmp.libmpf import prec_to_dps
+
+__all__ = [
+    "Entries",
+    "LogDetCov",
+    "OmtSkew",
+    "PrecVec",
+    "Precision",
+    "QuadForm",
+    "diff_structured",
+    "has_gaussian_atoms",
+    "numeric_matrices",
+    "opaque",
+]
+
+
+class Entries(sp.Basic):
+    """An immutable tuple of expressions whose hash is computed once.
+
+    SymPy's ``Tuple`` rehashes all its entries on every ``hash`` call; the
+    atoms' d x d arguments are hashed at every construction and cache lookup.
+    """
+
+    def __new__(cls, *entries):
+        return sp.Basic.__new__(cls, *[sp.Integer(e) if isinstance(e, int) else e for e in entries])
+
+    # A leaf for expand and the like (they would otherwise walk all d x d entries of every
+    # atom); free_symbols, subs, xreplace and has still see the entries through args.
+    is_Atom = True
+
+    def __len__(self) -> int:
+        return len(self.args)
+
+    def __getitem__(self, i):
+        return self.args[i]
+
+    def __iter__(self):
+        return iter(self.args)
+
+
+def _square(flat: Entries) -> int:
+    d = int(round(len(flat) ** 0.5))
+    if d * d != len(flat):
+        raise ValueError(f"a flattened d x d matrix has a square number of entries, got {len(flat)}")
+    return d
+
+
+@lru_cache(maxsize=4096)
+def _free(t: Entries) -> frozenset:
+    """The free symbols of an argument tuple, computed once per tuple (its hash is cached)."""
+    return frozenset().union(*(e.free_symbols for e in t))
+
+
+@lru_cache(maxsize=4096)
+def _all_zero(t: Entries) -> bool:
+    return all(e == 0 for e in t)
+
+
+@lru_cache(maxsize=65536)
+def _derivative_entries(flat: Entries, s: sp.Symbol) -> dict[int, sp.Expr]:
+    """{flat index: d entry / d s} for the entries that depend on s (do not mutate the result)."""
+    if s not in _free(flat):
+        return {}
+    out = {}
+    for i, e in enumerate(flat):
+        if e == s:
+            out[i] = sp.S.One
+        elif not e.is_number and s in e.free_symbols:
+            out[i] = sp.diff(e, s)
+    return out
+
+
+class _GaussianAtom(sp.Function):
+    """Common machinery: real-valued, symbols from the arguments, numeric evaluation."""
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, *args):  # noqa: D102 - canonicalization lives in the subclasses
+        return None
+
+    @classmethod
+    def make(cls, *args):
+        """Build an atom without SymPy's Function machinery (cache, evalf check, nargs set).
+
+        The same object as ``cls(*args)`` (equal and equally hashed), after the
+        same canonicalization (``eval``); building atoms is the hot spot of
+        large flows, and this is about 10x faster.
+        """
+        args = tuple(sp.Integer(a) if isinstance(a, int) else a for a in args)
+        got = cls.eval(*args)
+        if got is not None:
+            return got
+        return sp.Expr.__new__(cls, *args)
+
+    @property
+    def free_symbols(self) -> set:  # type: ignore[override]
+        got = self.__dict__.get("_free_symbols")
+        if got is None:
+            got = frozenset().union(*(_free(a) for a in self.args if not a.is_Integer))
+            self.__dict__["_free_symbols"] = got
+        return set(got)
+
+    def _numbers(self, prec: int):
+        """(dps, values of the matrix arguments as mpf tuples), or None when an argument is symbolic."""
+        dps = prec_to_dps(prec) + 10
+        vals = []
+        with mpmath.workdps(dps):
+            for a in self._matrix_args():
+                row = []
+                for e in a:
+                    v = e.evalf(dps)
+                    if not v.is_Number:
+                        return None
+                    row.append(mpmath.mpf(v))
+                vals.append(tuple(row))
+        return dps, vals
+
+    def _matrix_args(self) -> tuple:
+        raise NotImplementedError
+
+    def _eval_evalf(self, prec):
+        got = self._numbers(prec)
+        if got is None:
+            return None
+        dps, vals = got
+        with mpmath.workdps(dps):
+            value = self._value(dps, *vals)
+        return sp.Float(value, prec_to_dps(prec))
+
+    def _sympystr(self, printer) -> str:
+        return self._label()
+
+    def _latex(self, printer) -> str:
+        return self._latex_label()
+
+
+@lru_cache(maxsize=64)
+def numeric_matrices(lflat: tuple, dps: int):
+    """(P = (L L^T)^{-1}, Sigma, log det Sigma) as mpmath matrices at dps digits, cached by L's values."""
+    with mpmath.workdps(dps):
+        d = int(round(len(lflat) ** 0.5))
+        lower = mpmath.matrix(d, d)
+        for i in range(d):
+            for j in range(d):
+                lower[i, j] = lflat[i * d + j]
+        sigma = lower * lower.T
+        prec = mpmath.inverse(sigma)
+        logdet = 2 * mpmath.log(abs(mpmath.det(lower)))
+        return prec, sigma, logdet, lower
+
+
+class Precision(_GaussianAtom):
+    r"""P_ab = ((L L^T)^{-1})_ab; arguments (a, b, L flattened row-major), indices from 0, a <= b."""
+
+    @classmethod
+    def eval(cls, a, b, lflat):
+        if a > b:
+            return cls.make(b, a, lflat)
+        return None
+
+    def _matrix_args(self) -> tuple:
+        return (self.args[2],)
+
+    def _value(self, dps, lvals):
+        prec, *_ = numeric_matrices(lvals, dps)
+        return prec[int(self.args[0]), int(self.args[1])]
+
+    def _eval_derivative(self, s):
+        a, b, lflat = int(self.args[0]), int(self.args[1]), self.args[2]
+        dl = _derivative_entries(lflat, s)
+        if not dl:
+            return sp.S.Zero
+        d = _square(lflat)
+        terms = []
+        for idx, dval in dl.items():
+            j, k = divmod(idx, d)
+            # -(P Sigma-dot P)_ab with Sigma-dot = e_j L_:k^T + L_:k e_j^T (times dL_jk)
+            pl_b = _pl(b, k, lflat, d)
+            pl_a = _pl(a, k, lflat, d)
+            terms.append(-dval * (Precision.make(a, j, lflat) * pl_b + pl_a * Precision.make(j, b, lflat)))
+        return sp.Add(*terms)
+
+    def _label(self) -> str:
+        return f"P_{int(self.args[0]) + 1}{int(self.args[1]) + 1}"
+
+    def _latex_label(self) -> str:
+        return f"P_{{{int(self.args[0]) + 1}{int(self.args[1]) + 1}}}"
+
+
+def _pl(a: int, k: int, lflat: Entries, d: int) -> sp.Expr:
+    """(P L)_ak = sum_e P_ae L_ek."""
+    return sp.Add(*[Precision.make(a, e, lflat) * lflat[e * d + k] for e in range(d) if lflat[e * d + k] != 0])
+
+
+def _ly(k: int, lflat: Entries, d: int, xs: Entries, mus: Entries) -> sp.Expr:
+    """(L^T y)_k = sum_e L_ek y_e (the standardized coordinate S_k)."""
+    return sp.Add(*[lflat[e * d + k] * PrecVec.make(e, xs, mus, lflat) for e in range(d) if lflat[e * d + k] != 0])
+
+
+def _dz(xs: Entries, mus: Entries, s: sp.Symbol) -> list[sp.Expr]:
+    """d(x - mu)/ds, entry by entry."""
+    dx, dm = _derivative_entries(xs, s), _derivative_entries(mus, s)
+    return [dx.get(i, sp.S.Zero) - dm.get(i, sp.S.Zero) for i in range(len(xs))]
+
+
+class LogDetCov(_GaussianAtom):
+    r"""D = log det(L L^T); argument L flattened row-major."""
+
+    def _matrix_args(self) -> tuple:
+        return (self.args[0],)
+
+    def _value(self, dps, lvals):
+        return numeric_matrices(lvals, dps)[2]
+
+    def _eval_derivative(self, s):
+        lflat = self.args[0]
+        dl = _derivative_entries(lflat, s)
+        d = _square(lflat)
+        terms = []
+        for idx, dval in dl.items():
+            j, k = divmod(idx, d)
+            # tr(P Sigma-dot) = 2 (P L)_jk
+            terms.append(2 * dval * _pl(j, k, lflat, d))
+        return sp.Add(*terms)
+
+    def _label(self) -> str:
+        return "logdet(Sigma)"
+
+    def _latex_label(self) -> str:
+        return r"\log\det\Sigma"
+
+
+class PrecVec(_GaussianAtom):
+    r"""y_a = ((L L^T)^{-1} (x - mu))_a; arguments (a, x, mu, L flattened)."""
+
+    def _matrix_args(self) -> tuple:
+        return (self.args[1], self.args[2], self.args[3])
+
+    def _value(self, dps, xv, mv, lvals):
+        prec, *_ = numeric_matrices(lvals, dps)
+        a = int(self.args[0])
+        return mpmath.fsum(prec[a, b] * (xv[b] - mv[b]) for b in range(len(xv)))
+
+    def _eval_derivative(self, s):
+        a = int(self.args[0])
+        xs, mus, lflat = self.args[1], self.args[2], self.args[3]
+        d = _square(lflat)
+        terms = [Precision.make(a, b, lflat) * dzb for b, dzb in enumerate(_dz(xs, mus, s)) if dzb != 0]
+        for idx, dval in _derivative_entries(lflat, s).items():
+            j, k = divmod(idx, d)
+            # -(P Sigma-dot y)_a = -(P_aj (L^T y)_k + (P L)_ak y_j)
+            y_j = PrecVec.make(j, xs, mus, lflat)
+            terms.append(-dval * (Precision.make(a, j, lflat) * _ly(k, lflat, d, xs, mus) + _pl(a, k, lflat, d) * y_j))
+        return sp.Add(*terms)
+
+    def _label(self) -> str:
+        return f"y_{int(self.args[0]) + 1}"
+
+    def _latex_label(self) -> str:
+        return f"y_{{{int(self.args[0]) + 1}}}"
+
+
+class QuadForm(_GaussianAtom):
+    r"""Q = (x - mu)^T (L L^T)^{-1} (x - mu); arguments (x, mu, L flattened)."""
+
+    def _matrix_args(self) -> tuple:
+        return self.args
+
+    def _value(self, dps, xv, mv, lvals):
+        prec, *_ = numeric_matrices(lvals, dps)
+        z = [xv[b] - mv[b] for b in range(len(xv))]
+        return mpmath.fsum(z[a] * prec[a, b] * z[b] for a in range(len(z)) for b in range(len(z)))
+
+    def _eval_derivative(self, s):
+        xs, mus, lflat = self.args
+        d = _square(lflat)
+        terms = [2 * PrecVec.make(b, xs, mus, lflat) * dzb for b, dzb in enumerate(_dz(xs, mus, s)) if dzb != 0]
+        for idx, dval in _derivative_entries(lflat, s).items():
+            j, k = divmod(idx, d)
+            # -y^T Sigma-dot y = -2 y_j (L^T y)_k
+            terms.append(-2 * dval * PrecVec.make(j, xs, mus, lflat) * _ly(k, lflat, d, xs, mus))
+        return sp.Add(*terms)
+
+    def _label(self) -> str:
+        return "Q"
+
+    def _latex_label(self) -> str:
+        return "Q"
+
+
+class OmtSkew(_GaussianAtom):
+    r"""A_ab = (W Sigma - dL L^T)_ab with W = W^T, W Sigma + Sigma W = dL L^T + L dL^T.
+
+    Arguments (a, b, dL flattened, L flattened); antisymmetric (A_ba = -A_ab,
+    A_aa = 0) and 0 when dL = 0.
+    """
+
+    @classmethod
+    def eval(cls, a, b, dlflat, lflat):
+        if a == b or _all_zero(dlflat):
+            return sp.S.Zero
+        if a > b:
+            return -cls.make(b, a, dlflat, lflat)
+        return None
+
+    def _matrix_args(self) -> tuple:
+        return (self.args[2], self.args[3])
+
+    def _value(self, dps, dvals, lvals):
+        _, sigma, _, lower = numeric_matrices(lvals, dps)
+        d = sigma.rows
+        dlow = mpmath.matrix(d, d)
+        for i in range(d):
+            for j in range(d):
+                dlow[i, j] = dvals[i * d + j]
+        sdot = dlow * lower.T + lower * dlow.T
+        # Lyapunov W Sigma + Sigma W = Sigma-dot through Sigma = V diag(lam) V^T.
+        lam, vecs = mpmath.eigsy(sigma)
+        c = vecs.T * sdot * vecs
+        w_eig = mpmath.matrix(d, d)
+        for i in range(d):
+            for j in range(d):
+                w_eig[i, j] = c[i, j] / (lam[i] + lam[j])
+        skew = vecs * w_eig * vecs.T * sigma - dlow * lower.T
+        return skew[int(self.args[0]), int(self.args[1])]
+
+    def _eval_derivative(self, s):
+        if not (self.args[2].free_symbols | self.args[3].free_symbols) & {s}:
+            return sp.S.Zero
+        return None  # the derivative of a Lyapunov solution is left unevaluated
+
+    def _label(self) -> str:
+        return f"A_{int(self.args[0]) + 1}{int(self.args[1]) + 1}"
+
+    def _latex_label(self) -> str:
+        return f"A_{{{int(self.args[0]) + 1}{int(self.args[1]) + 1}}}"
+
+
+def _is_atom(e: sp.Basic) -> bool:
+    return isinstance(e, _GaussianAtom)
+
+
+def has_float_outside_atoms(expr: sp.Basic) -> bool:
+    """Whether ``expr`` has a Float anywhere but inside the atoms' arguments."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e.is_Float:
+            return True
+        if not _is_atom(e):
+            stack.extend(e.args)
+    return False
+
+
+def has_gaussian_atoms(expr: sp.Basic) -> bool:
+    """Whether ``expr`` contains an atom of this module (without walking the atoms' own arguments)."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if _is_atom(e):
+            return True
+        stack.extend(e.args)
+    return False
+
+
+def opaque(expr: sp.Basic) -> tuple[sp.Basic, dict]:
+    """``expr`` with every atom of this module replaced by a Dummy, and the map back.
+
+    Treating the atoms as independent indeterminates is sound for proving a
+    polynomial identity (an identity in free indeterminates holds for any
+    values), and it keeps expand from walking the atoms' d x d arguments.
+    """
+    table: dict = {}
+    memo: dict = {}
+
+    def rec(e: sp.Basic) -> sp.Basic:
+        if _is_atom(e):
+            if e not in table:
+                table[e] = sp.Dummy(e._label(), real=True)
+            return table[e]
+        if not e.args:
+            return e
+        got = memo.get(e)
+        if got is None:
+            got = e.func(*[rec(a) for a in e.args])
+            memo[e] = got
+        return got
+
+    out = rec(expr)
+    return out, {v: k for k, v in table.items()}
+
+
+def diff_structured(expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
+    """d expr / d s by the chain and product rules, the atoms by their own rules.
+
+    The same derivative as ``sympy.diff``, without SymPy's ``Derivative``
+    bookkeeping (a ``replace`` over the whole result and an ``is_zero``
+    query at every node), which dominates the cost on sums of many atoms.
+    Anything other than +, *, powers with s-free exponents, exp, log,
+    numbers, symbols and the atoms goes to ``sympy.diff``.
+    """
+    memo: dict = {}
+
+    def rec(e: sp.Expr) -> sp.Expr:
+        if e.is_Number or e.is_NumberSymbol:
+            return sp.S.Zero
+        if e.is_Symbol:
+            return sp.S.One if e == s else sp.S.Zero
+        got = memo.get(e)
+        if got is not None:
+            return got
+        if _is_atom(e):
+            out = sp.S.Zero if s not in e.free_symbols else e._eval_derivative(s)
+            if out is None:
+                out = sp.diff(e, s)
+        elif e.is_Add:
+            out = sp.Add(*[rec(a) for a in e.args])
+        elif e.is_Mul:
+            terms = []
+            for i, a in enumerate(e.args):
+                da = rec(a)
+                if da != 0:
+                    terms.append(sp.Mul(*e.args[:i], da, *e.args[i + 1 :]))
+            out = sp.Add(*terms)
+        elif e.is_Pow and s not in e.exp.free_symbols:
+            db = rec(e.base)
+            out = sp.S.Zero if db == 0 else e.exp * e.base ** (e.exp - 1) * db
+        elif isinstance(e, sp.exp):
+            da = rec(e.args[0])
+            out = sp.S.Zero if da == 0 else e * da
+        elif isinstance(e, sp.log):
+            da = rec(e.args[0])
+            out = sp.S.Zero if da == 0 else da / e.args[0]
+        else:
+            out = sp.diff(e, s)
+        memo[e] = out
+        return out
+
+    return rec(expr)

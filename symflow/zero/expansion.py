@@ -1,0 +1,145 @@
+"""A deterministic first try: expand the residual when that is cheap, and look for the literal 0.
+
+Expansion (distributing products, multinomial powers, exp(a + b) = exp(a) exp(b))
+is an identity, so a residual that expands to the literal 0 is zero: a proof
+with no randomness.  Expansion can grow exponentially, so it runs only when an
+upper bound on the number of terms it can produce is small.  Residuals built
+from structured atoms (``symflow.families.gaussian_atoms``) are small
+polynomials, and this is how their transport equations are proved.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import comb
+
+import sympy as sp
+
+__all__ = ["MAX_TERMS", "expands_to_zero", "term_bound"]
+
+# Expansion is attempted when it can produce at most this many terms.
+MAX_TERMS = 20_000
+
+
+class _TooBig(Exception):
+    pass
+
+
+def term_bound(expr: sp.Basic, cap: int = MAX_TERMS) -> int | None:
+    """An upper bound on the number of terms ``expand`` can produce, or None when it exceeds ``cap``."""
+    memo: dict = {}
+
+    def bound(e: sp.Basic, depth: int) -> int:
+        if depth > 200:
+            raise _TooBig
+        if e.is_Atom:
+            return 1
+        got = memo.get(e)
+        if got is not None:
+            return got
+        if e.is_Add:
+            n = sum(bound(a, depth + 1) for a in e.args)
+        elif e.is_Mul:
+            n = 1
+            for a in e.args:
+                n *= bound(a, depth + 1)
+                if n > cap:
+                    raise _TooBig
+        elif e.is_Pow and e.exp.is_Integer and e.exp > 0:
+            t, k = bound(e.base, depth + 1), int(e.exp)
+            n = comb(t + k - 1, k) if k <= cap else cap + 1
+        else:
+            # A function, a negative or symbolic power: one term outside, its arguments expanded inside.
+            n = 1 + sum(bound(a, depth + 1) for a in e.args) - len(e.args)
+            n = max(n, 1)
+        if n > cap:
+            raise _TooBig
+        memo[e] = n
+        return n
+
+    try:
+        return bound(expr, 0)
+    except (_TooBig, RecursionError):
+        return None
+
+
+def _monomials(expr: sp.Expr, cap: int) -> dict:
+    """expr distributed into {monomial: Fraction}, a monomial a frozenset of (leaf, power).
+
+    Leaves are whatever is not +, *, a positive integer power or a rational
+    number (symbols, functions, atoms, other powers); they are treated as
+    independent indeterminates, which is sound for proving that a sum is
+    0.  Plain dicts and Fractions: no SymPy object is built.
+    """
+    memo: dict = {}
+
+    def rec(e: sp.Expr) -> dict:
+        got = memo.get(e)
+        if got is not None:
+            return got
+        if e.is_Rational:
+            out = {frozenset(): Fraction(int(e.p), int(e.q))} if e != 0 else {}
+        elif e.is_Add:
+            out = {}
+            for a in e.args:
+                for m, c in rec(a).items():
+                    out[m] = out.get(m, 0) + c
+            out = {m: c for m, c in out.items() if c != 0}
+        elif e.is_Mul:
+            out = {frozenset(): Fraction(1)}
+            for a in e.args:
+                out = _times(out, rec(a), cap)
+        elif e.is_Pow and e.exp.is_Integer and 0 < e.exp <= 64:
+            base = rec(e.base)
+            out = {frozenset(): Fraction(1)}
+            for _ in range(int(e.exp)):
+                out = _times(out, base, cap)
+        else:
+            out = {frozenset({(e, 1)}): Fraction(1)}
+        memo[e] = out
+        return out
+
+    return rec(expr)
+
+
+def _times(a: dict, b: dict, cap: int) -> dict:
+    if len(a) * len(b) > cap * 4:
+        raise _TooBig
+    out: dict = {}
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            if not ma:
+                m = mb
+            elif not mb:
+                m = ma
+            else:
+                powers = dict(ma)
+                for leaf, k in mb:
+                    powers[leaf] = powers.get(leaf, 0) + k
+                m = frozenset(powers.items())
+            out[m] = out.get(m, 0) + ca * cb
+    return {m: c for m, c in out.items() if c != 0}
+
+
+def expands_to_zero(expr: sp.Expr, cap: int = MAX_TERMS) -> bool:
+    """True when expanding ``expr`` gives the literal 0 and is cheap enough to compute; False otherwise.
+
+    First a distribution over plain dicts (fast, leaves kept whole), then
+    SymPy's ``expand`` (which also splits exp(a + b), powers of products, ...).
+    """
+    from .._convert import exact_floats
+    from ..families.gaussian_atoms import has_float_outside_atoms, opaque
+
+    if has_float_outside_atoms(expr):
+        expr = exact_floats(opaque(expr)[0])
+    if term_bound(expr, cap) is None:
+        return False
+    try:
+        if not _monomials(expr, cap):
+            return True
+    except _TooBig:
+        return False
+    try:
+        return sp.expand(expr) == 0
+    except (RecursionError, TypeError, ValueError, ArithmeticError):
+        return False
