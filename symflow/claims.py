@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import SymflowError
 
-__all__ = ["Claim", "ClaimResult", "claim", "collect", "run_claim"]
+__all__ = ["Claim", "ClaimResult", "ShippedResult", "claim", "collect", "run_claim", "run_claims"]
 
 _EXPECTED = {"holds": ("proved", "consistent"), "refuted": ("refuted",)}
 
@@ -129,3 +129,89 @@ def run_claim(c: Claim) -> ClaimResult:
     except Exception as exc:  # noqa: BLE001 - a crashing claim is reported, not fatal
         return ClaimResult(c, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
     return ClaimResult(c, result, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class ShippedResult:
+    """What a worker process sends back for one claim: the verdict's text, not its objects.
+
+    Verdicts can hold closures (lazy proofs, samplers) that do not pickle;
+    the report needs only these strings.
+    """
+
+    status: str
+    method: str
+    reason: str
+    witness: str | None
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _ship(result: ClaimResult) -> tuple:
+    inner = result.result
+    if inner is None:
+        return (None, result.seconds, result.error)
+    witness = getattr(inner, "witness", None)
+    shipped = ShippedResult(
+        str(getattr(inner, "status", "unknown")),
+        str(getattr(inner, "method", "")),
+        str(getattr(inner, "reason", "") or ""),
+        None if witness is None else str(witness),
+        str(inner),
+    )
+    return (shipped, result.seconds, result.error)
+
+
+def _worker(claims: list[Claim], tasks, done) -> None:  # pragma: no cover - runs in a child process
+    while True:
+        i = tasks.get()
+        if i is None:
+            return
+        try:
+            done.put((i, *_ship(run_claim(claims[i]))))
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be sent is reported as an error
+            done.put((i, None, 0.0, f"{type(exc).__name__}: {exc}"))
+
+
+def run_claims(claims: list[Claim], jobs: int = 1, on_done: Callable[[ClaimResult], None] | None = None):
+    """Run claims, in ``jobs`` forked worker processes when jobs > 1; results in the claims' order.
+
+    Claims are independent, so the order they run in does not matter; each
+    worker takes the next claim as soon as it is free.  ``on_done`` is called
+    with each result as it arrives (for progress output).  Without ``fork``
+    (Windows) the claims run here, one after another.
+    """
+    import multiprocessing as mp
+
+    if jobs <= 1 or len(claims) <= 1 or "fork" not in mp.get_all_start_methods():
+        results = []
+        for c in claims:
+            results.append(run_claim(c))
+            if on_done is not None:
+                on_done(results[-1])
+        return results
+    ctx = mp.get_context("fork")
+    tasks, done = ctx.Queue(), ctx.Queue()
+    for i in range(len(claims)):
+        tasks.put(i)
+    # Not daemonic: a worker's budgeted steps fork children of their own.
+    workers = [ctx.Process(target=_worker, args=(claims, tasks, done)) for _ in range(min(jobs, len(claims)))]
+    for _ in workers:
+        tasks.put(None)
+    for w in workers:
+        w.start()
+    found: dict[int, ClaimResult] = {}
+    try:
+        while len(found) < len(claims):
+            i, shipped, seconds, error = done.get()
+            found[i] = ClaimResult(claims[i], shipped, seconds, error)
+            if on_done is not None:
+                on_done(found[i])
+    finally:
+        for w in workers:
+            w.join(timeout=5)
+            if w.is_alive():
+                w.terminate()
+    return [found[i] for i in range(len(claims))]

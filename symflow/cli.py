@@ -25,7 +25,9 @@ import argparse
 import contextlib
 import json
 import keyword
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -160,7 +162,18 @@ def _register_verify(subparsers) -> None:
         metavar="SECONDS",
         help="budget for each symbolic step (default: symflow's global default)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=_default_jobs(),
+        metavar="N",
+        help="worker processes running claims side by side (default: one per CPU core, at most 4)",
+    )
     parser.set_defaults(handler=_run_verify)
+
+
+def _default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _derivation_paths(args: argparse.Namespace) -> list[str]:
@@ -179,6 +192,8 @@ def _run_verify(args: argparse.Namespace) -> int:
     paths = _derivation_paths(args)
     if args.timeout is not None and not args.timeout > 0:
         raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    if args.jobs < 1:
+        raise _UsageError(f"--jobs must be a positive number of worker processes, got {args.jobs}")
     # A scoped budget, so calling main() from Python leaves the global default alone.
     scope = budget.timeout_scope(args.timeout) if args.timeout is not None else contextlib.nullcontext()
     with scope:
@@ -186,7 +201,8 @@ def _run_verify(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_claim: Callable) -> int:
-    from .claims import Claim, ClaimResult, module_paths
+    from .claims import Claim, ClaimResult, module_paths, run_claims
+    from .claims import run_claim as _default_run_claim
 
     try:
         modules = module_paths(paths)
@@ -202,17 +218,27 @@ def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_c
             results.append(ClaimResult(stand_in, None, 0.0, f"{type(exc).__name__}: {exc}"))
     if not claims and not results:
         raise _UsageError(f"no claims found in {', '.join(paths)} (decorate functions with @symflow.claim)")
-    for c in claims:
-        results.append(run_claim(c))
+
+    def progress(r) -> None:
         if not args.json:
             # Progress to stderr so a slow run shows life without spoiling stdout.
-            print(f"  {c.module}: {c.name} ... {results[-1].status}", file=sys.stderr, flush=True)
+            print(f"  {r.claim.module}: {r.claim.name} ... {r.status} ({r.seconds:.2f} s)", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    if run_claim is _default_run_claim:
+        results.extend(run_claims(claims, jobs=args.jobs, on_done=progress))
+    else:  # a test's stand-in runner: in this process, in order
+        for c in claims:
+            results.append(run_claim(c))
+            progress(results[-1])
+    wall = time.perf_counter() - start
     if args.json:
         print(format_json(results))
     else:
         print(format_table(results))
         print()
         print(format_summary(results))
+        print(f"wall time {wall:.1f} s with {args.jobs} worker process(es)")
     return EXIT_OK if all(r.as_expected for r in results) else EXIT_UNEXPECTED
 
 

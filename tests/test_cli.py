@@ -211,3 +211,18 @@ def test_python_dash_m_symflow(failing_dir):
     )
     assert usage.returncode == 2
     assert "Traceback" not in usage.stderr
+
+
+def test_worker_processes_give_the_same_report_as_one_process(failing_dir, capsys):
+    reports = []
+    for jobs in ("1", "3"):
+        assert main(["verify", str(failing_dir), "--json", "--jobs", jobs]) == 1
+        rows = json.loads(capsys.readouterr().out)
+        reports.append([{k: v for k, v in r.items() if k != "seconds"} for r in rows])
+    assert reports[0] == reports[1]
+    assert len(reports[0]) >= 4 and any(not r["as_expected"] for r in reports[0])
+
+
+def test_jobs_must_be_positive(good_dir, capsys):
+    assert main(["verify", str(good_dir), "--jobs", "0"]) == 2
+    assert "--jobs must be a positive number" in capsys.readouterr().err
