@@ -295,10 +295,31 @@ def test_default_threads_equal_the_plain_path_bit_for_bit(psi) -> None:
     xs = points(n=n)
     phi, grad = numeric_phi(xs)
     plain = est.compile(threads=1)(xs, phi, grad, PARAMS)
-    default = est.compile()(xs, phi, grad, PARAMS)
-    assert dict(est.compile().options) == {"threads": None}
-    assert np.array_equal(plain, default)
-    assert_close(default[:4], reference(est, PHI, xs[:4], PARAMS))
+    default = est.compile()
+    assert dict(default.options) == {"threads": None}
+    # The default's first two large calls try threads, then the plain call (see Chooser) => both checked.
+    first, second = default(xs, phi, grad, PARAMS), default(xs, phi, grad, PARAMS)
+    threaded = est.compile(threads=2)(xs, phi, grad, PARAMS)
+    for got in (first, second, threaded):
+        assert np.array_equal(plain, got)
+    assert_close(first[:4], reference(est, PHI, xs[:4], PARAMS))
+
+
+def test_chooser_tries_both_ways_then_keeps_the_faster_and_probes_the_other() -> None:
+    from symflow.numeric._rows import Chooser
+
+    chooser = Chooser()
+    tried = []
+    for _ in range(2):
+        way = chooser.threaded()
+        tried.append(way)
+        chooser.record(way, 1.0 if way else 3.0, 10**6)  # planted: threads 3x faster
+    assert tried == [True, False]
+    picks = [chooser.threaded() for _ in range(3 * Chooser.PROBE_EVERY)]
+    assert picks.count(False) == 3 and picks.count(True) == 3 * Chooser.PROBE_EVERY - 3  # one probe per 16 calls
+    for _ in range(4):  # the machine got busy: threads now measure 5x slower than the plain call
+        chooser.record(True, 15.0, 10**6)
+    assert [chooser.threaded() for _ in range(Chooser.PROBE_EVERY)].count(False) == Chooser.PROBE_EVERY - 1
 
 
 def test_small_inputs_are_never_split() -> None:

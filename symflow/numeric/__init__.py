@@ -18,7 +18,8 @@ Backends, one module each (see docs/backends.md):
   scipy.special and then mpmath for functions numpy lacks.  By default large
   inputs (>= 2 * 2**16 rows) are evaluated as row blocks on a persistent pool of
   one thread per core (``_rows``), bit-for-bit equal to ``threads=1``, the
-  plain single-call path; smaller inputs always take the plain path.
+  plain single-call path, whenever timings of earlier calls show that faster
+  (``_rows.Chooser``); smaller inputs always take the plain path.
 - ``jax`` (extra ``symflow[jax]``; ``jax_backend``): jitted, float64 inside a
   thread-local ``jax.enable_x64`` scope (no global configuration change).
 - ``torch`` (extra ``symflow[torch]``; ``torch_backend``): torch tensor code in
@@ -247,11 +248,14 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
         ``"numpy"`` (default), ``"jax"`` or ``"torch"`` (optional extras: ``pip install
         "symflow[jax]"``).  Unknown names raise ``BackendError`` listing the valid ones.
     **options
-        numpy: ``threads`` (int >= 1; default None = one per CPU core).  Inputs of at least
-        2**16 rows per thread are split into contiguous row blocks evaluated on a persistent
+        numpy: ``threads`` (int >= 1, or None: the default).  With more than one thread,
+        inputs of at least 2 * 2**16 rows are cut into row blocks evaluated on a persistent
         pool of threads (numpy releases the GIL); the result is bit-for-bit the one of
         ``threads=1``, the plain path that makes one whole-array call.  Smaller inputs always
-        take the plain path (no thread hand-off).  jax, torch: no options.
+        take the plain path (no thread hand-off).  None: one thread per core, and each
+        compiled function times its own large calls to keep whichever way is faster on this
+        machine now (threads lose when other processes keep the cores busy), trying the
+        other way every 16th call.  jax, torch: no options.
         Unknown options raise ``BackendError``.
 
     Returns

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["BLOCK_ROWS", "MIN_ROWS_PER_THREAD", "cpu_count", "evaluate_rows"]
+__all__ = ["BLOCK_ROWS", "MIN_ROWS_PER_THREAD", "Chooser", "cpu_count", "evaluate_rows"]
 
 # Below this many rows per thread, handing work to another thread costs more than it saves.
 MIN_ROWS_PER_THREAD = 2**16
@@ -112,3 +112,35 @@ def evaluate_rows(block: Callable[[int, int], np.ndarray], n: int, threads: int)
     if state["error"] is not None:
         raise state["error"]
     return out
+
+
+class Chooser:
+    """Pick, for one compiled function, the plain call or row blocks on threads, by timing its calls.
+
+    Both give the same bits => the choice only affects speed, so it is safe to make it from
+    measurements: a second core pays when it is idle, but on a machine whose other processes
+    keep both cores busy (or saturate memory bandwidth) the threads measured 10-50 % slower
+    than the plain call.  The first two large calls try each way; afterwards the faster one
+    (by an exponentially weighted average of seconds per row) is used, and every
+    ``PROBE_EVERY``-th call tries the other, so a change in the machine's load is noticed.
+    """
+
+    PROBE_EVERY = 16
+
+    def __init__(self) -> None:
+        self.cost: dict[bool, float | None] = {False: None, True: None}  # threaded? -> seconds per row
+        self.calls = 0
+
+    def threaded(self) -> bool:
+        """Whether the next large call should use threads."""
+        self.calls += 1
+        plain, threads = self.cost[False], self.cost[True]
+        if threads is None or plain is None:
+            return threads is None
+        best = threads <= plain
+        return (not best) if self.calls % self.PROBE_EVERY == 0 else best
+
+    def record(self, threaded: bool, seconds: float, n: int) -> None:
+        per_row = seconds / max(n, 1)
+        old = self.cost[threaded]
+        self.cost[threaded] = per_row if old is None else 0.5 * old + 0.5 * per_row

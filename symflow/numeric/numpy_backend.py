@@ -10,6 +10,7 @@ and otherwise to mpmath, vectorized element by element (slow, but correct).
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from sympy.utilities.lambdify import implemented_function
 from .._convert import as_expr
 from ..errors import BackendError
 from ._formula import formula
-from ._rows import MIN_ROWS_PER_THREAD, cpu_count, evaluate_rows
+from ._rows import MIN_ROWS_PER_THREAD, Chooser, cpu_count, evaluate_rows
 
 __all__ = ["MIN_ROWS_PER_THREAD", "Fallback", "Plan", "as_samples", "build", "lambdify_many", "plan"]
 
@@ -196,19 +197,31 @@ def build(compiled, with_fallbacks: bool = False):
     fn = lambdify_many(form.args, the_plan)
     columns = form.columns
 
-    threads = dict(compiled.options).get("threads")
-    threads = cpu_count() if threads is None else threads
+    requested = dict(compiled.options).get("threads")
+    threads = cpu_count() if requested is None else requested
+    # threads=None (the default) => let timings of this function's own calls decide (same bits either way).
+    chooser = Chooser() if requested is None else None
     # E is one input column (e.g. v = e_i, psi = 0) => return that column as is, nothing to split.
     passthrough = form.expr.is_Symbol
 
+    def plain(xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, values: tuple) -> np.ndarray:
+        # The plain path: one whole-array call (the reference the threaded path is tested against).
+        return as_samples(fn(*columns(xs, phis, grads, 0, xs.shape[0]), *values)[0], xs.shape[0])
+
     def evaluate(xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, values: tuple) -> np.ndarray:
         n = xs.shape[0]
-        if threads > 1 and not passthrough:
+        if threads <= 1 or passthrough or n < 2 * MIN_ROWS_PER_THREAD:
+            return plain(xs, phis, grads, values)
+        use_threads = chooser is None or chooser.threaded()
+        start = time.perf_counter()
+        out = None
+        if use_threads:
             out = evaluate_rows(lambda lo, hi: fn(*columns(xs, phis, grads, lo, hi), *values)[0], n, threads)
-            if out is not None:
-                return out
-        # The plain path: one whole-array call (the reference the threaded path is tested against).
-        return as_samples(fn(*columns(xs, phis, grads, 0, n), *values)[0], n)
+        if out is None:
+            out = plain(xs, phis, grads, values)
+        if chooser is not None:
+            chooser.record(use_threads, time.perf_counter() - start, n)
+        return out
 
     if with_fallbacks:
         return evaluate, the_plan.fallbacks
