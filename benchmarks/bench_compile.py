@@ -12,7 +12,9 @@ caller collecting gradients would:
 - compiled: ``est.compile()`` with default settings, one call per parameter;
 - 1 thread: ``est.compile(threads=1)``, the plain single-thread path (for information);
 - jax jit: one hand-written ``jax.jit`` function returning all 2d estimates, float64, when jax
-  is installed (it may fuse work across parameters; our functions are one per parameter).
+  is installed (it may fuse work across parameters; our functions are one per parameter);
+- numexpr: the same formulas as numexpr programs on numexpr's thread pool, when numexpr is
+  installed (the other route measured for the default; see docs/backends.md).
 
 Each repeat times every contender back to back (same machine load), rotating their order so
 no one always runs first after fresh arrays; the table shows median times and the median over
@@ -99,6 +101,39 @@ def jax_runner(hand: Callable, d: int) -> Callable | None:
     return run
 
 
+def numexpr_runner(compiled: list, values: dict) -> Callable | None:
+    """The same estimates as numexpr programs (its own thread pool), for comparing routes.
+
+    A measuring prototype, not a backend: the formula is printed with ``str`` (enough for the
+    arithmetic of these estimators) and compiled with ``numexpr.NumExpr``; None when numexpr
+    is not installed.
+    """
+    if importlib.util.find_spec("numexpr") is None:
+        return None
+    import numexpr
+
+    from symflow.numeric._formula import formula
+
+    programs = []
+    for c in compiled:
+        form = formula(c)
+        names = {a: sp.Symbol(f"a{j}") for j, a in enumerate(form.args)}
+        expr = form.expr.xreplace(names)
+        used = [j for j, a in enumerate(form.args) if names[a] in expr.free_symbols]
+        program = None if expr.is_Symbol else numexpr.NumExpr(str(expr), [(f"a{j}", np.double) for j in used])
+        programs.append((form, used, program))
+    floats = compiled[0].param_floats(values)
+
+    def run(x, phi, g, m, s):
+        out = []
+        for form, used, program in programs:
+            args = [*form.columns(x, phi, g, 0, x.shape[0]), *floats]
+            out.append(args[used[0]] if program is None else program(*(args[j] for j in used)))
+        return out
+
+    return run
+
+
 def bench_case(d: int, n: int, repeats: int, seed: int) -> list[dict]:
     p, mus, sigmas = diag_normal(d)
     values = {**{m: 0.1 * (i + 1) for i, m in enumerate(mus)}, **{s: 1.0 + 0.1 * i for i, s in enumerate(sigmas)}}
@@ -117,6 +152,9 @@ def bench_case(d: int, n: int, repeats: int, seed: int) -> list[dict]:
         jaxed = jax_runner(hand, d)
         if jaxed is not None:
             runners["jax jit"] = jaxed
+        numexpred = numexpr_runner(compiled, values)
+        if numexpred is not None:
+            runners["numexpr"] = numexpred
         rng = np.random.default_rng(seed)
 
         def fresh(rng: np.random.Generator = rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -175,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     cols = [("hand", "hand ms"), ("compiled", "compiled ms"), ("1_thread", "1 thread ms")]
     if has_jax:
         cols.append(("jax_jit", "jax jit ms"))
+    if importlib.util.find_spec("numexpr") is not None:
+        cols.append(("numexpr", "numexpr ms"))
     ratio_cols = [c for c in cols if c[0] != "hand"]
     header = f"{'case':<14} {'est':<3} {'#par':>4} " + " ".join(f"{t:>12}" for _, t in cols)
     header += " " + " ".join(f"{'x ' + k.replace('_', ' '):>12}" for k, _ in ratio_cols) + f" {'target':>6} {'load':>5}"
