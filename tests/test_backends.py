@@ -89,6 +89,13 @@ CASES = (
     Case("planted 2-D, sin", _planted(None, None, d=2)),
     Case("gamma function and erf", _planted(lambda t: sp.gamma(t + 1) * sp.erf(t), lambda t, s: sp.loggamma(t) / s)),
     Case("gamma at negative arguments, erfc", _planted(lambda t: sp.gamma(-t - sp.S(1) / 3), lambda t, s: sp.erfc(t))),
+    Case(
+        "kinks and branches",
+        _planted(
+            lambda t: sp.Max(t, 1) + sp.Abs(t - 1) * sp.sign(t - 2),
+            lambda t, s: sp.Heaviside(t - 1) + sp.Piecewise((t, t > 2), (t**2, True)) * sp.exp(t) * sp.atan(t),
+        ),
+    ),
     Case("incomplete gamma", _planted(lambda t: sp.lowergamma(2, t), lambda t, s: sp.uppergamma(s, t))),
     Case("beta function", _planted(lambda t: sp.polygamma(0, t), lambda t, s: sp.beta(t, s))),
     Case(

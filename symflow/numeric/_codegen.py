@@ -9,10 +9,12 @@ print, so the user learns which function is missing rather than a printer traceb
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.functions.elementary.piecewise import ExprCondPair
 
 from ..errors import BackendError
 
@@ -44,6 +46,8 @@ def first_unsupported(expr: sp.Expr, printer_cls: type, stand_ins: Sequence[str]
     printer = printer_cls({"fully_qualified_modules": True, "strict": True, "allow_unknown_functions": False})
     for node in sp.postorder_traversal(expr):
         if not isinstance(node, sp.Basic) or not node.args or isinstance(node, sp.Symbol | sp.Number):
+            continue
+        if isinstance(node, ExprCondPair):  # printed as part of its Piecewise, never alone
             continue
         if isinstance(node, AppliedUndef):
             if _head_name(node) in stand_ins:
@@ -92,6 +96,8 @@ def generate(
         )
     try:
         printer = _with_stand_ins(printer_cls)()
-        return sp.lambdify(list(args), replaced, modules=[impls, module], cse=True, printer=printer)
+        # functools: printers write Max/Min as functools.reduce(maximum, ...).
+        namespace = {"functools": functools, **impls}
+        return sp.lambdify(list(args), replaced, modules=[namespace, module], cse=True, printer=printer)
     except Exception as exc:  # noqa: BLE001 - report as a backend problem with the cause
         raise BackendError(f"{backend} code generation failed: {exc}; use backend='numpy' or report it") from exc

@@ -13,6 +13,8 @@ and so does polygamma of order >= 1: torch's trigamma is off by about 5e-10 rela
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 import torch
@@ -57,7 +59,24 @@ def _digamma(order, x):
     return torch.special.digamma(_tensor(x))
 
 
+def _heaviside(x, h0=0.5):
+    x = _tensor(x)
+    return torch.heaviside(x, torch.tensor(float(h0), dtype=x.dtype))
+
+
+def _maximum(*args):
+    return functools.reduce(torch.maximum, [_tensor(a) for a in args])
+
+
+def _minimum(*args):
+    return functools.reduce(torch.minimum, [_tensor(a) for a in args])
+
+
+# torch functions want tensors where SymPy's TorchPrinter passes plain numbers (max, heaviside).
 TABLE = {
+    sp.Max: ("_maximum", _maximum),
+    sp.Min: ("_minimum", _minimum),
+    sp.Heaviside: ("_heaviside", _heaviside),
     sp.gamma: ("_gamma", _gamma),
     sp.beta: ("_beta", _beta),
     sp.lowergamma: ("_lowergamma", _lowergamma),
