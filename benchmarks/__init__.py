@@ -1,0 +1,1 @@
+"""symflow's benchmark scripts; ``python -m benchmarks`` runs them all (see __main__.py)."""
