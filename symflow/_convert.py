@@ -26,6 +26,7 @@ def as_expr(value: object, what: str) -> sp.Expr:
     if isinstance(value, str | bytes):
         raise SymflowError(f"{what} is the string {value!r}; {_STRING_HINT}")
     if isinstance(value, sp.Basic):
+        _check_depth(value, what)
         return value
     if isinstance(value, bool):
         raise SymflowError(f"{what} is a bool ({value}); pass a number or a SymPy expression")
@@ -145,3 +146,39 @@ def _check_assumptions(symbol: object, value: sp.Expr, what: str) -> None:
     for name in _ASSUMPTIONS:
         if getattr(symbol, f"is_{name}", None) is True and getattr(value, f"is_{name}") is False:
             raise ParameterError(f"{what}[{symbol}] = {value} but {symbol} is declared {name}; give a {name} value")
+
+
+# Deepest expression tree accepted.  SymPy's differentiation recurses a few Python
+# frames per level and raised RecursionError from about 160 nested levels on
+# (sin(sin(...(x)))); real densities and flows are a few dozen levels deep.
+MAX_DEPTH = 120
+
+
+def expression_depth(expr: sp.Basic, limit: int = MAX_DEPTH) -> int:
+    """The nesting depth of ``expr`` (1 for an atom), counted without recursion.
+
+    Stops and returns ``limit + 1`` as soon as the depth exceeds ``limit``.
+    """
+    deepest = 0
+    best: dict = {}
+    stack = [(expr, 1)]
+    while stack:
+        node, d = stack.pop()
+        if best.get(node, 0) >= d:
+            continue  # a shared subtree already walked at least this deep
+        best[node] = d
+        if d > deepest:
+            deepest = d
+            if deepest > limit:
+                return limit + 1
+        stack.extend((a, d + 1) for a in node.args)
+    return deepest
+
+
+def _check_depth(expr: sp.Basic, what: str) -> None:
+    if expression_depth(expr) > MAX_DEPTH:
+        raise SymflowError(
+            f"{what} is nested more than {MAX_DEPTH} levels deep; SymPy's recursive algorithms cannot "
+            "handle it (they raise RecursionError). Flatten it (e.g. build sums with sympy.Add(*terms)) "
+            "or name repeated sub-expressions"
+        )

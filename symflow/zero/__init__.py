@@ -1,11 +1,12 @@
 """Deciding whether a residual vanishes: the engine behind every verdict.
 
-``decide_zero`` runs the strategies in order, each under the time budget:
+``decide_zero`` runs the strategies in order, all under one time budget:
 
 1. structural: the residual is literally 0;
 2. polynomial-identity test on the (abstracted) rational form — ``proved``
    with an error bound <= 1e-30, or a certain refutation when the residual is
    a genuine rational function;
+   then the numeric test of step 4, whose stable nonzero value refutes at once;
 3. symbolic canonical forms (cancel, simplify, special-function rewrites);
    a form that is literally 0 proves it, and the identity test is re-run on
    each rewritten form;
@@ -16,6 +17,8 @@ Whatever is left is ``unknown`` with the reasons collected on the way.
 """
 
 from __future__ import annotations
+
+import time
 
 import sympy as sp
 
@@ -47,6 +50,50 @@ def _try_pit(expr: sp.Expr, timeout: float, finite_discrete: bool):
         return None
 
 
+class _Deadline:
+    """One budget for the whole decision: each step gets what is left of it.
+
+    So ``decide_zero(..., timeout=t)`` returns within about t seconds (plus the
+    cost of starting the last worker), however many strategies are tried.
+    """
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.end = time.monotonic() + budget
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def spent(self) -> bool:
+        return self.left() < MIN_STEP
+
+    def step(self) -> float:
+        return max(self.left(), MIN_STEP)
+
+
+# A step is not started with less than this many seconds left.
+MIN_STEP = 0.05
+
+
+def _numeric(residual: sp.Expr, domain: Domain, deadline: _Deadline, reasons: list[str]):
+    """The numeric test's result, or None (its reason recorded) when the budget runs out."""
+    if deadline.spent():
+        reasons.append(f"numeric test skipped: the {deadline.budget:g} s budget is used up")
+        return None
+    try:
+        return run_with_budget(numeric_zero_test, residual, domain, timeout=deadline.step(), what="numeric test")
+    except BudgetExceeded as exc:
+        reasons.append(str(exc))
+        return None
+
+
+def _refuted(num, residual: sp.Expr, claim: str) -> Verdict:
+    witness = Witness(tuple(num.witness_point.items()), num.value_high, num.value_low, (LOW_DPS, HIGH_DPS))
+    return Verdict(
+        Status.REFUTED, f"mpmath evaluation at {LOW_DPS} and {HIGH_DPS} digits", residual, witness, claim=claim
+    )
+
+
 def decide_zero(
     residual: sp.Expr,
     domain: Domain,
@@ -64,30 +111,58 @@ def decide_zero(
     domain : Domain
         Where its variables and parameters live (for numeric test points).
     timeout : float, optional
-        Budget in seconds for each symbolic step (default: the global one).
+        Budget in seconds for the whole decision (default: the global one);
+        each step gets what is left, so the call returns within about this
+        time.  Running out gives ``unknown``, never another verdict.
     claim : str
         Text recorded on the verdict.
     numeric : bool
         Whether to fall back to high-precision numeric evaluation.
     """
     budget = resolve_timeout(timeout)
+    deadline = _Deadline(budget)
+    try:
+        return _decide(residual, domain, deadline, claim, numeric)
+    except RecursionError:
+        # SymPy's tree walks recurse once per level: a residual nested a few hundred
+        # levels deep cannot be analysed here, which is not evidence either way.
+        return Verdict(
+            Status.UNKNOWN,
+            "none (the residual is too deeply nested)",
+            None,
+            reason="the residual is nested too deeply for SymPy's recursive algorithms (RecursionError)",
+            claim=claim,
+        )
+
+
+def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, numeric: bool) -> Verdict:
     if residual == 0:
         return Verdict(Status.PROVED, "structural: the residual is identically 0", residual, claim=claim)
     exact = exact_floats(residual)
     finite_discrete = domain.has_finite_discrete()
     reasons: list[str] = []
 
-    res = _try_pit(exact, budget, finite_discrete)
+    res = _try_pit(exact, deadline.step(), finite_discrete)
     rational_nonzero = False
     if res is not None:
         if res.zero:
             return Verdict(Status.PROVED, _pit_method(res), residual, claim=claim)
         rational_nonzero = not res.abstracted
 
+    num, numeric_tried = None, False
+    if numeric and not rational_nonzero:
+        # Rewrites can only prove; a value that is clearly nonzero at two precisions
+        # refutes at once, so a wrong claim need not wait seconds for simplify.
+        num, numeric_tried = _numeric(residual, domain, deadline, reasons), True
+        if num is not None and num.outcome == "nonzero":
+            return _refuted(num, residual, claim)
     if not rational_nonzero:
         for name, strategy in strategies_for(exact):
+            if deadline.spent():
+                reasons.append(f"{name} skipped: the {deadline.budget:g} s budget is used up")
+                continue
             try:
-                form = run_with_budget(strategy, exact, timeout=budget, what=name)
+                form = run_with_budget(strategy, exact, timeout=deadline.step(), what=name)
             except BudgetExceeded as exc:
                 reasons.append(str(exc))
                 continue
@@ -96,7 +171,7 @@ def decide_zero(
                 continue
             if form == 0:
                 return Verdict(Status.PROVED, f"symbolic: {name} gives 0", residual, claim=claim)
-            res2 = _try_pit(exact_floats(form), budget, finite_discrete)
+            res2 = _try_pit(exact_floats(form), deadline.step(), finite_discrete) if not deadline.spent() else None
             if res2 is not None and res2.zero:
                 return Verdict(Status.PROVED, f"{name}, then {_pit_method(res2)}", residual, claim=claim)
         reasons.append("no symbolic strategy reduced the residual to 0")
@@ -105,10 +180,9 @@ def decide_zero(
 
     if not numeric:
         return Verdict(Status.UNKNOWN, "symbolic strategies", residual, reason="; ".join(reasons), claim=claim)
-    try:
-        num = run_with_budget(numeric_zero_test, residual, domain, timeout=max(budget, 10.0), what="numeric test")
-    except BudgetExceeded as exc:
-        reasons.append(str(exc))
+    if not numeric_tried:
+        num = _numeric(residual, domain, deadline, reasons)
+    if num is None:
         return Verdict(
             Status.UNKNOWN,
             "symbolic and numeric strategies",
@@ -117,14 +191,7 @@ def decide_zero(
             claim=claim,
         )
     if num.outcome == "nonzero":
-        witness = Witness(tuple(num.witness_point.items()), num.value_high, num.value_low, (LOW_DPS, HIGH_DPS))
-        return Verdict(
-            Status.REFUTED,
-            f"mpmath evaluation at {LOW_DPS} and {HIGH_DPS} digits",
-            residual,
-            witness,
-            claim=claim,
-        )
+        return _refuted(num, residual, claim)
     if rational_nonzero:
         # The exact test proved the residual is a nonzero rational function, yet no test
         # point showed it clearly (all below 40 digits, or too few points, e.g. a constant

@@ -40,6 +40,9 @@ SET_SIZE = 10**40
 TARGET_ERROR = 1e-30
 # Exponents larger than this are abstracted whole rather than expanded and split.
 MAX_EXPONENT_OPS = 200
+# exp(c m) is split into exp(m / L)^(c L) only for |c L| up to this: exp(-10^6 (x - 3)^2)
+# would otherwise become a polynomial of degree 10^6 in 40-digit integers (minutes).
+MAX_SPLIT_POWER = 64
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def _abstract(expr: sp.Expr, table: dict, dens: dict) -> sp.Expr:
         factors = []
         for term in sp.Add.make_args(sp.expand(expr.args[0])):
             coeff, mono = term.as_coeff_Mul()
-            if not coeff.is_Rational or mono not in dens:
+            if not coeff.is_Rational or mono not in dens or abs(coeff * dens[mono]) > MAX_SPLIT_POWER:
                 break
             base = sp.exp(mono / dens[mono])
             if base not in table:
