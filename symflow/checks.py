@@ -252,7 +252,90 @@ def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, t
     refuted / unknown).  With ``params``: at those values, by symbolic
     integration or mpmath quadrature at 50 digits (consistent when the two
     agree to 30 digits; quadrature is not a proof).
+
+    Both sides are integrals against p and q as given, so they can agree
+    when p or q is not normalized; a passing verdict therefore also needs
+    p and q to integrate to 1 (else: unknown, naming the normalization).  A
+    failing verdict names what the estimator misses when that can be found:
+    a boundary term p u phi that does not vanish at the support's edges
+    (Eq. 47-48), or a support that moves with theta without its
+    moving-boundary term (Eq. 77).
     """
+    verdict = _check_unbiased(est, phi, params, timeout)
+    if verdict.status in (Status.PROVED, Status.CONSISTENT):
+        problem = _normalization_problem(est, params, timeout)
+        if problem is None:
+            return verdict
+        return Verdict(
+            Status.UNKNOWN,
+            verdict.method,
+            verdict.residual,
+            reason=f"both sides agree, but {problem}: they are not expectations, and sampling from "
+            "the normalized density would give another mean; normalize it",
+            claim=verdict.claim,
+            details=(*verdict.details, ("normalization", problem)),
+        )
+    notes = _diagnosis(est, phi, params, timeout)
+    if not notes:
+        return verdict
+    reason = "; ".join(notes) if verdict.status is Status.REFUTED else "; ".join((verdict.reason, *notes))
+    return replace(verdict, reason=reason, details=(*verdict.details, *(("diagnosis", n) for n in notes)))
+
+
+def _normalization_problem(est: Estimator, params: dict | None, timeout: float | None) -> str | None:
+    """'p is not normalized (...)' when p's or q's integral is refuted to be 1, else None."""
+    dens = [est.density] if est.q is None or est.q == est.density else [est.density, est.q]
+    for d in dens:
+        if params is None:
+            v = _normalized_cached(d, resolve_timeout(timeout))
+            if v.status is Status.REFUTED:
+                total = v.detail("integral")
+                told = f" (its integral is {sp.sstr(total)})" if total is not None else ""
+                return f"{d.name} is not normalized{told}"
+            continue
+        values = exact_values(as_param_values({k: v for k, v in params.items() if k in d.params}, d.params))
+        total = numeric_integral(d, d.expr, values, dps=QUAD_DPS, timeout=timeout)
+        if total is not None and abs(total - 1) > mpmath.mpf(10) ** (-AGREE_DIGITS):
+            return f"{d.name} is not normalized (its integral is {mpmath.nstr(total, 15)} at these parameters)"
+    return None
+
+
+_NORMALIZED: dict = {}
+
+
+def _normalized_cached(p: Density, budget: float) -> Verdict:
+    key = (p, budget)
+    if key not in _NORMALIZED:
+        _NORMALIZED[key] = check_normalized(p, timeout=budget)
+    return _NORMALIZED[key]
+
+
+def _diagnosis(est: Estimator, phi: object, params: dict | None, timeout: float | None) -> tuple[str, ...]:
+    """What a biased (or undecided) estimator misses, when a cheap check can tell."""
+    notes = []
+    p = est.density
+    phi_e = phi_expr(p, phi)
+    if p.has_moving_support and not any(getattr(t, "kind", "") == "moving boundary" for t in est.extra_terms):
+        notes.append(
+            "the support's edges move with the parameter but the estimator has no moving-boundary term (Eq. 77)"
+        )
+    if est.flow is not None and est.q is None and not p.has_moving_support:
+        try:
+            b = check_boundary(p, est.flow, est.wrt, phi_e, timeout=timeout)
+        except Exception:  # noqa: BLE001 - a diagnosis is a hint; its failure changes nothing
+            b = None
+        if b is not None and b.status is Status.REFUTED:
+            notes.append(
+                f"the boundary term p u phi does not vanish at the support's edges (Eq. 47-48): "
+                f"{sp.sstr(b.detail('boundary term'))} at {b.witness.point[0][0]} -> {b.witness.point[0][1]}"
+            )
+    problem = _normalization_problem(est, params, timeout)
+    if problem is not None:
+        notes.append(problem)
+    return tuple(notes)
+
+
+def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: float | None) -> Verdict:
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
     p, q = est.density, est.sampling

@@ -6,6 +6,7 @@
 * checks run correctly from several threads at once.
 """
 
+import dataclasses
 import threading
 
 import pytest
@@ -68,3 +69,49 @@ def test_checks_from_many_threads_agree():
 def test_strings_are_refused_everywhere(call):
     with pytest.raises(sf.SymflowError, match="never parses strings"):
         call(normal())
+
+
+# -- regressions found by the soundness corpus (tests/corpus) ------------------------------------
+
+
+def test_narrow_bump_hidden_by_round_off_is_refuted_not_consistent():
+    # u_RP + exp(-10^6 (x - 3)^2): the bump is < 1e-40 at every old test point, and round-off in the
+    # cancelling rest of the residual hid it (was 'consistent').  The numeric test now also samples
+    # where exponents peak; the identity test no longer expands exp(...)^(10^6) (it ate the budget).
+    p = normal()
+    u = sf.flows.reparam(p).field(sigma)[0] + sp.exp(-(10**6) * (x - 3) ** 2)
+    v = sf.check_transport(p, sf.Flow(p, {sigma: [u]}), sigma, timeout=4)
+    assert v.status is sf.Status.REFUTED
+    assert abs(float(v.witness.as_dict()[x]) - 3) < 0.01
+
+
+def test_unnormalized_density_is_never_proved_unbiased():
+    # Both sides of the unbiasedness identity integrate against p itself, so they agree for
+    # p = 2 N(mu, sigma^2) (was 'proved'); the verdict now names the normalization.
+    p = normal()
+    q = p.with_(expr=2 * p.expr, name="twice normal")
+    est = sf.Estimator(q, mu, [0], sp.diff(q.expr, mu) / q.expr)
+    v = sf.check_unbiased(est, x**2, timeout=10)
+    assert v.status is sf.Status.UNKNOWN and "not normalized" in v.reason
+    v = sf.check_unbiased(est, x**2, {mu: 0.3, sigma: 1.2}, timeout=10)
+    assert v.status is sf.Status.UNKNOWN and "not normalized" in v.reason
+
+
+def test_biased_estimator_names_the_boundary_term():
+    # u = u_RP + 1/p solves the transport equation, but p u phi -> phi(+-oo) at the tails (Eq. 47).
+    p = normal()
+    u = sf.flows.reparam(p).field(sigma)[0] + 1 / p.expr
+    flow = sf.Flow(p, {sigma: [u]})
+    assert sf.check_transport(p, flow, sigma).status is sf.Status.PROVED
+    est = sf.Estimator(p, sigma, [u], 0, flow=flow)
+    v = sf.check_unbiased(est, sp.atan(x), {mu: 0.3, sigma: 1.2}, timeout=10)
+    assert v.status is sf.Status.REFUTED and "boundary term" in v.reason
+
+
+def test_biased_estimator_names_the_moving_support():
+    x_, lam, m = sp.Symbol("x", real=True), sp.Symbol("lambda", positive=True), sp.Symbol("m", real=True)
+    p = sf.Density(lam * sp.exp(-lam * (x_ - m)), (x_,), (lam, m), support=sp.Interval(m, sp.oo))
+    lr = sf.derive(p, sf.flows.zero(p), m)
+    assert sf.check_unbiased(lr, x_**2, timeout=10).status is sf.Status.PROVED
+    v = sf.check_unbiased(dataclasses.replace(lr, extra_terms=()), x_**2, timeout=10)
+    assert v.status is sf.Status.REFUTED and "moving-boundary term" in v.reason
