@@ -11,6 +11,8 @@ caller collecting gradients would:
 - hand: a hand-written numpy expression of each estimate (the reference);
 - compiled: ``est.compile()`` with default settings, one call per parameter;
 - 1 thread: ``est.compile(threads=1)``, the plain single-thread path (for information);
+- 2 threads: ``est.compile(threads=2)``, row blocks on two threads on every large call (the
+  default chooses between this and the plain path by timing its calls);
 - jax jit: one hand-written ``jax.jit`` function returning all 2d estimates, float64, when jax
   is installed (it may fuse work across parameters; our functions are one per parameter);
 - numexpr: the same formulas as numexpr programs on numexpr's thread pool, when numexpr is
@@ -144,10 +146,12 @@ def bench_case(d: int, n: int, repeats: int, seed: int) -> list[dict]:
         ests = [sf.derive(p, flow, t) for t in mus + sigmas]
         compiled = [e.compile() for e in ests]
         plain = [e.compile(threads=1) for e in ests]
+        forced = [e.compile(threads=2) for e in ests]
         runners: dict[str, Callable] = {
             "hand": hand,
             "compiled": lambda x, phi, g, m, s, cs=compiled: [c(x, phi, g, values) for c in cs],
             "1 thread": lambda x, phi, g, m, s, cs=plain: [c(x, phi, g, values) for c in cs],
+            "2 threads": lambda x, phi, g, m, s, cs=forced: [c(x, phi, g, values) for c in cs],
         }
         jaxed = jax_runner(hand, d)
         if jaxed is not None:
@@ -211,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         # d = 1 takes milliseconds => more repeats for the same wall time.
         rows += bench_case(d, args.n, args.repeats * (3 if d == 1 else 1), args.seed)
     cols = [("hand", "hand ms"), ("compiled", "compiled ms"), ("1_thread", "1 thread ms")]
+    cols.append(("2_threads", "2 threads ms"))
     if has_jax:
         cols.append(("jax_jit", "jax jit ms"))
     if importlib.util.find_spec("numexpr") is not None:
