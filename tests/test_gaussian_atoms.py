@@ -12,6 +12,7 @@ import pickle
 import random
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -165,3 +166,41 @@ def test_opaque_keeps_the_atoms_apart():
 def test_form_is_validated():
     with pytest.raises(sf.DensityError, match="form must be one of"):
         sf.families.mvn(2, form="fast")
+
+
+def _values(p, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {s: (1.0 + rng.random()) if s.is_positive else 0.5 * rng.normal() for s in p.params}
+
+
+@pytest.mark.parametrize("kind", ["reparam", "zero"])
+def test_compiled_precision_form_equals_the_nested_form(kind):
+    fast, nested = sf.families.mvn(3, form="precision"), sf.families.mvn(3)
+    values = _values(fast, 1)
+    x = fast.sample(20_000, values, np.random.default_rng(2))
+    phi, grad = (x**2).sum(axis=1) + np.sin(x).sum(axis=1), 2 * x + np.cos(x)
+    for theta in (fast.params[1], fast.params[4], fast.params[8]):
+        a = sf.derive(fast, getattr(sf.flows, kind)(fast), theta).compile()(x, phi, grad, values)
+        b = sf.derive(nested, getattr(sf.flows, kind)(nested), theta).compile()(x, phi, grad, values)
+        assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(b))
+
+
+def test_compiled_omt_estimator_agrees_with_the_cholesky_one_in_mean():
+    p = sf.families.mvn(3, form="precision")
+    values = _values(p, 3)
+    x = p.sample(400_000, values, np.random.default_rng(4))
+    phi, grad = (x**2).sum(axis=1) + x[:, 0] * x[:, 2], 2 * x + x[:, ::-1] * np.array([1, 0, 1])
+    for theta in (p.params[4], p.params[7]):
+        omt = sf.derive(p, sf.flows.omt(p), theta).compile()(x, phi, grad, values)
+        chol = sf.derive(p, sf.flows.reparam(p), theta).compile()(x, phi, grad, values)
+        assert not np.allclose(omt, chol)  # different estimators ...
+        stderr = np.sqrt(np.var(omt - chol) / len(x))
+        assert abs(np.mean(omt) - np.mean(chol)) < 5 * stderr  # ... of the same gradient
+
+
+def test_simplify_and_factor_terms_accept_the_atoms():
+    p = sf.families.mvn(2, form="precision")
+    expr = p.score(p.params[3]) * p.params[0]
+    point = {s: sp.Float(v, 30) for s, v in _positive_diagonal(p, _point(list(p.x) + list(p.params), 5)).items()}
+    for rewritten in (sp.simplify(expr), sp.factor_terms(expr)):
+        assert abs((rewritten - expr).subs(point).evalf(25)) < 1e-20

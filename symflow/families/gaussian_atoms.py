@@ -38,6 +38,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import mpmath
+import numpy as np
 import sympy as sp
 from mpmath.libmp.libmpf import prec_to_dps
 
@@ -50,6 +51,7 @@ __all__ = [
     "QuadForm",
     "diff_structured",
     "has_gaussian_atoms",
+    "lower_for_numeric",
     "numeric_matrices",
     "opaque",
 ]
@@ -68,6 +70,8 @@ class Entries(sp.Basic):
     # A leaf for expand and the like (they would otherwise walk all d x d entries of every
     # atom); free_symbols, subs, xreplace and has still see the entries through args.
     is_Atom = True
+    # Not a container to SymPy's rewriters (factor_terms would rebuild it from a list).
+    _iterable = False
 
     def __len__(self) -> int:
         return len(self.args)
@@ -479,3 +483,89 @@ def diff_structured(expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
         return out
 
     return rec(expr)
+
+
+def lower_for_numeric(expr: sp.Expr, params: tuple[sp.Symbol, ...]):
+    """Rewrite the atoms for compiled code: (expr', new parameter symbols, their values from the parameters).
+
+    Atoms that depend on the parameters only (P_ab, log det Sigma, A_ab) become
+    new scalar symbols, computed once per call by numpy/scipy from the
+    parameter values; y and Q become explicit sums over those scalars and the
+    columns of x.  ``values(floats) -> tuple`` takes the parameter floats in
+    ``params`` order and returns the new symbols' values in order.  Returns
+    ``(expr, (), None)`` when ``expr`` has no atoms.
+    """
+    found: list[_GaussianAtom] = []
+    stack, seen = [expr], set()
+    while stack:
+        e = stack.pop()
+        if _is_atom(e):
+            if e not in seen:
+                seen.add(e)
+                found.append(e)
+        else:
+            stack.extend(e.args)
+    if not found:
+        return expr, (), None
+    scalars: dict = {}  # (kind, key) -> Dummy, in creation order
+
+    def scalar(kind: str, key: tuple) -> sp.Symbol:
+        if (kind, key) not in scalars:
+            scalars[(kind, key)] = sp.Dummy(f"{kind}{len(scalars)}", real=True)
+        return scalars[(kind, key)]
+
+    def prec(a: int, b: int, lflat) -> sp.Symbol:
+        return scalar("P", (min(a, b), max(a, b), lflat))
+
+    def vec(a: int, xs, mus, lflat) -> sp.Expr:
+        return sp.Add(*[prec(a, b, lflat) * (xs[b] - mus[b]) for b in range(len(xs))])
+
+    rule = {}
+    for atom in sorted(found, key=sp.default_sort_key):
+        args = atom.args
+        if isinstance(atom, Precision):
+            rule[atom] = prec(int(args[0]), int(args[1]), args[2])
+        elif isinstance(atom, LogDetCov):
+            rule[atom] = scalar("D", (args[0],))
+        elif isinstance(atom, OmtSkew):
+            rule[atom] = scalar("A", (int(args[0]), int(args[1]), args[2], args[3]))
+        elif isinstance(atom, PrecVec):
+            rule[atom] = vec(int(args[0]), *args[1:])
+        elif isinstance(atom, QuadForm):
+            xs, mus, lflat = args
+            rule[atom] = sp.Add(*[(xs[a] - mus[a]) * vec(a, xs, mus, lflat) for a in range(len(xs))])
+    lowered = expr.xreplace(rule)
+    keys = list(scalars)
+    from scipy.linalg import solve_continuous_lyapunov  # only here: keeps `import symflow` light
+
+    entry_fns: dict = {}
+
+    def entries(flat, values):
+        fn = entry_fns.get(flat)
+        if fn is None:
+            fn = entry_fns[flat] = sp.lambdify(params, list(flat), modules="numpy")
+        d = _square(flat)
+        return np.asarray(fn(*values), dtype=np.float64).reshape(d, d)
+
+    def values(floats: tuple) -> tuple:
+        cache: dict = {}
+        out = []
+        for kind, key in keys:
+            lflat = key[-1]
+            if lflat not in cache:
+                lower = entries(lflat, floats)
+                sigma = lower @ lower.T
+                cache[lflat] = (lower, sigma, np.linalg.inv(sigma), 2 * np.log(abs(np.linalg.det(lower))))
+            lower, sigma, prec_m, logdet = cache[lflat]
+            if kind == "P":
+                out.append(float(prec_m[key[0], key[1]]))
+            elif kind == "D":
+                out.append(float(logdet))
+            else:
+                dlow = entries(key[2], floats)
+                sdot = dlow @ lower.T + lower @ dlow.T
+                w = solve_continuous_lyapunov(sigma, sdot)
+                out.append(float((w @ sigma - dlow @ lower.T)[key[0], key[1]]))
+        return tuple(out)
+
+    return lowered, tuple(scalars[k] for k in keys), values

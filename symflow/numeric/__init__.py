@@ -153,7 +153,7 @@ class CompiledEstimator:
 
     def __getstate__(self) -> dict:
         # The generated function does not pickle; the expressions do => drop it, rebuild lazily.
-        return {k: v for k, v in self.__dict__.items() if k != "_fn"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fn", "_derived")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -221,6 +221,14 @@ class CompiledEstimator:
             grads = self._columns(grad_phi, "grad_phi", n)
         elif self.kept:
             raise SymflowError("grad_phi is None but this estimator weights grad phi (v != 0); pass grad phi(x)")
+        extend = self.__dict__.get("_derived", False)
+        if extend is False:
+            from ._formula import derived_values
+
+            extend = derived_values(self)
+            object.__setattr__(self, "_derived", extend)
+        if extend is not None:
+            values = extend(values)
         return self._function()(xs, phis, grads, values)
 
     def __str__(self) -> str:
