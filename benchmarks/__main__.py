@@ -24,7 +24,11 @@ ROOT = os.path.dirname(HERE)
 
 # name -> (script, full arguments, quick arguments)
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
-    "transport": ("bench_transport.py", ["--repeats", "5"], ["--repeats", "1", "--dims", "2", "4", "8", "16"]),
+    "transport": (
+        "bench_transport.py",
+        ["--repeats", "5", "--plot", os.path.join(ROOT, "docs", "figures", "proof_time_vs_d.png")],
+        ["--repeats", "1", "--dims", "2", "4", "8", "16"],
+    ),
     "compile": ("bench_compile.py", ["--repeats", "7"], ["--repeats", "3", "--n", "200000"]),
     "montecarlo": ("bench_montecarlo.py", ["--repeats", "5"], ["--repeats", "1", "--n", "10000000"]),
     "calibration": ("bench_calibration.py", [], ["--runs", "200", "--heavy-runs", "50"]),
