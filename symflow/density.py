@@ -269,16 +269,21 @@ class Density(LatexDisplay):
             object.__setattr__(self, "_log_expr", cached)
         return cached
 
-    def diff(self, expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
-        """d expr / d s; for densities written in Gaussian atoms (``mvn(form="precision")``),
-        by the atoms' rules without SymPy's Derivative bookkeeping (the same derivative, faster)."""
+    @property
+    def is_structured(self) -> bool:
+        """Whether the density is written in Gaussian atoms (``mvn(form="precision")``)."""
         structured = self.__dict__.get("_structured")
         if structured is None:
             from .families.gaussian_atoms import has_gaussian_atoms
 
             structured = has_gaussian_atoms(self.expr)
             object.__setattr__(self, "_structured", structured)
-        if structured:
+        return structured
+
+    def diff(self, expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
+        """d expr / d s; for densities written in Gaussian atoms (``mvn(form="precision")``),
+        by the atoms' rules without SymPy's Derivative bookkeeping (the same derivative, faster)."""
+        if self.is_structured:
             from .families.gaussian_atoms import diff_structured
 
             return diff_structured(expr, s)

@@ -263,8 +263,7 @@ GOLDEN_SQUARE = (
     "\\noindent{\\small (1) by definition of y.\\newline Check: definition.}\\par\n"
     "\\begin{align*}\ny &= x^{2} + 2 x + 1 \\tag{2}\n\\end{align*}\n"
     "\\noindent{\\small (2) by expand the square (Eq.~1).\\newline Check: $\\checkmark$\\,\\textsf{proved} --- "
-    "follows from (1): randomized polynomial-identity test on the rational form (1 exact point(s), "
-    "degree \\textless{}= 2, error \\textless{}= 2.0e-40).}\\par\n"
+    "follows from (1): structural: expands to the literal 0 term by term (deterministic).}\\par\n"
     "\\noindent\\emph{Status of the proof:} \\textsf{proved}.\\par"
 )
 

@@ -54,6 +54,7 @@ __all__ = [
     "lower_for_numeric",
     "numeric_matrices",
     "opaque",
+    "transport_polynomial",
 ]
 
 
@@ -569,3 +570,57 @@ def lower_for_numeric(expr: sp.Expr, params: tuple[sp.Symbol, ...]):
         return tuple(out)
 
     return lowered, tuple(scalars[k] for k in keys), values
+
+
+def transport_polynomial(p, u: tuple, wrt: sp.Symbol):
+    """The transport residual div u + u . grad log p + d log p/d theta (Eq. 52) as a dict polynomial.
+
+    For densities written in the atoms: every piece is a polynomial in the
+    atoms and symbols, so the residual is computed and compared with 0 in
+    ``symflow.zero.polydict``'s plain-dict arithmetic, without building the
+    SymPy expression.  Returns the polynomial ({} is the zero polynomial), or
+    None when some leaf has no derivative rule (then use the SymPy route).
+    """
+    from ..zero import polydict
+
+    cache = p.__dict__.setdefault("_poly_cache", {})
+    memo = cache.setdefault("memo", {})
+    leaf_memo = cache.setdefault("leaf", {})
+
+    def leaf_diff(leaf: sp.Expr, s: sp.Symbol):
+        if leaf.is_Symbol:
+            return dict(polydict.ONE) if leaf == s else {}
+        key = (leaf, s)
+        got = leaf_memo.get(key, False)
+        if got is not False:
+            return got
+        if s not in leaf.free_symbols:
+            got = {}
+        elif _is_atom(leaf):
+            d = leaf._eval_derivative(s)
+            got = None if d is None else polydict.to_poly(d, memo=memo)
+        else:
+            got = None
+        leaf_memo[key] = got
+        return got
+
+    try:
+        if "log" not in cache:
+            cache["log"] = polydict.to_poly(p.log_expr, memo=memo)
+        log_poly = cache["log"]
+        if "grad" not in cache:
+            cache["grad"] = [polydict.diff(log_poly, xi, leaf_diff) for xi in p.x]
+        grad = cache["grad"]
+        score = polydict.diff(log_poly, wrt, leaf_diff)
+        if score is None or any(g is None for g in grad):
+            return None
+        total = dict(score)
+        for ui, xi, gi in zip(u, p.x, grad, strict=True):
+            up = polydict.to_poly(ui, memo=memo)
+            div = polydict.diff(up, xi, leaf_diff)
+            if div is None:
+                return None
+            total = polydict.add(total, div, polydict.mul(up, gi))
+        return total
+    except polydict.TooBig:
+        return None

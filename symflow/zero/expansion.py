@@ -10,10 +10,11 @@ polynomials, and this is how their transport equations are proved.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import comb
 
 import sympy as sp
+
+from .polydict import TooBig, to_poly
 
 __all__ = ["MAX_TERMS", "expands_to_zero", "term_bound"]
 
@@ -63,64 +64,6 @@ def term_bound(expr: sp.Basic, cap: int = MAX_TERMS) -> int | None:
         return None
 
 
-def _monomials(expr: sp.Expr, cap: int) -> dict:
-    """expr distributed into {monomial: Fraction}, a monomial a frozenset of (leaf, power).
-
-    Leaves are whatever is not +, *, a positive integer power or a rational
-    number (symbols, functions, atoms, other powers); they are treated as
-    independent indeterminates, which is sound for proving that a sum is
-    0.  Plain dicts and Fractions: no SymPy object is built.
-    """
-    memo: dict = {}
-
-    def rec(e: sp.Expr) -> dict:
-        got = memo.get(e)
-        if got is not None:
-            return got
-        if e.is_Rational:
-            out = {frozenset(): Fraction(int(e.p), int(e.q))} if e != 0 else {}
-        elif e.is_Add:
-            out = {}
-            for a in e.args:
-                for m, c in rec(a).items():
-                    out[m] = out.get(m, 0) + c
-            out = {m: c for m, c in out.items() if c != 0}
-        elif e.is_Mul:
-            out = {frozenset(): Fraction(1)}
-            for a in e.args:
-                out = _times(out, rec(a), cap)
-        elif e.is_Pow and e.exp.is_Integer and 0 < e.exp <= 64:
-            base = rec(e.base)
-            out = {frozenset(): Fraction(1)}
-            for _ in range(int(e.exp)):
-                out = _times(out, base, cap)
-        else:
-            out = {frozenset({(e, 1)}): Fraction(1)}
-        memo[e] = out
-        return out
-
-    return rec(expr)
-
-
-def _times(a: dict, b: dict, cap: int) -> dict:
-    if len(a) * len(b) > cap * 4:
-        raise _TooBig
-    out: dict = {}
-    for ma, ca in a.items():
-        for mb, cb in b.items():
-            if not ma:
-                m = mb
-            elif not mb:
-                m = ma
-            else:
-                powers = dict(ma)
-                for leaf, k in mb:
-                    powers[leaf] = powers.get(leaf, 0) + k
-                m = frozenset(powers.items())
-            out[m] = out.get(m, 0) + ca * cb
-    return {m: c for m, c in out.items() if c != 0}
-
-
 def expands_to_zero(expr: sp.Expr, cap: int = MAX_TERMS) -> bool:
     """True when expanding ``expr`` gives the literal 0 and is cheap enough to compute; False otherwise.
 
@@ -135,9 +78,9 @@ def expands_to_zero(expr: sp.Expr, cap: int = MAX_TERMS) -> bool:
     if term_bound(expr, cap) is None:
         return False
     try:
-        if not _monomials(expr, cap):
+        if not to_poly(expr, cap):
             return True
-    except _TooBig:
+    except TooBig:
         return False
     try:
         return sp.expand(expr) == 0
