@@ -88,7 +88,7 @@ def _structured_transport(p: Density, u: tuple, wrt: sp.Symbol, claim: str) -> V
     """
     if not p.is_structured:
         return None
-    from .families.gaussian_atoms import transport_polynomial
+    from .families.gaussian_ops import transport_polynomial
 
     poly = transport_polynomial(p, u, wrt)
     if poly is None or poly:

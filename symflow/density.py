@@ -274,7 +274,7 @@ class Density(LatexDisplay):
         """Whether the density is written in Gaussian atoms (``mvn(form="precision")``)."""
         structured = self.__dict__.get("_structured")
         if structured is None:
-            from .families.gaussian_atoms import has_gaussian_atoms
+            from .families.gaussian_ops import has_gaussian_atoms
 
             structured = has_gaussian_atoms(self.expr)
             object.__setattr__(self, "_structured", structured)
@@ -284,7 +284,7 @@ class Density(LatexDisplay):
         """d expr / d s; for densities written in Gaussian atoms (``mvn(form="precision")``),
         by the atoms' rules without SymPy's Derivative bookkeeping (the same derivative, faster)."""
         if self.is_structured:
-            from .families.gaussian_atoms import diff_structured
+            from .families.gaussian_ops import diff_structured
 
             return diff_structured(expr, s)
         return sp.diff(expr, s)

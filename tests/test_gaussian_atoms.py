@@ -24,9 +24,8 @@ from symflow.families.gaussian_atoms import (
     Precision,
     PrecVec,
     QuadForm,
-    diff_structured,
-    opaque,
 )
+from symflow.families.gaussian_ops import diff_structured, opaque
 
 
 def _explicit(d: int):

@@ -76,7 +76,7 @@ def lower_atoms(form: Formula) -> Formula:
     appended to ``params``, whose values ``derived_values`` computes once per call;
     y = Sigma^{-1}(x - mu) and the quadratic form become sums over them.
     """
-    from ..families.gaussian_atoms import lower_for_numeric
+    from ..families.gaussian_ops import lower_for_numeric
 
     expr, extra, _ = lower_for_numeric(form.expr, form.params)
     if not extra:
@@ -86,7 +86,7 @@ def lower_atoms(form: Formula) -> Formula:
 
 def derived_values(compiled):
     """``values -> values + derived`` for a compiled estimator (the identity when stage 2 adds nothing)."""
-    from ..families.gaussian_atoms import lower_for_numeric
+    from ..families.gaussian_ops import lower_for_numeric
 
     _, extra, fn = lower_for_numeric(assemble(compiled).expr, compiled.params)
     if not extra:

@@ -71,7 +71,7 @@ def expands_to_zero(expr: sp.Expr, cap: int = MAX_TERMS) -> bool:
     SymPy's ``expand`` (which also splits exp(a + b), powers of products, ...).
     """
     from .._convert import exact_floats
-    from ..families.gaussian_atoms import has_float_outside_atoms, opaque
+    from ..families.gaussian_ops import has_float_outside_atoms, opaque
 
     if has_float_outside_atoms(expr):
         expr = exact_floats(opaque(expr)[0])
