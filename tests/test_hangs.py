@@ -126,11 +126,11 @@ def test_check_transport_on_a_hanging_flow_returns_in_budget(where):
 
 
 def test_decide_zero_total_time_is_its_budget():
-    # Every strategy would run into the hang; before the shared deadline each got the full budget
-    # (4 strategies + the numeric test: about 5x the budget).
-    verdict, seconds = _timed(lambda: decide_zero(I21787 * (ONE - 1), REAL, timeout=1.5))
+    # Every rewrite runs into the hang.  Before the shared deadline each step had the full budget
+    # (and the numeric test at least 10 s): at a 4 s budget this took 8 s, at 3 s 6.2 s.
+    verdict, seconds = _timed(lambda: decide_zero(I21787 * (ONE - 1), REAL, timeout=4.0))
     assert verdict.status in ("consistent", "unknown")
-    assert seconds <= 1.5 + SLACK
+    assert seconds <= 4.0 + SLACK
 
 
 # -- huge and deep expressions -------------------------------------------------------------------
