@@ -12,7 +12,9 @@ second run in one process would look free).  Workloads:
   randomized identity test (symflow's route before the atoms);
 - ``naive``: plain SymPy on the textbook expression: Sigma^{-1} written out, the residual
   div u + u . grad log p + d log p / d theta with u = dL L^{-1} (x - mu), then expand and
-  cancel, stopped at ``--naive-budget`` seconds per d.
+  cancel, stopped at ``--naive-budget`` seconds per d;
+- ``symengine``: the same textbook residual built and expanded by SymEngine (C++), cleared of
+  its denominators (powers of the L_ii) first, with the same budget.
 
 Each (workload, d) runs ``--repeats`` times (fresh processes) and the table shows the median
 wall time, the median CPU time of the process and its forked children (less sensitive to a busy neighbour on a shared
@@ -34,7 +36,7 @@ import time
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-WORKLOADS = ("cholesky", "omt", "nested", "naive")
+WORKLOADS = ("cholesky", "omt", "nested", "naive", "symengine")
 GOALS = {8: 1.0, 16: 10.0}  # seconds, issue 6 goal 1
 
 
@@ -90,6 +92,40 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+def _symengine(d: int, budget: float) -> dict:
+    """The textbook residual in SymEngine: derivatives and expansion in C++, denominators cleared."""
+    import symengine as se
+
+    x = [se.Symbol(f"x{i}") for i in range(d)]
+    mu = [se.Symbol(f"mu{i}") for i in range(d)]
+    L = se.zeros(d, d)
+    params = list(mu)
+    for i in range(d):
+        for j in range(i + 1):
+            L[i, j] = se.Symbol(f"L{i}{j}")
+            params.append(L[i, j])
+    z = se.Matrix([xi - mi for xi, mi in zip(x, mu, strict=True)])
+    linv = L.inv()
+    s = linv * z
+    logp = -sum(s[i] ** 2 for i in range(d)) / 2 - sum(se.log(L[i, i]) for i in range(d))
+    grad = [logp.diff(xi) for xi in x]
+    clear = se.Integer(1)
+    for i in range(d):
+        clear *= L[i, i] ** 4
+    start = time.process_time()
+    done, zeros = 0, 0
+    for theta in params:
+        dmu = se.Matrix([m.diff(theta) for m in mu])
+        dl = L.applyfunc(lambda e, t=theta: e.diff(t))
+        u = dmu + dl * s
+        residual = sum(u[i].diff(x[i]) for i in range(d)) + sum(u[i] * grad[i] for i in range(d)) + logp.diff(theta)
+        zeros += se.expand(residual * clear) == 0
+        done += 1
+        if time.process_time() - start > budget:
+            break
+    return {"params": len(params), "checked": done, "statuses": {"proved": zeros}, "methods": {"expand": done}}
+
+
 def measure(kind: str, d: int, budget: float) -> dict:
     """One run, in this (fresh) process."""
     import sympy  # noqa: F401 - import cost outside the timed region, as for symflow below
@@ -97,7 +133,8 @@ def measure(kind: str, d: int, budget: float) -> dict:
     import symflow  # noqa: F401
 
     t0, c0 = time.perf_counter(), _cpu()
-    out = _naive(d, budget) if kind == "naive" else _ours(kind, d)
+    route = {"naive": _naive, "symengine": _symengine}.get(kind)
+    out = route(d, budget) if route is not None else _ours(kind, d)
     out.update(kind=kind, d=d, wall=time.perf_counter() - t0, cpu=_cpu() - c0)
     return out
 
@@ -116,8 +153,8 @@ def rows(dims: list[int], repeats: int, budget: float, kinds: tuple[str, ...], b
     out = []
     for kind in kinds:
         for d in dims:
-            if kind in ("nested", "naive") and d > 8:
-                continue  # both are far past their budget beyond d = 8 (see the d = 8 rows)
+            if kind in ("nested", "naive") and d > 8 or kind == "symengine" and d > 10:
+                continue  # far past their budget beyond (see the last rows they have)
             n = 1 if d >= big else repeats
             runs = [r for r in (_run_one(kind, d, budget) for _ in range(n)) if r is not None]
             if not runs:
@@ -193,6 +230,7 @@ LABELS = {
     "omt": "OMT flow, precision form (deterministic)",
     "nested": "Cholesky flow, nested form",
     "naive": "textbook SymPy (expand + cancel)",
+    "symengine": "textbook SymEngine (expand)",
 }
 
 
