@@ -59,8 +59,7 @@ GOLDEN_TEXT = {
     "Verdict": "toy: proved (structural)\n  residual: 0",
     "Proof": "Proof: Square  [proved]\n  (1) y = (x + 1)**2\n          by definition of y  [definition]\n"
     "  (2) y = x**2 + 2*x + 1\n          by expand the square, Eq. 1  [proved] from step 1\n"
-    "          check: randomized polynomial-identity test on the rational form (1 exact point(s), degree <= 2, "
-    "error <= 2.0e-40)",
+    "          check: structural: expands to the literal 0 term by term (deterministic)",
 }
 
 

@@ -2,7 +2,8 @@
 
 ``decide_zero`` runs the strategies in order, all under one time budget:
 
-1. structural: the residual is literally 0;
+1. structural: the residual is literally 0, or expands to the literal 0
+   when expansion is cheap (a deterministic proof);
 2. polynomial-identity test on the (abstracted) rational form — ``proved``
    with an error bound <= 1e-30, or a certain refutation when the residual is
    a genuine rational function;
@@ -26,6 +27,7 @@ from .._convert import exact_floats
 from ..budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..domain import Domain
 from ..verdict import Status, Verdict, Witness
+from .expansion import expands_to_zero
 from .numeric import HIGH_DPS, LOW_DPS, numeric_zero_test
 from .polynomial import polynomial_identity_test
 from .structural import strategies_for
@@ -138,6 +140,10 @@ def decide_zero(
 def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, numeric: bool) -> Verdict:
     if residual == 0:
         return Verdict(Status.PROVED, "structural: the residual is identically 0", residual, claim=claim)
+    if expands_to_zero(residual):  # in process: its work is bounded by a term count, not a budget
+        return Verdict(
+            Status.PROVED, "structural: expands to the literal 0 term by term (deterministic)", residual, claim=claim
+        )
     exact = exact_floats(residual)
     finite_discrete = domain.has_finite_discrete()
     reasons: list[str] = []

@@ -20,6 +20,18 @@ __all__ = ["MAX_TERMS", "expands_to_zero", "term_bound"]
 
 # Expansion is attempted when it can produce at most this many terms.
 MAX_TERMS = 20_000
+# SymPy's own expand (after the dict distribution failed) only below this many terms.
+SYMPY_EXPAND_TERMS = 500
+
+
+def _size(expr: sp.Basic, limit: int = 100_000) -> int:
+    """The number of nodes of expr's tree, counted up to ``limit``."""
+    n, stack = 0, [expr]
+    while stack and n < limit:
+        e = stack.pop()
+        n += 1
+        stack.extend(e.args)
+    return n
 
 
 class _TooBig(Exception):
@@ -75,13 +87,16 @@ def expands_to_zero(expr: sp.Expr, cap: int = MAX_TERMS) -> bool:
 
     if has_float_outside_atoms(expr):
         expr = exact_floats(opaque(expr)[0])
-    if term_bound(expr, cap) is None:
+    bound = term_bound(expr, cap)
+    if bound is None:
         return False
     try:
         if not to_poly(expr, cap):
             return True
     except TooBig:
         return False
+    if bound > SYMPY_EXPAND_TERMS or _size(expr) > SYMPY_EXPAND_TERMS * 20:
+        return False  # SymPy's expand also rewrites inside every function: 10^4 terms of sin(k x)/k took 64 s
     try:
         return sp.expand(expr) == 0
     except (RecursionError, TypeError, ValueError, ArithmeticError):
