@@ -131,9 +131,9 @@ def built(index: int):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c.name for c in CASES])
 def test_backend_agrees_with_numpy(backend: str, index: int) -> None:
+    needs(backend)
     missing = dict(CASES[index].missing).get(backend)
     est, params, xs, phi, grad, want = built(index)
-    needs(backend)
     if missing is not None:
         with pytest.raises(sf.BackendError, match=f"{backend!r} backend cannot evaluate the function {missing}"):
             est.compile(backend=backend)
@@ -144,8 +144,8 @@ def test_backend_agrees_with_numpy(backend: str, index: int) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_constant_estimate_gives_one_value_per_sample(backend: str) -> None:
-    p, params = _normal()
     needs(backend)
+    p, params = _normal()
     xs = np.linspace(-1, 1, 5).reshape(-1, 1)
     out = sf.Estimator(p, p.params[0], [0], 2).compile(backend=backend)(xs, 3 * np.ones(5), None, params)
     assert_agrees(out, np.full(5, 6.0))
