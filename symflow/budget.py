@@ -113,6 +113,8 @@ def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) ->
         # Python >= 3.12 warns about fork() in a threaded process; the child only
         # runs pure-Python SymPy work and is killed on timeout, so it cannot hang us.
         warnings.simplefilter("ignore", DeprecationWarning)
+        # JAX (an optional backend) warns at every fork once its threads run; the child never runs JAX.
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
         proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
         proc.start()
     send.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,8 +201,12 @@ def run_claims(claims: list[Claim], jobs: int = 1, on_done: Callable[[ClaimResul
     workers = [ctx.Process(target=_worker, args=(claims, tasks, done)) for _ in range(min(jobs, len(claims)))]
     for _ in workers:
         tasks.put(None)
-    for w in workers:
-        w.start()
+    with warnings.catch_warnings():
+        # Python >= 3.12 and JAX warn about fork() in a threaded process; workers run claims only.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+        for w in workers:
+            w.start()
     found: dict[int, ClaimResult] = {}
     try:
         while len(found) < len(claims):
