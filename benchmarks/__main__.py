@@ -48,9 +48,16 @@ def run(name: str, quick: bool, outdir: str) -> dict:
     took = time.perf_counter() - t0
     if not os.path.exists(path):
         return {"benchmark": name, "error": f"exit status {done.returncode}, no JSON written", "seconds": took}
+    return _load(name, path, exit_status=done.returncode, seconds=took)
+
+
+def _load(name: str, path: str, **extra) -> dict:
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
-    data.update(exit_status=done.returncode, seconds=took)
+    data["benchmark"] = name
+    if "rows" not in data and isinstance(data.get("summary"), dict):
+        data["rows"] = [{"count": k, "value": v} for k, v in data["summary"].items()]
+    data.update(extra)
     return data
 
 
@@ -85,7 +92,8 @@ def markdown(results: list[dict], quick: bool, load: tuple) -> str:
         lines.append("|" + "---|" * len(keys))
         lines += ["| " + " | ".join(_cell(row.get(k, "")) for k in keys) + " |" for row in rows]
         lines.append("")
-        lines.append(f"exit status {res.get('exit_status')}, {res.get('seconds', 0):.0f} s")
+        if "exit_status" in res:
+            lines.append(f"exit status {res['exit_status']}, {res.get('seconds', 0):.0f} s")
     return "\n".join(lines) + "\n"
 
 
@@ -94,10 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke run)")
     ap.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for results.json / results.md")
+    ap.add_argument("--collect", action="store_true", help="only gather the JSON files already in --out")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     load = os.getloadavg()
-    results = [run(name, args.quick, args.out) for name in (args.only or list(BENCHMARKS))]
+    names = args.only or list(BENCHMARKS)
+    if args.collect:
+        results = [_load(n, os.path.join(args.out, f"{n}.json")) for n in names]
+    else:
+        results = [run(name, args.quick, args.out) for name in names]
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as fh:
         json.dump({"quick": args.quick, "load_start": load[0], "results": results}, fh, indent=1)
     with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as fh:

@@ -19,7 +19,7 @@ from .polydict import TooBig, to_poly
 __all__ = ["MAX_TERMS", "expands_to_zero", "term_bound"]
 
 # Expansion is attempted when it can produce at most this many terms.
-MAX_TERMS = 20_000
+MAX_TERMS = 4_000
 # SymPy's own expand (after the dict distribution failed) only below this many terms.
 SYMPY_EXPAND_TERMS = 500
 
