@@ -71,13 +71,19 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "/")
 
 
-def markdown(results: list[dict], quick: bool, load: tuple) -> str:
-    lines = [
-        "# symflow benchmarks",
-        "",
-        f"Written by `python -m benchmarks{' --quick' if quick else ''}` on {time.strftime('%Y-%m-%d %H:%M')}; "
-        f"{os.cpu_count()} CPU cores; load average at start {load[0]:.1f}, at end {os.getloadavg()[0]:.1f}.",
-    ]
+def markdown(results: list[dict], quick: bool, load: tuple, collected: bool = False) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M")
+    if collected:
+        intro = (
+            f"Collected by `python -m benchmarks --collect` on {when} from each benchmark's JSON; "
+            f"{os.cpu_count()} CPU cores; each benchmark records the load average it saw."
+        )
+    else:
+        intro = (
+            f"Written by `python -m benchmarks{' --quick' if quick else ''}` on {when}; {os.cpu_count()} CPU cores; "
+            f"load average at start {load[0]:.1f}, at end {os.getloadavg()[0]:.1f}."
+        )
+    lines = ["# symflow benchmarks", "", intro]
     for res in results:
         lines += ["", f"## {res['benchmark']}", ""]
         if "error" in res:
@@ -114,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as fh:
         json.dump({"quick": args.quick, "load_start": load[0], "results": results}, fh, indent=1)
     with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as fh:
-        fh.write(markdown(results, args.quick, load))
+        fh.write(markdown(results, args.quick, load, collected=args.collect))
     print(f"wrote {os.path.join(args.out, 'results.md')} and results.json")
     return 0 if all("error" not in r for r in results) else 1
 
