@@ -261,18 +261,17 @@ def _times(a: sp.Expr, y: sp.Expr) -> sp.Expr:
 
 def _omt_precision_form(p: Density) -> Flow | None:
     """The OMT flow of an ``mvn(..., form="precision")`` density in its atoms, or None for other densities."""
-    from .families.gaussian_atoms import Entries, LogDetCov, OmtSkew, PrecVec, QuadForm
+    from .families.gaussian_atoms import Entries, OmtSkew, PrecVec, QuadForm, precision_density, standardized
 
     quads = p.expr.atoms(QuadForm)
     if len(quads) != 1:
         return None
     X, Mu, lflat = next(iter(quads)).args
     d = p.dim
-    expected = sp.exp(-QuadForm(X, Mu, lflat) / 2 - LogDetCov(lflat) / 2) / (2 * sp.pi) ** sp.Rational(d, 2)
-    if tuple(X) != p.x or p.expr != expected:
+    if tuple(X) != p.x or p.expr != precision_density(X, Mu, lflat):
         return None
     y = [PrecVec.make(e, X, Mu, lflat) for e in range(d)]
-    ly = [sp.Add(*[lflat[e * d + k] * y[e] for e in range(d) if lflat[e * d + k] != 0]) for k in range(d)]
+    ly = standardized(X, Mu, lflat)
     fields = {}
 
     def deriv(e: sp.Expr, theta: sp.Symbol) -> sp.Expr:

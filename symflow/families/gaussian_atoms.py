@@ -53,6 +53,8 @@ __all__ = [
     "Precision",
     "QuadForm",
     "numeric_matrices",
+    "precision_density",
+    "standardized",
 ]
 
 
@@ -379,3 +381,14 @@ class OmtSkew(_GaussianAtom):
 
     def _latex_label(self) -> str:
         return f"A_{{{int(self.args[0]) + 1}{int(self.args[1]) + 1}}}"
+
+
+def precision_density(X: Entries, Mu: Entries, lflat: Entries) -> sp.Expr:
+    """p = exp(-Q/2 - log det(Sigma)/2) / (2 pi)^(d/2): the normal density in the atoms."""
+    return sp.exp(-QuadForm(X, Mu, lflat) / 2 - LogDetCov(lflat) / 2) / (2 * sp.pi) ** sp.Rational(len(X), 2)
+
+
+def standardized(X: Entries, Mu: Entries, lflat: Entries) -> tuple[sp.Expr, ...]:
+    """S = L^T y = L^{-1}(x - mu), component by component, in the atoms y."""
+    d = len(X)
+    return tuple(_ly(k, lflat, d, X, Mu) for k in range(d))

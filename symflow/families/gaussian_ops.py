@@ -4,8 +4,7 @@ The atoms themselves (``Precision``, ``PrecVec``, ``QuadForm``, ``LogDetCov``,
 ``OmtSkew``) and their derivative rules live in ``gaussian_atoms``; this module
 holds what the engine does with expressions built from them:
 
-- ``has_gaussian_atoms`` / ``has_float_outside_atoms`` / ``opaque``: walks that never
-  enter an atom's d x d arguments;
+- ``has_gaussian_atoms`` / ``opaque``: walks that never enter an atom's d x d arguments;
 - ``diff_structured``: derivatives by the atoms' rules without SymPy's ``Derivative``
   bookkeeping;
 - ``transport_polynomial``: the transport residual (Eq. 52) as a dict polynomial;
@@ -29,7 +28,6 @@ from .gaussian_atoms import (
 
 __all__ = [
     "diff_structured",
-    "has_float_outside_atoms",
     "has_gaussian_atoms",
     "lower_for_numeric",
     "opaque",
@@ -41,27 +39,19 @@ def _is_atom(e: sp.Basic) -> bool:
     return isinstance(e, _GaussianAtom)
 
 
-def has_float_outside_atoms(expr: sp.Basic) -> bool:
-    """Whether ``expr`` has a Float anywhere but inside the atoms' arguments."""
+def _outside_atoms(expr: sp.Basic):
+    """Every node of ``expr``, atoms included, without walking into the atoms' d x d arguments."""
     stack = [expr]
     while stack:
         e = stack.pop()
-        if e.is_Float:
-            return True
+        yield e
         if not _is_atom(e):
             stack.extend(e.args)
-    return False
 
 
 def has_gaussian_atoms(expr: sp.Basic) -> bool:
-    """Whether ``expr`` contains an atom of this module (without walking the atoms' own arguments)."""
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if _is_atom(e):
-            return True
-        stack.extend(e.args)
-    return False
+    """Whether ``expr`` contains an atom of ``gaussian_atoms``."""
+    return any(_is_atom(e) for e in _outside_atoms(expr))
 
 
 def opaque(expr: sp.Basic) -> tuple[sp.Basic, dict]:
@@ -150,16 +140,7 @@ def lower_for_numeric(expr: sp.Expr, params: tuple[sp.Symbol, ...]):
     ``params`` order and returns the new symbols' values in order.  Returns
     ``(expr, (), None)`` when ``expr`` has no atoms.
     """
-    found: list[_GaussianAtom] = []
-    stack, seen = [expr], set()
-    while stack:
-        e = stack.pop()
-        if _is_atom(e):
-            if e not in seen:
-                seen.add(e)
-                found.append(e)
-        else:
-            stack.extend(e.args)
+    found = list(dict.fromkeys(e for e in _outside_atoms(expr) if _is_atom(e)))
     if not found:
         return expr, (), None
     scalars: dict = {}  # (kind, key) -> Dummy, in creation order

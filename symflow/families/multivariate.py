@@ -25,7 +25,7 @@ import sympy as sp
 
 from ..density import Density, Reparameterization
 from ..errors import DensityError
-from .gaussian_atoms import Entries, LogDetCov, PrecVec, QuadForm
+from .gaussian_atoms import Entries, precision_density, standardized
 
 __all__ = ["mvn"]
 
@@ -200,11 +200,7 @@ def mvn(
 
 
 def _precision_form(xs: tuple, mus: tuple, rows: tuple) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
-    """p = exp(-Q/2 - D/2) / (2 pi)^(d/2) and S = L^T y, in the atoms Q, D, y (gaussian_atoms)."""
-    d = len(xs)
+    """p and S = L^T y in the atoms Q, D, y (gaussian_atoms)."""
     lflat = Entries(*[e for row in rows for e in row])
     X, Mu = Entries(*xs), Entries(*mus)
-    expr = sp.exp(-QuadForm(X, Mu, lflat) / 2 - LogDetCov(lflat) / 2) / (2 * sp.pi) ** sp.Rational(d, 2)
-    y = [PrecVec(e, X, Mu, lflat) for e in range(d)]
-    standard = tuple(sp.Add(*[rows[e][k] * y[e] for e in range(d) if rows[e][k] != 0]) for k in range(d))
-    return expr, standard
+    return precision_density(X, Mu, lflat), standardized(X, Mu, lflat)

@@ -14,6 +14,7 @@ from math import comb
 
 import sympy as sp
 
+from .._convert import exact_floats
 from .polydict import TooBig, to_poly
 
 __all__ = ["MAX_TERMS", "expands_to_zero", "term_bound"]
@@ -34,17 +35,13 @@ def _size(expr: sp.Basic, limit: int = 100_000) -> int:
     return n
 
 
-class _TooBig(Exception):
-    pass
-
-
 def term_bound(expr: sp.Basic, cap: int = MAX_TERMS) -> int | None:
     """An upper bound on the number of terms ``expand`` can produce, or None when it exceeds ``cap``."""
     memo: dict = {}
 
     def bound(e: sp.Basic, depth: int) -> int:
         if depth > 200:
-            raise _TooBig
+            raise TooBig
         if e.is_Atom:
             return 1
         got = memo.get(e)
@@ -57,7 +54,7 @@ def term_bound(expr: sp.Basic, cap: int = MAX_TERMS) -> int | None:
             for a in e.args:
                 n *= bound(a, depth + 1)
                 if n > cap:
-                    raise _TooBig
+                    raise TooBig
         elif e.is_Pow and e.exp.is_Integer and e.exp > 0:
             t, k = bound(e.base, depth + 1), int(e.exp)
             n = comb(t + k - 1, k) if k <= cap else cap + 1
@@ -66,13 +63,13 @@ def term_bound(expr: sp.Basic, cap: int = MAX_TERMS) -> int | None:
             n = 1 + sum(bound(a, depth + 1) for a in e.args) - len(e.args)
             n = max(n, 1)
         if n > cap:
-            raise _TooBig
+            raise TooBig
         memo[e] = n
         return n
 
     try:
         return bound(expr, 0)
-    except (_TooBig, RecursionError):
+    except (TooBig, RecursionError):
         return None
 
 
@@ -82,11 +79,6 @@ def expands_to_zero(expr: sp.Expr, cap: int = MAX_TERMS) -> bool:
     First a distribution over plain dicts (fast, leaves kept whole), then
     SymPy's ``expand`` (which also splits exp(a + b), powers of products, ...).
     """
-    from .._convert import exact_floats
-    from ..families.gaussian_ops import has_float_outside_atoms, opaque
-
-    if has_float_outside_atoms(expr):
-        expr = exact_floats(opaque(expr)[0])
     bound = term_bound(expr, cap)
     if bound is None:
         return False
@@ -98,6 +90,6 @@ def expands_to_zero(expr: sp.Expr, cap: int = MAX_TERMS) -> bool:
     if bound > SYMPY_EXPAND_TERMS or _size(expr) > SYMPY_EXPAND_TERMS * 20:
         return False  # SymPy's expand also rewrites inside every function: 10^4 terms of sin(k x)/k took 64 s
     try:
-        return sp.expand(expr) == 0
+        return sp.expand(exact_floats(expr)) == 0
     except (RecursionError, TypeError, ValueError, ArithmeticError):
         return False

@@ -1,8 +1,8 @@
 """Polynomials as plain dicts: {monomial: Fraction}, a monomial a frozenset of (leaf, power).
 
 A *leaf* is any SymPy expression that is not +, *, a positive integer power or a
-rational number: a symbol, a function application, a Gaussian atom, a negative
-power.  Leaves are treated as independent indeterminates, which is sound for
+number (a Float counts as the exact binary value it stores): a symbol, a function
+application, a Gaussian atom, a negative power.  Leaves are treated as independent indeterminates, which is sound for
 proving that a sum vanishes: a polynomial that is zero in free indeterminates is
 zero whatever values they take.  The arithmetic builds no SymPy objects, which
 makes it 5-50x faster than ``sympy.expand`` on the sums of products transport
@@ -43,6 +43,9 @@ def to_poly(expr: sp.Expr, cap: int = 20_000, memo: dict | None = None) -> Poly:
             return got
         if e.is_Rational:
             out = {frozenset(): Fraction(int(e.p), int(e.q))} if e != 0 else {}
+        elif e.is_Float:  # the exact binary value it stores, as decide_zero reads Floats everywhere
+            r = sp.Rational(e)
+            out = {frozenset(): Fraction(int(r.p), int(r.q))} if e != 0 else {}
         elif e.is_Add:
             out = {}
             for a in e.args:
