@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["BudgetExceeded", "default_timeout", "run_with_budget", "set_default_timeout"]
+__all__ = ["BudgetExceeded", "default_timeout", "quiet_fork", "run_with_budget", "set_default_timeout"]
 
 T = TypeVar("T")
 
@@ -106,15 +106,24 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
         os._exit(0)
 
 
+@contextlib.contextmanager
+def quiet_fork():
+    """Silence the warnings about fork() in a threaded process, for children that never run threads' code.
+
+    Python >= 3.12 warns (DeprecationWarning) and JAX, an optional backend, warns at
+    every fork once its threads run (RuntimeWarning); symflow's children run SymPy
+    work or claims only.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+        yield
+
+
 def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) -> T:
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    with warnings.catch_warnings():
-        # Python >= 3.12 warns about fork() in a threaded process; the child only
-        # runs pure-Python SymPy work and is killed on timeout, so it cannot hang us.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        # JAX (an optional backend) warns at every fork once its threads run; the child never runs JAX.
-        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+    with quiet_fork():  # the child runs pure-Python SymPy work and is killed on timeout
         proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
         proc.start()
     send.close()

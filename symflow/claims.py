@@ -20,12 +20,12 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .budget import quiet_fork
 from .errors import SymflowError
 
 __all__ = ["Claim", "ClaimResult", "ShippedResult", "claim", "collect", "run_claim", "run_claims"]
@@ -165,18 +165,23 @@ def _ship(result: ClaimResult) -> tuple:
     return (shipped, result.seconds, result.error)
 
 
-def _worker(claims: list[Claim], tasks, done) -> None:  # pragma: no cover - runs in a child process
+def _worker(claims: list[Claim], run, tasks, done) -> None:  # pragma: no cover - runs in a child process
     while True:
         i = tasks.get()
         if i is None:
             return
         try:
-            done.put((i, *_ship(run_claim(claims[i]))))
+            done.put((i, *_ship(run(claims[i]))))
         except Exception as exc:  # noqa: BLE001 - a result that cannot be sent is reported as an error
             done.put((i, None, 0.0, f"{type(exc).__name__}: {exc}"))
 
 
-def run_claims(claims: list[Claim], jobs: int = 1, on_done: Callable[[ClaimResult], None] | None = None):
+def run_claims(
+    claims: list[Claim],
+    jobs: int = 1,
+    on_done: Callable[[ClaimResult], None] | None = None,
+    run: Callable[[Claim], ClaimResult] = run_claim,
+):
     """Run claims, in ``jobs`` forked worker processes when jobs > 1; results in the claims' order.
 
     Claims are independent, so the order they run in does not matter; each
@@ -189,7 +194,7 @@ def run_claims(claims: list[Claim], jobs: int = 1, on_done: Callable[[ClaimResul
     if jobs <= 1 or len(claims) <= 1 or "fork" not in mp.get_all_start_methods():
         results = []
         for c in claims:
-            results.append(run_claim(c))
+            results.append(run(c))
             if on_done is not None:
                 on_done(results[-1])
         return results
@@ -198,13 +203,10 @@ def run_claims(claims: list[Claim], jobs: int = 1, on_done: Callable[[ClaimResul
     for i in range(len(claims)):
         tasks.put(i)
     # Not daemonic: a worker's budgeted steps fork children of their own.
-    workers = [ctx.Process(target=_worker, args=(claims, tasks, done)) for _ in range(min(jobs, len(claims)))]
+    workers = [ctx.Process(target=_worker, args=(claims, run, tasks, done)) for _ in range(min(jobs, len(claims)))]
     for _ in workers:
         tasks.put(None)
-    with warnings.catch_warnings():
-        # Python >= 3.12 and JAX warn about fork() in a threaded process; workers run claims only.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+    with quiet_fork():  # workers run claims only
         for w in workers:
             w.start()
     found: dict[int, ClaimResult] = {}

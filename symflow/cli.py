@@ -202,7 +202,6 @@ def _run_verify(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_claim: Callable) -> int:
     from .claims import Claim, ClaimResult, module_paths, run_claims
-    from .claims import run_claim as _default_run_claim
 
     try:
         modules = module_paths(paths)
@@ -225,12 +224,7 @@ def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_c
             print(f"  {r.claim.module}: {r.claim.name} ... {r.status} ({r.seconds:.2f} s)", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    if run_claim is _default_run_claim:
-        results.extend(run_claims(claims, jobs=args.jobs, on_done=progress))
-    else:  # a test's stand-in runner: in this process, in order
-        for c in claims:
-            results.append(run_claim(c))
-            progress(results[-1])
+    results.extend(run_claims(claims, jobs=args.jobs, on_done=progress, run=run_claim))
     wall = time.perf_counter() - start
     if args.json:
         print(format_json(results))
