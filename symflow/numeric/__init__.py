@@ -221,15 +221,11 @@ class CompiledEstimator:
             grads = self._columns(grad_phi, "grad_phi", n)
         elif self.kept:
             raise SymflowError("grad_phi is None but this estimator weights grad phi (v != 0); pass grad phi(x)")
-        extend = self.__dict__.get("_derived", False)
-        if extend is False:
-            from ._formula import derived_values
-
-            extend = derived_values(self)
-            object.__setattr__(self, "_derived", extend)
+        fn = self._function()  # building it also leaves the parameters' lowering, if any (stage 2)
+        extend = self.__dict__.get("_derived")
         if extend is not None:
             values = extend(values)
-        return self._function()(xs, phis, grads, values)
+        return fn(xs, phis, grads, values)
 
     def __str__(self) -> str:
         expr, grads, phi = self.expression()

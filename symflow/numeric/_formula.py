@@ -5,7 +5,8 @@ The compile pipeline, in order (each backend runs the stages after this one itse
 1. ``assemble``: E from the estimator's v and psi, with placeholder symbols g_i for the
    columns of grad phi and phi for phi(x); literally zero terms are left out.
 2. ``lower_atoms``: Gaussian atoms (``symflow.families.gaussian_atoms``) become scalar
-   parameters computed per call from the given ones (``derived_values``), and explicit sums.
+   parameters computed per call from the given ones (the function doing it is left on the
+   compiled estimator), and explicit sums.
 3. ``arguments``: the argument order of the generated code (x columns, kept g columns,
    phi, parameters) and how to cut those columns out of the caller's arrays.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import sympy as sp
 
-__all__ = ["Formula", "derived_values", "formula"]
+__all__ = ["Formula", "formula"]
 
 
 @dataclass(frozen=True)
@@ -69,31 +70,24 @@ def arguments(form: Formula) -> Formula:
     return replace(form, kept=kept, uses_phi=form.uses_phi and form.phi in free)
 
 
-def lower_atoms(form: Formula) -> Formula:
+def lower_atoms(form: Formula, compiled) -> Formula:
     """Stage 2: Gaussian atoms (``mvn(form="precision")``) become scalars computed from the parameters.
 
     Entries of Sigma^{-1}, log det Sigma and the OMT skew part are extra parameters
-    appended to ``params``, whose values ``derived_values`` computes once per call;
-    y = Sigma^{-1}(x - mu) and the quadratic form become sums over them.
+    appended to ``params``; y = Sigma^{-1}(x - mu) and the quadratic form become sums
+    over them.  The function computing their values (``values -> values + derived``)
+    is left on ``compiled`` as ``_derived`` for its calls (None when nothing was lowered).
     """
     from ..families.gaussian_ops import lower_for_numeric
 
-    expr, extra, _ = lower_for_numeric(form.expr, form.params)
+    expr, extra, fn = lower_for_numeric(form.expr, form.params)
+    extend = None if not extra else (lambda values: tuple(values) + fn(tuple(values)))
+    object.__setattr__(compiled, "_derived", extend)
     if not extra:
         return form
     return replace(form, expr=expr, params=form.params + extra)
 
 
-def derived_values(compiled):
-    """``values -> values + derived`` for a compiled estimator (the identity when stage 2 adds nothing)."""
-    from ..families.gaussian_ops import lower_for_numeric
-
-    _, extra, fn = lower_for_numeric(assemble(compiled).expr, compiled.params)
-    if not extra:
-        return None
-    return lambda values: tuple(values) + fn(tuple(values))
-
-
 def formula(compiled) -> Formula:
     """Run the stages in order and return the formula a backend compiles."""
-    return arguments(lower_atoms(assemble(compiled)))
+    return arguments(lower_atoms(assemble(compiled), compiled))
