@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CI step: no ``eval``, ``exec``, ``compile``, ``__import__``, ``sympify``, ``parse_expr`` or ``S(text)`` in symflow/.
 
-symflow reads typed expressions only through ``symflow.parse`` (a whitelist over Python's
+symflow reads typed expressions only through ``symflow.core.parsing`` (a whitelist over Python's
 ``ast``); anything that turns text into running code or into a SymPy expression by evaluation
 is refused here unless it is on ``TRUSTED`` below, with the function it sits in and why.
 
@@ -122,7 +122,7 @@ def check(root: Path, trusted: tuple[Trusted, ...] = TRUSTED) -> list[str]:
         match = next((t for t in trusted if (t.path, t.function, t.name) == (f.path, f.function, f.name)), None)
         if match is None:
             problems.append(
-                f"{f.path}:{f.line}: {f.what} in {f.function}; read typed text with symflow.parse, build "
+                f"{f.path}:{f.line}: {f.what} in {f.function}; read typed text with symflow.core.parsing, build "
                 "expressions with SymPy, or add a Trusted entry (file, function, reason) in .ci/no_eval.py"
             )
         else:

@@ -15,7 +15,7 @@ import mpmath
 import sympy as sp
 
 import symflow as sf
-from symflow.verdict import Status, Witness, weakest
+from symflow.core.verdict import Status, Witness, weakest
 
 # The gamma flow's residual needs two special-function rewrites; the default
 # 5 s budget can run out before the rewrite that proves it, so allow more.

@@ -10,7 +10,7 @@ exponential families and of the multivariate normal with diagonal and full
 """
 
 import symflow as sf
-from symflow.verdict import weakest
+from symflow.core.verdict import weakest
 
 
 def _transport(p, params=None):

@@ -5,9 +5,9 @@ import dataclasses
 import sympy as sp
 
 import symflow as sf
-from symflow.density import Density
-from symflow.domain import Domain
-from symflow.verdict import Status, Verdict
+from symflow.core.density import Density
+from symflow.core.domain import Domain, Interval1D
+from symflow.core.verdict import Status, Verdict
 from symflow.zero import decide_zero
 
 C = sp.Rational(1, 2)
@@ -101,7 +101,7 @@ def lee_equals_flow_surface_term():
         surface, voss = _lee_vs_flow(dens, xs, e, g, S, wrt, c, phi)
         for name, res, dom in (
             ("Eq. 66 vs 67", surface, Domain((), dens.domain().parameters)),
-            ("Voss-Weyl Eq. 69", voss, Domain(((e, sf.domain.Interval1D()),), dens.domain().parameters)),
+            ("Voss-Weyl Eq. 69", voss, Domain(((e, Interval1D()),), dens.domain().parameters)),
         ):
             v = decide_zero(res, dom, timeout=10, claim=f"{dens.name}, d/d{wrt}: {name}")
             if v.status is not Status.PROVED:

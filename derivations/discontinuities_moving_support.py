@@ -5,7 +5,7 @@ import dataclasses
 import sympy as sp
 
 import symflow as sf
-from symflow.verdict import Status, Verdict
+from symflow.core.verdict import Status, Verdict
 
 
 def _uniform():
@@ -29,7 +29,7 @@ def _lr_with_boundary(wrt):
 
 @sf.claim("Uniform(a, b): LR plus the moving-boundary term is unbiased for d/da E[x^3 - 2x]", equation="77")
 def uniform_da_proved():
-    from symflow.integrals import expectation_gradient
+    from symflow.calculus.integrals import expectation_gradient
 
     p, x, a, b = _uniform()
     p, phi, est = _lr_with_boundary(a)

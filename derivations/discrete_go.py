@@ -3,8 +3,8 @@
 import sympy as sp
 
 import symflow as sf
-from symflow.discrete import discrete_cdf
-from symflow.verdict import Status, Verdict
+from symflow.core.verdict import Status, Verdict
+from symflow.estimators.go import discrete_cdf
 from symflow.zero import decide_zero
 
 

@@ -11,7 +11,7 @@ edge, and the boundary term says by how much.
 """
 
 import symflow as sf
-from symflow.equivalence import combine
+from symflow.theory.equivalence import combine
 
 FAMILIES = (
     ("normal", "reparam"),

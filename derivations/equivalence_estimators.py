@@ -14,8 +14,8 @@ product-form estimator is unbiased iff psi = psi* (Thm. 4).
 import sympy as sp
 
 import symflow as sf
-from symflow.equivalence import combine
-from symflow.verdict import Status, Verdict
+from symflow.core.verdict import Status, Verdict
+from symflow.theory.equivalence import combine
 from symflow.zero import decide_zero
 
 EPS = sp.Symbol("epsilon", real=True)
@@ -41,7 +41,7 @@ def _planted(value, want, digits, claim, how):
     """consistent when a quadrature value matches a planted number to ``digits``, else refuted."""
     import mpmath
 
-    from symflow.verdict import Witness
+    from symflow.core.verdict import Witness
 
     with mpmath.workdps(digits + 15):
         gap = mpmath.mpf(value) - mpmath.mpf(sp.N(want, digits + 15))

@@ -9,8 +9,8 @@ the error table for N = 10, 100, 1000 and check that the errors fall.
 import sympy as sp
 
 import symflow as sf
-from symflow.boxes import box_gradients, check_boxes_converge
 from symflow.families import normal
+from symflow.theory.boxes import box_gradients, check_boxes_converge
 
 P = normal()
 X = P.x[0]

@@ -20,11 +20,11 @@ import numpy as np
 import sympy as sp
 
 import symflow as sf
-from symflow.budget import run_with_budget
-from symflow.compare import compare
+from symflow.core.budget import run_with_budget
+from symflow.core.verdict import Status, Verdict, Witness
 from symflow.families import l_distribution, normal
-from symflow.variance import variance
-from symflow.verdict import Status, Verdict, Witness
+from symflow.theory.comparison import compare
+from symflow.theory.variances import variance
 from symflow.zero import decide_zero
 
 P = normal()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from symflow.claims import ClaimResult, collect, run_claim
+from symflow.cli.claims import ClaimResult, collect, run_claim
 
 
 @cache

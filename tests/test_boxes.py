@@ -7,9 +7,9 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.boxes import BoxRow, BoxTable, box_gradients, check_boxes_converge, equal_mass_centers
 from symflow.errors import EstimatorError
 from symflow.families import normal
+from symflow.theory.boxes import BoxRow, BoxTable, box_gradients, check_boxes_converge, equal_mass_centers
 
 P = normal()
 X = P.x[0]

@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.budget import BudgetExceeded, run_with_budget, timeout_scope
+from symflow.core.budget import BudgetExceeded, run_with_budget, timeout_scope
 from tests._cases import normal, sigma
 
 

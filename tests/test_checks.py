@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.integrals import expectation_gradient, symbolic_integral
+from symflow.calculus.integrals import expectation_gradient, symbolic_integral
 from tests._cases import exponential, mu, normal, sigma, x
 
 

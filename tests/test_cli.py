@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from symflow import budget
-from symflow.cli import _truncate, main
+from symflow.cli.main import _truncate, main
+from symflow.core import budget
 
 REPO = Path(__file__).resolve().parents[1]
 

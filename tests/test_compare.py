@@ -8,9 +8,9 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.compare import Comparison, compare
 from symflow.errors import EstimatorError
 from symflow.families import l_distribution, normal
+from symflow.theory.comparison import Comparison, compare
 
 P = normal()
 X = P.x[0]

@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.claims import module_paths
+from symflow.cli.claims import module_paths
 from tests._claim_results import module_results
 
 DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
@@ -38,7 +38,7 @@ def test_every_claim_comes_out_as_expected(path: Path):
 
 def test_combined_claims_report_the_weakest_part():
     """A claim over several parameters is only as strong as its weakest verdict."""
-    from symflow.verdict import weakest
+    from symflow.core.verdict import weakest
 
     x = sp.Symbol("x")
     proved = sf.Verdict("proved", "structural")

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.domain import Domain, Interval1D
+from symflow.core.domain import Domain, Interval1D
 from symflow.errors import EstimatorError
 from symflow.families import bernoulli, binomial, geometric, negative_binomial, poisson
 from symflow.zero import decide_zero

@@ -6,10 +6,10 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.domain import Domain, Interval1D
+from symflow.core.domain import Domain, Interval1D
+from symflow.core.steps import Step
+from symflow.core.verdict import Status, Verdict
 from symflow.proof import Proof, check_steps
-from symflow.steps import Step
-from symflow.verdict import Status, Verdict
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y")

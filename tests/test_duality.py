@@ -7,8 +7,8 @@ import pytest
 import sympy as sp
 
 import symflow as sf
+from symflow.core.verdict import Status
 from symflow.errors import FlowError, SymflowError
-from symflow.verdict import Status
 
 fam = sf.families
 

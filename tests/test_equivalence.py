@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 import symflow as sf
+from symflow.core.verdict import Status
 from symflow.errors import EstimatorError, FlowError
-from symflow.verdict import Status
 from symflow.zero import decide_zero
 
 fam = sf.families

@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.families.gaussian_atoms import (
+from symflow.structured.atoms import (
     Entries,
     LogDetCov,
     OmtSkew,
@@ -25,7 +25,7 @@ from symflow.families.gaussian_atoms import (
     PrecVec,
     QuadForm,
 )
-from symflow.families.gaussian_ops import diff_structured, opaque
+from symflow.structured.ops import diff_structured, opaque
 
 
 def _explicit(d: int):

@@ -24,7 +24,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.domain import Domain, Interval1D
+from symflow.core.domain import Domain, Interval1D
 from symflow.zero import decide_zero
 
 x = sp.Symbol("x", real=True)

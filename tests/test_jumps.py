@@ -9,7 +9,7 @@ import sympy as sp
 
 import symflow as sf
 from symflow.errors import EstimatorError, FlowError
-from symflow.jumps import heaviside_form, jump_across, jump_set
+from symflow.estimators.jumps import heaviside_form, jump_across, jump_set
 
 x, y = sp.symbols("x y", real=True)
 

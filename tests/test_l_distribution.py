@@ -9,7 +9,7 @@ from scipy import stats
 
 import symflow as sf
 from symflow.families import l_distribution, normal
-from symflow.variance import variance
+from symflow.theory.variances import variance
 from symflow.zero import decide_zero
 
 P = normal()

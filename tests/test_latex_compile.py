@@ -15,7 +15,8 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.claims import module_paths
+from symflow.cli.claims import module_paths
+from symflow.core.steps import Step
 from symflow.proof import (
     Proof,
     check_steps,
@@ -26,7 +27,6 @@ from symflow.proof import (
     theorem_flow_estimator,
     theorem_reparameterization_transport,
 )
-from symflow.steps import Step
 from tests._claim_results import module_results
 
 pytestmark = pytest.mark.skipif(
@@ -76,7 +76,7 @@ def test_derivation_module_proofs_compile(module):
 
 
 def test_cli_writes_tex_and_pdf(tmp_path):
-    from symflow.cli import main
+    from symflow.cli.main import main
 
     module = tmp_path / "tiny.py"
     module.write_text(
@@ -84,7 +84,7 @@ def test_cli_writes_tex_and_pdf(tmp_path):
         "@sf.claim('tiny identity', equation='1')\n"
         "def tiny():\n"
         "    from symflow.zero import decide_zero\n"
-        "    from symflow.domain import Domain\n"
+        "    from symflow.core.domain import Domain\n"
         "    x = sp.Symbol('x')\n"
         "    return decide_zero(sp.sin(x)**2 + sp.cos(x)**2 - 1, Domain().extended({x}), claim='tiny')\n"
     )

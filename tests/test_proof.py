@@ -7,7 +7,9 @@ from dataclasses import replace
 import sympy as sp
 
 import symflow as sf
-from symflow.domain import Domain, Interval1D
+from symflow.core.domain import Domain, Interval1D
+from symflow.core.steps import Step
+from symflow.core.verdict import Status, Verdict, Witness
 from symflow.proof import (
     Basis,
     Proof,
@@ -20,8 +22,6 @@ from symflow.proof import (
     theorem_flow_estimator,
     theorem_reparameterization_transport,
 )
-from symflow.steps import Step
-from symflow.verdict import Status, Verdict, Witness
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y")
@@ -214,7 +214,7 @@ def test_proof_of_a_passing_measurement_does_not_claim_it_vanishes():
 
 
 def test_proof_of_a_crashed_claim_is_unknown():
-    from symflow.claims import Claim, run_claim
+    from symflow.cli.claims import Claim, run_claim
 
     def boom():
         raise RuntimeError("broken")

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symflow as sf
-from symflow.domain import Domain, Interval1D
+from symflow.core.domain import Domain, Interval1D
 from symflow.zero import decide_zero
 from tests._cases import mu, normal, sigma, x
 

@@ -7,11 +7,11 @@ import pytest
 import sympy as sp
 
 import symflow as sf
+from symflow.calculus.integrals import numeric_integral
 from symflow.errors import EstimatorError, SymflowError
 from symflow.families import normal
-from symflow.integrals import numeric_integral
-from symflow.toolbox import with_baseline
-from symflow.variance import VarianceResult, gaussian_integral, variance
+from symflow.theory.toolbox import with_baseline
+from symflow.theory.variances import VarianceResult, gaussian_integral, variance
 
 P = normal()
 X = P.x[0]

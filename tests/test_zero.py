@@ -7,8 +7,8 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from symflow.domain import Domain, Interval1D, interval_of_symbol
-from symflow.verdict import Status
+from symflow.core.domain import Domain, Interval1D, interval_of_symbol
+from symflow.core.verdict import Status
 from symflow.zero import decide_zero
 from symflow.zero.numeric import kink_expressions, sample_points
 from symflow.zero.polynomial import TARGET_ERROR, polynomial_identity_test

@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from ..density import Density
+from ..core.density import Density
 from ..errors import DensityError
 from ._common import RATE, symbol_or_default
 

@@ -23,9 +23,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from ..density import Density, Reparameterization
+from ..core.density import Density, Reparameterization
 from ..errors import DensityError
-from .gaussian_atoms import Entries, precision_density, standardized
+from ..structured.atoms import Entries, precision_density, standardized
 
 __all__ = ["mvn"]
 
@@ -150,7 +150,7 @@ def mvn(
         substitution, an explicit expression in x and the parameters
         (SymPy can integrate, print and simplify it; checks slow down past
         d = 6).  ``"precision"``: through the atoms of
-        ``symflow.families.gaussian_atoms``,
+        ``symflow.structured.atoms``,
         p = exp(-Q/2 - log det(Sigma)/2) / (2 pi)^(d/2) with Q = z^T P z and
         P = Sigma^{-1} kept as symbols with exact derivative rules, and the
         standardization S = L^T P (x - mu).  Transport residuals then

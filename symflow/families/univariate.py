@@ -34,7 +34,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from ..density import Density, Reparameterization
+from ..core.density import Density, Reparameterization
 from ._common import ALPHA, BETA, EPS, MU, NU, RATE, SIGMA, A, B, X, positive_number, symbol_or_default
 
 __all__ = [

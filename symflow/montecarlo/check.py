@@ -8,14 +8,14 @@ import os
 import numpy as np
 import sympy as sp
 
-from .._convert import as_param_values
-from ..checks import phi_expr
+from ..calculus.integrals import expectation_gradient
+from ..checks.core_checks import phi_expr
+from ..core.convert import as_param_values
+from ..core.estimator import Estimator
+from ..core.verdict import Status
 from ..errors import EstimatorError, SymflowError
-from ..estimator import Estimator
-from ..integrals import expectation_gradient
 from ..numeric import compile_estimator
 from ..numeric.numpy_backend import as_samples, lambdify_many, plan
-from ..verdict import Status
 from .result import MCResult, critical_z
 from .stream import Moments, chunk_seed, ordered_map, part_stats, progress_bar, want_progress
 from .tails import TAIL_INDEX_LIMIT, block_size, hill_k
@@ -108,7 +108,7 @@ def mc_check(
         Budget in seconds for the exact value's symbolic integration (and its quadrature).
     exact : float, optional
         A known value of the gradient (e.g. a planted truth) to test against instead of
-        computing it with ``symflow.integrals.expectation_gradient``.
+        computing it with ``symflow.calculus.integrals.expectation_gradient``.
     workers : int, optional
         Threads evaluating chunks; None = one per CPU core.  The compiled estimator runs
         single-threaded inside each worker (no oversubscription).

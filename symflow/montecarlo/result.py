@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from ..verdict import Status
+from ..core.verdict import Status
 
 __all__ = ["MCResult", "critical_z"]
 

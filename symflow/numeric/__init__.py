@@ -273,7 +273,7 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
         When a function has no numpy implementation and is evaluated by
         scipy.special or (slowly, element by element) by mpmath.
     """
-    from ..estimator import Estimator
+    from ..core.estimator import Estimator
 
     if not isinstance(est, Estimator):
         raise SymflowError(f"compile_estimator needs an Estimator, got {type(est).__name__}")

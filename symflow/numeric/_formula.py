@@ -4,7 +4,7 @@ The compile pipeline, in order (each backend runs the stages after this one itse
 
 1. ``assemble``: E from the estimator's v and psi, with placeholder symbols g_i for the
    columns of grad phi and phi for phi(x); literally zero terms are left out.
-2. ``lower_atoms``: Gaussian atoms (``symflow.families.gaussian_atoms``) become scalar
+2. ``lower_atoms``: Gaussian atoms (``symflow.structured.atoms``) become scalar
    parameters computed per call from the given ones (the function doing it is left on the
    compiled estimator), and explicit sums.
 3. ``arguments``: the argument order of the generated code (x columns, kept g columns,
@@ -78,7 +78,7 @@ def lower_atoms(form: Formula, compiled) -> Formula:
     over them.  The function computing their values (``values -> values + derived``)
     is left on ``compiled`` as ``_derived`` for its calls (None when nothing was lowered).
     """
-    from ..families.gaussian_ops import lower_for_numeric
+    from ..structured.ops import lower_for_numeric
 
     expr, extra, fn = lower_for_numeric(form.expr, form.params)
     extend = None if not extra else (lambda values: tuple(values) + fn(tuple(values)))

@@ -21,7 +21,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
 from sympy.utilities.lambdify import implemented_function
 
-from .._convert import as_expr
+from ..core.convert import as_expr
 from ..errors import BackendError
 from ._formula import formula
 from ._rows import MIN_ROWS_PER_THREAD, Chooser, cpu_count, evaluate_rows

@@ -31,7 +31,8 @@ __all__ = ["boxes", "flow_line_paths", "flow_lines", "l_distribution"]
 
 def _figure_set() -> dict[str, Any]:
     """The figures ``symflow figures`` writes: file stem -> zero-argument builder."""
-    from .. import families, flows
+    from .. import families as families
+    from ..estimators import flows as flows
 
     def fig3():
         p = families.normal()

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from ..density import Density
+from ..core.density import Density
+from ..core.flow import Flow
 from ..errors import SymflowError
-from ..flow import Flow
 
 # Colours: red for the flow lines (RP), blue for the surface term (LR), as in Fig. 3.
 _FLOW_RED = "#c0392b"

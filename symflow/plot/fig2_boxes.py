@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
-from ..density import Density
+from ..core.density import Density
 from ..errors import SymflowError
 from ._common import (
     _BOX_COLOURS,

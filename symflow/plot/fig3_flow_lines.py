@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
-from ..density import Density
+from ..core.density import Density
+from ..core.flow import Flow
 from ..errors import SymflowError
-from ..flow import Flow
 from ._common import (
     _CURVE,
     _FILL,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
-from ..density import Density
+from ..core.density import Density
 from ..errors import SymflowError
 from ._common import (
     _CURVE,
@@ -70,7 +70,7 @@ def l_distribution(
     matplotlib.figure.Figure
     """
     _require_matplotlib()
-    from .. import families
+    from .. import families as families
 
     p = families.normal() if p is None else p
     q = families.l_distribution() if q is None else q

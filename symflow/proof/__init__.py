@@ -8,15 +8,15 @@ checks each step with ``symflow.zero.decide_zero`` (``checking.py``);
 compiles a document with pdflatex.
 """
 
+from ..printing.latex import ProofLatexPrinter as ProofLatexPrinter
+from ..printing.latex import latex_text as latex_text
+from ..printing.latex import proof_document as proof_document
+from ..printing.latex import proof_latex as proof_latex
 from .builders import claims_document as claims_document
 from .builders import estimator_proof as estimator_proof
 from .builders import proof_of as proof_of
 from .checking import check_proof as check_proof
 from .checking import check_steps as check_steps
-from .latex import ProofLatexPrinter as ProofLatexPrinter
-from .latex import latex_text as latex_text
-from .latex import proof_document as proof_document
-from .latex import proof_latex as proof_latex
 from .pdf import LatexError as LatexError
 from .pdf import compile_pdf as compile_pdf
 from .pdf import pdflatex_path as pdflatex_path

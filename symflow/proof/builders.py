@@ -24,7 +24,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..verdict import Status, Verdict
+from ..core.verdict import Status, Verdict
 from .checking import check_steps
 from .proof import Basis, Proof, ProofStep
 
@@ -136,7 +136,7 @@ def transport_proof(p: Any, flow: Any, wrt: sp.Symbol, verdict: Verdict, *, time
     with R the log-route residual (checked); and :math:`T = 0`, decided by the
     check's own verdict on R (p > 0 on the support).
     """
-    from ..derive import transport_residual
+    from ..estimators.deriver import transport_residual
 
     u = flow.field(wrt)
     T = sp.Symbol("T")
@@ -212,7 +212,7 @@ def proof_of(result: Any, title: str | None = None) -> Proof:
     error = ""
     expectation: tuple[str, ...] = ()
     if hasattr(result, "claim") and hasattr(result, "seconds") and hasattr(result, "error"):
-        # A ClaimResult from symflow.claims.run_claim.
+        # A ClaimResult from symflow.cli.claims.run_claim.
         claim = result.claim
         title = title or (claim.name + (f" (Eq. {claim.equation})" if claim.equation else ""))
         word = "as expected" if result.as_expected else "NOT as expected"
@@ -262,9 +262,9 @@ def proof_of(result: Any, title: str | None = None) -> Proof:
 def claims_document(module: str, results: Sequence[Any], **settings: Any) -> str:
     """A standalone LaTeX document with the proof of every claim of one derivation module.
 
-    ``results`` are ``ClaimResult`` values from ``symflow.claims.run_claim``.
+    ``results`` are ``ClaimResult`` values from ``symflow.cli.claims.run_claim``.
     """
-    from .latex import proof_document
+    from ..printing.latex import proof_document
 
     proofs = [proof_of(r) for r in results]
     expected = sum(1 for r in results if r.as_expected)

@@ -25,10 +25,10 @@ from dataclasses import replace
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .._convert import as_expr
-from ..domain import Domain
-from ..steps import Step
-from ..verdict import Status, Verdict
+from ..core.convert import as_expr
+from ..core.domain import Domain
+from ..core.steps import Step
+from ..core.verdict import Status, Verdict
 from ..zero import decide_zero
 from .proof import Basis, Proof, ProofStep
 

@@ -34,8 +34,8 @@ from typing import Any
 
 import sympy as sp
 
-from ..display import LatexDisplay
-from ..verdict import STRENGTH, Status, Verdict
+from ..core.verdict import STRENGTH, Status, Verdict
+from ..printing.display import LatexDisplay
 
 __all__ = ["Basis", "Proof", "ProofStep"]
 
@@ -226,7 +226,7 @@ class Proof(LatexDisplay):
 
         ``settings`` go to ``ProofLatexPrinter`` (e.g. ``max_expr_len``).
         """
-        from .latex import proof_document, proof_latex
+        from ..printing.latex import proof_document, proof_latex
 
         if standalone:
             return proof_document([self], title=self.title, **settings)

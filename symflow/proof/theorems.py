@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..domain import Domain, Interval1D
+from ..core.domain import Domain, Interval1D
 from .checking import check_steps
 from .proof import Basis, Proof, ProofStep
 

@@ -23,14 +23,14 @@ import time
 
 import sympy as sp
 
-from .._convert import exact_floats
-from ..budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..domain import Domain
-from ..verdict import Status, Verdict, Witness
+from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.convert import exact_floats
+from ..core.domain import Domain
+from ..core.verdict import Status, Verdict, Witness
 from .expansion import expands_to_zero
 from .numeric import HIGH_DPS, LOW_DPS, numeric_zero_test
 from .polynomial import polynomial_identity_test
-from .structural import strategies_for
+from .rewrites import strategies_for
 
 __all__ = ["decide_zero"]
 

@@ -4,7 +4,7 @@ Expansion (distributing products, multinomial powers, exp(a + b) = exp(a) exp(b)
 is an identity, so a residual that expands to the literal 0 is zero: a proof
 with no randomness.  Expansion can grow exponentially, so it runs only when an
 upper bound on the number of terms it can produce is small.  Residuals built
-from structured atoms (``symflow.families.gaussian_atoms``) are small
+from structured atoms (``symflow.structured.atoms``) are small
 polynomials, and this is how their transport equations are proved.
 """
 
@@ -14,7 +14,7 @@ from math import comb
 
 import sympy as sp
 
-from .._convert import exact_floats
+from ..core.convert import exact_floats
 from .polydict import TooBig, to_poly
 
 __all__ = ["MAX_TERMS", "expands_to_zero", "term_bound"]

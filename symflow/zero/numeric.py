@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .._convert import exact_floats
-from ..domain import Domain, Interval1D
+from ..core.convert import exact_floats
+from ..core.domain import Domain, Interval1D
 
 __all__ = ["NumericResult", "kink_expressions", "numeric_zero_test", "sample_points"]
 

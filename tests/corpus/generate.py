@@ -32,7 +32,7 @@ import mpmath
 import sympy as sp
 
 import symflow as sf
-from symflow.verdict import Verdict
+from symflow.core.verdict import Verdict
 
 F = sf.families
 # Budget for each symbolic step of a corpus check: short, because a timeout only ever

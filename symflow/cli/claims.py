@@ -1,0 +1,224 @@
+"""Claims: the paper's statements as checked, runnable derivations.
+
+A derivation module (a ``.py`` file under ``derivations/``) declares claims
+by decorating zero-argument functions::
+
+    import symflow as sf
+
+    @sf.claim("Normal score for sigma", equation="21")
+    def normal_score_sigma():
+        ...
+        return verdict          # anything with a ``.status``: a Verdict, an MCResult
+
+``expect="refuted"`` declares a claim that must come out refuted (a wrong
+flow, a naive estimator).  ``symflow verify`` runs every claim and reports
+whether each came out as expected.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.budget import quiet_fork
+from ..errors import SymflowError
+
+__all__ = ["Claim", "ClaimResult", "ShippedResult", "claim", "collect", "run_claim", "run_claims"]
+
+_EXPECTED = {"holds": ("proved", "consistent"), "refuted": ("refuted",)}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checked statement: ``run()`` returns something with a ``.status``."""
+
+    name: str
+    equation: str
+    expect: str
+    run: Callable[[], Any]
+    module: str = ""
+
+    def __post_init__(self) -> None:
+        if self.expect not in _EXPECTED:
+            raise SymflowError(f"expect must be 'holds' or 'refuted', got {self.expect!r}")
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A claim's outcome: its verdict (or the error it raised) and the time taken."""
+
+    claim: Claim
+    result: Any
+    seconds: float
+    error: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        return str(getattr(self.result, "status", "unknown"))
+
+    @property
+    def method(self) -> str:
+        if self.error:
+            return self.error
+        return str(getattr(self.result, "method", ""))
+
+    @property
+    def as_expected(self) -> bool:
+        return not self.error and self.status in _EXPECTED[self.claim.expect]
+
+
+def claim(name: str, *, equation: str = "", expect: str = "holds") -> Callable[[Callable], Callable]:
+    """Mark a zero-argument function as a claim of the paper (see module docstring)."""
+    if expect not in _EXPECTED:
+        raise SymflowError(f"expect must be 'holds' or 'refuted', got {expect!r}")
+
+    def mark(fn: Callable) -> Callable:
+        fn.__symflow_claim__ = Claim(name, equation, expect, fn, fn.__module__)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _load_module(path: Path):
+    name = f"symflow_derivation_{path.stem}_{abs(hash(path.resolve()))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SymflowError(f"cannot import derivation module {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def module_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Every derivation module under the given files or directories, sorted."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.glob("*.py") if not p.name.startswith("_")))
+        elif path.is_file() and path.suffix == ".py":
+            out.append(path)
+        else:
+            raise SymflowError(f"{path} is neither a directory nor a .py file; give derivation modules or folders")
+    return out
+
+
+def collect(paths: Iterable[str | Path]) -> list[Claim]:
+    """Import each derivation module and return its claims in source order."""
+    claims: list[Claim] = []
+    for path in module_paths(paths):
+        module = _load_module(path)
+        found = [obj.__symflow_claim__ for obj in vars(module).values() if hasattr(obj, "__symflow_claim__")]
+        found.sort(key=lambda c: c.run.__code__.co_firstlineno)
+        claims.extend(Claim(c.name, c.equation, c.expect, c.run, path.stem) for c in found)
+    return claims
+
+
+def run_claim(c: Claim) -> ClaimResult:
+    """Run one claim, timing it; an exception becomes an ``error`` result."""
+    start = time.perf_counter()
+    try:
+        result = c.run()
+    except Exception as exc:  # noqa: BLE001 - a crashing claim is reported, not fatal
+        return ClaimResult(c, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+    return ClaimResult(c, result, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class ShippedResult:
+    """What a worker process sends back for one claim: the verdict's text, not its objects.
+
+    Verdicts can hold closures (lazy proofs, samplers) that do not pickle;
+    the report needs only these strings.
+    """
+
+    status: str
+    method: str
+    reason: str
+    witness: str | None
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _ship(result: ClaimResult) -> tuple:
+    inner = result.result
+    if inner is None:
+        return (None, result.seconds, result.error)
+    witness = getattr(inner, "witness", None)
+    shipped = ShippedResult(
+        str(getattr(inner, "status", "unknown")),
+        str(getattr(inner, "method", "")),
+        str(getattr(inner, "reason", "") or ""),
+        None if witness is None else str(witness),
+        str(inner),
+    )
+    return (shipped, result.seconds, result.error)
+
+
+def _worker(claims: list[Claim], run, tasks, done) -> None:  # pragma: no cover - runs in a child process
+    while True:
+        i = tasks.get()
+        if i is None:
+            return
+        try:
+            done.put((i, *_ship(run(claims[i]))))
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be sent is reported as an error
+            done.put((i, None, 0.0, f"{type(exc).__name__}: {exc}"))
+
+
+def run_claims(
+    claims: list[Claim],
+    jobs: int = 1,
+    on_done: Callable[[ClaimResult], None] | None = None,
+    run: Callable[[Claim], ClaimResult] = run_claim,
+):
+    """Run claims, in ``jobs`` forked worker processes when jobs > 1; results in the claims' order.
+
+    Claims are independent, so the order they run in does not matter; each
+    worker takes the next claim as soon as it is free.  ``on_done`` is called
+    with each result as it arrives (for progress output).  Without ``fork``
+    (Windows) the claims run here, one after another.
+    """
+    import multiprocessing as mp
+
+    if jobs <= 1 or len(claims) <= 1 or "fork" not in mp.get_all_start_methods():
+        results = []
+        for c in claims:
+            results.append(run(c))
+            if on_done is not None:
+                on_done(results[-1])
+        return results
+    ctx = mp.get_context("fork")
+    tasks, done = ctx.Queue(), ctx.Queue()
+    for i in range(len(claims)):
+        tasks.put(i)
+    # Not daemonic: a worker's budgeted steps fork children of their own.
+    workers = [ctx.Process(target=_worker, args=(claims, run, tasks, done)) for _ in range(min(jobs, len(claims)))]
+    for _ in workers:
+        tasks.put(None)
+    with quiet_fork():  # workers run claims only
+        for w in workers:
+            w.start()
+    found: dict[int, ClaimResult] = {}
+    try:
+        while len(found) < len(claims):
+            i, shipped, seconds, error = done.get()
+            found[i] = ClaimResult(claims[i], shipped, seconds, error)
+            if on_done is not None:
+                on_done(found[i])
+    finally:
+        for w in workers:
+            w.join(timeout=5)
+            if w.is_alive():
+                w.terminate()
+    return [found[i] for i in range(len(claims))]

@@ -1,0 +1,403 @@
+"""The ``Density`` value: a SymPy density over variables x with parameters theta.
+
+A density is immutable.  Besides its expression it may carry what the rest
+of symflow uses when present: a numpy sampler, an explicit
+reparameterization x = g(eps; theta) with the base density of eps, a
+standardization function S(x; theta) (the inverse of g), a CDF, and
+constraints between parameters (``a < b``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..errors import DensityError, ParameterError, SymflowError
+from ..printing.display import LatexDisplay
+from .convert import as_expr, as_param_values, as_symbols, same_name_hint
+from .domain import Domain, interval_of_set, interval_of_symbol
+
+__all__ = ["Density", "Reparameterization", "Sampler"]
+
+Sampler = Callable[[int, dict, np.random.Generator], np.ndarray]
+
+_INTEGER_SETS = (sp.Naturals0, sp.Naturals, sp.Integers)
+
+
+def _is_integer_set(s: sp.Set) -> bool:
+    return (
+        s in _INTEGER_SETS
+        or isinstance(s, sp.Range)
+        or (isinstance(s, sp.FiniteSet) and all(getattr(v, "is_integer", False) for v in s))
+    )
+
+
+@dataclass(frozen=True)
+class Reparameterization:
+    """x = g(eps; theta) with eps drawn from ``base`` (which must not depend on theta).
+
+    ``g`` has one component per variable of the density; ``eps`` are the base
+    density's variables.
+    """
+
+    g: tuple[sp.Expr, ...]
+    eps: tuple[sp.Symbol, ...]
+    base: Density
+
+
+def _coerce_support(support: object, d: int) -> tuple[sp.Set, ...]:
+    if support is None:
+        return (sp.S.Reals,) * d
+    if isinstance(support, str):
+        raise DensityError(f"support is the string {support!r}; pass a SymPy Set such as sympy.Interval(0, sympy.oo)")
+    if isinstance(support, sp.ProductSet):
+        sets = tuple(support.sets)
+    elif isinstance(support, sp.Set):
+        sets = (support,)
+    elif isinstance(support, Sequence):
+        sets = tuple(support)
+    else:
+        raise DensityError(
+            f"support has type {type(support).__name__}; pass a SymPy Set (1-D) or a "
+            "sequence / ProductSet of per-coordinate sets (d-D)"
+        )
+    if len(sets) == 1 and d > 1:
+        sets = sets * d
+    if len(sets) != d:
+        raise DensityError(
+            f"support has {len(sets)} coordinate set(s) but the density has {d} variable(s); give one set per variable"
+        )
+    for s in sets:
+        if not isinstance(s, sp.Set):
+            raise DensityError(f"support entry {s!r} is not a SymPy Set; use e.g. sympy.Interval(a, b)")
+        if s.is_empty:
+            raise DensityError("support has an empty coordinate set; give a nonempty set")
+        if not (s == sp.S.Reals or isinstance(s, sp.Interval) or _is_integer_set(s)):
+            # Integrals run from inf to sup and test points fill [inf, sup]: a gap in a
+            # Union, or a FiniteSet of non-integers, would be integrated as an interval.
+            raise DensityError(
+                f"support {s} is not supported: each coordinate's support must be an interval "
+                "(sympy.Interval or sympy.S.Reals) or a set of integers (Naturals0, Range, a FiniteSet "
+                "of integers); for a support with gaps, use the enclosing interval and a Piecewise density "
+                "that is 0 in the gaps"
+            )
+    return sets
+
+
+# (assumption, the set it confines a variable to) for the checks below
+_SIGN_SETS = (
+    ("positive", sp.Interval(0, sp.oo)),
+    ("nonnegative", sp.Interval(0, sp.oo)),
+    ("negative", sp.Interval(-sp.oo, 0)),
+    ("nonpositive", sp.Interval(-sp.oo, 0)),
+)
+
+
+def _check_variable_assumptions(xi: sp.Symbol, s: sp.Set) -> None:
+    """Refuse a variable whose Symbol assumptions do not hold on its whole support.
+
+    SymPy simplifies with the assumptions (x positive => sqrt(x**2) = x), so a
+    variable declared positive over a support reaching below 0 would let a
+    check "prove" an identity that fails on part of the support.
+    """
+    if xi.is_integer and not _is_integer_set(s):
+        raise DensityError(
+            f"the variable {xi} is declared integer but its support {s} is not a set of integers; "
+            f"declare it with sympy.Symbol({str(xi)!r}, real=True) or give an integer support (e.g. sympy.Naturals0)"
+        )
+    for name, allowed in _SIGN_SETS:
+        # Interval(sigma, 2 sigma) with sigma > 0: is_subset cannot tell, the edge's sign can.
+        edge_ok = s.inf.is_nonnegative if allowed.inf == 0 else s.sup.is_nonpositive
+        if getattr(xi, f"is_{name}") and not (edge_ok or s.is_subset(allowed)):
+            raise DensityError(
+                f"the variable {xi} is declared {name} but its support {s} is not inside {allowed}; "
+                f"declare it with sympy.Symbol({str(xi)!r}, real=True), or give a support where it is {name}"
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class Density(LatexDisplay):
+    """A probability density p(x; theta) given as a SymPy expression.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The density (a pmf when the support is a set of integers).
+    x : Symbol or sequence of Symbols
+        The variables, d >= 1 of them.
+    params : sequence of Symbols
+        The parameters theta.  Their order is the order used everywhere.
+    support : sympy.Set or sequence of Sets, optional
+        1-D: a Set; d-D: a ProductSet or one Set per coordinate.  Edges may
+        depend on parameters.  Default: all reals.
+    sampler : callable, optional
+        ``sampler(n, params, rng) -> (n, d) array`` with ``params`` a dict
+        from Symbols to floats.
+    reparam : Reparameterization, optional
+        x = g(eps; theta) and the base density of eps.
+    standardize : sequence of Expr, optional
+        S(x; theta), the inverse of g: eps = S(x; theta).
+    cdf : sympy.Expr, optional
+        The CDF in 1-D.
+    constraints : sequence of relationals, optional
+        Conditions between parameters, e.g. ``a < b``.
+    name : str
+        A short name used when printing.
+    """
+
+    expr: sp.Expr
+    x: tuple[sp.Symbol, ...]
+    params: tuple[sp.Symbol, ...]
+    support: Any = None
+    sampler: Sampler | None = field(default=None, repr=False)
+    reparam: Reparameterization | None = field(default=None, repr=False)
+    standardize: tuple[sp.Expr, ...] | None = field(default=None, repr=False)
+    cdf: sp.Expr | None = field(default=None, repr=False)
+    constraints: tuple[sp.Basic, ...] = ()
+    name: str = "p"
+
+    def __post_init__(self) -> None:
+        expr = as_expr(self.expr, "density expr")
+        x = as_symbols(self.x, "x")
+        if not x:
+            raise DensityError("x is empty; a density needs at least one variable Symbol")
+        params = as_symbols(self.params, "params")
+        overlap = set(x) & set(params)
+        if overlap:
+            raise DensityError(
+                f"{', '.join(sorted(map(str, overlap)))} appear both as variables and as parameters; "
+                "each Symbol must be either a variable (x) or a parameter (params)"
+            )
+        unknown = expr.free_symbols - set(x) - set(params)
+        if unknown:
+            raise DensityError(
+                f"the density uses {', '.join(sorted(map(str, unknown)))}, which are neither "
+                f"variables {tuple(map(str, x))} nor parameters {tuple(map(str, params))}; "
+                "add them to params (or to x), or substitute numbers for them" + same_name_hint(unknown, x + params)
+            )
+        sets = _coerce_support(self.support, len(x))
+        for s in sets:
+            stray = s.free_symbols - set(params)
+            if stray:
+                raise DensityError(
+                    f"the support {s} depends on {', '.join(sorted(map(str, stray)))}, which are not "
+                    "parameters; support edges may depend on parameters only"
+                )
+        for xi, s in zip(x, sets, strict=True):
+            _check_variable_assumptions(xi, s)
+        kinds = {_is_integer_set(s) for s in sets}
+        if len(kinds) > 1:
+            raise DensityError("mixed discrete and continuous coordinates are not supported; use one kind")
+        standardize = self.standardize
+        if standardize is not None:
+            standardize = tuple(
+                as_expr(e, "standardize")
+                for e in (standardize if isinstance(standardize, Sequence) else (standardize,))
+            )
+            if len(standardize) != len(x):
+                raise DensityError(
+                    f"standardize has {len(standardize)} component(s) for {len(x)} variable(s); give one per variable"
+                )
+        cdf = None if self.cdf is None else as_expr(self.cdf, "cdf")
+        if self.reparam is not None and len(self.reparam.g) != len(x):
+            raise DensityError(
+                f"the reparameterization has {len(self.reparam.g)} component(s) for {len(x)} variable(s)"
+            )
+        constraints = tuple(self.constraints)
+        for c in constraints:
+            if isinstance(c, str):
+                raise DensityError(f"constraint {c!r} is a string; pass a SymPy relational such as a < b")
+        object.__setattr__(self, "expr", expr)
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "support", sets[0] if len(sets) == 1 else sp.ProductSet(*sets))
+        object.__setattr__(self, "_sets", sets)
+        object.__setattr__(self, "standardize", standardize)
+        object.__setattr__(self, "cdf", cdf)
+        object.__setattr__(self, "constraints", constraints)
+
+    # -- structure ---------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        """The number of variables d."""
+        return len(self.x)
+
+    @property
+    def support_sets(self) -> tuple[sp.Set, ...]:
+        """One Set per coordinate."""
+        return self._sets  # type: ignore[attr-defined]
+
+    @property
+    def is_discrete(self) -> bool:
+        """True when the support is a set of integers (``expr`` is then a pmf)."""
+        return _is_integer_set(self.support_sets[0])
+
+    @property
+    def has_moving_support(self) -> bool:
+        """True when an edge of the support depends on a parameter."""
+        return any(s.free_symbols for s in self.support_sets)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Density):
+            return NotImplemented
+        return (self.expr, self.x, self.params, self.support_sets) == (
+            other.expr,
+            other.x,
+            other.params,
+            other.support_sets,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.expr, self.x, self.params, self.support_sets))
+
+    # -- calculus helpers --------------------------------------------------
+    @property
+    def log_expr(self) -> sp.Expr:
+        """log p with products and powers expanded.
+
+        Only derivatives of this are used, and d log(ab) = d log a + d log b
+        holds for any nonzero factors, so expanding with ``force=True``
+        is safe for that purpose.
+        """
+        cached = self.__dict__.get("_log_expr")
+        if cached is None:
+            cached = sp.expand_log(sp.log(self.expr), force=True)
+            object.__setattr__(self, "_log_expr", cached)
+        return cached
+
+    @property
+    def is_structured(self) -> bool:
+        """Whether the density is written in Gaussian atoms (``mvn(form="precision")``)."""
+        structured = self.__dict__.get("_structured")
+        if structured is None:
+            from ..structured.ops import has_gaussian_atoms
+
+            structured = has_gaussian_atoms(self.expr)
+            object.__setattr__(self, "_structured", structured)
+        return structured
+
+    def diff(self, expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
+        """d expr / d s; for densities written in Gaussian atoms (``mvn(form="precision")``),
+        by the atoms' rules without SymPy's Derivative bookkeeping (the same derivative, faster)."""
+        if self.is_structured:
+            from ..structured.ops import diff_structured
+
+            return diff_structured(expr, s)
+        return sp.diff(expr, s)
+
+    def score(self, wrt: sp.Symbol) -> sp.Expr:
+        """d log p / d theta_i (Eq. 1, 21)."""
+        self.check_param(wrt)
+        return self.diff(self.log_expr, wrt)
+
+    def grad_log(self) -> tuple[sp.Expr, ...]:
+        """The gradient of log p in x (computed once per density)."""
+        cached = self.__dict__.get("_grad_log")
+        if cached is None:
+            cached = tuple(self.diff(self.log_expr, xi) for xi in self.x)
+            object.__setattr__(self, "_grad_log", cached)
+        return cached
+
+    def check_param(self, wrt: object) -> sp.Symbol:
+        """Return ``wrt`` if it is a parameter of this density, else raise."""
+        if isinstance(wrt, str):
+            raise ParameterError(
+                f"wrt is the string {wrt!r}; pass the parameter Symbol itself, e.g. mu, sigma = p.params"
+            )
+        if wrt not in self.params:
+            raise ParameterError(
+                f"wrt={wrt!r} is not a parameter of {self.name}; choose one of {', '.join(map(str, self.params))}"
+            )
+        return wrt  # type: ignore[return-value]
+
+    def domain(self) -> Domain:
+        """Where x and theta live, for choosing numeric test points."""
+        variables = tuple((xi, interval_of_set(s)) for xi, s in zip(self.x, self.support_sets, strict=True))
+        parameters = tuple((t, interval_of_symbol(t)) for t in self.params)
+        return Domain(variables, parameters, self.constraints)
+
+    def param_values(self, params: object, what: str = "params") -> dict:
+        """Validate a ``{Symbol: number}`` dict that covers every parameter."""
+        values = as_param_values(params, self.params, what)
+        for c in self.constraints:
+            if c.xreplace(values) == sp.false:
+                raise ParameterError(
+                    f"{what} violates the constraint {c} of {self.name}; choose values that satisfy it"
+                )
+        return values
+
+    # -- sampling ----------------------------------------------------------
+    def _checked_floats(self, params: dict) -> tuple[dict, dict]:
+        """``param_values(params)`` and its floats, remembered for the last few parameter dicts.
+
+        Monte Carlo draws chunk after chunk with the same parameters; checking
+        them with SymPy every time held the GIL for about 0.3 ms a chunk.
+        """
+        try:
+            key = tuple(params.items()) if isinstance(params, dict) else None
+            hash(key)
+        except TypeError:
+            key = None
+        memo = self.__dict__.setdefault("_checked", {}) if key is not None else {}
+        got = memo.get(key) if key is not None else None
+        if got is None:
+            values = self.param_values(params)
+            got = (values, {k: float(v) for k, v in values.items()})
+            if key is not None:
+                if len(memo) >= 8:
+                    memo.clear()
+                memo[key] = got
+        return dict(got[0]), dict(got[1])
+
+    def sample(self, n: int, params: dict, rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """Draw ``n`` samples as an (n, d) float array.
+
+        Uses the density's sampler, or its reparameterization when the base
+        density has a sampler.
+        """
+        if not isinstance(n, int | np.integer) or isinstance(n, bool) or n <= 0:
+            raise SymflowError(f"n must be a positive integer number of samples, got {n!r}")
+        values, floats = self._checked_floats(params)
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        if self.sampler is not None:
+            out = np.asarray(self.sampler(int(n), floats, rng), dtype=float)
+        elif self.reparam is not None and self.reparam.base.sampler is not None:
+            eps = self.reparam.base.sample(n, {k: v for k, v in values.items() if k in self.reparam.base.params}, rng)
+            g = self.__dict__.get("_g_numpy")
+            if g is None:
+                g = sp.lambdify([self.reparam.eps, self.params], list(self.reparam.g), modules="numpy")
+                object.__setattr__(self, "_g_numpy", g)
+            cols = g(tuple(eps.T), tuple(floats[t] for t in self.params))
+            out = np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in cols])
+        else:
+            raise SymflowError(
+                f"{self.name} has no sampler; pass sampler=... (a function (n, params, rng) -> (n, d) array) "
+                "or a reparameterization whose base density has one"
+            )
+        return out.reshape(int(n), self.dim)
+
+    def with_(self, **changes: Any) -> Density:
+        """A copy with some fields replaced."""
+        kwargs = {
+            "expr": self.expr,
+            "x": self.x,
+            "params": self.params,
+            "support": self.support_sets,
+            "sampler": self.sampler,
+            "reparam": self.reparam,
+            "standardize": self.standardize,
+            "cdf": self.cdf,
+            "constraints": self.constraints,
+            "name": self.name,
+        }
+        kwargs.update(changes)
+        return Density(**kwargs)
+
+    def __str__(self) -> str:
+        xs = ", ".join(map(str, self.x))
+        ps = ", ".join(map(str, self.params))
+        return f"{self.name}({xs}; {ps}) = {sp.sstr(self.expr)} on {sp.sstr(self.support)}"

@@ -1,0 +1,113 @@
+"""The ``Flow`` value: a vector field u_theta_i(x) for each parameter theta_i.
+
+Perturbing theta_i moves probability mass along u (Sec. 4).  Any field gives
+an unbiased estimator through Eq. (19); the field decides how much of the
+estimate comes from grad phi and how much from phi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..errors import FlowError, ParameterError
+from ..printing.display import LatexDisplay
+from .convert import as_vector, same_name_hint
+from .density import Density
+
+__all__ = ["Flow"]
+
+
+@dataclass(frozen=True, eq=False)
+class Flow(LatexDisplay):
+    """An immutable map theta_i -> (u_1, ..., u_d) over a density's variables.
+
+    Parameters
+    ----------
+    density : Density
+        The density whose variables the field is over.
+    fields : mapping
+        ``{theta: [u_1, ..., u_d]}``; in 1-D a single expression is accepted.
+        Parameters left out have no field (asking for one raises).
+    kind : str
+        How the flow was built ("user", "zero", "reparam", "implicit",
+        "weighted", ...).
+    note : str
+        A description used when printing and in proofs.
+    """
+
+    density: Density
+    fields: Mapping | tuple
+    kind: str = "user"
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        p = self.density
+        if not isinstance(p, Density):
+            raise FlowError(f"the first argument must be a Density, got {type(p).__name__}")
+        raw = self.fields
+        if isinstance(raw, tuple):
+            raw = dict(raw)
+        if not isinstance(raw, Mapping):
+            raise FlowError(f"fields must be a dict {{parameter Symbol: [u_1, ..., u_d]}}, got {type(raw).__name__}")
+        allowed = set(p.x) | set(p.params)
+        items = []
+        for theta, comps in raw.items():
+            if isinstance(theta, str):
+                raise ParameterError(f"flow key {theta!r} is a string; use the parameter Symbol itself")
+            if theta not in p.params:
+                raise ParameterError(
+                    f"flow key {theta} is not a parameter of {p.name}; parameters are {', '.join(map(str, p.params))}"
+                )
+            comps = as_vector(comps, f"flow component for {theta}")
+            if len(comps) != p.dim:
+                raise FlowError(
+                    f"the flow for {theta} has {len(comps)} component(s) but the density has "
+                    f"{p.dim} variable(s) {tuple(map(str, p.x))}; give one component per variable"
+                )
+            for c in comps:
+                stray = c.free_symbols - allowed
+                if stray:
+                    raise FlowError(
+                        f"the flow for {theta} uses {', '.join(sorted(map(str, stray)))}, which are not "
+                        f"variables or parameters of {p.name}; write it over {tuple(map(str, p.x))} "
+                        "and the density's parameters" + same_name_hint(stray, allowed)
+                    )
+            items.append((theta, comps))
+        object.__setattr__(self, "fields", tuple(items))
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]:
+        """The parameters that have a field."""
+        return tuple(t for t, _ in self.fields)
+
+    def field(self, wrt: sp.Symbol) -> tuple[sp.Expr, ...]:
+        """The vector field u_wrt(x) as a tuple of d expressions."""
+        self.density.check_param(wrt)
+        for theta, comps in self.fields:
+            if theta == wrt:
+                return comps
+        raise ParameterError(
+            f"this {self.kind} flow has no field for {wrt}; it covers "
+            f"{', '.join(map(str, self.params)) or 'no parameter'}"
+        )
+
+    def __getitem__(self, wrt: sp.Symbol) -> tuple[sp.Expr, ...]:
+        return self.field(wrt)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Flow):
+            return NotImplemented
+        return self.density == other.density and self.fields == other.fields
+
+    def __hash__(self) -> int:
+        return hash((self.density, self.fields))
+
+    def __str__(self) -> str:
+        lines = [f"{self.kind} flow on {self.density.name}" + (f" ({self.note})" if self.note else "")]
+        for theta, comps in self.fields:
+            body = sp.sstr(comps[0]) if len(comps) == 1 else sp.sstr(list(comps))
+            lines.append(f"  u_{theta} = {body}")
+        return "\n".join(lines)

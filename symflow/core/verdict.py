@@ -1,0 +1,168 @@
+"""The ``Verdict`` value that every check returns.
+
+A verdict is one of four statuses, each with the evidence behind it:
+
+``proved``
+    from a symbolic argument only: a canonical form that is structurally
+    zero, or a randomized polynomial-identity test whose error bound
+    (at most 1e-30) is stated in ``method``.
+``consistent``
+    no proof was found, but the residual vanishes to at least 40 significant
+    digits (mpmath, 50 digits) at 16 or more points spread over the support.
+    Numbers, not a proof.
+``refuted``
+    a ``witness`` point where the residual is nonzero, evaluated at two
+    precisions that agree.
+``unknown``
+    anything else, with the ``reason``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sympy as sp
+
+from ..printing.display import LatexDisplay
+
+__all__ = ["Status", "Verdict", "Witness", "weakest"]
+
+
+class Status(str, enum.Enum):
+    """The four possible outcomes of a check (compares equal to its string)."""
+
+    PROVED = "proved"
+    CONSISTENT = "consistent"
+    REFUTED = "refuted"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A point where a residual is nonzero, with its value at two precisions.
+
+    ``point`` maps each Symbol to the number used; ``value`` is the residual
+    there at the higher precision, ``value_low`` at the lower one; ``digits``
+    records the two precisions (decimal digits).
+    """
+
+    point: tuple[tuple[sp.Symbol, Any], ...]
+    value: Any
+    value_low: Any
+    digits: tuple[int, int] = (30, 50)
+
+    def as_dict(self) -> dict:
+        return dict(self.point)
+
+    def __str__(self) -> str:
+        pts = ", ".join(f"{k} = {_short(v)}" for k, v in self.point)
+        return f"at {pts}: residual = {_short(self.value)} (also {_short(self.value_low)} at {self.digits[0]} digits)"
+
+
+def _short(value: Any, digits: int = 12) -> str:
+    try:
+        import mpmath
+
+        return mpmath.nstr(value, digits)
+    except Exception:  # noqa: BLE001 - fall back to str for non-numbers
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Verdict(LatexDisplay):
+    """The outcome of a check, with how it was decided.
+
+    Attributes
+    ----------
+    status : Status
+        ``proved``, ``consistent``, ``refuted`` or ``unknown``.
+    method : str
+        How the status was decided (and, for a randomized proof, its error bound).
+    residual : sympy.Expr or None
+        The expression that had to vanish.
+    witness : Witness or None
+        For ``refuted``: where the residual is nonzero.
+    reason : str
+        For ``unknown``: why no decision was reached.
+    claim : str
+        What was checked, in words.
+    details : tuple
+        Extra ``(name, value)`` pairs (numbers compared, boundary terms, ...).
+    proof : Proof or None
+        The checked derivation behind the verdict, when the check records one.
+    """
+
+    status: Status
+    method: str
+    residual: Any = None
+    witness: Witness | None = None
+    reason: str = ""
+    claim: str = ""
+    details: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    proof: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))
+        if self.status is Status.REFUTED and self.witness is None:
+            raise ValueError("a refuted verdict needs a witness")
+        if self.status is Status.UNKNOWN and not self.reason:
+            raise ValueError("an unknown verdict needs a reason")
+
+    @property
+    def ok(self) -> bool:
+        """True when the claim holds: proved or (numerically) consistent."""
+        return self.status in (Status.PROVED, Status.CONSISTENT)
+
+    def with_claim(self, claim: str) -> Verdict:
+        return replace(self, claim=claim)
+
+    def detail(self, name: str, default: Any = None) -> Any:
+        for key, value in self.details:
+            if key == name:
+                return value
+        return default
+
+    def __str__(self) -> str:
+        head = f"{self.claim}: " if self.claim else ""
+        lines = [f"{head}{self.status.value} ({self.method})"]
+        if self.residual is not None:
+            lines.append(f"  residual: {sp.sstr(self.residual)}")
+        if self.witness is not None:
+            lines.append(f"  witness: {self.witness}")
+        if self.reason:
+            lines.append(f"  reason: {self.reason}")
+        for key, value in self.details:
+            lines.append(f"  {key}: {_short(value) if not isinstance(value, str) else value}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+# Weakest first: a combined verdict (or a proof) is only as strong as its weakest part.
+STRENGTH = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
+
+
+def weakest(parts: dict | tuple | list, claim: str = "", *, noun: str = "parameters", label: str = "d/d{}") -> Verdict:
+    """Combine verdicts on several parts (e.g. one per parameter) into one.
+
+    The result is the weakest part (refuted < unknown < consistent < proved),
+    keeping its witness or reason, with every part's method recorded:
+    ``"2 proved, 1 consistent of 3 parameters; d/dmu: ...; d/dsigma: ..."``
+    (``noun`` and ``label`` name the parts otherwise).
+    """
+    parts = dict(parts)
+    if not parts:
+        raise ValueError("weakest() needs at least one verdict")
+    worst = min(parts.values(), key=lambda v: STRENGTH[v.status])
+    counts: dict[str, int] = {}
+    for v in parts.values():
+        counts[v.status.value] = counts.get(v.status.value, 0) + 1
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items())
+    methods = "; ".join(f"{label.format(k)}: {v.method}" for k, v in parts.items())
+    return replace(worst, method=f"{tally} of {len(parts)} {noun}; {methods}", claim=claim or worst.claim)

@@ -1,0 +1,1 @@
+"""symflow.estimators."""

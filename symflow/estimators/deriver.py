@@ -1,0 +1,190 @@
+"""Deriving an estimator from a flow: Eq. (19) / (50).
+
+Given p, a flow u for theta_i and a sampling density q,
+
+    v   = (p/q) u
+    psi = (1/q) (div(p u) + dp/dtheta_i)
+        = (p/q) (div u + u . grad log p + d log p/dtheta_i)
+
+The second form (the "log route") divides p out, so exponential families
+give rational residuals with no exp() to blow up.  ``psi`` is 0 exactly when
+u solves the transport equation div(p u) + dp/dtheta_i = 0 (Eq. 52).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.density import Density
+from ..core.estimator import Estimator
+from ..core.flow import Flow
+from ..core.steps import Step
+from ..errors import EstimatorError, FlowError
+from ..zero.polynomial import polynomial_identity_test
+
+__all__ = ["derive", "transport_residual"]
+
+PSI = sp.Symbol("psi")
+
+
+def transport_residual(p: Density, u: tuple[sp.Expr, ...], wrt: sp.Symbol) -> sp.Expr:
+    """(div(p u) + dp/dtheta_i) / p = div u + u . grad log p + d log p / dtheta_i."""
+    div_u = sum((p.diff(ui, xi) for ui, xi in zip(u, p.x, strict=True)), sp.S.Zero)
+    along = sum((ui * gi for ui, gi in zip(u, p.grad_log(), strict=True)), sp.S.Zero)
+    return div_u + along + p.score(wrt)
+
+
+def _density_ratio(p: Density, q: Density | None, budget: float) -> sp.Expr:
+    if q is None:
+        return sp.S.One
+    raw = p.expr / q.expr
+
+    def tidy(e: sp.Expr) -> sp.Expr:
+        return sp.simplify(sp.powsimp(e, force=True))
+
+    try:
+        return run_with_budget(tidy, raw, timeout=budget, what="simplifying p/q")
+    except BudgetExceeded:
+        return raw
+
+
+def _is_zero_fast(expr: sp.Expr, budget: float) -> bool:
+    """True only when the identity test proves expr == 0 (error <= 1e-30)."""
+    from ..core.convert import exact_floats
+
+    if expr == 0:
+        return True
+    try:
+        res = run_with_budget(polynomial_identity_test, exact_floats(expr), timeout=budget, what="identity test")
+    except Exception:  # noqa: BLE001 - no proof is fine: psi is then kept
+        return False
+    return res.zero
+
+
+def _simplify(expr: sp.Expr, budget: float) -> sp.Expr:
+    try:
+        return run_with_budget(sp.simplify, expr, timeout=budget, what="simplify")
+    except BudgetExceeded:
+        return expr
+
+
+def derive(
+    p: Density,
+    flow: Flow,
+    wrt: sp.Symbol,
+    q: Density | None = None,
+    *,
+    phi: object = None,
+    jumps: object = None,
+    timeout: float | None = None,
+) -> Estimator:
+    r"""The flow estimator of d/dtheta_i E_p[phi] for a flow u and sampling density q.
+
+    .. math::
+        E = \frac{p}{q} u\cdot\nabla\phi
+            + \frac{1}{q}\left(\nabla\cdot(p u) + \partial_{\theta_i} p\right)\phi
+        \qquad \text{(Eq. 19, 50)}
+
+    Parameters
+    ----------
+    p : Density
+    flow : Flow
+        A flow over p; ``flows.zero(p)`` gives the likelihood ratio.
+    wrt : Symbol
+        The parameter theta_i.
+    q : Density, optional
+        Sampling density over the same variables (default p).
+    phi : expression, optional
+        The test function.  Its jump set (Heaviside, sign, Piecewise with
+        different values on each side; hyperplanes and level sets in d-D)
+        is found and each jump surface M adds the surface term of Eq. (66),
+        :math:`\int_M p\,\Delta\phi\,\mathbf{u}\cdot\hat{\mathbf{n}}\,dS`,
+        sampled from its own q_M (``symflow.estimators.jumps``).
+    jumps : sequence of expressions, optional
+        The jump set given explicitly as level functions f (M = {f = 0});
+        used instead of detecting it from ``phi``.
+    timeout : float, optional
+        Budget in seconds for each simplification (default: the global one).
+
+    Returns
+    -------
+    Estimator
+        With ``v``, a simplified ``psi`` and the derivation's ``steps``.
+        ``extra_terms`` holds the jump terms (Eq. 66) and, when the support's
+        edges depend on theta (``p.has_moving_support``), the moving-boundary
+        terms of Eq. (77) (``symflow.estimators.moving_boundary``).
+    """
+    if not isinstance(p, Density):
+        raise EstimatorError(f"p must be a Density, got {type(p).__name__}")
+    if not isinstance(flow, Flow):
+        raise FlowError(f"flow must be a Flow (see symflow.estimators.flows), got {type(flow).__name__}")
+    if flow.density != p:
+        raise FlowError(
+            f"the flow is over {flow.density.name} = {flow.density.expr}, not over {p.name}; "
+            "build the flow from the same density"
+        )
+    wrt = p.check_param(wrt)
+    if q is not None and not isinstance(q, Density):
+        raise EstimatorError(f"q must be a Density, got {type(q).__name__}")
+    if q is not None and q.x != p.x:
+        raise EstimatorError(
+            f"q is over {tuple(map(str, q.x))} but p is over {tuple(map(str, p.x))}; "
+            "build q over the same variable Symbols"
+        )
+    budget = resolve_timeout(timeout)
+    u = flow.field(wrt)
+    ratio = _density_ratio(p, q, budget)
+    q_expr = q.expr if q is not None else p.expr
+    core = transport_residual(p, u, wrt)
+
+    divergence = sum((sp.Derivative(p.expr * ui, xi) for ui, xi in zip(u, p.x, strict=True) if ui != 0), sp.S.Zero)
+    steps = [
+        Step(
+            PSI,
+            (divergence + sp.Derivative(p.expr, wrt)) / q_expr,
+            "flow estimator: psi = (div(p u) + dp/dtheta_i) / q",
+            "19",
+        ),
+        Step(
+            PSI,
+            ratio * core,
+            "product rule div(p u) = p (div u + u . grad log p) and dp/dtheta = p dlog p/dtheta",
+            "50",
+        ),
+    ]
+    if _is_zero_fast(core, budget):
+        psi = sp.S.Zero
+        steps.append(Step(PSI, sp.S.Zero, "u solves the transport equation div(p u) + dp/dtheta_i = 0", "52"))
+    else:
+        psi = _simplify(ratio * core, budget)
+        steps.append(Step(PSI, psi, "simplification"))
+    v = tuple(_simplify(ratio * ui, budget) if ratio != 1 else ui for ui in u)
+    for i, vi in enumerate(v, start=1):
+        steps.append(Step(sp.Symbol(f"v_{i}"), vi, "v = (p/q) u", "19"))
+    extra = _extra_terms(p, u, wrt, q, phi, jumps, timeout)
+    for term in extra:
+        steps.extend(term.steps())
+    name = f"{flow.kind} estimator" + ("" if q is None else f" under {q.name}")
+    return Estimator(p, wrt, v, psi, q, flow=flow, steps=tuple(steps), extra_terms=extra, name=name)
+
+
+def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
+    """Jump terms (Eq. 66) for phi's jumps and moving-boundary terms (Eq. 77) for moving edges."""
+    from .jumps import jump_set, jump_terms
+    from .moving_boundary import moving_boundary_terms
+
+    terms: list = []
+    if jumps is not None:
+        levels = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
+    elif phi is not None:
+        from ..checks.core_checks import phi_expr
+
+        levels = list(jump_set(phi_expr(p, phi), p.x))
+    else:
+        levels = []
+    if levels:
+        terms.extend(jump_terms(p, u, wrt, levels, q, timeout=timeout))
+    if p.has_moving_support:
+        terms.extend(moving_boundary_terms(p, u, wrt, q, timeout=timeout))
+    return tuple(terms)

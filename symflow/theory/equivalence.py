@@ -1,0 +1,275 @@
+"""Equivalences between flows and estimators (App. E.1-E.3, Sec. 2.4) and Theorems 2 and 4.
+
+* ``check_same_flow``   two flows are the same field (implicit = explicit RP, Eq. 56-57;
+  integration by parts = RP in 1-D, Eq. 12).
+* ``check_equivalent``  two estimators are the same random variable: equal v, psi and q.
+* ``unique_psi``        the one psi that makes v . grad phi + psi phi unbiased (Thm. 4).
+* ``classify``          proved unbiased when psi is that psi; otherwise refuted with the
+  counterexample phi built from psi - psi* as in the proof of Thm. 4, and its bias.
+* ``ibp_flow``          the integration-by-parts flow -(dF/dtheta)/p of Eq. (12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import mpmath
+import sympy as sp
+
+from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.convert import as_expr, as_vector, exact_floats
+from ..core.density import Density
+from ..core.domain import Domain
+from ..core.estimator import Estimator
+from ..core.flow import Flow
+from ..core.verdict import Status, Verdict
+from ..errors import EstimatorError, FlowError
+from ..zero import decide_zero
+
+__all__ = ["check_equivalent", "check_same_flow", "classify", "estimator_mean", "ibp_flow", "unique_psi"]
+
+_ORDER = {Status.PROVED: 0, Status.CONSISTENT: 1, Status.UNKNOWN: 2, Status.REFUTED: 3}
+
+
+def combine(verdicts: Sequence[tuple[str, Verdict]], claim: str) -> Verdict:
+    """One verdict for a conjunction: refuted if any part is, else the weakest status.
+
+    ``verdicts`` are ``(label, verdict)`` pairs; each part's status and method
+    are kept in ``details``.
+    """
+    details = tuple((label, f"{v.status}: {v.method}") for label, v in verdicts)
+    if not verdicts:
+        return Verdict(Status.PROVED, "nothing to check", sp.S.Zero, claim=claim)
+    for label, v in verdicts:
+        if v.status is Status.REFUTED:
+            return Verdict(Status.REFUTED, f"{label}: {v.method}", v.residual, v.witness, claim=claim, details=details)
+    worst_label, worst = max(verdicts, key=lambda lv: _ORDER[lv[1].status])
+    if worst.status is Status.PROVED:
+        methods = sorted({v.method for _, v in verdicts})
+        return Verdict(Status.PROVED, "; ".join(methods), sp.S.Zero, claim=claim, details=details)
+    return Verdict(
+        worst.status,
+        f"{worst_label}: {worst.method}",
+        worst.residual,
+        reason=worst.reason if worst.status is Status.UNKNOWN else "",
+        claim=claim,
+        details=details,
+    )
+
+
+def _same_frame(a: Density, b: Density, what: str) -> None:
+    if a.x != b.x:
+        raise FlowError(f"the two {what} are over different variables {a.x} and {b.x}; build them over the same x")
+
+
+def check_same_flow(
+    flow_a: Flow, flow_b: Flow, wrt: sp.Symbol | None = None, *, timeout: float | None = None
+) -> Verdict:
+    r"""Are two flows the same vector field, :math:`u_a(x) = u_b(x)` on the support?
+
+    Used for implicit = explicit reparameterization (Eq. 56-57) and for the
+    integration-by-parts flow :math:`-(\partial_\theta F)/p` = RP in 1-D (Eq. 12).
+    Every parameter both flows cover is compared (or only ``wrt``); each
+    component difference goes through ``decide_zero``.
+    """
+    if not isinstance(flow_a, Flow) or not isinstance(flow_b, Flow):
+        raise FlowError("check_same_flow compares two Flow values (see symflow.estimators.flows)")
+    _same_frame(flow_a.density, flow_b.density, "flows")
+    if wrt is None:
+        params = [t for t in flow_a.params if t in flow_b.params]
+        if not params:
+            raise FlowError("the two flows share no parameter; pass flows over the same parameters")
+    else:
+        params = [flow_a.density.check_param(wrt)]
+    domain = flow_a.density.domain()
+    parts = []
+    for theta in params:
+        for j, (ua, ub) in enumerate(zip(flow_a.field(theta), flow_b.field(theta), strict=True)):
+            label = f"u_{theta}[{j + 1}]"
+            parts.append((label, decide_zero(ua - ub, domain, timeout=timeout, claim=label)))
+    return combine(parts, f"the {flow_a.kind} and {flow_b.kind} flows are the same field (Eq. 56-57)")
+
+
+def _sampling_expr(est: Estimator) -> sp.Expr:
+    return est.sampling.expr
+
+
+def check_equivalent(est_a: Estimator, est_b: Estimator, *, timeout: float | None = None) -> Verdict:
+    r"""Are two estimators the same random variable: same :math:`d/d\theta_i`, q, v and psi on the support?
+
+    This is how GRP (Eq. 58) is shown to be the flow estimator with
+    :math:`u = \partial g/\partial\theta_i` at :math:`\epsilon = S(x)` (Eq. 59-62).
+    """
+    if not isinstance(est_a, Estimator) or not isinstance(est_b, Estimator):
+        raise EstimatorError("check_equivalent compares two Estimator values")
+    _same_frame(est_a.density, est_b.density, "estimators")
+    if est_a.wrt != est_b.wrt:
+        raise EstimatorError(f"the estimators are for d/d{est_a.wrt} and d/d{est_b.wrt}; compare the same parameter")
+    domain = est_a.density.domain()
+    parts = [
+        ("p_a - p_b", decide_zero(est_a.density.expr - est_b.density.expr, domain, timeout=timeout)),
+        ("q_a - q_b", decide_zero(_sampling_expr(est_a) - _sampling_expr(est_b), domain, timeout=timeout)),
+    ]
+    for j, (va, vb) in enumerate(zip(est_a.v, est_b.v, strict=True)):
+        parts.append((f"v_a[{j + 1}] - v_b[{j + 1}]", decide_zero(va - vb, domain, timeout=timeout)))
+    parts.append(("psi_a - psi_b", decide_zero(est_a.psi - est_b.psi, domain, timeout=timeout)))
+    names = f"{est_a.name or 'estimator a'} and {est_b.name or 'estimator b'}"
+    return combine(parts, f"{names} are the same estimator of d/d{est_a.wrt}")
+
+
+def unique_psi(
+    p: Density, v: object, wrt: sp.Symbol, q: Density | None = None, *, timeout: float | None = None
+) -> sp.Expr:
+    r"""The unique :math:`\psi` that makes :math:`v\cdot\nabla\phi + \psi\phi` unbiased under q (Thm. 4).
+
+    With :math:`u = v\,q/p` (proof of Thm. 4),
+
+    .. math::
+        \psi^* = \frac{1}{q}\Big(\nabla\cdot(p u) + \partial_{\theta_i} p\Big)
+               = \nabla\cdot v + v\cdot\nabla\log q + \frac{p}{q}\,\partial_{\theta_i}\log p .
+
+    (The second form divides the density out, so exponential families give
+    small rational expressions.)  Assumes :math:`q\,v\,\phi \to 0` at the
+    support's edges (Thm. 3, footnote 4).
+    """
+    if not isinstance(p, Density):
+        raise EstimatorError(f"p must be a Density, got {type(p).__name__}")
+    wrt = p.check_param(wrt)
+    v = as_vector(v, "v")
+    if len(v) != p.dim:
+        raise EstimatorError(f"v has {len(v)} component(s) for {p.dim} variable(s); give one per variable")
+    sampling = p if q is None else q
+    if sampling.x != p.x:
+        raise EstimatorError("q must be over the same variable Symbols as p")
+    div_v = sum((sp.diff(vi, xi) for vi, xi in zip(v, p.x, strict=True)), sp.S.Zero)
+    along = sum((vi * gi for vi, gi in zip(v, sampling.grad_log(), strict=True)), sp.S.Zero)
+    ratio = sp.S.One if q is None else p.expr / q.expr
+    raw = div_v + along + ratio * p.score(wrt)
+    try:
+        return run_with_budget(sp.simplify, raw, timeout=resolve_timeout(timeout), what="simplifying psi*")
+    except BudgetExceeded:
+        return raw
+
+
+def ibp_flow(p: Density, cdf: sp.Expr | None = None) -> Flow:
+    r"""The integration-by-parts flow of Eq. (12): :math:`u = -\frac{1}{p}\frac{\partial F}{\partial\theta}` (1-D).
+
+    F is the CDF (the density's own, or ``cdf=``).  Ranganath et al.'s
+    derivation (Eq. 9-12); in 1-D it equals the reparameterization flow.
+    """
+    if p.dim != 1:
+        raise FlowError(f"the integration-by-parts flow is 1-D; {p.name} has {p.dim} variables")
+    F = p.cdf if cdf is None else as_expr(cdf, "cdf")
+    if F is None:
+        raise FlowError(f"{p.name} has no CDF; pass cdf=")
+    fields = {t: [-sp.diff(F, t) / p.expr] for t in p.params}
+    return Flow(p, fields, kind="integration-by-parts", note="u = -(dF/dtheta)/p (Eq. 12)")
+
+
+# -- classification (Thm. 4) ------------------------------------------------------
+
+
+def _counterexample_phi(r: sp.Expr, point: dict, p: Density) -> sp.Expr:
+    """phi = r / (1 + r^2) at the witness's parameter values, with r = psi - psi*.
+
+    The proof of Thm. 4 takes phi = r, giving bias E_q[r^2] > 0; but r may
+    grow so fast that E_q[r^2] diverges (r = x^4 under a Laplace, ...).
+    r/(1 + r^2) has the same sign as r and |phi| <= 1/2, so the bias
+    E_q[r phi] = E_q[r^2 / (1 + r^2)] is finite and strictly positive whenever
+    r != 0 on a set of positive q-probability, and the boundary term p v phi
+    still vanishes wherever p v does.
+    """
+    at = {k: v for k, v in point.items() if k in p.params or (k not in p.x)}
+    r_at = exact_floats(r.xreplace({k: sp.Float(v, 30) for k, v in at.items()}))
+    return r_at / (1 + r_at**2)
+
+
+def classify(est: Estimator, *, bias: bool = True, timeout: float | None = None) -> Verdict:
+    r"""Is ``est`` unbiased?  Decided by Theorem 4.
+
+    For the estimator's v and q, :math:`\psi^*` (``unique_psi``) is the only
+    weight on phi that gives an unbiased estimator.  So:
+
+    * :math:`\psi - \psi^* \equiv 0`: proved (or consistent) unbiased;
+    * otherwise refuted: the witness is a point where
+      :math:`r = \psi - \psi^* \ne 0`, and, following the proof of Thm. 4, the
+      test function :math:`\phi = r/(1 + r^2)` (r at the witness's parameter
+      values) has bias :math:`E_q[r\phi] = E_q[r^2/(1 + r^2)] > 0`.  With
+      ``bias=True`` (1-D) that bias is computed by quadrature and reported in
+      ``details`` together with an independent ``check_unbiased`` of the
+      estimator on that phi.
+    """
+    if not isinstance(est, Estimator):
+        raise EstimatorError(f"classify takes an Estimator, got {type(est).__name__}")
+    if est.extra_terms:
+        raise EstimatorError(
+            "classify covers the product form v . grad phi + psi phi (Eq. 4); this one has extra terms"
+        )
+    p, q = est.density, est.q
+    budget = resolve_timeout(timeout)
+    star = unique_psi(p, est.v, est.wrt, q, timeout=budget)
+    r = est.psi - star
+    domain = p.domain()
+    if q is not None:
+        qd = q.domain()
+        domain = Domain(domain.variables, domain.parameters + qd.parameters, domain.constraints + qd.constraints)
+    name = est.name or "estimator"
+    claim = f"{name} of d/d{est.wrt} is unbiased (Thm. 4: psi = psi*)"
+    verdict = decide_zero(r, domain, timeout=budget, claim=claim)
+    details: tuple = (("psi*", star), ("psi - psi*", r))
+    if verdict.status is not Status.REFUTED:
+        return Verdict(verdict.status, verdict.method, r, None, verdict.reason, claim, details)
+    point = verdict.witness.as_dict()
+    phi = _counterexample_phi(r, point, p)
+    details = (*details, ("pointwise witness", str(verdict.witness)), ("counterexample phi", phi))
+    if bias and p.dim == 1:
+        details = details + _bias_details(est, r, phi, point, budget)
+    return Verdict(
+        Status.REFUTED,
+        f"Thm. 4: psi differs from psi* ({verdict.method}); counterexample phi = r/(1 + r^2), r = psi - psi*",
+        r,
+        verdict.witness,
+        claim=claim,
+        details=details,
+    )
+
+
+def _bias_details(est: Estimator, r: sp.Expr, phi: sp.Expr, point: dict, budget: float) -> tuple:
+    """The bias E_q[r phi] of the estimator on the counterexample phi, by quadrature at the witness parameters.
+
+    The estimator with psi* is unbiased (Thm. 4), so est's bias on phi is
+    E_q[(psi - psi*) phi] = E_q[r^2 / (1 + r^2)] > 0.
+    """
+    from ..calculus.quadrature import _center_scale, _quad_1d
+
+    q = est.sampling
+    values = {t: exact_floats(sp.Float(point[t], 30)) for t in est.params if t in point}
+    if len(values) != len(est.params):
+        return (("bias", "not computed: the witness does not fix every parameter"),)
+    hint = _center_scale(q, {t: values[t] for t in q.params})
+    bias = _quad_1d(q, q.expr * r * phi, values, 30, hint, budget)
+    return (("parameters", tuple(values.items())), ("bias E_q[(psi - psi*) phi]", bias))
+
+
+def estimator_mean(
+    est: Estimator, phi: object, params: dict, *, dps: int = 30, timeout: float | None = None
+) -> mpmath.mpf | None:
+    r""":math:`E_q[v\cdot\nabla\phi + \psi\phi] = \int q\,(v\cdot\nabla\phi + \psi\phi)\,dx` by mpmath quadrature (1-D).
+
+    The estimator's expectation at the given parameter values (Eq. 3), to
+    compare with a planted :math:`d/d\theta_i E_p[\phi]`; None when the
+    quadrature fails or runs out of budget.
+    """
+    from ..calculus.quadrature import _center_scale, _quad_1d
+    from ..checks.core_checks import phi_expr
+    from ..core.convert import as_param_values, exact_values
+
+    if not isinstance(est, Estimator):
+        raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
+    if est.density.dim != 1:
+        raise EstimatorError("estimator_mean integrates in 1-D only")
+    q = est.sampling
+    values = exact_values(as_param_values(params, est.params))
+    integrand = q.expr * est.single_sample(phi_expr(est.density, phi))
+    hint = _center_scale(q, {t: values[t] for t in q.params})
+    return _quad_1d(q, integrand, values, dps, hint, resolve_timeout(timeout))
