@@ -11,11 +11,12 @@ compiles estimators to numpy.
 from . import families as families
 from . import plot as plot
 from . import proof as proof
-from .checks.core_checks import check_boundary as check_boundary
-from .checks.core_checks import check_normalized as check_normalized
-from .checks.core_checks import check_transport as check_transport
-from .checks.core_checks import check_unbiased as check_unbiased
-from .checks.core_checks import check_weights as check_weights
+from .calculus.heaviside import jump_set as jump_set
+from .checks import check_boundary as check_boundary
+from .checks import check_normalized as check_normalized
+from .checks import check_transport as check_transport
+from .checks import check_unbiased as check_unbiased
+from .checks import check_weights as check_weights
 from .cli.claims import claim as claim
 from .core.budget import default_timeout as default_timeout
 from .core.budget import set_default_timeout as set_default_timeout
@@ -45,8 +46,7 @@ from .estimators.generalized import induced_density as induced_density
 from .estimators.go import GOTerm as GOTerm
 from .estimators.go import go_estimator as go_estimator
 from .estimators.go import go_weight as go_weight
-from .estimators.jumps import SurfaceTerm as SurfaceTerm
-from .estimators.jumps import jump_set as jump_set
+from .estimators.surface import SurfaceTerm as SurfaceTerm
 from .montecarlo import MCResult as MCResult
 from .montecarlo import mc_check as mc_check
 from .numeric import CompiledEstimator as CompiledEstimator

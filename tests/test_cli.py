@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from symflow.cli.main import _truncate, main
+from symflow.cli.main import main, truncate
 from symflow.core import budget
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,8 +96,8 @@ def test_long_method_is_truncated_in_the_table(good_dir, capsys):
 
 
 def test_truncate_keeps_short_text_and_cuts_long_text():
-    assert _truncate("short  text\nhere", 40) == "short text here"
-    cut = _truncate("x" * 100, 20)
+    assert truncate("short  text\nhere", 40) == "short text here"
+    cut = truncate("x" * 100, 20)
     assert len(cut) == 20 and cut.endswith("...")
 
 

@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 import symflow as sf
+from symflow.calculus.heaviside import heaviside_form, jump_across, jump_set
 from symflow.errors import EstimatorError, FlowError
-from symflow.estimators.jumps import heaviside_form, jump_across, jump_set
 
 x, y = sp.symbols("x y", real=True)
 

@@ -57,10 +57,10 @@ def test_estimator_proofs_with_every_mark_compile():
     flow = sf.Flow(p, {mu: [1], sigma: [(x - mu) / sigma]}, kind="reparam")
     q = p.with_(expr=p.expr.subs(sigma, 2 * sigma), name="q")
     proofs = [
-        sf.derive(p, flow, sigma).proof(),
-        sf.derive(p, sf.flows.zero(p), sigma).proof(),
-        sf.derive(p, flow, mu, q=q).proof(),
-        sf.Estimator(p, mu, [1], (x - mu) / sigma**2, name="biased").proof(),
+        sf.proof_of(sf.derive(p, flow, sigma)),
+        sf.proof_of(sf.derive(p, sf.flows.zero(p), sigma)),
+        sf.proof_of(sf.derive(p, flow, mu, q=q)),
+        sf.proof_of(sf.Estimator(p, mu, [1], (x - mu) / sigma**2, name="biased")),
     ]
     f = sp.Function("f")(x)
     proofs.append(Proof("undecidable & odd_text: θ ≤ ∞", check_steps([Step(f, sp.Function("g")(x), "?")])))

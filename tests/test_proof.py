@@ -120,7 +120,7 @@ def test_given_substitutions_are_applied_before_the_check():
 def test_estimator_proof_checks_every_recorded_step():
     p = _normal()
     est = sf.derive(p, _reparam(p), sigma)
-    pr = est.proof()
+    pr = sf.proof_of(est)
     assert isinstance(pr, Proof)
     assert len(pr.steps) == len(est.steps)
     assert pr.status is Status.PROVED and pr.unchecked == ()

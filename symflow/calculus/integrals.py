@@ -14,8 +14,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.density import Density
+from ..numeric.evaluate import mpmath_function
 
 __all__ = [
     "QUAD_DPS",
@@ -36,20 +38,20 @@ def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None =
     def work() -> sp.Expr | None:
         out = integrand
         if p.dim == 1 and not p.is_discrete:
-            from ..estimators.jumps import split_pieces
+            from .heaviside import split_pieces
 
             pieces = split_pieces(integrand, p.x[0], p.support_sets[0])
             if pieces is not None:  # integrate a discontinuous integrand piece by piece
-                out = sp.Add(*(sp.integrate(e, (p.x[0], a, b)) for a, b, e in pieces))
-                out = sp.simplify(out)
+                out = sp.Add(*(budgets.integrate(e, (p.x[0], a, b)) for a, b, e in pieces))
+                out = budgets.simplify(out)
                 return None if out.has(sp.Integral, sp.nan) else out
         # Last variable first: in triangular (Cholesky) forms it appears in one factor only.
         for xi, s in reversed(tuple(zip(p.x, p.support_sets, strict=True))):
             lo, hi = s.inf, s.sup
-            out = sp.summation(out, (xi, lo, hi)) if p.is_discrete else sp.integrate(out, (xi, lo, hi))
+            out = budgets.summation(out, (xi, lo, hi)) if p.is_discrete else budgets.integrate(out, (xi, lo, hi))
             if out.has(sp.Integral, sp.Sum):
                 return None
-        out = sp.simplify(out)
+        out = budgets.simplify(out)
         if out.has(sp.Integral, sp.Sum, sp.nan) or out.has(sp.Piecewise):
             # Piecewise results carry convergence conditions; the parameters'
             # assumptions usually settle them, and piecewise_fold/simplify did not.
@@ -137,7 +139,11 @@ def numeric_integral(
 
     def work() -> mpmath.mpf:
         with mpmath.workdps(dps):
-            fn = sp.lambdify(p.x, expr, modules="mpmath")
+            many = mpmath_function(p.x, expr)
+
+            def fn(*xs):
+                return many(*xs)[0]
+
             bounds = []
             for s in p.support_sets:
                 lo = None if s.inf == -sp.oo else mpmath.mpf(sp.Float(s.inf.xreplace(values), dps))
@@ -232,7 +238,7 @@ def expectation_gradient(
     if sym is not None:
         grad = sp.diff(sym, wrt)
         if values is None:
-            return sp.simplify(grad), "symbolic integration"
+            return budgets.simplify(grad, timeout=budget), "symbolic integration"
         return sp.Float(sp.N(grad.xreplace(values), dps), dps), "symbolic integration"
     if values is None:
         return None, "SymPy could not integrate within the budget"
@@ -251,9 +257,3 @@ def expectation_gradient(
         except TypeError:
             return None, "quadrature failed"
     return val, f"mpmath derivative of quadrature at {dps} digits"
-
-
-def lambdify_phi(x: tuple, phi: sp.Expr) -> Callable:
-    """numpy function of (n, d) samples for phi (helper for Monte Carlo)."""
-    fn = sp.lambdify(x, phi, modules="numpy")
-    return lambda xs: np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (xs.shape[0],))

@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..core.budget import BudgetExceeded, run_with_budget
 from ..core.density import Density
+from ..numeric.evaluate import mpmath_function
 
 # 1-D quadrature runs at 30 digits and the numbers must agree to 20; a gap is confirmed at 20 digits.
 # (50 digits costs about 3x more and buys nothing for deciding these identities.)
@@ -51,7 +52,11 @@ def _quad_1d(p: Density, integrand: sp.Expr, values: dict, dps: int, hint: tuple
 
     def work() -> mpmath.mpf:
         with mpmath.workdps(dps):
-            fn = sp.lambdify(x, expr, modules="mpmath")
+            many = mpmath_function([x], expr)
+
+            def fn(t):
+                return many(t)[0]
+
             lo = None if s.inf == -sp.oo else mpmath.mpf(sp.Float(s.inf.xreplace(values), dps))
             hi = None if s.sup == sp.oo else mpmath.mpf(sp.Float(s.sup.xreplace(values), dps))
             inner = {mpmath.mpf(center + k * scale) for k in (-6, 0, 6)} | {mpmath.mpf(k) for k in _kinks(p, expr, {})}

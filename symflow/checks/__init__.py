@@ -1,1 +1,15 @@
-"""symflow.checks."""
+"""The checks: each decides one statement about a density, a flow or an estimator and returns a ``Verdict``.
+
+One check a module: ``transport`` (Eq. 52), ``normalization``, ``boundary``
+(Eq. 47, footnote 4), ``unbiased`` (Eq. 4, 19), ``weights`` (closed forms from
+a paper).  Every symbolic step runs under the call's time budget (``timeout=``
+in seconds, default the global one).
+"""
+
+from .boundary import check_boundary as check_boundary
+from .normalization import check_normalized as check_normalized
+from .transport import check_transport as check_transport
+from .unbiased import check_unbiased as check_unbiased
+from .weights import check_weights as check_weights
+
+__all__ = ["check_boundary", "check_normalized", "check_transport", "check_unbiased", "check_weights"]

@@ -17,7 +17,7 @@ import keyword
 import sys
 
 from ..errors import SymflowError
-from .main import EXIT_OK, EXIT_UNEXPECTED, _UsageError
+from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError
 
 __all__ = ["format_derive", "format_derive_json", "register_derive"]
 
@@ -61,9 +61,9 @@ def _names(raw: str, option: str) -> list[str]:
     names = [n.strip() for n in raw.split(",") if n.strip()]
     for name in names:
         if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name):
-            raise _UsageError(f"{option}: {name!r} is not a plain ASCII identifier (letters, digits, _)")
+            raise UsageError(f"{option}: {name!r} is not a plain ASCII identifier (letters, digits, _)")
     if len(set(names)) != len(names):
-        raise _UsageError(f"{option} lists a name twice: {raw}")
+        raise UsageError(f"{option} lists a name twice: {raw}")
     return names
 
 
@@ -73,7 +73,7 @@ def _parsed(text: str, option: str, symbols: dict) -> object:
     try:
         return parse(text, symbols)
     except SymflowError as exc:
-        raise _UsageError(f"{option}: {exc}") from None
+        raise UsageError(f"{option}: {exc}") from None
 
 
 def _verdict_row(verdict) -> dict:
@@ -90,19 +90,19 @@ def _run_derive(args: argparse.Namespace) -> int:
     from ..core import budget as budget
 
     if args.timeout is not None and not args.timeout > 0:
-        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     scope = budget.timeout_scope(args.timeout) if args.timeout is not None else contextlib.nullcontext()
     with scope:
         try:
             return _derive(args)
         except SymflowError as exc:  # a Density, Flow or Estimator that does not fit together
-            raise _UsageError(str(exc)) from None
+            raise UsageError(str(exc)) from None
 
 
 def _derive(args: argparse.Namespace) -> int:
     import sympy as sp
 
-    from ..checks.core_checks import check_normalized, check_transport, check_unbiased
+    from ..checks import check_normalized, check_transport, check_unbiased
     from ..core.density import Density
     from ..core.flow import Flow
     from ..estimators.deriver import derive
@@ -112,12 +112,12 @@ def _derive(args: argparse.Namespace) -> int:
     positive = set(_names(args.positive, "--positive"))
     unknown = positive - set(x_names) - set(param_names)
     if unknown:
-        raise _UsageError(f"--positive names {', '.join(sorted(unknown))}, which are not in --x or --params")
+        raise UsageError(f"--positive names {', '.join(sorted(unknown))}, which are not in --x or --params")
     # Real Symbols: densities and flows are real functions of real arguments; positivity only when asked.
     symbols = {n: sp.Symbol(n, real=True, **({"positive": True} if n in positive else {})) for n in x_names}
     symbols.update({n: sp.Symbol(n, real=True, **({"positive": True} if n in positive else {})) for n in param_names})
     if args.wrt not in param_names:
-        raise _UsageError(f"--wrt {args.wrt} is not one of --params {', '.join(param_names)}")
+        raise UsageError(f"--wrt {args.wrt} is not one of --params {', '.join(param_names)}")
     xs = tuple(symbols[n] for n in x_names)
     params = tuple(symbols[n] for n in param_names)
     only_params = {n: symbols[n] for n in param_names}
@@ -129,7 +129,7 @@ def _derive(args: argparse.Namespace) -> int:
     if args.flow is None:
         flow = zero(p)
     elif len(args.flow) != len(xs):
-        raise _UsageError(f"give --flow once per variable ({len(xs)}: {', '.join(x_names)}), got {len(args.flow)}")
+        raise UsageError(f"give --flow once per variable ({len(xs)}: {', '.join(x_names)}), got {len(args.flow)}")
     else:
         flow = Flow(p, {wrt: [_parsed(f, "--flow", symbols) for f in args.flow]}, note="typed flow")
     q = None
@@ -139,12 +139,12 @@ def _derive(args: argparse.Namespace) -> int:
     values = None
     if args.at:
         if phi is None:
-            raise _UsageError("--at gives parameter values for --phi; give --phi too")
+            raise UsageError("--at gives parameter values for --phi; give --phi too")
         values = {}
         for item in args.at.split(","):
             name, _, number = item.partition("=")
             if name.strip() not in only_params:
-                raise _UsageError(f"--at: {name.strip()!r} is not one of --params {', '.join(param_names)}")
+                raise UsageError(f"--at: {name.strip()!r} is not one of --params {', '.join(param_names)}")
             values[symbols[name.strip()]] = _parsed(number, "--at", {})
 
     verdicts = {"transport": check_transport(p, flow, wrt), "normalized": check_normalized(p)}

@@ -10,21 +10,51 @@ budgeted step run inline: the outer budget already bounds them.
 
 Where ``fork`` is unavailable (Windows) a daemon thread is used instead; the
 caller still returns on time, though the abandoned thread runs on.
+
+A public call's ``timeout=`` bounds the whole call, not each step: the call
+opens a ``deadline`` scope, and every budgeted step inside it gets at most
+what is left of it (``remaining``), so a check made of several sequential
+steps still returns within its budget.
+
+The SymPy calls that can run unboundedly (``simplify``, ``integrate``,
+``limit``, ``solve``, ``summation``) are made through this module only
+(``simplify``, ``integrate``, ... below; a CI gate, ``.ci/no_unbudgeted.py``,
+keeps it that way), each under the budget it is given.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
+import inspect
 import multiprocessing as mp
 import os
 import pickle
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["BudgetExceeded", "default_timeout", "quiet_fork", "run_with_budget", "set_default_timeout"]
+import sympy as sp
+
+__all__ = [
+    "BudgetExceeded",
+    "bounded",
+    "deadline",
+    "default_timeout",
+    "integrate",
+    "limit",
+    "quiet_fork",
+    "remaining",
+    "run_with_budget",
+    "set_default_timeout",
+    "simplify",
+    "solve",
+    "summation",
+]
 
 T = TypeVar("T")
 
@@ -77,16 +107,114 @@ def resolve_timeout(timeout: float | None) -> float:
     return float(timeout)
 
 
+# The end (time.monotonic) of the innermost public call's budget in this thread, if any.
+_END: contextvars.ContextVar[float | None] = contextvars.ContextVar("symflow_deadline", default=None)
+
+# Seconds a step is not started with fewer than (it could not do anything useful).
+MIN_STEP = 0.05
+
+
+@contextlib.contextmanager
+def deadline(timeout: float | None) -> Iterator[float]:
+    """A scope whose budgeted steps together take at most ``timeout`` seconds (default: the global budget).
+
+    Nested scopes never extend an outer one: the earlier end wins.  Yields the
+    scope's budget in seconds.
+    """
+    budget = resolve_timeout(timeout)
+    end = time.monotonic() + budget
+    outer = _END.get()
+    token = _END.set(end if outer is None else min(outer, end))
+    try:
+        yield budget
+    finally:
+        _END.reset(token)
+
+
+def remaining(timeout: float | None = None) -> float:
+    """Seconds a step may take: ``timeout`` (default: the global budget), capped by the enclosing deadline."""
+    budget = resolve_timeout(timeout)
+    end = _END.get()
+    return budget if end is None else min(budget, end - time.monotonic())
+
+
+def bounded(fn: Callable[..., T]) -> Callable[..., T]:
+    """Decorator for a public function with a ``timeout=`` keyword: the budget bounds the whole call.
+
+    The call runs inside ``deadline(timeout)``, so every budgeted step in it
+    shares one budget (a call nested in another bounded call shares the
+    outer one as well).
+    """
+    signature = inspect.signature(fn)
+    if "timeout" not in signature.parameters:
+        raise TypeError(f"{fn.__qualname__} has no timeout parameter")
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> T:
+        with deadline(kwargs.get("timeout")):
+            return fn(*args, **kwargs)
+
+    return call
+
+
 def run_with_budget(fn: Callable[..., T], *args: Any, timeout: float, what: str = "step") -> T:
     """Run ``fn(*args)`` and return its result, or raise ``BudgetExceeded``.
 
-    Exceptions raised by ``fn`` are re-raised in the caller.
+    The step gets ``timeout`` seconds, or less when the enclosing ``deadline``
+    ends sooner (and none at all when it has passed).  Exceptions raised by
+    ``fn`` are re-raised in the caller.
     """
     if _IN_CHILD[0]:
         return fn(*args)
+    end = _END.get()
+    if end is not None:
+        left = end - time.monotonic()
+        if left < MIN_STEP:
+            raise BudgetExceeded(timeout, what)
+        timeout = min(timeout, left)
     if "fork" in mp.get_all_start_methods():
         return _run_forked(fn, args, timeout, what)
     return _run_threaded(fn, args, timeout, what)
+
+
+# -- SymPy's unbounded calls, each under a budget ---------------------------------------------
+
+
+def simplify(
+    expr: sp.Expr, *, timeout: float | None = None, what: str = "simplify", how: Callable | None = None
+) -> sp.Expr:
+    """``expr`` simplified within ``timeout`` seconds (default: the global budget), or ``expr`` as given after.
+
+    Simplifying never changes the value, so keeping the raw form is always
+    correct; only its size differs.  ``how`` replaces ``sympy.simplify`` (e.g.
+    a rewrite chain ending in it).
+    """
+    try:
+        return run_with_budget(how or sp.simplify, expr, timeout=resolve_timeout(timeout), what=what)
+    except BudgetExceeded:
+        return expr
+
+
+def integrate(expr: sp.Expr, *limits: Any, timeout: float | None = None, what: str = "symbolic integration") -> sp.Expr:
+    """``sympy.integrate(expr, *limits)`` under the budget (``BudgetExceeded`` when it runs out)."""
+    return run_with_budget(sp.integrate, expr, *limits, timeout=resolve_timeout(timeout), what=what)
+
+
+def summation(expr: sp.Expr, *limits: Any, timeout: float | None = None, what: str = "symbolic summation") -> sp.Expr:
+    """``sympy.summation(expr, *limits)`` under the budget (``BudgetExceeded`` when it runs out)."""
+    return run_with_budget(sp.summation, expr, *limits, timeout=resolve_timeout(timeout), what=what)
+
+
+def limit(
+    expr: sp.Expr, x: sp.Symbol, x0: Any, direction: str = "+-", *, timeout: float | None = None, what: str = "limit"
+):
+    """``sympy.limit(expr, x, x0, direction)`` under the budget (``BudgetExceeded`` when it runs out)."""
+    return run_with_budget(sp.limit, expr, x, x0, direction, timeout=resolve_timeout(timeout), what=what)
+
+
+def solve(*args: Any, timeout: float | None = None, what: str = "solve", **kwargs: Any):
+    """``sympy.solve(*args, **kwargs)`` under the budget (``BudgetExceeded`` when it runs out)."""
+    return run_with_budget(functools.partial(sp.solve, **kwargs), *args, timeout=resolve_timeout(timeout), what=what)
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:

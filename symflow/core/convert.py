@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import sympy as sp
 
-from ..errors import ParameterError, SymflowError
+from ..errors import EstimatorError, ParameterError, SymflowError
 
 _STRING_HINT = (
     "symflow never parses strings; build the expression with SymPy instead, "
@@ -182,3 +182,16 @@ def _check_depth(expr: sp.Basic, what: str) -> None:
             "handle it (they raise RecursionError). Flatten it (e.g. build sums with sympy.Add(*terms)) "
             "or name repeated sub-expressions"
         )
+
+
+def as_phi(phi: object, x: tuple) -> sp.Expr:
+    """A test function phi over the variables ``x`` only (strings refused; other symbols named)."""
+    expr = as_expr(phi, "phi")
+    stray = expr.free_symbols - set(x)
+    if stray:
+        raise EstimatorError(
+            f"phi uses {', '.join(sorted(map(str, stray)))}, which are not variables "
+            f"{tuple(map(str, x))}; phi must be a function of x only (substitute numbers for the rest)"
+            + same_name_hint(stray, x)
+        )
+    return expr

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..errors import DensityError, ParameterError, SymflowError
+from ..errors import DensityError, EstimatorError, ParameterError, SymflowError
+from ..numeric.evaluate import numpy_function
 from ..printing.display import LatexDisplay
 from .convert import as_expr, as_param_values, as_symbols, same_name_hint
 from .domain import Domain, interval_of_set, interval_of_symbol
 
-__all__ = ["Density", "Reparameterization", "Sampler"]
+__all__ = ["Density", "Reparameterization", "Sampler", "same_variables"]
 
 Sampler = Callable[[int, dict, np.random.Generator], np.ndarray]
 
@@ -367,10 +368,7 @@ class Density(LatexDisplay):
             out = np.asarray(self.sampler(int(n), floats, rng), dtype=float)
         elif self.reparam is not None and self.reparam.base.sampler is not None:
             eps = self.reparam.base.sample(n, {k: v for k, v in values.items() if k in self.reparam.base.params}, rng)
-            g = self.__dict__.get("_g_numpy")
-            if g is None:
-                g = sp.lambdify([self.reparam.eps, self.params], list(self.reparam.g), modules="numpy")
-                object.__setattr__(self, "_g_numpy", g)
+            g = numpy_function([self.reparam.eps, self.params], self.reparam.g)
             cols = g(tuple(eps.T), tuple(floats[t] for t in self.params))
             out = np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in cols])
         else:
@@ -401,3 +399,19 @@ class Density(LatexDisplay):
         xs = ", ".join(map(str, self.x))
         ps = ", ".join(map(str, self.params))
         return f"{self.name}({xs}; {ps}) = {sp.sstr(self.expr)} on {sp.sstr(self.support)}"
+
+
+def same_variables(p: Density, q: object, what: str = "q") -> Density:
+    """``q`` after checking that it is a ``Density`` over the same variable Symbols as ``p``.
+
+    The one validation of a sampling density (or a second density compared
+    with ``p``) used by derive, the estimators and the checks.
+    """
+    if not isinstance(q, Density):
+        raise EstimatorError(f"{what} must be a Density, got {type(q).__name__}")
+    if q.x != p.x:
+        raise EstimatorError(
+            f"{what} is over {tuple(map(str, q.x))} but p is over {tuple(map(str, p.x))}; "
+            f"build {what} over the same variable Symbols"
+        )
+    return q

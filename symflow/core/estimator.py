@@ -8,8 +8,9 @@ from a flow; users may also type one in from another paper and check it.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import sympy as sp
 
@@ -17,9 +18,50 @@ from ..errors import EstimatorError
 from ..printing.display import LatexDisplay
 from .convert import as_expr, as_vector, same_name_hint
 from .density import Density
-from .steps import Step
+from .steps import Basis, Proof, ProofStep, Step, proof_steps
 
-__all__ = ["Estimator"]
+__all__ = ["ASSUMPTIONS_EQ50", "Estimator", "ExtraTerm", "TermKind"]
+
+PSI = sp.Symbol("psi")
+
+# The hypotheses of Theorem 3 (Eq. 47-50), stated on every estimator's proof.
+ASSUMPTIONS_EQ50 = (
+    "the boundary term of the divergence theorem vanishes: p u phi -> 0 at the edge of the support (Eq. 47)",
+    "differentiation under the integral sign is allowed (p is smooth in theta; Eq. 49)",
+)
+
+
+class TermKind(str, enum.Enum):
+    """What an extra term of an estimator stands for (compares equal to its string)."""
+
+    JUMP = "jump"  # phi jumps across a surface (Eq. 66)
+    MOVING_BOUNDARY = "moving boundary"  # a support edge moves with theta (Eq. 77)
+    GO = "go"  # the jumps of the embedding of a pmf at the integers (Eq. 73)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@runtime_checkable
+class ExtraTerm(Protocol):
+    """A term of an estimator sampled apart from x ~ q: its expectation is added to the main part's.
+
+    ``symbolic_expectation(phi)`` (a SymPy expression in the parameters, or None),
+    ``numeric_expectation(phi, values, dps)`` (an mpmath number, or None) and
+    ``mc_samples(phi, params, n, rng)`` (n draws whose mean estimates the term) are
+    what the checks, ``variance`` and ``mc_check`` use; ``steps()`` is its derivation.
+    """
+
+    kind: TermKind
+    wrt: sp.Symbol
+
+    def symbolic_expectation(self, phi: sp.Expr) -> sp.Expr | None: ...
+
+    def numeric_expectation(self, phi: sp.Expr, values: dict, dps: int) -> Any: ...
+
+    def mc_samples(self, phi: sp.Expr, params: dict, n: int, rng: Any) -> Any: ...
+
+    def steps(self) -> tuple[Step, ...]: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,11 +166,92 @@ class Estimator(LatexDisplay):
 
         return compile_estimator(self, backend=backend, **options)
 
-    def proof(self):
-        """The derivation as a machine-checked ``Proof``."""
-        from ..proof import estimator_proof
+    def derivation(self) -> Proof:
+        r"""The derivation of this estimator as an unchecked ``Proof`` (``symflow.proof_of`` checks it).
 
-        return estimator_proof(self)
+        For an estimator from ``derive`` the steps are the recorded ones: the
+        flow estimator (Eq. 19), the log route (Eq. 50), the transport equation
+        or the simplified psi (Eq. 52), and v = (p/q) u; when q differs from p,
+        each v_i is first defined as (p/q) u_i so its simplified form is checked.
+        An estimator typed in by hand (no steps) gets the proof of Theorem 4:
+        its weight v fixes the flow u = v q / p, which fixes the only unbiased
+        weight on phi,
+
+        .. math::
+            \psi^\star = \frac{1}{q}\left(\nabla\cdot(p u) + \partial_{\theta_i} p\right)
+            \qquad\text{(Eq. 50)},
+
+        and the last step compares the estimator's psi with it (refuted when it is biased).
+        """
+        p = self.density
+        steps: list = []
+        if self.steps:
+            defined: set = set()
+            for s in self.steps:
+                if self.q is not None and self.flow is not None and s.lhs not in defined and s.lhs != PSI:
+                    # v_i = (p/q) u_i, written out, so the simplified ratio in the recorded step is checked.
+                    name = str(s.lhs)
+                    if name.startswith("v_") and name[2:].isdigit():
+                        u_i = self.flow.field(self.wrt)[int(name[2:]) - 1]
+                        steps.append(
+                            ProofStep(
+                                s.lhs,
+                                sp.Mul(p.expr, 1 / self.q.expr, u_i, evaluate=False),
+                                "v = (p/q) u",
+                                "19",
+                                basis=Basis.DEFINITION,
+                            )
+                        )
+                defined.add(s.lhs)
+                steps.append(s)
+        else:
+            steps = self._theorem4_steps()
+        domain = p.domain().extended(set(self.q.params) if self.q is not None else set())
+        sampling = self.q.name if self.q is not None else p.name
+        kind = self.flow.kind if self.flow is not None else "given"
+        statement = (
+            f"The estimator v . grad phi + psi phi with x ~ {sampling} is unbiased for d/d{self.wrt} "
+            f"E_{p.name}[phi] ({kind} flow; Theorem 3, Eq. 50). Below, psi and v are derived and every step "
+            "is checked."
+        )
+        known = frozenset(s for s, _ in domain.variables + domain.parameters)
+        return Proof(
+            f"{self.name or 'estimator'}: d/d{self.wrt} of E_{p.name}[phi]",
+            proof_steps(steps, known),
+            statement,
+            ASSUMPTIONS_EQ50,
+            notes=(
+                "Unbiasedness itself is Theorem 3 (see its general proof, symflow.proof.theorem_flow_estimator()).",
+            ),
+            domain=domain,
+        )
+
+    def _theorem4_steps(self) -> list:
+        """Theorem 4 for an estimator without recorded steps: psi must equal (div(p u) + dp/dtheta) / q."""
+        p = self.density
+        q_expr = self.q.expr if self.q is not None else p.expr
+        if self.flow is not None:
+            u = self.flow.field(self.wrt)
+            flow_rule, flow_eq = f"the {self.flow.kind} flow the estimator was built from", "19"
+        else:
+            u = tuple(sp.Mul(vi, q_expr, 1 / p.expr) for vi in self.v)
+            flow_rule, flow_eq = "the flow that reproduces the weight v: u = v q / p (Theorem 4)", None
+        steps: list = [
+            ProofStep(sp.Symbol(f"u_{i}"), ui, flow_rule, flow_eq, basis=Basis.DEFINITION)
+            for i, ui in enumerate(u, start=1)
+        ]
+        divergence = sum((sp.Derivative(p.expr * ui, xi) for ui, xi in zip(u, p.x, strict=True)), sp.S.Zero)
+        steps.append(
+            ProofStep(
+                PSI,
+                (divergence + sp.Derivative(p.expr, self.wrt)) / q_expr,
+                "the unique unbiased weight on phi for this flow (Theorem 4)",
+                "50",
+                basis=Basis.DEFINITION,
+            )
+        )
+        steps.append(ProofStep(PSI, self.psi, "the estimator's weight on phi", basis=Basis.PREVIOUS))
+        return steps
 
     def __str__(self) -> str:
         head = self.name or "estimator"

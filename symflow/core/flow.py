@@ -17,7 +17,7 @@ from ..printing.display import LatexDisplay
 from .convert import as_vector, same_name_hint
 from .density import Density
 
-__all__ = ["Flow"]
+__all__ = ["Flow", "field_over"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,3 +111,21 @@ class Flow(LatexDisplay):
             body = sp.sstr(comps[0]) if len(comps) == 1 else sp.sstr(list(comps))
             lines.append(f"  u_{theta} = {body}")
         return "\n".join(lines)
+
+
+def field_over(p: Density, flow: object, wrt: object) -> tuple[sp.Expr, ...]:
+    """The field u_wrt of ``flow``, after checking that it is a ``Flow`` over ``p`` and ``wrt`` a parameter of p.
+
+    The one validation of "this flow over this density" every function that
+    takes both uses, so they all refuse the same inputs with the same words.
+    """
+    if not isinstance(p, Density):
+        raise FlowError(f"p must be a Density, got {type(p).__name__}")
+    if not isinstance(flow, Flow):
+        raise FlowError(f"flow must be a Flow (see symflow.flows), got {type(flow).__name__}")
+    if flow.density != p:
+        raise FlowError(
+            f"the flow is over {flow.density.name} = {sp.sstr(flow.density.expr)}, not over {p.name} = "
+            f"{sp.sstr(p.expr)}; build the flow from the same density"
+        )
+    return flow.field(p.check_param(wrt))

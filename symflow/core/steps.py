@@ -1,18 +1,48 @@
-"""A derivation step: one equation and the rule that produced it.
+"""Derivations and proofs as values: ``Step``, ``ProofStep``, ``Proof``.
 
-Derivations record their steps as they go; the proof machinery checks each
-step and renders the chain as LaTeX.  A step states ``lhs = rhs``; within a
-chain, consecutive steps with the same ``lhs`` claim that their right-hand
-sides are equal.
+A ``Step`` is one equation of a derivation and the rule that produced it,
+as ``derive`` and the checks record them; within a chain, consecutive steps
+with the same ``lhs`` claim that their right-hand sides are equal.
+
+A proof is an ordered tuple of steps.  Each step states ``lhs = rhs`` with the
+rule that justifies it (product rule, divergence theorem, substitution
+eps = S(x), the paper's equation number) and a *basis* that says what was
+checked:
+
+``definition``
+    introduces a name (``psi = ...``); there is nothing to check.
+``assumption``
+    a hypothesis of the theorem (a boundary term vanishes, differentiation
+    under the integral sign); stated, never checked, and printed as such.
+``previous``
+    ``rhs`` equals the right-hand side of the latest earlier step with the
+    same ``lhs``; checked by ``decide_zero`` on the difference.
+``identity``
+    ``lhs = rhs`` on its own; checked by ``decide_zero`` on ``lhs - rhs``.
+``verdict``
+    decided by a check that already ran (a claim's verdict is attached).
+``argument``
+    a step of reasoning outside algebra (a nonnegative integrand with zero
+    integral vanishes); stated, not checked, and printed as such.
+
+``symflow.proof.check_steps`` fills in the verdicts; ``symflow.printing.latex.proof_latex`` renders
+the result.  A checkable step without a verdict, or whose verdict is
+``unknown``, is printed as *not checked* -- never silently passed over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sympy as sp
 
-__all__ = ["Step"]
+from ..printing.display import LatexDisplay
+from .verdict import STRENGTH, Status, Verdict
+
+__all__ = ["Basis", "Proof", "ProofStep", "Step", "proof_steps"]
 
 
 @dataclass(frozen=True)
@@ -34,3 +64,242 @@ class Step:
     def __str__(self) -> str:
         eq = f" [Eq. {self.equation}]" if self.equation else ""
         return f"{sp.sstr(self.lhs)} = {sp.sstr(self.rhs)}    ({self.rule}{eq})"
+
+
+class Basis(str, enum.Enum):
+    """What a step's check rests on (see the module docstring)."""
+
+    DEFINITION = "definition"
+    ASSUMPTION = "assumption"
+    PREVIOUS = "previous"
+    IDENTITY = "identity"
+    VERDICT = "verdict"
+    ARGUMENT = "argument"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _status_of(result: Any) -> Status:
+    """The Status of a Verdict or of another result with a ``.status`` (a Monte Carlo test)."""
+    try:
+        return Status(str(getattr(result, "status", "")))
+    except ValueError:
+        return Status.UNKNOWN
+
+
+@dataclass(frozen=True)
+class ProofStep(LatexDisplay):
+    """One step ``lhs = rhs`` of a proof, with its rule and its check.
+
+    Parameters
+    ----------
+    lhs, rhs : sympy.Expr
+        The two sides.  ``rhs`` may hold unevaluated ``Derivative`` objects so
+        the printed step shows the operation; checks evaluate them first.
+    rule : str
+        The justification in words.
+    equation : str, optional
+        The paper's equation number.
+    assumes : tuple of str
+        Facts the step relies on beyond algebra, as text for the reader.
+    basis : Basis
+        What the check rests on.
+    verdict : Verdict or None
+        The outcome of the check (None for definitions and assumptions, and
+        for a step that has not been checked).
+    follows : int or None
+        For ``basis == previous``: the 1-based number of the step it follows from.
+    given : tuple of (old, new) pairs
+        Substitutions applied before the check, each an assumption stated in
+        an earlier step (``given_from`` lists those steps' numbers).  The
+        check then proves the step *given* those assumptions.
+    """
+
+    lhs: Any
+    rhs: Any
+    rule: str
+    equation: str | None = None
+    assumes: tuple[str, ...] = ()
+    basis: Basis = Basis.IDENTITY
+    verdict: Verdict | None = field(default=None, compare=False)
+    follows: int | None = None
+    given: tuple[tuple[Any, Any], ...] = ()
+    given_from: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "basis", Basis(self.basis))
+        object.__setattr__(self, "assumes", tuple(self.assumes))
+        object.__setattr__(self, "given", tuple(tuple(g) for g in self.given))
+        object.__setattr__(self, "given_from", tuple(self.given_from))
+
+    @property
+    def needs_check(self) -> bool:
+        """True for steps that claim something (not definitions or assumptions)."""
+        return self.basis not in (Basis.DEFINITION, Basis.ASSUMPTION, Basis.ARGUMENT)
+
+    @property
+    def checked(self) -> bool:
+        """True when the step needs no check or its check reached a decision."""
+        if not self.needs_check:
+            return True
+        return self.verdict is not None and self.verdict.status is not Status.UNKNOWN
+
+    @property
+    def status_text(self) -> str:
+        """``definition``, ``assumption``, a verdict status, or ``not checked``."""
+        if self.basis is Basis.ARGUMENT:
+            return "argument, not machine-checked"
+        if self.basis is Basis.ASSUMPTION:
+            return "assumption, not machine-checked"
+        if not self.needs_check:
+            return self.basis.value
+        if self.verdict is None:
+            return "not checked"
+        if self.verdict.status is Status.UNKNOWN:
+            return "not checked (unknown)"
+        return self.verdict.status.value
+
+    def with_verdict(self, verdict: Verdict | None) -> ProofStep:
+        return replace(self, verdict=verdict)
+
+    def __str__(self) -> str:
+        eq = f", Eq. {self.equation}" if self.equation else ""
+        head = f"{sp.sstr(self.lhs)} = {sp.sstr(self.rhs)}"
+        lines = [head, f"    by {self.rule}{eq}  [{self.status_text}]"]
+        if self.basis is Basis.PREVIOUS and self.follows is not None:
+            lines[-1] += f" from step {self.follows}"
+        if self.given_from:
+            lines[-1] += f" given step(s) {', '.join(map(str, self.given_from))}"
+        if self.verdict is not None:
+            how = self.verdict.method if self.verdict.status is not Status.UNKNOWN else self.verdict.reason
+            lines.append(f"    check: {how}")
+            if self.verdict.witness is not None:
+                lines.append(f"    witness: {self.verdict.witness}")
+        for a in self.assumes:
+            lines.append(f"    assumes: {a}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Proof(LatexDisplay):
+    """An ordered, machine-checked derivation.
+
+    Parameters
+    ----------
+    title : str
+        A short name ("Theorem 3", "normal: RP estimator for mu").
+    steps : tuple of ProofStep
+    statement : str
+        What is proved, in words.
+    assumptions : tuple of str
+        Hypotheses of the whole proof (printed before the steps).
+    notes : tuple of str
+        Extra remarks printed after the steps (how a claim was decided, details).
+    verdict : Verdict or None
+        The verdict the proof stands behind (a claim's verdict), if any; any
+        result with ``.status`` and ``.method`` (a Monte Carlo test) is kept as is.
+    domain : Domain or None
+        Where the symbols of the steps live, for checking them (a check records
+        its proof unchecked, with its domain; ``symflow.proof_of`` checks it
+        when asked).
+
+    ``status`` is the weakest status among the checked steps (and the
+    verdict): ``refuted`` < ``unknown`` < ``consistent`` < ``proved``.
+    """
+
+    title: str
+    steps: tuple[ProofStep, ...] = ()
+    statement: str = ""
+    assumptions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    verdict: Verdict | None = field(default=None, compare=False)
+    domain: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        steps = tuple(self.steps)
+        for s in steps:
+            if not isinstance(s, ProofStep):
+                raise TypeError(f"a Proof holds ProofStep values, not {type(s).__name__}; use check_steps")
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "assumptions", tuple(self.assumptions))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @property
+    def status(self) -> Status:
+        """The weakest status among checked steps and the attached verdict.
+
+        A step that needs a check but has none counts as ``unknown``; a proof
+        with nothing checked at all is ``unknown``.
+        """
+        found: list[Status] = []
+        for s in self.steps:
+            if s.needs_check:
+                found.append(s.verdict.status if s.verdict is not None else Status.UNKNOWN)
+        if self.verdict is not None:
+            found.append(_status_of(self.verdict))
+        if not found:
+            return Status.UNKNOWN
+        return min(found, key=STRENGTH.__getitem__)
+
+    @property
+    def ok(self) -> bool:
+        """True when every checked step is proved or consistent."""
+        return self.status in (Status.PROVED, Status.CONSISTENT)
+
+    @property
+    def unchecked(self) -> tuple[int, ...]:
+        """1-based numbers of the steps that need a check but did not get a decision."""
+        return tuple(i for i, s in enumerate(self.steps, start=1) if not s.checked)
+
+    def to_latex(self, standalone: bool = False, **settings: Any) -> str:
+        """LaTeX for the proof: a fragment, or a complete amsmath document.
+
+        ``settings`` go to ``ProofLatexPrinter`` (e.g. ``max_expr_len``).
+        """
+        from ..printing.latex import proof_document, proof_latex
+
+        if standalone:
+            return proof_document([self], title=self.title, **settings)
+        return proof_latex(self, **settings)
+
+    def __str__(self) -> str:
+        lines = [f"Proof: {self.title}  [{self.status.value}]"]
+        if self.statement:
+            lines.append(f"  {self.statement}")
+        for a in self.assumptions:
+            lines.append(f"  assume: {a}")
+        for i, s in enumerate(self.steps, start=1):
+            body = str(s).splitlines()
+            lines.append(f"  ({i}) {body[0]}")
+            lines.extend(f"      {ln}" for ln in body[1:])
+        for n in self.notes:
+            lines.append(f"  note: {n}")
+        return "\n".join(lines)
+
+
+def proof_steps(steps: Sequence[Step | ProofStep], known: frozenset = frozenset()) -> tuple[ProofStep, ...]:
+    """Recorded ``Step`` values as ``ProofStep`` values, each with the basis its shape implies.
+
+    A step whose ``lhs`` appeared before follows from the latest such step
+    (basis ``previous``); a new bare Symbol on the left that is not one of the
+    ``known`` symbols (variables, parameters) and not on its right is a
+    definition; anything else must be an identity.  ``ProofStep`` values are
+    kept as they are.
+    """
+    out: list[ProofStep] = []
+    for step in steps:
+        if isinstance(step, ProofStep):
+            out.append(step)
+            continue
+        if not isinstance(step, Step):
+            raise TypeError(f"a proof step must be a Step or ProofStep, got {type(step).__name__}")
+        follows = next((j + 1 for j in range(len(out) - 1, -1, -1) if out[j].lhs == step.lhs), None)
+        if follows is not None:
+            basis = Basis.PREVIOUS
+        else:
+            rhs_symbols = getattr(step.rhs, "free_symbols", set())
+            is_name = isinstance(step.lhs, sp.Symbol) and step.lhs not in known and step.lhs not in rhs_symbols
+            basis = Basis.DEFINITION if is_name else Basis.IDENTITY
+        out.append(ProofStep(step.lhs, step.rhs, step.rule, step.equation, step.assumes, basis, None, follows))
+    return tuple(out)

@@ -15,24 +15,19 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..calculus.transport import transport_residual
+from ..core import budget as budgets
+from ..core.budget import resolve_timeout
 from ..core.density import Density
 from ..core.estimator import Estimator
 from ..core.flow import Flow
 from ..core.steps import Step
 from ..errors import EstimatorError, FlowError
-from ..zero.polynomial import polynomial_identity_test
+from ..zero import proves_zero
 
-__all__ = ["derive", "transport_residual"]
+__all__ = ["derive"]
 
 PSI = sp.Symbol("psi")
-
-
-def transport_residual(p: Density, u: tuple[sp.Expr, ...], wrt: sp.Symbol) -> sp.Expr:
-    """(div(p u) + dp/dtheta_i) / p = div u + u . grad log p + d log p / dtheta_i."""
-    div_u = sum((p.diff(ui, xi) for ui, xi in zip(u, p.x, strict=True)), sp.S.Zero)
-    along = sum((ui * gi for ui, gi in zip(u, p.grad_log(), strict=True)), sp.S.Zero)
-    return div_u + along + p.score(wrt)
 
 
 def _density_ratio(p: Density, q: Density | None, budget: float) -> sp.Expr:
@@ -40,33 +35,7 @@ def _density_ratio(p: Density, q: Density | None, budget: float) -> sp.Expr:
         return sp.S.One
     raw = p.expr / q.expr
 
-    def tidy(e: sp.Expr) -> sp.Expr:
-        return sp.simplify(sp.powsimp(e, force=True))
-
-    try:
-        return run_with_budget(tidy, raw, timeout=budget, what="simplifying p/q")
-    except BudgetExceeded:
-        return raw
-
-
-def _is_zero_fast(expr: sp.Expr, budget: float) -> bool:
-    """True only when the identity test proves expr == 0 (error <= 1e-30)."""
-    from ..core.convert import exact_floats
-
-    if expr == 0:
-        return True
-    try:
-        res = run_with_budget(polynomial_identity_test, exact_floats(expr), timeout=budget, what="identity test")
-    except Exception:  # noqa: BLE001 - no proof is fine: psi is then kept
-        return False
-    return res.zero
-
-
-def _simplify(expr: sp.Expr, budget: float) -> sp.Expr:
-    try:
-        return run_with_budget(sp.simplify, expr, timeout=budget, what="simplify")
-    except BudgetExceeded:
-        return expr
+    return budgets.simplify(sp.powsimp(raw, force=True), timeout=budget, what="simplifying p/q")
 
 
 def derive(
@@ -100,7 +69,7 @@ def derive(
         different values on each side; hyperplanes and level sets in d-D)
         is found and each jump surface M adds the surface term of Eq. (66),
         :math:`\int_M p\,\Delta\phi\,\mathbf{u}\cdot\hat{\mathbf{n}}\,dS`,
-        sampled from its own q_M (``symflow.estimators.jumps``).
+        sampled from its own q_M (``symflow.estimators.jumps``, ``symflow.estimators.surface``).
     jumps : sequence of expressions, optional
         The jump set given explicitly as level functions f (M = {f = 0});
         used instead of detecting it from ``phi``.
@@ -153,13 +122,13 @@ def derive(
             "50",
         ),
     ]
-    if _is_zero_fast(core, budget):
+    if proves_zero(core, budget):
         psi = sp.S.Zero
         steps.append(Step(PSI, sp.S.Zero, "u solves the transport equation div(p u) + dp/dtheta_i = 0", "52"))
     else:
-        psi = _simplify(ratio * core, budget)
+        psi = budgets.simplify(ratio * core, timeout=budget)
         steps.append(Step(PSI, psi, "simplification"))
-    v = tuple(_simplify(ratio * ui, budget) if ratio != 1 else ui for ui in u)
+    v = tuple(budgets.simplify(ratio * ui, timeout=budget) if ratio != 1 else ui for ui in u)
     for i, vi in enumerate(v, start=1):
         steps.append(Step(sp.Symbol(f"v_{i}"), vi, "v = (p/q) u", "19"))
     extra = _extra_terms(p, u, wrt, q, phi, jumps, timeout)
@@ -171,16 +140,17 @@ def derive(
 
 def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
     """Jump terms (Eq. 66) for phi's jumps and moving-boundary terms (Eq. 77) for moving edges."""
-    from .jumps import jump_set, jump_terms
+    from ..calculus.heaviside import jump_set
+    from .jumps import jump_terms
     from .moving_boundary import moving_boundary_terms
 
     terms: list = []
     if jumps is not None:
         levels = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
     elif phi is not None:
-        from ..checks.core_checks import phi_expr
+        from ..core.convert import as_phi
 
-        levels = list(jump_set(phi_expr(p, phi), p.x))
+        levels = list(jump_set(as_phi(phi, p.x), p.x))
     else:
         levels = []
     if levels:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_symbols, as_vector
 from ..core.density import Density
@@ -19,14 +20,6 @@ from ..core.flow import Flow
 from ..errors import FlowError
 
 __all__ = ["implicit", "omt", "reparam", "weighted", "zero"]
-
-
-def _tidy(expr: sp.Expr, timeout: float) -> sp.Expr:
-    """Simplify under the budget; on timeout keep the (correct) raw form."""
-    try:
-        return run_with_budget(sp.simplify, expr, timeout=timeout, what="simplify")
-    except BudgetExceeded:
-        return expr
 
 
 def zero(p: Density) -> Flow:
@@ -44,7 +37,7 @@ def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tu
         ):
             sols = list(sp.linsolve(eqs, *eps))
         else:
-            sols = sp.solve(eqs, eps, dict=True)
+            sols = budgets.solve(eqs, eps, dict=True, timeout=timeout)  # runs inside the budget below
             sols = [tuple(s[e] for e in eps) for s in sols if all(e in s for e in eps)]
         return tuple(tuple(s) for s in sols)
 
@@ -119,7 +112,7 @@ def reparam(
         # dg/dtheta an atom (0, 1, one eps_j or parameter) => the component is that atom or an S_j exactly as
         # the density gave it => nothing to simplify (simplify on a nested mvn S_j costs up to 15 s at d = 8).
         fields[theta] = [
-            dg.xreplace(at_x) if dg.is_Atom else _tidy(dg.xreplace(at_x), budget)
+            dg.xreplace(at_x) if dg.is_Atom else budgets.simplify(dg.xreplace(at_x), timeout=budget)
             for dg in (sp.diff(gi, theta) for gi in g_vec)
         ]
     return Flow(p, fields, kind="reparam", note=f"x = g(eps) = {sp.sstr(list(g_vec) if p.dim > 1 else g_vec[0])}")
@@ -160,7 +153,7 @@ def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float 
             comps = list(-jac.LUsolve(dS))
         else:
             comps = list(-jac.inv() * dS)
-        fields[theta] = [_tidy(c, budget) for c in comps]
+        fields[theta] = [budgets.simplify(c, timeout=budget) for c in comps]
     return Flow(p, fields, kind="implicit", note=note)
 
 
@@ -229,7 +222,7 @@ def omt(p: Density, *, timeout: float | None = None) -> Flow:
             rhs = sigma.diff(theta)
             eqs = [e for e in (A * sigma + sigma * A - rhs) if e != 0]
             if eqs:
-                sol = sp.solve(eqs, list(unknowns.values()), dict=True)
+                sol = budgets.solve(eqs, list(unknowns.values()), dict=True, timeout=budget)
                 if len(sol) != 1:
                     raise FlowError(f"the Lyapunov equation for {theta} has {len(sol)} solutions")
                 a_val = A.xreplace(sol[0]).applyfunc(lambda e: sp.factor(sp.cancel(e)))

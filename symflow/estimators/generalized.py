@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_symbols, as_vector
 from ..core.density import Density
@@ -24,16 +25,10 @@ from ..core.estimator import Estimator
 from ..core.steps import Step
 from ..core.verdict import Verdict
 from ..errors import EstimatorError, FlowError
+from ..numeric.evaluate import numpy_function
 from ..zero import decide_zero
 
 __all__ = ["check_grp_trace_identity", "check_reparam_transport_identity", "grp", "induced_density"]
-
-
-def _tidy(expr: sp.Expr, budget: float) -> sp.Expr:
-    try:
-        return run_with_budget(sp.simplify, expr, timeout=budget, what="simplify")
-    except BudgetExceeded:
-        return expr
 
 
 def _abs_det(det: sp.Expr) -> sp.Expr:
@@ -112,9 +107,9 @@ def induced_density(
     det = jac[0, 0] if d == 1 else jac.det(method="berkowitz")
     if support is None:
         support = _image_support(base, g_vec, eps_vec, budget) if d == 1 else None
-    expr = base.expr.xreplace(dict(zip(eps_vec, S_vec, strict=True))) * _abs_det(_tidy(det, budget))
+    expr = base.expr.xreplace(dict(zip(eps_vec, S_vec, strict=True))) * _abs_det(budgets.simplify(det, timeout=budget))
     expr = _refine_on_support(expr, x_vec, support)
-    rng_g = sp.lambdify([eps_vec, params], list(g_vec), modules="numpy")
+    rng_g = numpy_function([eps_vec, params], g_vec)
     base_sample = base.sample if (base.sampler is not None or base.reparam is not None) else None
 
     def sampler(n: int, values: dict, rng: np.random.Generator) -> np.ndarray:
@@ -125,7 +120,7 @@ def induced_density(
         return np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in cols])
 
     return Density(
-        _tidy(expr, budget),
+        budgets.simplify(expr, timeout=budget),
         x_vec,
         params,
         support=support,
@@ -140,8 +135,9 @@ def _image_support(base: Density, g: tuple, eps: tuple, budget: float) -> sp.Set
     s = base.support_sets[0]
 
     def edges() -> tuple:
-        lo = sp.limit(g[0], eps[0], s.inf, "+") if s.inf.is_infinite else g[0].xreplace({eps[0]: s.inf})
-        hi = sp.limit(g[0], eps[0], s.sup, "-") if s.sup.is_infinite else g[0].xreplace({eps[0]: s.sup})
+        at = {eps[0]: s.inf}, {eps[0]: s.sup}
+        lo = budgets.limit(g[0], eps[0], s.inf, "+", timeout=budget) if s.inf.is_infinite else g[0].xreplace(at[0])
+        hi = budgets.limit(g[0], eps[0], s.sup, "-", timeout=budget) if s.sup.is_infinite else g[0].xreplace(at[1])
         return lo, hi
 
     try:
@@ -203,9 +199,9 @@ def grp(
     det = G[0, 0] if len(eps_vec) == 1 else G.det(method="berkowitz")
     # d log|det G| / dtheta = (d det G/dtheta) / det G whatever the sign of det G
     u_grp = sp.diff(det, wrt) / det
-    v = tuple(_tidy(hi.xreplace(at_x), budget) for hi in h)
+    v = tuple(budgets.simplify(hi.xreplace(at_x), timeout=budget) for hi in h)
     along = sum((vi * gl for vi, gl in zip(v, p.grad_log(), strict=True)), sp.S.Zero)
-    psi = _tidy(along + p.score(wrt) + u_grp.xreplace(at_x), budget)
+    psi = budgets.simplify(along + p.score(wrt) + u_grp.xreplace(at_x), timeout=budget)
     steps = (
         Step(sp.Symbol("v"), sp.Matrix(v) if len(v) > 1 else v[0], "v = h(S(x)), h = dg/dtheta_i", "58"),
         Step(

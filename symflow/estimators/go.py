@@ -31,12 +31,14 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, exact_values
 from ..core.density import Density
-from ..core.estimator import Estimator
+from ..core.estimator import Estimator, TermKind
 from ..core.steps import Step
 from ..errors import EstimatorError
+from ..numeric.evaluate import mpmath_function
 
 __all__ = ["GOTerm", "discrete_cdf", "go_estimator", "go_weight"]
 
@@ -81,7 +83,7 @@ def discrete_cdf(p: Density, *, timeout: float | None = None) -> sp.Expr | None:
         return None  # a finite Sum is exact at every integer y; no closed form needed
 
     def total():
-        return sp.simplify(sp.summation(p.expr.xreplace({y: _I}), (_I, lo, y)))
+        return budgets.simplify(budgets.summation(p.expr.xreplace({y: _I}), (_I, lo, y)))  # inside the budget
 
     out = _budgeted(total, timeout=resolve_timeout(timeout), what="summing the pmf")
     if out is None or out.has(sp.Sum, sp.Piecewise):
@@ -103,7 +105,7 @@ def _flux_derivation(p: Density, wrt: sp.Symbol, timeout: float | None) -> tuple
     entering = -sp.Sum(dp.xreplace({y: _I}), (_I, lo, y - 1))
     cell_flux = entering - _T * dp  # p~ u at x = y + t
     transport = sp.diff(cell_flux, _T) + dp  # d(p~ u)/dx + dp~/dtheta inside the cell
-    if sp.simplify(transport) != 0:  # pragma: no cover - algebra guarantees 0
+    if sp.expand(transport.doit()) != 0:  # pragma: no cover - algebra guarantees 0
         raise EstimatorError("internal: the embedding flow does not satisfy transport")
     exit_flux = cell_flux.xreplace({_T: sp.S.One})
     Q = discrete_cdf(p, timeout=timeout)
@@ -133,8 +135,14 @@ def _weight_from(p: Density, closed: sp.Expr, timeout: float | None) -> sp.Expr:
     raw = closed / p.expr
     if raw.has(sp.Sum):
         return raw
-    out = _budgeted(sp.simplify, raw, timeout=resolve_timeout(timeout), what="simplifying the GO weight")
+    out = budgets.simplify(raw, timeout=resolve_timeout(timeout), what="simplifying the GO weight")
     return raw if out is None else out
+
+
+def _mpmath_of(y: sp.Symbol, expr: sp.Expr):
+    """``expr`` as an mpmath function of the integer ``y`` (the working precision of the caller)."""
+    fn = mpmath_function([y], expr)
+    return lambda k: fn(k)[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,6 +157,11 @@ class GOTerm:
     wrt: sp.Symbol
     weight: sp.Expr
     timeout: float | None = field(default=None, repr=False)
+    kind: TermKind = TermKind.GO
+
+    def steps(self) -> tuple:
+        """No steps of its own: ``go_estimator`` records the derivation of the weight on the estimator."""
+        return ()
 
     @property
     def y(self) -> sp.Symbol:
@@ -167,7 +180,8 @@ class GOTerm:
         if s.sup.is_finite and s.inf.is_finite and s.sup.is_number and s.inf.is_number:
 
             def total():  # finite support: add the terms (a finite Sum in w evaluates at each y)
-                return sp.simplify(sp.Add(*(body.xreplace({y: k}).doit() for k in range(int(s.inf), int(s.sup) + 1))))
+                terms = (body.xreplace({y: k}).doit() for k in range(int(s.inf), int(s.sup) + 1))
+                return budgets.simplify(sp.Add(*terms))
 
         elif self.weight.has(sp.Sum):
             return None
@@ -175,7 +189,7 @@ class GOTerm:
 
             def total():  # term by term: much faster than summing the whole body at once
                 terms = sp.Add.make_args(sp.expand(body))
-                return sp.simplify(sp.Add(*(sp.summation(t, (y, s.inf, s.sup)) for t in terms)))
+                return budgets.simplify(sp.Add(*(budgets.summation(t, (y, s.inf, s.sup)) for t in terms)))
 
         out = _budgeted(total, timeout=resolve_timeout(self.timeout), what="summing the GO term")
         if out is None or out.has(sp.Sum, sp.nan) or out.has(sp.Piecewise):
@@ -194,8 +208,8 @@ class GOTerm:
         dp = sp.diff(self.density.expr, self.wrt).xreplace(values)
         dphi = (as_expr(phi, "phi").xreplace({y: y + 1}) - phi).xreplace(values)
         with mpmath.workdps(dps):
-            f_dp = sp.lambdify(y, dp, modules="mpmath")
-            f_dphi = sp.lambdify(y, dphi, modules="mpmath")
+            f_dp = _mpmath_of(y, dp)
+            f_dphi = _mpmath_of(y, dphi)
             lo_edge, hi_edge = s.inf.xreplace(values), s.sup.xreplace(values)
             if not (lo_edge.is_integer and (hi_edge.is_infinite or hi_edge.is_integer)):
                 return None  # an edge that depends on a parameter given no integer value
@@ -221,14 +235,14 @@ class GOTerm:
         uniq, inverse = np.unique(ys, return_inverse=True)
         thetas = {t: sp.Float(float(params[t]), 30) for t in p.params}
         phi = as_expr(phi, "phi")
-        dphi = sp.lambdify(y, phi.xreplace({y: y + 1}) - phi, modules="mpmath")
+        dphi = _mpmath_of(y, phi.xreplace({y: y + 1}) - phi)
         if not self.weight.has(sp.Sum):
-            w = sp.lambdify(y, self.weight.xreplace(thetas), modules="mpmath")
+            w = _mpmath_of(y, self.weight.xreplace(thetas))
             vals = np.array([float(w(int(k)) * dphi(int(k))) for k in uniq])
         else:
             lo = int(p.support_sets[0].inf)
-            dp = sp.lambdify(y, sp.diff(p.expr, self.wrt).xreplace(thetas), modules="mpmath")
-            pm = sp.lambdify(y, p.expr.xreplace(thetas), modules="mpmath")
+            dp = _mpmath_of(y, sp.diff(p.expr, self.wrt).xreplace(thetas))
+            pm = _mpmath_of(y, p.expr.xreplace(thetas))
             grid = np.array([float(dp(k)) for k in range(lo, int(uniq.max()) + 1)])
             dQ = np.cumsum(grid)
             vals = np.array([-dQ[int(k) - lo] / float(pm(int(k))) * float(dphi(int(k))) for k in uniq])

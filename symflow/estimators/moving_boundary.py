@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..calculus.marginal import marginal_density
+from ..core import budget as budgets
 from ..core.budget import resolve_timeout
 from ..core.density import Density
-from .jumps import SurfaceTerm, _marginal
+from ..core.estimator import TermKind
+from ..zero import proves_zero
+from .surface import SurfaceTerm
 
 __all__ = ["moving_boundary_terms"]
 
 
 def _vanishes(expr: sp.Expr, budget: float) -> bool:
-    from .deriver import _is_zero_fast
-
-    return _is_zero_fast(sp.simplify(expr), budget)
+    return proves_zero(budgets.simplify(expr, timeout=budget), budget)
 
 
 def moving_boundary_terms(
@@ -56,12 +58,12 @@ def moving_boundary_terms(
             if _vanishes(relative, budget):
                 continue
             weight = outward * p.expr * (speed - u[j])
-            q_M = _marginal(q if q is not None else p, xj, budget) if p.dim > 1 else None
+            q_M = marginal_density(q if q is not None else p, xj, budget) if p.dim > 1 else None
             terms.append(
                 SurfaceTerm(
                     p,
                     wrt,
-                    "moving boundary",
+                    TermKind.MOVING_BOUNDARY,
                     xj,
                     (edge,),
                     weight,

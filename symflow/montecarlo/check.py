@@ -9,13 +9,13 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.integrals import expectation_gradient
-from ..checks.core_checks import phi_expr
-from ..core.convert import as_param_values
+from ..core.convert import as_param_values, as_phi
 from ..core.estimator import Estimator
 from ..core.verdict import Status
 from ..errors import EstimatorError, SymflowError
 from ..numeric import compile_estimator
-from ..numeric.numpy_backend import as_samples, lambdify_many, plan
+from ..numeric.evaluate import numpy_function
+from ..numeric.numpy_backend import as_samples
 from .result import MCResult, critical_z
 from .stream import Moments, chunk_seed, ordered_map, part_stats, progress_bar, want_progress
 from .tails import TAIL_INDEX_LIMIT, block_size, hill_k
@@ -139,7 +139,7 @@ def mc_check(
             raise SymflowError(f"exact must be a finite real number, got {exact!r}")
         exact = given
     p, q = est.density, est.sampling
-    phi = phi_expr(p, phi)
+    phi = as_phi(phi, p.x)
     values = as_param_values(params, est.params)
     p_values = p.param_values({t: values[t] for t in p.params})
     q_values = {t: values[t] for t in q.params}
@@ -152,7 +152,7 @@ def mc_check(
     # pointwise derivative: DiracDelta from a jump of phi is never hit by a sample (jumps -> extra_terms, Eq. 66)
     grads = [sp.diff(phi, p.x[i]).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero) for i in kept]
     wanted = ([phi] if uses_phi else []) + grads
-    phi_fn = lambdify_many(p.x, plan(wanted)) if wanted else None
+    phi_fn = numpy_function(p.x, wanted) if wanted else None
     compiled_params = {t: floats[t] for t in compiled.params}
     terms = est.extra_terms
     chunks = -(-n // chunk)

@@ -5,8 +5,7 @@ The compile pipeline, in order (each backend runs the stages after this one itse
 1. ``assemble``: E from the estimator's v and psi, with placeholder symbols g_i for the
    columns of grad phi and phi for phi(x); literally zero terms are left out.
 2. ``lower_atoms``: Gaussian atoms (``symflow.structured.atoms``) become scalar
-   parameters computed per call from the given ones (the function doing it is left on the
-   compiled estimator), and explicit sums.
+   parameters computed per call from the given ones (``Formula.derived``), and explicit sums.
 3. ``arguments``: the argument order of the generated code (x columns, kept g columns,
    phi, parameters) and how to cut those columns out of the caller's arrays.
 
@@ -16,12 +15,30 @@ and choose how rows are evaluated (``_rows``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy as sp
 
-__all__ = ["Formula", "formula"]
+from .lowering import lower_for_numeric
+
+__all__ = ["Built", "Formula", "formula"]
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a backend builds for a compiled estimator.
+
+    ``evaluate(xs, phis, grads, values) -> (n,) float64``; ``fallbacks``: the functions
+    numpy could not evaluate and what evaluates them instead; ``derived``: for
+    expressions in Gaussian atoms, ``values -> extra values`` computed per call
+    (stage 2), else None.
+    """
+
+    evaluate: Callable
+    fallbacks: tuple = ()
+    derived: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,7 @@ class Formula:
     params: tuple[sp.Symbol, ...]
     kept: tuple[int, ...]
     uses_phi: bool
+    derived: Callable | None = None  # values -> values of the extra parameters (stage 2), or None
 
     @property
     def args(self) -> tuple[sp.Symbol, ...]:
@@ -70,24 +88,20 @@ def arguments(form: Formula) -> Formula:
     return replace(form, kept=kept, uses_phi=form.uses_phi and form.phi in free)
 
 
-def lower_atoms(form: Formula, compiled) -> Formula:
+def lower_atoms(form: Formula) -> Formula:
     """Stage 2: Gaussian atoms (``mvn(form="precision")``) become scalars computed from the parameters.
 
     Entries of Sigma^{-1}, log det Sigma and the OMT skew part are extra parameters
     appended to ``params``; y = Sigma^{-1}(x - mu) and the quadratic form become sums
-    over them.  The function computing their values (``values -> values + derived``)
-    is left on ``compiled`` as ``_derived`` for its calls (None when nothing was lowered).
+    over them.  ``derived`` computes their values from the given ones on each call
+    (None when nothing was lowered).
     """
-    from ..structured.ops import lower_for_numeric
-
     expr, extra, fn = lower_for_numeric(form.expr, form.params)
-    extend = None if not extra else (lambda values: tuple(values) + fn(tuple(values)))
-    object.__setattr__(compiled, "_derived", extend)
     if not extra:
         return form
-    return replace(form, expr=expr, params=form.params + extra)
+    return replace(form, expr=expr, params=form.params + extra, derived=fn)
 
 
 def formula(compiled) -> Formula:
     """Run the stages in order and return the formula a backend compiles."""
-    return arguments(lower_atoms(assemble(compiled), compiled))
+    return arguments(lower_atoms(assemble(compiled)))

@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
 from ._codegen import generate
-from ._formula import formula
+from ._formula import Built, formula
 
 __all__ = ["build"]
 
@@ -64,7 +64,7 @@ def _x64():
     return enable(True)
 
 
-def build(compiled, with_fallbacks: bool = False):
+def build(compiled) -> Built:
     """The jitted function ``(xs, phis, grads, values) -> (n,) numpy float64`` for a ``CompiledEstimator``."""
     form = formula(compiled)
     with _x64():
@@ -83,6 +83,4 @@ def build(compiled, with_fallbacks: bool = False):
             # A fresh, writable numpy array (jax arrays are read-only views when shared).
             return np.array(out, dtype=np.float64)
 
-    if with_fallbacks:
-        return evaluate, ()
-    return evaluate
+    return Built(evaluate, (), form.derived)

@@ -21,9 +21,8 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
 from sympy.utilities.lambdify import implemented_function
 
-from ..core.convert import as_expr
 from ..errors import BackendError
-from ._formula import formula
+from ._formula import Built, formula
 from ._rows import MIN_ROWS_PER_THREAD, Chooser, cpu_count, evaluate_rows
 
 __all__ = ["MIN_ROWS_PER_THREAD", "Fallback", "Plan", "as_samples", "build", "lambdify_many", "plan"]
@@ -139,7 +138,7 @@ class _Rewriter:
 
 def plan(exprs: Sequence[sp.Expr]) -> Plan:
     """Decide how each function in ``exprs`` is evaluated (numpy, scipy.special or mpmath)."""
-    exprs = tuple(as_expr(e, "expression") if isinstance(e, int | float) else e for e in exprs)
+    exprs = tuple(sp.Integer(e) if isinstance(e, int) else sp.Float(e) if isinstance(e, float) else e for e in exprs)
     whole = sp.Tuple(*exprs)
     used = _modules_used(whole, NumPyPrinter)
     if used is not None and used <= _NUMPY_MODULES and not whole.atoms(AppliedUndef):
@@ -182,7 +181,7 @@ def as_samples(value: object, n: int) -> np.ndarray:
     return np.array(np.broadcast_to(arr, (n,)))  # a constant estimate: one writable copy per sample
 
 
-def build(compiled, with_fallbacks: bool = False):
+def build(compiled) -> Built:
     """The numpy function ``(xs, phis, grads, values) -> (n,)`` for a ``CompiledEstimator``.
 
     Arguments arrive validated: ``xs`` and ``grads`` (n, d) float64 (``grads`` None when no v_i
@@ -223,6 +222,4 @@ def build(compiled, with_fallbacks: bool = False):
             chooser.record(use_threads, time.perf_counter() - start, n)
         return out
 
-    if with_fallbacks:
-        return evaluate, the_plan.fallbacks
-    return evaluate
+    return Built(evaluate, the_plan.fallbacks, form.derived)

@@ -22,7 +22,7 @@ from sympy.printing.pytorch import TorchPrinter
 
 from ..errors import BackendError
 from ._codegen import generate
-from ._formula import formula
+from ._formula import Built, formula
 
 __all__ = ["build"]
 
@@ -86,7 +86,7 @@ TABLE = {
 }
 
 
-def build(compiled, with_fallbacks: bool = False):
+def build(compiled) -> Built:
     """The function ``(xs, phis, grads, values) -> (n,) numpy float64`` for a ``CompiledEstimator``."""
     form = formula(compiled)
     higher = sorted({str(p) for p in form.expr.atoms(sp.polygamma) if p.args[0] != 0}, key=str)
@@ -107,6 +107,4 @@ def build(compiled, with_fallbacks: bool = False):
         # A constant E (no x dependence) still gives one value per sample; a fresh, writable array.
         return np.array(torch.broadcast_to(out, (n,)).numpy(), dtype=np.float64)
 
-    if with_fallbacks:
-        return evaluate, ()
-    return evaluate
+    return Built(evaluate, (), form.derived)

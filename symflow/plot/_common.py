@@ -10,6 +10,7 @@ import sympy as sp
 from ..core.density import Density
 from ..core.flow import Flow
 from ..errors import SymflowError
+from ..numeric.evaluate import numpy_scalar_function
 
 # Colours: red for the flow lines (RP), blue for the surface term (LR), as in Fig. 3.
 _FLOW_RED = "#c0392b"
@@ -57,7 +58,7 @@ def _default_params(p: Density, params: Mapping | None) -> dict:
 def _numeric(expr: sp.Expr, x: sp.Symbol, values: Mapping) -> Callable[[np.ndarray], np.ndarray]:
     """expr at the given parameter values as a vectorized function of x."""
     fixed = expr.xreplace({k: sp.Float(v, 17) for k, v in values.items()})
-    fn = sp.lambdify([x], fixed, modules="numpy")
+    fn = numpy_scalar_function([x], fixed)
 
     def f(xs: np.ndarray) -> np.ndarray:
         xs = np.asarray(xs, dtype=float)

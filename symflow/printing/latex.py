@@ -3,7 +3,9 @@ r"""LaTeX for proofs and for symflow's values, through SymPy's ``LatexPrinter``.
 ``ProofLatexPrinter`` extends ``sympy.printing.latex.LatexPrinter``: it
 dispatches on ``_print_<ClassName>`` (``Proof``, ``ProofStep``, ``Verdict``,
 ``Density``, ``Flow``, ``Estimator``, ``Step``) and takes its options in the
-settings dict.  Expressions are always printed by the printer; only the
+settings dict.  It reads the values by their attributes (statuses and
+bases compare equal to their strings) and imports none of them: printing
+sits below every other layer.  Expressions are always printed by the printer; only the
 surrounding structure (environments, the justification of each step) is text.
 
 Two targets (setting ``target``):
@@ -31,9 +33,6 @@ from typing import Any
 import sympy as sp
 from sympy.printing.conventions import requires_partial
 from sympy.printing.latex import LatexPrinter
-
-from ..core.verdict import Status
-from ..proof.proof import Basis, Proof, ProofStep
 
 __all__ = ["ProofLatexPrinter", "latex_text", "proof_document", "proof_latex"]
 
@@ -272,28 +271,28 @@ class ProofLatexPrinter(LatexPrinter):
         return f"\\frac{{{top}}}{{{' '.join(parts)}}}\\left({self._print(expr.expr)}\\right)"
 
     # -- checks ----------------------------------------------------------------
-    def _status_mark(self, step: ProofStep) -> str:
-        if step.basis in (Basis.ASSUMPTION, Basis.ARGUMENT):
+    def _status_mark(self, step: Any) -> str:
+        if step.basis in ("assumption", "argument"):
             return r"\textbf{" + latex_text(step.status_text) + "}"
-        if step.basis is Basis.DEFINITION:
+        if step.basis == "definition":
             return "definition"
         v = step.verdict
-        if v is None or v.status is Status.UNKNOWN:
+        if v is None or v.status == "unknown":
             return r"\textbf{NOT CHECKED}"
-        if v.status is Status.PROVED:
+        if v.status == "proved":
             return r"$\checkmark$\,\textsf{proved}"
-        if v.status is Status.CONSISTENT:
+        if v.status == "consistent":
             return r"$\approx$\,\textsf{consistent} (numeric evidence, not a proof)"
         return r"$\times$\,\textbf{REFUTED}"
 
-    def _check_text(self, step: ProofStep) -> str:
+    def _check_text(self, step: Any) -> str:
         """The check of a step in words: status, what it rests on, how it was decided."""
         mark = self._status_mark(step)
         if not step.needs_check:
             return mark
-        if step.basis is Basis.PREVIOUS:
+        if step.basis == "previous":
             rest = f"follows from ({step.follows})"
-        elif step.basis is Basis.IDENTITY:
+        elif step.basis == "identity":
             rest = "identity"
         else:
             rest = "decided by the claim's check"
@@ -302,14 +301,14 @@ class ProofLatexPrinter(LatexPrinter):
         v = step.verdict
         if v is None:
             return f"{mark} --- {latex_text(rest)}: no check was run"
-        if v.status is Status.UNKNOWN:
+        if v.status == "unknown":
             return f"{mark} --- {latex_text(rest)}: {latex_text(_truncate(v.reason or v.method))}"
         text = f"{mark} --- {latex_text(rest)}: {latex_text(_truncate(v.method))}"
         if v.witness is not None:
             text += r"; witness: " + latex_text(_truncate(str(v.witness)))
         return text
 
-    def _rule_text(self, step: ProofStep) -> str:
+    def _rule_text(self, step: Any) -> str:
         text = latex_text(step.rule)
         if step.equation:
             text += f" (Eq.~{latex_text(step.equation)})"
@@ -324,17 +323,17 @@ class ProofLatexPrinter(LatexPrinter):
     def _where_tex(self, defs: Sequence[tuple[sp.Symbol, sp.Basic]], newline: str) -> list[str]:
         return [f"{self._print(sym)} &= {self._print(body)}" for sym, body in defs]
 
-    def _print_ProofStep(self, step: ProofStep) -> str:
+    def _print_ProofStep(self, step: Any) -> str:
         lhs, rhs = self._equation(step.lhs, step.rhs)
         return f"{lhs} = {rhs}"
 
-    def _print_Proof(self, proof: Proof) -> str:
+    def _print_Proof(self, proof: Any) -> str:
         self._reset_names()
         if self._settings["target"] == "notebook":
             return self._proof_notebook(proof)
         return self._proof_document(proof)
 
-    def _proof_document(self, proof: Proof) -> str:
+    def _proof_document(self, proof: Any) -> str:
         out = [
             r"\par\medskip\noindent\textbf{"
             + latex_text(proof.title)
@@ -378,14 +377,14 @@ class ProofLatexPrinter(LatexPrinter):
         out.append(summary + r".\par")
         return "\n".join(out)
 
-    def _proof_notebook(self, proof: Proof) -> str:
+    def _proof_notebook(self, proof: Any) -> str:
         rows = [r"&\textbf{" + latex_text(proof.title) + r"}\quad[\mathsf{" + proof.status.value + "}]"]
         for i, step in enumerate(proof.steps, start=1):
             start = len(self._defs)
             lhs, rhs = self._equation(step.lhs, step.rhs)
             note = step.rule + (f" (Eq. {step.equation})" if step.equation else "")
             status = step.status_text
-            if step.basis is Basis.PREVIOUS and step.follows is not None:
+            if step.basis == "previous" and step.follows is not None:
                 status += f", from ({step.follows})"
             rows.append(f"({i})\\quad & {lhs} = {rhs} && \\text{{{latex_text(note)}: {latex_text(status)}}}")
             for sym, body in self._take_defs(start):
@@ -453,7 +452,7 @@ class ProofLatexPrinter(LatexPrinter):
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
-def proof_latex(proof: Proof, **settings: Any) -> str:
+def proof_latex(proof: Any, **settings: Any) -> str:
     """A LaTeX fragment (text mode, amsmath) for ``proof``."""
     return ProofLatexPrinter({"target": "document", **settings}).doprint(proof)
 
@@ -475,7 +474,7 @@ _LEGEND = (
 )
 
 
-def proof_document(proofs: Sequence[Proof], *, title: str = "Proofs", intro: str = "", **settings: Any) -> str:
+def proof_document(proofs: Sequence[Any], *, title: str = "Proofs", intro: str = "", **settings: Any) -> str:
     """A complete amsmath document holding ``proofs`` (compiles with pdflatex)."""
     body = [_PREAMBLE, r"\begin{document}", r"\section*{" + latex_text(title) + "}"]
     if intro:

@@ -8,6 +8,9 @@ checks each step with ``symflow.zero.decide_zero`` (``checking.py``);
 compiles a document with pdflatex.
 """
 
+from ..core.steps import Basis as Basis
+from ..core.steps import Proof as Proof
+from ..core.steps import ProofStep as ProofStep
 from ..printing.latex import ProofLatexPrinter as ProofLatexPrinter
 from ..printing.latex import latex_text as latex_text
 from ..printing.latex import proof_document as proof_document
@@ -20,9 +23,6 @@ from .checking import check_steps as check_steps
 from .pdf import LatexError as LatexError
 from .pdf import compile_pdf as compile_pdf
 from .pdf import pdflatex_path as pdflatex_path
-from .proof import Basis as Basis
-from .proof import Proof as Proof
-from .proof import ProofStep as ProofStep
 from .theorems import theorem_flow_estimator as theorem_flow_estimator
 from .theorems import theorem_reparameterization_transport as theorem_reparameterization_transport
 

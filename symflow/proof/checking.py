@@ -19,7 +19,7 @@ is nothing to evaluate numerically.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 
 import sympy as sp
@@ -27,10 +27,9 @@ from sympy.core.function import AppliedUndef
 
 from ..core.convert import as_expr
 from ..core.domain import Domain
-from ..core.steps import Step
+from ..core.steps import Basis, Proof, ProofStep, Step, proof_steps
 from ..core.verdict import Status, Verdict
 from ..zero import decide_zero
-from .proof import Basis, Proof, ProofStep
 
 __all__ = ["check_proof", "check_steps", "evaluate_derivatives", "step_residual"]
 
@@ -130,25 +129,6 @@ def _decide(residual: sp.Expr, domain: Domain, timeout: float | None, claim: str
         )
 
 
-def _infer(step: Step, index: int, earlier: Sequence[ProofStep], domain: Domain | None) -> ProofStep:
-    """Turn a recorded ``Step`` into a ``ProofStep`` with the basis its shape implies."""
-    follows = None
-    for j in range(index - 1, -1, -1):
-        if earlier[j].lhs == step.lhs:
-            follows = j + 1
-            break
-    if follows is not None:
-        basis = Basis.PREVIOUS
-    else:
-        known = set()
-        if domain is not None:
-            known = {s for s, _ in domain.variables + domain.parameters}
-        rhs_symbols = getattr(step.rhs, "free_symbols", set())
-        is_name = isinstance(step.lhs, sp.Symbol) and step.lhs not in known and step.lhs not in rhs_symbols
-        basis = Basis.DEFINITION if is_name else Basis.IDENTITY
-    return ProofStep(step.lhs, step.rhs, step.rule, step.equation, step.assumes, basis, None, follows)
-
-
 def check_steps(
     steps: Iterable[Step | ProofStep],
     domain: Domain | None = None,
@@ -177,14 +157,9 @@ def check_steps(
         Each checkable step carries a ``Verdict``; a check that could not
         decide carries an ``unknown`` verdict with its reason.
     """
+    known = frozenset(s for s, _ in domain.variables + domain.parameters) if domain is not None else frozenset()
     out: list[ProofStep] = []
-    for k, raw in enumerate(steps):
-        if isinstance(raw, Step):
-            step = _infer(raw, k, out, domain)
-        elif isinstance(raw, ProofStep):
-            step = raw
-        else:
-            raise TypeError(f"a proof step must be a Step or ProofStep, got {type(raw).__name__}")
+    for k, step in enumerate(proof_steps(tuple(steps), known)):
         if step.basis is Basis.PREVIOUS and step.follows is None:
             same = [j for j in range(k - 1, -1, -1) if out[j].lhs == step.lhs]
             if k == 0:
@@ -209,5 +184,5 @@ def check_steps(
 
 
 def check_proof(proof: Proof, domain: Domain | None = None, *, timeout: float | None = None) -> Proof:
-    """The same proof with every unchecked step checked (see ``check_steps``)."""
-    return replace(proof, steps=check_steps(proof.steps, domain, timeout=timeout))
+    """The same proof with every unchecked step checked (see ``check_steps``); ``domain`` defaults to the proof's."""
+    return replace(proof, steps=check_steps(proof.steps, domain or proof.domain, timeout=timeout))

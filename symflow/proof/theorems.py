@@ -22,8 +22,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.domain import Domain, Interval1D
+from ..core.steps import Basis, Proof, ProofStep
 from .checking import check_steps
-from .proof import Basis, Proof, ProofStep
 
 __all__ = ["theorem_flow_estimator", "theorem_reparameterization_transport"]
 

@@ -34,7 +34,8 @@ derivative in the parameters is left unevaluated.
 
 What the engine does with expressions in these atoms (derivatives without
 SymPy's bookkeeping, the transport residual as a dict polynomial, lowering for
-compiled code) is in ``gaussian_ops``.
+compiled code) is in ``symflow.structured.ops`` (walks and derivatives),
+``symflow.calculus.transport`` and ``symflow.numeric.lowering``.
 """
 
 from __future__ import annotations

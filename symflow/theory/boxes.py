@@ -36,7 +36,8 @@ from ..core.density import Density
 from ..core.flow import Flow
 from ..core.verdict import Status, Verdict, Witness
 from ..errors import EstimatorError
-from .variances import _integrate, _lambdify
+from ..numeric.evaluate import numpy_scalar_function
+from .variances import _integrate
 
 __all__ = ["BoxRow", "BoxTable", "box_gradients", "check_boxes_converge", "equal_mass_centers"]
 
@@ -91,7 +92,7 @@ def equal_mass_centers(p: Density, values: dict, n_boxes: int) -> np.ndarray:
     """x_i = F^{-1}((i - 1/2)/N): centers of N boxes of mass 1/N each, by vectorized bisection on the CDF."""
     if p.cdf is None:
         raise EstimatorError(f"{p.name} has no CDF; the equal-mass boxes need one (Density(cdf=...))")
-    cdf = _lambdify(p.x, p.cdf.xreplace(values))
+    cdf = numpy_scalar_function(p.x, p.cdf.xreplace(values))
     target = (np.arange(n_boxes) + 0.5) / n_boxes
     s = p.support_sets[0]
     lo_edge, hi_edge = s.inf.xreplace(values), s.sup.xreplace(values)
@@ -153,8 +154,8 @@ def box_gradients(
 
         flow = implicit(p, timeout=timeout)
     (u,) = flow.field(wrt)
-    lr_term = _lambdify(p.x, (p.score(wrt) * phi).xreplace(values))
-    rp_term = _lambdify(p.x, (u * sp.diff(phi, p.x[0])).xreplace(values))
+    lr_term = numpy_scalar_function(p.x, (p.score(wrt) * phi).xreplace(values))
+    rp_term = numpy_scalar_function(p.x, (u * sp.diff(phi, p.x[0])).xreplace(values))
     exact, how = _integrate(p, sp.diff(p.expr, wrt) * phi, values, resolve_timeout(timeout))
     if exact is None:
         exact, how = expectation_gradient(p, phi, wrt, values, timeout=timeout)

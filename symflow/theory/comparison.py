@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.integrals import expectation_gradient, numeric_integral
+from ..core import budget as budgets
 from ..core.budget import resolve_timeout
 from ..core.convert import as_expr, as_param_values, exact_values
 from ..errors import EstimatorError
@@ -120,7 +121,7 @@ def _target(p, phi: sp.Expr, wrt: sp.Symbol, values: dict, timeout: float | None
         return None, "phi has constants without values"
     val, how = _integrate(p, sp.diff(p.expr, wrt) * phi, values, resolve_timeout(timeout))
     if val is not None:
-        return sp.nsimplify(val) if val.is_Float else sp.simplify(val), how
+        return sp.nsimplify(val) if val.is_Float else budgets.simplify(val, timeout=timeout), how
     if p.has_moving_support:
         return expectation_gradient(p, phi.xreplace(values), wrt, values, timeout=timeout)
     # quadrature is numeric, not a symbolic step: give it room even under a tight symbolic budget;

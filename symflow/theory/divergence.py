@@ -15,9 +15,9 @@ import mpmath
 import sympy as sp
 
 from ..calculus.quadrature import AGREE_DIGITS_1D, HIGH_DPS_1D, _center_scale, _quad_1d
-from ..checks.core_checks import phi_expr
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import exact_values
+from ..core import budget as budgets
+from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.flow import Flow
 from ..core.verdict import Status, Verdict
@@ -46,7 +46,7 @@ def _boundary_term(p: Density, field: tuple, phi: sp.Expr, budget: float) -> tup
         if flux == 0:
             continue
         for edge, sign, direction in ((s.inf, -1, "+"), (s.sup, 1, "-")):
-            lim = run_with_budget(sp.limit, flux, xj, edge, direction, timeout=budget, what="boundary limit")
+            lim = budgets.limit(flux, xj, edge, direction, timeout=budget, what="boundary limit")
             if lim.has(sp.Limit):
                 raise BudgetExceeded(budget, f"limit at {xj} -> {edge}")
             found.append((f"p u_{j + 1} phi at {xj} -> {edge}", lim))
@@ -122,7 +122,7 @@ def check_divergence_theorem(
     (1-D) the integral is also computed by quadrature and compared.
     """
     u = _field(p, flow, wrt)
-    phi = phi_expr(p, phi)
+    phi = as_phi(phi, p.x)
     claim = f"integral of div(p u phi) = 0 for phi = {sp.sstr(phi)}, {flow.kind} flow, d/d{wrt} (Eq. 47-48)"
     return _divergence_theorem(p, u, phi, params, claim, timeout)
 
@@ -141,7 +141,7 @@ def check_stein(
     not for densities that are positive at a finite edge, e.g. the
     exponential at 0: then the boundary term is reported).
     """
-    phi = phi_expr(p, phi)
+    phi = as_phi(phi, p.x)
     if not isinstance(j, int) or not 0 <= j < p.dim:
         raise SymflowError(f"j must be a coordinate index 0..{p.dim - 1}, got {j!r}")
     field = tuple(sp.S.One if k == j else sp.S.Zero for k in range(p.dim))

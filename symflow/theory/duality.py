@@ -39,14 +39,15 @@ from ..calculus.quadrature import (
     _gauss_box,
     _quad_1d,
 )
-from ..checks.core_checks import phi_expr
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import exact_values
+from ..core import budget as budgets
+from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
 from ..core.flow import Flow
 from ..core.verdict import Status, Verdict, Witness
 from ..errors import SymflowError
+from ..numeric.evaluate import numpy_scalar_function
 from ..zero import decide_zero
 from .divergence import _field, check_divergence_theorem, check_stein  # the last two re-exported: they lived here
 
@@ -240,7 +241,7 @@ def check_duality(
     sym = decide_zero(residual, aug.domain(), timeout=budget, claim=claim_a)
     if phi is None:
         return sym
-    phi = phi_expr(p, phi)
+    phi = as_phi(phi, p.x)
     if params is None:
         raise SymflowError("check_duality with phi needs params={parameter Symbol: number} for the quadrature")
     values = exact_values(p.param_values(params))
@@ -342,7 +343,7 @@ def _edge_flux_1d(p: Density, u: tuple, phi: sp.Expr, values: dict, dps: int, bu
         if not edge.is_finite:
             continue
         at = edge.xreplace(values)
-        lim = run_with_budget(sp.limit, flux, x, at, direction, timeout=budget, what="side-wall flux limit")
+        lim = budgets.limit(flux, x, at, direction, timeout=budget, what="side-wall flux limit")
         if lim.has(sp.Limit) or not lim.is_number:
             raise BudgetExceeded(budget, "side-wall flux limit")
         with mpmath.workdps(dps):
@@ -389,8 +390,8 @@ def _numbers_2d(p: Density, integrands: tuple, values: dict) -> dict | None:
         return None  # side walls at finite edges are only handled in 1-D
     exprs = [sp.N(f.xreplace(values), 30) for f in integrands]
     try:
-        fns = [sp.lambdify(p.x, e, modules="numpy") for e in exprs]
-        dens = sp.lambdify(p.x, sp.N(p.expr.xreplace(values), 30), modules="numpy")
+        fns = [numpy_scalar_function(p.x, e) for e in exprs]
+        dens = numpy_scalar_function(p.x, sp.N(p.expr.xreplace(values), 30))
         edges = _box_edges(p, values, lambda a, b: dens(a, b) * (1 + a * a + b * b) ** 4)
     except Exception:  # noqa: BLE001 - numeric failure means no verdict from (b)
         return None

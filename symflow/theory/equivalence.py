@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import mpmath
 import sympy as sp
 
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core import budget as budgets
+from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_expr, as_vector, exact_floats
 from ..core.density import Density
 from ..core.domain import Domain
@@ -146,7 +147,7 @@ def unique_psi(
     ratio = sp.S.One if q is None else p.expr / q.expr
     raw = div_v + along + ratio * p.score(wrt)
     try:
-        return run_with_budget(sp.simplify, raw, timeout=resolve_timeout(timeout), what="simplifying psi*")
+        return budgets.simplify(raw, timeout=resolve_timeout(timeout), what="simplifying psi*")
     except BudgetExceeded:
         return raw
 
@@ -261,8 +262,7 @@ def estimator_mean(
     quadrature fails or runs out of budget.
     """
     from ..calculus.quadrature import _center_scale, _quad_1d
-    from ..checks.core_checks import phi_expr
-    from ..core.convert import as_param_values, exact_values
+    from ..core.convert import as_param_values, as_phi, exact_values
 
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
@@ -270,6 +270,6 @@ def estimator_mean(
         raise EstimatorError("estimator_mean integrates in 1-D only")
     q = est.sampling
     values = exact_values(as_param_values(params, est.params))
-    integrand = q.expr * est.single_sample(phi_expr(est.density, phi))
+    integrand = q.expr * est.single_sample(as_phi(phi, est.density.x))
     hint = _center_scale(q, {t: values[t] for t in q.params})
     return _quad_1d(q, integrand, values, dps, hint, resolve_timeout(timeout))

@@ -21,6 +21,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr
 from ..core.density import Density
@@ -183,7 +184,7 @@ def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float 
     A, Bm, C = sp.symbols("A B C", positive=True)  # stand-ins for E[s^2 phi^2], E[s^2 phi], E[s^2]
     V = A - 2 * B * Bm + B**2 * C
     try:
-        sols = run_with_budget(sp.solve, sp.diff(V, B), B, timeout=budget, what="solving dV/db = 0")
+        sols = budgets.solve(sp.diff(V, B), B, timeout=budget, what="solving dV/db = 0")
     except BudgetExceeded as exc:
         raise EstimatorError(f"could not solve for the optimal baseline: {exc}") from None
     if len(sols) != 1:
@@ -200,10 +201,7 @@ def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float 
     if num is None or den is None:
         raise EstimatorError(f"the expectations in Eq. (24) could not be integrated: {how_n if num is None else how_d}")
     value = b_general.xreplace({Bm: num, C: den})
-    try:
-        value = run_with_budget(sp.simplify, value, timeout=budget, what="simplify")
-    except BudgetExceeded:
-        pass
+    value = budgets.simplify(value, timeout=budget)
     steps.append(Step(sp.Symbol("b_opt"), value, f"expectations under {p.name} ({how_n})", "24"))
     return OptimalBaseline(value, b_general.xreplace({Bm: E(s**2 * phi), C: E(s**2)}), tuple(steps))
 
@@ -331,7 +329,7 @@ def antithetic_vs_finite_difference(est: Estimator, phi: object, *, timeout: flo
     for label, expr in (("E[antithetic]", lr), ("E[finite difference]", fd)):
         val, _ = _integrate(base, base.expr * sp.cancel(expr), {}, budget)
         if val is not None:
-            details.append((label, sp.simplify(val)))
+            details.append((label, budgets.simplify(val, timeout=budget)))
     return Verdict(
         verdict.status,
         verdict.method,

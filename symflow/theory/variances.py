@@ -27,9 +27,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_param_values, exact_values
 from ..errors import EstimatorError, SymflowError
+from ..numeric.evaluate import numpy_scalar_function
 
 __all__ = ["VarianceResult", "estimator_moments", "gaussian_integral", "variance"]
 
@@ -168,7 +170,7 @@ def _integrate(q, integrand: sp.Expr, values: dict, budget: float) -> tuple[sp.E
     def by_sympy() -> sp.Expr | None:
         out = sp.powsimp(sp.expand(expr, power_exp=False), combine="exp")
         for xi, lo, hi in sets:
-            out = sp.summation(out, (xi, lo, hi)) if q.is_discrete else sp.integrate(out, (xi, lo, hi))
+            out = budgets.summation(out, (xi, lo, hi)) if q.is_discrete else budgets.integrate(out, (xi, lo, hi))
             if out.has(sp.Integral, sp.Sum):
                 return None
         if out.has(sp.Piecewise):
@@ -198,7 +200,7 @@ def _tidy(expr: sp.Expr, budget: float) -> sp.Expr:
         syms = tuple(e.free_symbols)
         if not syms or e.is_rational_function(*syms):
             return sp.factor(e)
-        return sp.simplify(e)
+        return budgets.simplify(e)
 
     try:
         return run_with_budget(work, expr, timeout=budget, what="simplify")
@@ -264,7 +266,7 @@ def _mc(est: Any, phi: sp.Expr, values: dict, n: int, seed: int | np.random.Gene
     stray = single.free_symbols - set(est.x)
     if stray:
         raise SymflowError(f"Monte Carlo needs values for {', '.join(sorted(map(str, stray)))}; add them to params")
-    fn = _lambdify(est.x, single)
+    fn = numpy_scalar_function(est.x, single)
     with np.errstate(all="ignore"):
         vals = np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (n,)).copy()
     for term in est.extra_terms:
@@ -273,16 +275,6 @@ def _mc(est: Any, phi: sp.Expr, values: dict, n: int, seed: int | np.random.Gene
     if not np.all(np.isfinite(vals)):
         raise SymflowError("the estimator was not finite at some samples; its variance may be infinite")
     return vals
-
-
-def _lambdify(x: tuple, expr: sp.Expr):
-    try:
-        import scipy.special  # noqa: F401 - lets lambdify map erf & co.
-
-        modules: list = ["numpy", "scipy"]
-    except ImportError:
-        modules = ["numpy"]
-    return sp.lambdify(x, expr, modules=modules)
 
 
 def _mc_summary(vals: np.ndarray) -> tuple[float, float, float, float]:

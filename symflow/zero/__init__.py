@@ -32,7 +32,7 @@ from .numeric import HIGH_DPS, LOW_DPS, numeric_zero_test
 from .polynomial import polynomial_identity_test
 from .rewrites import strategies_for
 
-__all__ = ["decide_zero"]
+__all__ = ["decide_zero", "proves_zero"]
 
 
 def _pit_method(res) -> str:
@@ -225,3 +225,19 @@ def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, 
         )
     reasons.append(num.note)
     return Verdict(Status.UNKNOWN, "symbolic and numeric strategies", residual, reason="; ".join(reasons), claim=claim)
+
+
+def proves_zero(expr: sp.Expr, timeout: float) -> bool:
+    """True only when ``expr`` is literally 0, expands to 0, or the identity test proves it (error <= 1e-30).
+
+    The quick test used where an expression is dropped when provably zero (psi of a
+    flow that solves transport, a moving-boundary term the flow follows); False
+    means only "not shown", never "nonzero".
+    """
+    if expr == 0 or expands_to_zero(expr):
+        return True
+    try:
+        res = run_with_budget(polynomial_identity_test, exact_floats(expr), timeout=timeout, what="identity test")
+    except (BudgetExceeded, ArithmeticError, TypeError, RecursionError):
+        return False
+    return res.zero

@@ -34,6 +34,7 @@ import sympy as sp
 
 from ..core.convert import exact_floats
 from ..core.domain import Domain, Interval1D
+from ..numeric.evaluate import mpmath_function
 
 __all__ = ["NumericResult", "kink_expressions", "numeric_zero_test", "sample_points"]
 
@@ -236,27 +237,9 @@ def _bounds_need(s: sp.Symbol, variables: list) -> bool:
 
 
 def _compile(expr: sp.Expr, symbols: list):
-    """An mpmath evaluator of the residual's top-level terms; evalf when printing fails.
-
-    ``dummify=True`` keeps a parameter named like an mpmath function (``beta``)
-    from shadowing that function in the generated code.
-    """
+    """An mpmath evaluator of the residual's top-level terms (values -> one value per term)."""
     terms = list(sp.Add.make_args(expr)) if expr.is_Add and len(expr.args) <= 200 else [expr]
-
-    def by_evalf(values: list) -> list:
-        sub = dict(zip(symbols, values, strict=True))
-        return [mpmath.mpmathify(t.evalf(mpmath.mp.dps, subs=sub)) for t in terms]
-
-    try:
-        fn = sp.lambdify(symbols, terms, modules="mpmath", dummify=True)
-    except Exception:  # noqa: BLE001 - SymPy's printers raise many kinds on unprintable input
-        return by_evalf
-    try:
-        fn(*[mpmath.mpf("0.37")] * len(symbols))  # printing may have failed silently
-    except (NameError, TypeError, AttributeError, SyntaxError, KeyError):
-        return by_evalf
-    except Exception:  # noqa: BLE001 - a pole or domain error at the smoke point is fine
-        pass
+    fn = mpmath_function(symbols, terms)
 
     def evaluate(values: list) -> list:
         return fn(*values)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from ..core import budget
+
 __all__ = ["STRATEGIES", "strategies_for"]
 
 
@@ -20,7 +22,7 @@ def _cancel(expr: sp.Expr) -> sp.Expr:
 
 
 def _simplify(expr: sp.Expr) -> sp.Expr:
-    return sp.simplify(expr)
+    return budget.simplify(expr)  # decide_zero runs every strategy under its own budget
 
 
 def _special_families(expr: sp.Expr) -> sp.Expr:
@@ -30,7 +32,7 @@ def _special_families(expr: sp.Expr) -> sp.Expr:
         out = out.replace(lambda e: isinstance(e, sp.meijerg), lambda e: sp.hyperexpand(e))
     if out.has(sp.lowergamma):
         out = out.rewrite(sp.uppergamma)
-    return sp.simplify(out)
+    return budget.simplify(out)
 
 
 def _expand_all(expr: sp.Expr) -> sp.Expr:

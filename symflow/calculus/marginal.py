@@ -1,0 +1,53 @@
+"""Marginal densities: q_M, the sampling density of the other coordinates on a surface x_j = s(x_{-j})."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import sympy as sp
+
+from ..core import budget as budgets
+from ..core.budget import BudgetExceeded, run_with_budget
+from ..core.density import Density
+from ..errors import EstimatorError
+
+__all__ = ["marginal_density"]
+
+
+def _drop_coordinate(q: Density, j: int, n: int, params: dict, rng: np.random.Generator) -> np.ndarray:
+    """A sample of q with coordinate j dropped: a sample of q's marginal over the others."""
+    return np.delete(q.sample(n, params, rng), j, axis=1)
+
+
+def marginal_density(q: Density, xj: sp.Symbol, budget: float) -> Density:
+    """q_M: the marginal of q over every coordinate except x_j, sampled by dropping x_j."""
+    j = q.x.index(xj)
+    s = q.support_sets[j]
+
+    def integrate():
+        out = budgets.integrate(q.expr, (xj, s.inf, s.sup), timeout=budget)  # inside the budget below
+        return budgets.simplify(out, timeout=budget)
+
+    try:
+        marg = run_with_budget(integrate, timeout=budget, what="marginal density for q_M")
+    except (BudgetExceeded, NotImplementedError, ValueError, TypeError):
+        marg = None
+    if marg is None or marg.has(sp.Integral):
+        raise EstimatorError(
+            f"could not integrate {q.name} over {xj} to get the surface sampling density q_M; "
+            "use a sampling density whose marginals SymPy can integrate"
+        )
+    others = tuple(xi for xi in q.x if xi != xj)
+    sets = tuple(st for xi, st in zip(q.x, q.support_sets, strict=True) if xi != xj)
+    sampler = partial(_drop_coordinate, q, j) if q.sampler is not None or q.reparam is not None else None
+
+    return Density(
+        marg,
+        others,
+        q.params,  # all of q's: its sampler draws the full x before dropping x_j
+        support=sets,
+        sampler=sampler,
+        constraints=q.constraints,
+        name=f"{q.name}_M",
+    )

@@ -1,0 +1,46 @@
+"""``symflow figures``: draw the paper's Fig. 2, 3 and 6 as PNG files (needs matplotlib)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import EXIT_OK, UsageError
+
+__all__ = ["register_figures"]
+
+
+def register_figures(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "figures",
+        help="write the paper's figures (Fig. 2, 3, 6) as PNG files",
+        description="Draw Fig. 2 (boxes), Fig. 3 (flow lines, RP and LR) and Fig. 6 (L-distribution) as PNG.",
+    )
+    parser.add_argument("-o", "--output", metavar="DIR", default="figures", help="output folder (default: figures)")
+    parser.add_argument("--dpi", type=int, default=130, help="resolution of the PNG files (default: 130)")
+    parser.set_defaults(handler=_run_figures)
+
+
+def _run_figures(args: argparse.Namespace) -> int:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError:
+        raise UsageError('figures needs matplotlib; install it with pip install "symflow[plot]"') from None
+    from ..plot import _figure_set
+
+    if args.dpi <= 0:
+        raise UsageError(f"--dpi must be a positive integer, got {args.dpi}")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for stem, build in _figure_set().items():
+        fig = build()
+        FigureCanvasAgg(fig)  # the Agg canvas: PNG output needs no display and no pyplot
+        path = out / f"{stem}.png"
+        fig.savefig(path, dpi=args.dpi)
+        print(path)
+    return EXIT_OK
+
+
+# -- latex -------------------------------------------------------------------------
