@@ -17,7 +17,9 @@ whether each came out as expected.
 
 from __future__ import annotations
 
+import enum
 import importlib.util
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -28,9 +30,28 @@ from typing import Any
 from ..core.budget import quiet_fork
 from ..errors import SymflowError
 
-__all__ = ["Claim", "ClaimResult", "ShippedResult", "claim", "collect", "run_claim", "run_claims"]
+__all__ = ["Claim", "ClaimResult", "Expect", "claim", "collect", "run_claim", "run_claims"]
 
-_EXPECTED = {"holds": ("proved", "consistent"), "refuted": ("refuted",)}
+
+class Expect(str, enum.Enum):
+    """What a claim must come out as (compares equal to its string)."""
+
+    HOLDS = "holds"  # proved or consistent
+    REFUTED = "refuted"  # a deliberately wrong flow or estimator, caught
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return ("proved", "consistent") if self is Expect.HOLDS else ("refuted",)
+
+
+def _expect(value: object) -> Expect:
+    try:
+        return Expect(value)
+    except ValueError:
+        raise SymflowError(f"expect must be 'holds' or 'refuted', got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -39,13 +60,12 @@ class Claim:
 
     name: str
     equation: str
-    expect: str
+    expect: Expect
     run: Callable[[], Any]
     module: str = ""
 
     def __post_init__(self) -> None:
-        if self.expect not in _EXPECTED:
-            raise SymflowError(f"expect must be 'holds' or 'refuted', got {self.expect!r}")
+        object.__setattr__(self, "expect", _expect(self.expect))
 
 
 @dataclass(frozen=True)
@@ -71,13 +91,12 @@ class ClaimResult:
 
     @property
     def as_expected(self) -> bool:
-        return not self.error and self.status in _EXPECTED[self.claim.expect]
+        return not self.error and self.status in self.claim.expect.statuses
 
 
 def claim(name: str, *, equation: str = "", expect: str = "holds") -> Callable[[Callable], Callable]:
     """Mark a zero-argument function as a claim of the paper (see module docstring)."""
-    if expect not in _EXPECTED:
-        raise SymflowError(f"expect must be 'holds' or 'refuted', got {expect!r}")
+    expect = _expect(expect)
 
     def mark(fn: Callable) -> Callable:
         fn.__symflow_claim__ = Claim(name, equation, expect, fn, fn.__module__)  # type: ignore[attr-defined]
@@ -132,48 +151,20 @@ def run_claim(c: Claim) -> ClaimResult:
     return ClaimResult(c, result, time.perf_counter() - start)
 
 
-@dataclass(frozen=True)
-class ShippedResult:
-    """What a worker process sends back for one claim: the verdict's text, not its objects.
-
-    Verdicts can hold closures (lazy proofs, samplers) that do not pickle;
-    the report needs only these strings.
-    """
-
-    status: str
-    method: str
-    reason: str
-    witness: str | None
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def _ship(result: ClaimResult) -> tuple:
-    inner = result.result
-    if inner is None:
-        return (None, result.seconds, result.error)
-    witness = getattr(inner, "witness", None)
-    shipped = ShippedResult(
-        str(getattr(inner, "status", "unknown")),
-        str(getattr(inner, "method", "")),
-        str(getattr(inner, "reason", "") or ""),
-        None if witness is None else str(witness),
-        str(inner),
-    )
-    return (shipped, result.seconds, result.error)
-
-
 def _worker(claims: list[Claim], run, tasks, done) -> None:  # pragma: no cover - runs in a child process
     while True:
         i = tasks.get()
         if i is None:
             return
+        result = run(claims[i])
         try:
-            done.put((i, *_ship(run(claims[i]))))
+            # Verdicts and Monte Carlo results are plain data: they pickle whole.
+            payload = pickle.dumps((i, result.result, result.seconds, result.error))
         except Exception as exc:  # noqa: BLE001 - a result that cannot be sent is reported as an error
-            done.put((i, None, 0.0, f"{type(exc).__name__}: {exc}"))
+            payload = pickle.dumps(
+                (i, None, result.seconds, f"the result could not be sent: {type(exc).__name__}: {exc}")
+            )
+        done.put(payload)
 
 
 def run_claims(
@@ -212,8 +203,8 @@ def run_claims(
     found: dict[int, ClaimResult] = {}
     try:
         while len(found) < len(claims):
-            i, shipped, seconds, error = done.get()
-            found[i] = ClaimResult(claims[i], shipped, seconds, error)
+            i, result, seconds, error = pickle.loads(done.get())
+            found[i] = ClaimResult(claims[i], result, seconds, error)
             if on_done is not None:
                 on_done(found[i])
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import sympy as sp
 from ..errors import DensityError, EstimatorError, ParameterError, SymflowError
 from ..numeric.evaluate import numpy_function
 from ..printing.display import LatexDisplay
+from ..structured.ops import diff_structured, has_gaussian_atoms
 from .convert import as_expr, as_param_values, as_symbols, same_name_hint
 from .domain import Domain, interval_of_set, interval_of_symbol
 
@@ -256,7 +258,7 @@ class Density(LatexDisplay):
         return hash((self.expr, self.x, self.params, self.support_sets))
 
     # -- calculus helpers --------------------------------------------------
-    @property
+    @cached_property
     def log_expr(self) -> sp.Expr:
         """log p with products and powers expanded.
 
@@ -264,29 +266,17 @@ class Density(LatexDisplay):
         holds for any nonzero factors, so expanding with ``force=True``
         is safe for that purpose.
         """
-        cached = self.__dict__.get("_log_expr")
-        if cached is None:
-            cached = sp.expand_log(sp.log(self.expr), force=True)
-            object.__setattr__(self, "_log_expr", cached)
-        return cached
+        return sp.expand_log(sp.log(self.expr), force=True)
 
-    @property
+    @cached_property
     def is_structured(self) -> bool:
         """Whether the density is written in Gaussian atoms (``mvn(form="precision")``)."""
-        structured = self.__dict__.get("_structured")
-        if structured is None:
-            from ..structured.ops import has_gaussian_atoms
-
-            structured = has_gaussian_atoms(self.expr)
-            object.__setattr__(self, "_structured", structured)
-        return structured
+        return has_gaussian_atoms(self.expr)
 
     def diff(self, expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
         """d expr / d s; for densities written in Gaussian atoms (``mvn(form="precision")``),
         by the atoms' rules without SymPy's Derivative bookkeeping (the same derivative, faster)."""
         if self.is_structured:
-            from ..structured.ops import diff_structured
-
             return diff_structured(expr, s)
         return sp.diff(expr, s)
 
@@ -297,11 +287,11 @@ class Density(LatexDisplay):
 
     def grad_log(self) -> tuple[sp.Expr, ...]:
         """The gradient of log p in x (computed once per density)."""
-        cached = self.__dict__.get("_grad_log")
-        if cached is None:
-            cached = tuple(self.diff(self.log_expr, xi) for xi in self.x)
-            object.__setattr__(self, "_grad_log", cached)
-        return cached
+        return self._grad_log
+
+    @cached_property
+    def _grad_log(self) -> tuple[sp.Expr, ...]:
+        return tuple(self.diff(self.log_expr, xi) for xi in self.x)
 
     def check_param(self, wrt: object) -> sp.Symbol:
         """Return ``wrt`` if it is a parameter of this density, else raise."""
@@ -343,16 +333,11 @@ class Density(LatexDisplay):
             hash(key)
         except TypeError:
             key = None
-        memo = self.__dict__.setdefault("_checked", {}) if key is not None else {}
-        got = memo.get(key) if key is not None else None
-        if got is None:
+        if key is None:
             values = self.param_values(params)
-            got = (values, {k: float(v) for k, v in values.items()})
-            if key is not None:
-                if len(memo) >= 8:
-                    memo.clear()
-                memo[key] = got
-        return dict(got[0]), dict(got[1])
+            return values, {k: float(v) for k, v in values.items()}
+        values, floats = _checked_values(self, self.constraints, key)
+        return dict(values), dict(floats)
 
     def sample(self, n: int, params: dict, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """Draw ``n`` samples as an (n, d) float array.
@@ -415,3 +400,10 @@ def same_variables(p: Density, q: object, what: str = "q") -> Density:
             f"build {what} over the same variable Symbols"
         )
     return q
+
+
+@lru_cache(maxsize=16)
+def _checked_values(p: Density, constraints: tuple, items: tuple) -> tuple[dict, dict]:
+    # ``constraints`` in the key: densities that differ only in them compare equal.
+    values = p.param_values(dict(items))
+    return values, {k: float(v) for k, v in values.items()}

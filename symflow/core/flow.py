@@ -7,6 +7,7 @@ estimate comes from grad phi and how much from phi.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,7 +18,22 @@ from ..printing.display import LatexDisplay
 from .convert import as_vector, same_name_hint
 from .density import Density
 
-__all__ = ["Flow", "field_over"]
+__all__ = ["Flow", "FlowKind", "field_over"]
+
+
+class FlowKind(str, enum.Enum):
+    """How a flow was built (compares equal to its string, e.g. ``flow.kind == "implicit"``)."""
+
+    USER = "user"  # typed in by hand
+    ZERO = "zero"  # u = 0: the likelihood ratio (Eq. 1, 20)
+    REPARAM = "reparam"  # u = dg/dtheta at eps = S(x) (Sec. 2.2, Eq. 52)
+    IMPLICIT = "implicit"  # u = -(dS/dx)^{-1} dS/dtheta (Eq. 56)
+    WEIGHTED = "weighted"  # k u (Eq. 51)
+    OMT = "omt"  # optimal transport for Gaussians (App. E.1)
+    INTEGRATION_BY_PARTS = "integration-by-parts"  # u = -(dF/dtheta)/p (Eq. 12)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,22 +47,30 @@ class Flow(LatexDisplay):
     fields : mapping
         ``{theta: [u_1, ..., u_d]}``; in 1-D a single expression is accepted.
         Parameters left out have no field (asking for one raises).
-    kind : str
-        How the flow was built ("user", "zero", "reparam", "implicit",
-        "weighted", ...).
+    kind : FlowKind or str
+        How the flow was built (``FlowKind``; its string value is accepted:
+        "user", "zero", "reparam", "implicit", "weighted", "omt",
+        "integration-by-parts").
     note : str
         A description used when printing and in proofs.
     """
 
     density: Density
     fields: Mapping | tuple
-    kind: str = "user"
+    kind: FlowKind = FlowKind.USER
     note: str = ""
 
     def __post_init__(self) -> None:
         p = self.density
         if not isinstance(p, Density):
             raise FlowError(f"the first argument must be a Density, got {type(p).__name__}")
+        try:
+            object.__setattr__(self, "kind", FlowKind(self.kind))
+        except ValueError:
+            raise FlowError(
+                f"kind={self.kind!r} is not a flow kind; choose one of {', '.join(k.value for k in FlowKind)} "
+                "(describe the flow in note=)"
+            ) from None
         raw = self.fields
         if isinstance(raw, tuple):
             raw = dict(raw)
