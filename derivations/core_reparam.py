@@ -10,7 +10,6 @@ exponential families and of the multivariate normal with diagonal and full
 """
 
 import symflow as sf
-from symflow.core.verdict import weakest
 
 
 def _transport(p, params=None):
@@ -18,7 +17,7 @@ def _transport(p, params=None):
     params = p.params if params is None else params
     if len(params) == 1:
         return sf.check_transport(p, flow, wrt=params[0])
-    return weakest(
+    return sf.combine(
         ((t, sf.check_transport(p, flow, wrt=t)) for t in params),
         f"reparameterization flow of {p.name} solves the transport equation",
     )

@@ -5,10 +5,6 @@ import dataclasses
 import sympy as sp
 
 import symflow as sf
-from symflow.core.density import Density
-from symflow.core.domain import Domain, Interval1D
-from symflow.core.verdict import Status, Verdict
-from symflow.zero import decide_zero
 
 C = sp.Rational(1, 2)
 
@@ -33,7 +29,7 @@ def heaviside_surface_term_proved():
     planted = p.expr.xreplace({x: C})  # d/dmu (1 - Phi((c - mu)/sigma)) = p(c)
     got = est.extra_terms[0].symbolic_expectation(phi)
     if sp.simplify(got - planted) != 0:
-        return Verdict(Status.UNKNOWN, "planted value", got - planted, reason="surface term is not p(c)")
+        return sf.Verdict(sf.Status.UNKNOWN, "planted value", got - planted, reason="surface term is not p(c)")
     return sf.check_unbiased(est, phi, timeout=20)
 
 
@@ -58,7 +54,7 @@ def _lognormal():
     mu, sigma = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
     eps = sp.Symbol("epsilon", real=True)
     expr = sp.exp(-((sp.log(x) - mu) ** 2) / (2 * sigma**2)) / (x * sigma * sp.sqrt(2 * sp.pi))
-    p = Density(expr, (x,), (mu, sigma), support=sp.Interval(0, sp.oo), name="lognormal")
+    p = sf.Density(expr, (x,), (mu, sigma), support=sp.Interval(0, sp.oo), name="lognormal")
     return p, x, eps, sp.exp(mu + sigma * eps), (sp.log(x) - mu) / sigma
 
 
@@ -100,11 +96,11 @@ def lee_equals_flow_surface_term():
     for dens, xs, e, g, S, wrt, c, phi in cases:
         surface, voss = _lee_vs_flow(dens, xs, e, g, S, wrt, c, phi)
         for name, res, dom in (
-            ("Eq. 66 vs 67", surface, Domain((), dens.domain().parameters)),
-            ("Voss-Weyl Eq. 69", voss, Domain(((e, Interval1D()),), dens.domain().parameters)),
+            ("Eq. 66 vs 67", surface, sf.Domain((), dens.domain().parameters)),
+            ("Voss-Weyl Eq. 69", voss, sf.Domain(((e, sf.Interval1D()),), dens.domain().parameters)),
         ):
-            v = decide_zero(res, dom, timeout=10, claim=f"{dens.name}, d/d{wrt}: {name}")
-            if v.status is not Status.PROVED:
+            v = sf.decide_zero(res, dom, timeout=10, claim=f"{dens.name}, d/d{wrt}: {name}")
+            if v.status is not sf.Status.PROVED:
                 return v
             methods.append(f"{dens.name}/{wrt}/{name}: {v.method}")
-    return Verdict(Status.PROVED, "; ".join(methods), sp.S.Zero, claim="Lee et al. Eq. 67 == Eq. 66 (1-D)")
+    return sf.Verdict(sf.Status.PROVED, "; ".join(methods), sp.S.Zero, claim="Lee et al. Eq. 67 == Eq. 66 (1-D)")

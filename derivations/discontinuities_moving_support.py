@@ -5,7 +5,6 @@ import dataclasses
 import sympy as sp
 
 import symflow as sf
-from symflow.core.verdict import Status, Verdict
 
 
 def _uniform():
@@ -29,16 +28,19 @@ def _lr_with_boundary(wrt):
 
 @sf.claim("Uniform(a, b): LR plus the moving-boundary term is unbiased for d/da E[x^3 - 2x]", equation="77")
 def uniform_da_proved():
-    from symflow.calculus.integrals import expectation_gradient
 
     p, x, a, b = _uniform()
     p, phi, est = _lr_with_boundary(a)
     got = sum((t.symbolic_expectation(phi) for t in est.extra_terms), sp.S.Zero)
     if sp.simplify(got - (-phi.xreplace({x: a}) / (b - a))) != 0:
-        return Verdict(Status.UNKNOWN, "planted boundary term", got, reason="boundary term is not -phi(a)/(b - a)")
-    reference, _ = expectation_gradient(p, phi, a, timeout=20)
+        return sf.Verdict(
+            sf.Status.UNKNOWN, "planted boundary term", got, reason="boundary term is not -phi(a)/(b - a)"
+        )
+    reference, _ = sf.expectation_gradient(p, phi, a, timeout=20)
     if reference is None or sp.simplify(reference - _planted(a)) != 0:
-        return Verdict(Status.UNKNOWN, "planted gradient", reference, reason="reference gradient differs from planted")
+        return sf.Verdict(
+            sf.Status.UNKNOWN, "planted gradient", reference, reason="reference gradient differs from planted"
+        )
     return sf.check_unbiased(est, phi, timeout=20)
 
 
@@ -75,5 +77,5 @@ def uniform_rp_needs_no_boundary_term():
     p, x, a, b = _uniform()
     est = sf.derive(p, sf.flows.reparam(p), a)
     if est.extra_terms:
-        return Verdict(Status.UNKNOWN, "derive", None, reason=f"unexpected extra terms {est.extra_terms}")
+        return sf.Verdict(sf.Status.UNKNOWN, "derive", None, reason=f"unexpected extra terms {est.extra_terms}")
     return sf.check_unbiased(est, x**3 - 2 * x, timeout=20)

@@ -3,15 +3,12 @@
 import sympy as sp
 
 import symflow as sf
-from symflow.core.verdict import Status, Verdict
-from symflow.estimators.go import discrete_cdf
-from symflow.zero import decide_zero
 
 
 @sf.claim("Poisson: the GO weight -(dQ/dlambda)/p equals 1", equation="73")
 def poisson_go_weight_is_one():
     p = sf.families.poisson()
-    return decide_zero(sf.go_weight(p, p.params[0]) - 1, p.domain(), timeout=10, claim="Poisson GO weight = 1")
+    return sf.decide_zero(sf.go_weight(p, p.params[0]) - 1, p.domain(), timeout=10, claim="Poisson GO weight = 1")
 
 
 @sf.claim("Poisson: the GO estimator gives d/dlambda E[y^2] = 1 + 2 lambda (symbolic sums)", equation="73")
@@ -21,7 +18,9 @@ def poisson_go_unbiased_y2():
     est = sf.go_estimator(p, lam)
     got = est.extra_terms[0].symbolic_expectation(y**2)
     if got is None or sp.simplify(got - (1 + 2 * lam)) != 0:
-        return Verdict(Status.UNKNOWN, "planted 1 + 2 lambda", got, reason=f"GO expectation is {got}, not 1 + 2 lambda")
+        return sf.Verdict(
+            sf.Status.UNKNOWN, "planted 1 + 2 lambda", got, reason=f"GO expectation is {got}, not 1 + 2 lambda"
+        )
     return sf.check_unbiased(est, y**2, timeout=20)
 
 
@@ -46,7 +45,7 @@ def embedding_flux_equals_cdf_derivative():
     manual_Q = [sum(pmf.xreplace({y: i}) for i in range(k + 1)) for k in range(4)]
     diffs += [sp.simplify(exit_flux.xreplace({y: k}).doit() + sp.diff(manual_Q[k], theta)) for k in range(4)]
     residual = sp.Add(*(d**2 for d in diffs))
-    verdict = decide_zero(residual, p.domain(), timeout=10, claim="exit flux = -dQ(y)/dtheta at y = 0..3")
+    verdict = sf.decide_zero(residual, p.domain(), timeout=10, claim="exit flux = -dQ(y)/dtheta at y = 0..3")
     if not verdict.ok:
         return verdict
     return sf.check_unbiased(est, y**3 + sp.sin(y), timeout=20)
@@ -58,7 +57,7 @@ def finite_support_go_unbiased():
     for p in (sf.families.bernoulli(), sf.families.binomial(4)):
         y = p.x[0]
         out = sf.check_unbiased(sf.go_estimator(p, p.params[0]), y**3, timeout=20)
-        if out.status is not Status.PROVED:
+        if out.status is not sf.Status.PROVED:
             return out
     return out
 
@@ -67,8 +66,8 @@ def finite_support_go_unbiased():
 def geometric_go_nsum():
     p = sf.families.geometric()
     (q,), y = p.params, p.x[0]
-    if discrete_cdf(p) is None:
-        return Verdict(Status.UNKNOWN, "cdf", None, reason="the geometric family lost its CDF")
+    if sf.discrete_cdf(p) is None:
+        return sf.Verdict(sf.Status.UNKNOWN, "cdf", None, reason="the geometric family lost its CDF")
     return sf.check_unbiased(sf.go_estimator(p, q), y**2, {q: sp.Rational(3, 10)}, timeout=20)
 
 

@@ -11,7 +11,6 @@ edge, and the boundary term says by how much.
 """
 
 import symflow as sf
-from symflow.theory.equivalence import combine
 
 FAMILIES = (
     ("normal", "reparam"),
@@ -34,14 +33,16 @@ def _every_param(check, what):
         # student_t's degrees of freedom: the implicit flow has no closed form in nu
         params = p.params[:2] if name == "student_t" else p.params
         parts.extend((f"{name} {kind} d/d{t}", check(p, flow, t)) for t in params)
-    return combine(parts, what)
+    return sf.combine(parts, what, noun="parts", label="{}")
 
 
 @sf.claim("p div(u~) = div(p u) + dp/dtheta for undefined p, u in 1, 2, 3 dimensions", equation="16")
 def incompressible_iff_transport():
-    return combine(
+    return sf.combine(
         [(f"d = {d}", sf.check_incompressibility_is_transport(d)) for d in (1, 2, 3)],
         "augmented flow incompressible <=> transport equation",
+        noun="parts",
+        label="{}",
     )
 
 
@@ -58,7 +59,7 @@ def incompressible_mvn():
     parts = []
     for flow in (sf.flows.reparam(m), sf.flows.omt(m)):
         parts.extend((f"{flow.kind} d/d{t}", sf.check_incompressible(m, flow, t)) for t in m.params)
-    return combine(parts, "mvn augmented flows are incompressible")
+    return sf.combine(parts, "mvn augmented flows are incompressible", noun="parts", label="{}")
 
 
 @sf.claim("the LR flow's augmented field is compressible", equation="16", expect="refuted")
@@ -115,7 +116,7 @@ def stein_families():
         parts.append((name, sf.check_stein(p, p.x[0] ** 3 + 2 * p.x[0])))
     m = sf.families.mvn(2, "diag")
     parts.append(("mvn diag, along x2", sf.check_stein(m, m.x[0] * m.x[1] ** 2, j=1)))
-    return combine(parts, "Stein's identity for polynomial phi")
+    return sf.combine(parts, "Stein's identity for polynomial phi", noun="parts", label="{}")
 
 
 @sf.claim("Stein's identity fails for the exponential (p(0) > 0), phi = 1 + x", equation="8", expect="refuted")

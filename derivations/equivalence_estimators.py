@@ -14,9 +14,6 @@ product-form estimator is unbiased iff psi = psi* (Thm. 4).
 import sympy as sp
 
 import symflow as sf
-from symflow.core.verdict import Status, Verdict
-from symflow.theory.equivalence import combine
-from symflow.zero import decide_zero
 
 EPS = sp.Symbol("epsilon", real=True)
 
@@ -41,15 +38,13 @@ def _planted(value, want, digits, claim, how):
     """consistent when a quadrature value matches a planted number to ``digits``, else refuted."""
     import mpmath
 
-    from symflow.core.verdict import Witness
-
     with mpmath.workdps(digits + 15):
         gap = mpmath.mpf(value) - mpmath.mpf(sp.N(want, digits + 15))
         if abs(gap) <= mpmath.mpf(10) ** (-digits):
-            return Verdict(
-                Status.CONSISTENT, f"{how}; matches {want} to {digits} digits; not a proof", gap, claim=claim
+            return sf.Verdict(
+                sf.Status.CONSISTENT, f"{how}; matches {want} to {digits} digits; not a proof", gap, claim=claim
             )
-    return Verdict(Status.REFUTED, how, gap, Witness((), gap, gap), claim=claim)
+    return sf.Verdict(sf.Status.REFUTED, how, gap, sf.Witness((), gap, gap), claim=claim)
 
 
 @sf.claim("implicit = explicit reparameterization: normal, logistic, Laplace, exponential, mvn(2)", equation="56")
@@ -60,7 +55,7 @@ def implicit_equals_explicit():
         parts.append((name, sf.check_same_flow(sf.flows.implicit(p), sf.flows.reparam(p))))
     m = sf.families.mvn(2)
     parts.append(("mvn(2)", sf.check_same_flow(sf.flows.implicit(m), sf.flows.reparam(m))))
-    return combine(parts, "implicit and explicit reparameterization flows coincide")
+    return sf.combine(parts, "implicit and explicit reparameterization flows coincide", noun="parts", label="{}")
 
 
 @sf.claim("integration by parts: -(dF/dtheta)/p is the RP flow (normal, logistic, exponential, uniform)", equation="12")
@@ -69,12 +64,17 @@ def ibp_is_rp():
     for name in ("normal", "logistic", "exponential", "uniform"):
         p = getattr(sf.families, name)()
         parts.append((name, sf.check_same_flow(sf.ibp_flow(p), sf.flows.reparam(p))))
-    return combine(parts, "integration-by-parts flow = reparameterization flow in 1-D")
+    return sf.combine(parts, "integration-by-parts flow = reparameterization flow in 1-D", noun="parts", label="{}")
 
 
 @sf.claim("explicit RP solves transport for undefined invertible g and base density, d = 1, 2, 3", equation="55")
 def reparam_transport_general():
-    return combine([(f"d = {d}", sf.check_reparam_transport_identity(d)) for d in (1, 2, 3)], "Eq. 52-55 for any g")
+    return sf.combine(
+        [(f"d = {d}", sf.check_reparam_transport_identity(d)) for d in (1, 2, 3)],
+        "Eq. 52-55 for any g",
+        noun="parts",
+        label="{}",
+    )
 
 
 @sf.claim("user g = mu + sigma sinh(eps), eps ~ N(0,1), with its induced density: transport", equation="52")
@@ -85,7 +85,12 @@ def sinh_user_g():
     z = sp.asinh((x - mu) / sigma)
     p = sf.induced_density(_std_normal(), g, EPS, x=x, S=z).with_(params=(mu, sigma))
     flow = sf.flows.reparam(p, g=g, eps=EPS, S=z)
-    return combine([(str(t), sf.check_transport(p, flow, t)) for t in p.params], "sinh reparameterization")
+    return sf.combine(
+        [(str(t), sf.check_transport(p, flow, t)) for t in p.params],
+        "sinh reparameterization",
+        noun="parts",
+        label="{}",
+    )
 
 
 @sf.claim("user affine map x = mu + A eps in d = 3 (A not triangular), induced density: transport", equation="53")
@@ -101,12 +106,22 @@ def affine_3d_user_g():
     # restricted to det A > 0, |det A| = det A
     p = p.with_(expr=p.expr.replace(sp.Abs, lambda e: e), constraints=(A.det() > 0,))
     flow = sf.flows.reparam(p, g=g, eps=eps, S=p.standardize)
-    return combine([(str(t), sf.check_transport(p, flow, t)) for t in p.params], "3-D affine reparameterization")
+    return sf.combine(
+        [(str(t), sf.check_transport(p, flow, t)) for t in p.params],
+        "3-D affine reparameterization",
+        noun="parts",
+        label="{}",
+    )
 
 
 @sf.claim("GRP's u term = div of the flow: Tr[(d2g/dtheta deps)(dg/deps)^-1], undefined g, d = 1..3", equation="61")
 def grp_trace_identity():
-    return combine([(f"d = {d}", sf.check_grp_trace_identity(d)) for d in (1, 2, 3)], "Eq. 60-62 for any g")
+    return sf.combine(
+        [(f"d = {d}", sf.check_grp_trace_identity(d)) for d in (1, 2, 3)],
+        "Eq. 60-62 for any g",
+        noun="parts",
+        label="{}",
+    )
 
 
 @sf.claim("Gamma GRP (Ruiz et al.) is the flow estimator with the reference flow", equation="59")
@@ -116,12 +131,14 @@ def gamma_grp_is_flow_estimator():
     psi1, psi2 = sp.polygamma(1, alpha), sp.polygamma(2, alpha)
     ref = x * ((sp.log(x) - sp.polygamma(0, alpha)) * psi2 / (2 * psi1) + psi1)
     flow_est = sf.derive(p, sf.Flow(p, {alpha: [ref]}), alpha)
-    return combine(
+    return sf.combine(
         [
-            ("v = reference flow", decide_zero(est.v[0] - ref, p.domain())),
+            ("v = reference flow", sf.decide_zero(est.v[0] - ref, p.domain())),
             ("GRP = flow estimator", sf.check_equivalent(est, flow_est)),
         ],
         "Gamma GRP = flow estimator (Eq. 58-62)",
+        noun="parts",
+        label="{}",
     )
 
 
@@ -142,15 +159,20 @@ def weighted_psi():
         flow = sf.flows.weighted(sf.flows.reparam(p), k)
         for t in p.params:
             est = sf.derive(p, flow, t)
-            parts.append((f"{name} d/d{t}", decide_zero(est.psi - (1 - k) * p.score(t), p.domain())))
-    return combine(parts, "psi of the weighted estimator is (1 - k) times the score")
+            parts.append((f"{name} d/d{t}", sf.decide_zero(est.psi - (1 - k) * p.score(t), p.domain())))
+    return sf.combine(parts, "psi of the weighted estimator is (1 - k) times the score", noun="parts", label="{}")
 
 
 @sf.claim("OMT flow of mvn(2) solves transport for every parameter", equation="52")
 def omt_transport():
     m = sf.families.mvn(2)
     flow = sf.flows.omt(m)
-    return combine([(str(t), sf.check_transport(m, flow, t)) for t in m.params], "OMT flow solves transport")
+    return sf.combine(
+        [(str(t), sf.check_transport(m, flow, t)) for t in m.params],
+        "OMT flow solves transport",
+        noun="parts",
+        label="{}",
+    )
 
 
 @sf.claim("OMT and Cholesky flows of mvn(2) are the same field for L21", equation="E.1", expect="refuted")
@@ -167,8 +189,8 @@ def omt_difference_divergence_free():
     for t in m.params:
         w = [a - b for a, b in zip(chol.field(t), omt.field(t), strict=True)]
         div_pw = sum(sp.diff(wi, xi) + wi * gi for wi, xi, gi in zip(w, m.x, m.grad_log(), strict=True))
-        parts.append((str(t), decide_zero(div_pw, m.domain())))
-    return combine(parts, "div(p (u_chol - u_omt)) / p = 0")
+        parts.append((str(t), sf.decide_zero(div_pw, m.domain())))
+    return sf.combine(parts, "div(p (u_chol - u_omt)) / p = 0", noun="parts", label="{}")
 
 
 @sf.claim("importance sampling from a wider normal and the L-distribution stays unbiased", equation="50")
@@ -181,14 +203,14 @@ def importance_sampling():
         for flow in (sf.flows.zero(p), sf.flows.reparam(p)):
             for t in (mu, sigma):
                 parts.append((f"{flow.kind} under {q.name}, d/d{t}", sf.classify(sf.derive(p, flow, t, q))))
-    return combine(parts, "IS estimators have psi = psi* (Thm. 4)")
+    return sf.combine(parts, "IS estimators have psi = psi* (Thm. 4)", noun="parts", label="{}")
 
 
 @sf.claim("LR under the L-distribution has psi = 1/(x - mu)", equation="80")
 def lr_under_l_distribution():
     p = sf.families.normal()
     est = sf.derive(p, sf.flows.zero(p), p.params[0], sf.families.l_distribution())
-    return decide_zero(est.psi - 1 / (p.x[0] - p.params[0]), p.domain())
+    return sf.decide_zero(est.psi - 1 / (p.x[0] - p.params[0]), p.domain())
 
 
 @sf.claim("classify proves LR, RP, weighted (Eq. 51) and Gamma GRP typed in by hand", equation="Thm. 4")
@@ -204,7 +226,9 @@ def classify_published():
         sf.Estimator(p, sigma, [k * (x - mu) / sigma], (1 - k) * score, name="weighted"),
         sf.grp(base, T, EPS, alpha, density=g, S=S),
     ]
-    return combine([(e.name, sf.classify(e)) for e in ests], "published estimators are unbiased")
+    return sf.combine(
+        [(e.name, sf.classify(e)) for e in ests], "published estimators are unbiased", noun="parts", label="{}"
+    )
 
 
 @sf.claim(

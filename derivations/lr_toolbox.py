@@ -17,10 +17,8 @@
 import sympy as sp
 
 import symflow as sf
-from symflow import toolbox
-from symflow.families import normal
 
-P = normal()
+P = sf.families.normal()
 X = P.x[0]
 MU, SIGMA = P.params
 A, C = sp.symbols("a c", real=True)
@@ -33,50 +31,50 @@ def lr(wrt):
 
 @sf.claim("a constant baseline keeps LR for mu unbiased: E[score_mu] = 0", equation="22")
 def baseline_unbiased_mu():
-    return toolbox.check_baseline_unbiased(lr(MU), timeout=TIMEOUT)
+    return sf.toolbox.check_baseline_unbiased(lr(MU), timeout=TIMEOUT)
 
 
 @sf.claim("a constant baseline keeps LR for sigma unbiased: E[score_sigma] = 0", equation="22")
 def baseline_unbiased_sigma():
-    return toolbox.check_baseline_unbiased(lr(SIGMA), timeout=TIMEOUT)
+    return sf.toolbox.check_baseline_unbiased(lr(SIGMA), timeout=TIMEOUT)
 
 
 @sf.claim("a baseline biases an estimator whose psi has nonzero mean (psi = (x - mu)^2/sigma^2)", expect="refuted")
 def baseline_biases_wrong_psi():
     wrong = sf.Estimator(P, MU, (0,), (X - MU) ** 2 / SIGMA**2, name="not a score")
-    return toolbox.check_baseline_unbiased(wrong, timeout=TIMEOUT)
+    return sf.toolbox.check_baseline_unbiased(wrong, timeout=TIMEOUT)
 
 
 @sf.claim("optimal baseline for mu equals E[phi] for linear phi = a x + c under the Gaussian", equation="24")
 def optimal_baseline_linear_mu():
-    return toolbox.baseline_equals_mean(P, A * X + C, MU, timeout=TIMEOUT)
+    return sf.toolbox.baseline_equals_mean(P, A * X + C, MU, timeout=TIMEOUT)
 
 
 @sf.claim("optimal baseline for sigma equals E[phi] for linear phi = a x + c under the Gaussian", equation="24")
 def optimal_baseline_linear_sigma():
-    return toolbox.baseline_equals_mean(P, A * X + C, SIGMA, timeout=TIMEOUT)
+    return sf.toolbox.baseline_equals_mean(P, A * X + C, SIGMA, timeout=TIMEOUT)
 
 
 @sf.claim("optimal baseline for mu equals E[phi] for phi = x^2", equation="24", expect="refuted")
 def optimal_baseline_quadratic():
-    return toolbox.baseline_equals_mean(P, X**2, MU, timeout=TIMEOUT)
+    return sf.toolbox.baseline_equals_mean(P, X**2, MU, timeout=TIMEOUT)
 
 
 @sf.claim("a baseline cancels in the antithetic LR pair for mu, for every phi and b")
 def antithetic_baseline_mu():
-    return toolbox.check_antithetic_baseline_cancels(lr(MU), timeout=TIMEOUT)
+    return sf.toolbox.check_antithetic_baseline_cancels(lr(MU), timeout=TIMEOUT)
 
 
 @sf.claim("a baseline cancels in the antithetic LR pair for sigma", expect="refuted")
 def antithetic_baseline_sigma():
-    return toolbox.check_antithetic_baseline_cancels(lr(SIGMA), timeout=TIMEOUT)
+    return sf.toolbox.check_antithetic_baseline_cancels(lr(SIGMA), timeout=TIMEOUT)
 
 
 @sf.claim("antithetic LR (Eq. 27) equals the finite difference (Eq. 26) for phi = x", equation="27", expect="refuted")
 def antithetic_is_not_fd_linear():
-    return toolbox.antithetic_vs_finite_difference(lr(MU), X, timeout=TIMEOUT)
+    return sf.toolbox.antithetic_vs_finite_difference(lr(MU), X, timeout=TIMEOUT)
 
 
 @sf.claim("antithetic LR (Eq. 27) equals the finite difference (Eq. 26) for phi = x^3", equation="27", expect="refuted")
 def antithetic_is_not_fd_cubic():
-    return toolbox.antithetic_vs_finite_difference(lr(MU), X**3, timeout=TIMEOUT)
+    return sf.toolbox.antithetic_vs_finite_difference(lr(MU), X**3, timeout=TIMEOUT)

@@ -9,10 +9,8 @@ the error table for N = 10, 100, 1000 and check that the errors fall.
 import sympy as sp
 
 import symflow as sf
-from symflow.families import normal
-from symflow.theory.boxes import box_gradients, check_boxes_converge
 
-P = normal()
+P = sf.families.normal()
 X = P.x[0]
 MU, SIGMA = P.params
 VALUES = {MU: sp.Rational(1, 2), SIGMA: sp.Rational(13, 10)}
@@ -20,9 +18,9 @@ VALUES = {MU: sp.Rational(1, 2), SIGMA: sp.Rational(13, 10)}
 
 @sf.claim("box sums for d/dmu E[x^2] converge: LR fixed boxes (Eq. 38), RP moving boxes (Eq. 34)", equation="34, 38")
 def boxes_mu():
-    return check_boxes_converge(box_gradients(P, X**2, MU, VALUES))
+    return sf.boxes.check_boxes_converge(sf.boxes.box_gradients(P, X**2, MU, VALUES))
 
 
 @sf.claim("box sums for d/dsigma E[x^3 + x] converge: LR fixed boxes, RP moving boxes", equation="34, 38")
 def boxes_sigma():
-    return check_boxes_converge(box_gradients(P, X**3 + X, SIGMA, VALUES))
+    return sf.boxes.check_boxes_converge(sf.boxes.box_gradients(P, X**3 + X, SIGMA, VALUES))

@@ -20,15 +20,9 @@ import numpy as np
 import sympy as sp
 
 import symflow as sf
-from symflow.core.budget import run_with_budget
-from symflow.core.verdict import Status, Verdict, Witness
-from symflow.families import l_distribution, normal
-from symflow.theory.comparison import compare
-from symflow.theory.variances import variance
-from symflow.zero import decide_zero
 
-P = normal()
-Q_L = l_distribution()
+P = sf.families.normal()
+Q_L = sf.families.l_distribution()
 X = P.x[0]
 MU, SIGMA = P.params
 A, C = sp.symbols("a c", real=True)
@@ -48,7 +42,7 @@ def derived_cdf() -> sp.Expr:
         # erfc -> erf keeps one special function, so differences with erf forms cancel
         return sp.integrate(standard, (Z, -sp.oo, W)).rewrite(sp.erf).xreplace({W: (X - MU) / SIGMA})
 
-    return run_with_budget(work, timeout=TIMEOUT, what="CDF of q_L")
+    return sf.run_with_budget(work, timeout=TIMEOUT, what="CDF of q_L")
 
 
 def kolmogorov_pvalue(d: float, n: int) -> float:
@@ -59,7 +53,7 @@ def kolmogorov_pvalue(d: float, n: int) -> float:
     return min(1.0, max(0.0, 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))))
 
 
-def ks_verdict(samples: np.ndarray, cdf: sp.Expr, values: dict, claim: str) -> Verdict:
+def ks_verdict(samples: np.ndarray, cdf: sp.Expr, values: dict, claim: str) -> sf.Verdict:
     """One-sample Kolmogorov-Smirnov test of ``samples`` against ``cdf`` at ``values``; rejects at p < KS_ALPHA."""
     fn = sp.lambdify(X, cdf.xreplace(values), modules=["numpy", "scipy"])
     xs = np.sort(samples)
@@ -72,16 +66,16 @@ def ks_verdict(samples: np.ndarray, cdf: sp.Expr, values: dict, claim: str) -> V
     pval = kolmogorov_pvalue(d, n)
     details = (("KS statistic D", d), ("p-value", pval), ("n", n), ("false-alarm rate", KS_ALPHA))
     if pval < KS_ALPHA:
-        return Verdict(
-            Status.REFUTED,
+        return sf.Verdict(
+            sf.Status.REFUTED,
             f"Kolmogorov-Smirnov, n = {n}, p = {pval:.2e} < {KS_ALPHA}",
             sp.Float(d),
-            Witness(((X, where),), d, d, (15, 15)),
+            sf.Witness(((X, where),), d, d, (15, 15)),
             claim=claim,
             details=details,
         )
-    return Verdict(
-        Status.CONSISTENT,
+    return sf.Verdict(
+        sf.Status.CONSISTENT,
         f"Kolmogorov-Smirnov, n = {n}: D = {d:.3e}, p = {pval:.3f} >= {KS_ALPHA} (false-alarm rate {KS_ALPHA})",
         sp.Float(d),
         claim=claim,
@@ -101,17 +95,17 @@ def l_normalized():
 def l_cdf():
     F = derived_cdf()
     claim = "F' = q_L for the derived CDF of the L-distribution"
-    verdict = decide_zero(sp.diff(F, X) - Q_L.expr, Q_L.domain(), timeout=TIMEOUT, claim=claim)
-    if verdict.status is not Status.PROVED:
+    verdict = sf.decide_zero(sp.diff(F, X) - Q_L.expr, Q_L.domain(), timeout=TIMEOUT, claim=claim)
+    if verdict.status is not sf.Status.PROVED:
         return verdict
     for edge, want in ((-sp.oo, 0), (sp.oo, 1)):
-        got = run_with_budget(sp.limit, F, X, edge, timeout=TIMEOUT, what="limit of the CDF")
+        got = sf.run_with_budget(sp.limit, F, X, edge, timeout=TIMEOUT, what="limit of the CDF")
         if sp.simplify(got - want) != 0:
-            return Verdict(Status.UNKNOWN, "limits", got - want, reason=f"F at {edge} is {got}, not {want}")
+            return sf.Verdict(sf.Status.UNKNOWN, "limits", got - want, reason=f"F at {edge} is {got}, not {want}")
     z = (X - MU) / SIGMA
     closed = (1 + sp.erf(z / sp.sqrt(2))) / 2 - z * sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
-    same = decide_zero(F - closed, Q_L.domain(), timeout=TIMEOUT)
-    return Verdict(
+    same = sf.decide_zero(F - closed, Q_L.domain(), timeout=TIMEOUT)
+    return sf.Verdict(
         same.status,
         f"F' - q_L: {verdict.method}; limits at -oo, +oo: 0 and 1; F - (Phi(z) - z phi(z)): {same.method}",
         F - closed,
@@ -143,7 +137,7 @@ def slice_estimator():
 @sf.claim("LR with q = q_L has psi = 1/(x - mu)", equation="80")
 def l_psi():
     est = slice_estimator()
-    return decide_zero(est.psi - 1 / (X - MU), P.domain(), timeout=TIMEOUT, claim="psi of Eq. 80 is 1/(x - mu)")
+    return sf.decide_zero(est.psi - 1 / (X - MU), P.domain(), timeout=TIMEOUT, claim="psi of Eq. 80 is 1/(x - mu)")
 
 
 @sf.claim("LR with q = q_L is unbiased for d/dmu E[x^3]", equation="80")
@@ -151,33 +145,33 @@ def l_unbiased():
     return sf.check_unbiased(slice_estimator(), X**3, timeout=TIMEOUT)
 
 
-@sf.claim("for phi = a (x - mu) the q_L estimator has variance 0", equation="80")
+@sf.claim("for phi = a (x - mu) the q_L estimator has sf.variance 0", equation="80")
 def l_zero_variance():
-    res = variance(slice_estimator(), A * (X - MU), timeout=TIMEOUT)
-    verdict = decide_zero(res.value, P.domain(), timeout=TIMEOUT, claim="Var_qL[a (x - mu)/(x - mu)] = 0")
+    res = sf.variance(slice_estimator(), A * (X - MU), timeout=TIMEOUT)
+    verdict = sf.decide_zero(res.value, P.domain(), timeout=TIMEOUT, claim="Var_qL[a (x - mu)/(x - mu)] = 0")
     return _with_method(verdict, res)
 
 
-@sf.claim("for phi = a (x - mu) LR under p has variance 2 a^2, for every sigma", equation="20")
+@sf.claim("for phi = a (x - mu) LR under p has sf.variance 2 a^2, for every sigma", equation="20")
 def lr_variance_two_a_squared():
-    res = variance(sf.derive(P, sf.flows.zero(P), wrt=MU), A * (X - MU), timeout=TIMEOUT)
-    verdict = decide_zero(res.value - 2 * A**2, P.domain(), timeout=TIMEOUT, claim="Var_p[LR, a (x - mu)] = 2 a^2")
+    res = sf.variance(sf.derive(P, sf.flows.zero(P), wrt=MU), A * (X - MU), timeout=TIMEOUT)
+    verdict = sf.decide_zero(res.value - 2 * A**2, P.domain(), timeout=TIMEOUT, claim="Var_p[LR, a (x - mu)] = 2 a^2")
     return _with_method(verdict, res)
 
 
 @sf.claim("for phi = a (x - c): Var_LR = a^2 (2 + (mu - c)^2/sigma^2), Var_qL = a^2 (mu - c)^2/sigma^2")
 def linear_offset_variances():
-    lr = variance(sf.derive(P, sf.flows.zero(P), wrt=MU), A * (X - C), timeout=TIMEOUT)
-    ql = variance(slice_estimator(), A * (X - C), timeout=TIMEOUT)
+    lr = sf.variance(sf.derive(P, sf.flows.zero(P), wrt=MU), A * (X - C), timeout=TIMEOUT)
+    ql = sf.variance(slice_estimator(), A * (X - C), timeout=TIMEOUT)
     want_lr = A**2 * (2 + (MU - C) ** 2 / SIGMA**2)
     want_ql = A**2 * (MU - C) ** 2 / SIGMA**2
     residual = (lr.value - want_lr) ** 2 + (ql.value - want_ql) ** 2
-    verdict = decide_zero(residual, P.domain(), timeout=TIMEOUT, claim="both variances for phi = a (x - c)")
+    verdict = sf.decide_zero(residual, P.domain(), timeout=TIMEOUT, claim="both variances for phi = a (x - c)")
     return _with_method(verdict, lr)
 
 
-def _with_method(verdict: Verdict, res) -> Verdict:
-    return Verdict(
+def _with_method(verdict: sf.Verdict, res) -> sf.Verdict:
+    return sf.Verdict(
         verdict.status,
         f"variance {res.method}, then {verdict.method}",
         verdict.residual,
@@ -197,14 +191,16 @@ def comparison_estimators() -> dict:
     return ests
 
 
-@sf.claim("LR, RP, weighted k = 1/4, 1/2, 3/4 and LR under q_L all have mean d/dmu E[x^2 + x] (compare)")
+@sf.claim("LR, RP, weighted k = 1/4, 1/2, 3/4 and LR under q_L all have mean d/dmu E[x^2 + x] (sf.compare)")
 def compare_means():
-    table = compare(comparison_estimators(), X**2 + X, {MU: sp.Rational(1, 2), SIGMA: sp.Rational(13, 10)})
+    table = sf.compare(comparison_estimators(), X**2 + X, {MU: sp.Rational(1, 2), SIGMA: sp.Rational(13, 10)})
     residual = sum(((r.mean - table.target) ** 2 for r in table.rows), sp.S.Zero)
-    verdict = decide_zero(sp.nsimplify(residual), P.domain(), timeout=TIMEOUT, claim="every row's mean is the gradient")
-    return Verdict(
+    verdict = sf.decide_zero(
+        sp.nsimplify(residual), P.domain(), timeout=TIMEOUT, claim="every row's mean is the gradient"
+    )
+    return sf.Verdict(
         verdict.status,
-        f"exact means from compare, then {verdict.method}",
+        f"exact means from sf.compare, then {verdict.method}",
         residual,
         verdict.witness,
         verdict.reason,

@@ -12,6 +12,7 @@ from . import families as families
 from . import plot as plot
 from . import proof as proof
 from .calculus.heaviside import jump_set as jump_set
+from .calculus.integrals import expectation_gradient as expectation_gradient
 from .checks import check_boundary as check_boundary
 from .checks import check_normalized as check_normalized
 from .checks import check_transport as check_transport
@@ -19,9 +20,12 @@ from .checks import check_unbiased as check_unbiased
 from .checks import check_weights as check_weights
 from .cli.claims import claim as claim
 from .core.budget import default_timeout as default_timeout
+from .core.budget import run_with_budget as run_with_budget
 from .core.budget import set_default_timeout as set_default_timeout
 from .core.density import Density as Density
 from .core.density import Reparameterization as Reparameterization
+from .core.domain import Domain as Domain
+from .core.domain import Interval1D as Interval1D
 from .core.estimator import Estimator as Estimator
 from .core.flow import Flow as Flow
 from .core.parsing import parse as parse
@@ -29,7 +33,7 @@ from .core.steps import Step as Step
 from .core.verdict import Status as Status
 from .core.verdict import Verdict as Verdict
 from .core.verdict import Witness as Witness
-from .core.verdict import weakest as weakest
+from .core.verdict import combine as combine
 from .errors import BackendError as BackendError
 from .errors import DensityError as DensityError
 from .errors import EstimatorError as EstimatorError
@@ -44,6 +48,7 @@ from .estimators.generalized import check_reparam_transport_identity as check_re
 from .estimators.generalized import grp as grp
 from .estimators.generalized import induced_density as induced_density
 from .estimators.go import GOTerm as GOTerm
+from .estimators.go import discrete_cdf as discrete_cdf
 from .estimators.go import go_estimator as go_estimator
 from .estimators.go import go_weight as go_weight
 from .estimators.surface import SurfaceTerm as SurfaceTerm
@@ -74,6 +79,7 @@ from .theory.equivalence import ibp_flow as ibp_flow
 from .theory.equivalence import unique_psi as unique_psi
 from .theory.variances import VarianceResult as VarianceResult
 from .theory.variances import variance as variance
+from .zero import decide_zero as decide_zero
 
 # -- added by feature modules (keep each block sorted) ------------------------
 
@@ -84,11 +90,13 @@ __all__ = [
     "CompiledEstimator",
     "Density",
     "DensityError",
+    "Domain",
     "Estimator",
     "EstimatorError",
     "Flow",
     "FlowError",
     "GOTerm",
+    "Interval1D",
     "MCResult",
     "ParameterError",
     "ParseError",
@@ -121,11 +129,15 @@ __all__ = [
     "check_weights",
     "claim",
     "classify",
+    "combine",
     "compare",
     "compile_estimator",
+    "decide_zero",
     "default_timeout",
     "derive",
+    "discrete_cdf",
     "estimator_mean",
+    "expectation_gradient",
     "families",
     "flows",
     "go_estimator",
@@ -139,11 +151,11 @@ __all__ = [
     "plot",
     "proof",
     "proof_of",
+    "run_with_budget",
     "set_default_timeout",
     "toolbox",
     "unique_psi",
     "variance",
-    "weakest",
 ]
 
 __version__ = "0.1.0"

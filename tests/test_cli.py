@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from symflow.cli.main import main, truncate
+from symflow.cli.app import main, truncate
 from symflow.core import budget
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.cli.main import EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, main
+from symflow.cli.app import EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, main
 
 REPO = Path(__file__).resolve().parents[1]
 GAUSS = "exp(-(x - mu)**2/(2*sigma**2))/(sqrt(2*pi)*sigma)"

@@ -38,16 +38,15 @@ def test_every_claim_comes_out_as_expected(path: Path):
 
 def test_combined_claims_report_the_weakest_part():
     """A claim over several parameters is only as strong as its weakest verdict."""
-    from symflow.core.verdict import weakest
 
     x = sp.Symbol("x")
     proved = sf.Verdict("proved", "structural")
     consistent = sf.Verdict("consistent", "numeric at 50 digits")
     refuted = sf.Verdict("refuted", "numeric", x, sf.Witness(((x, 1),), 2.0, 2.0))
     unknown = sf.Verdict("unknown", "simplify", reason="budget")
-    both = weakest({"a": proved, "b": consistent}, "c")
+    both = sf.combine({"a": proved, "b": consistent}, "c")
     assert both.status == "consistent" and "1 proved, 1 consistent of 2 parameters" in both.method
     assert "d/da: structural" in both.method and both.claim == "c"
-    bad = weakest({"a": proved, "b": refuted, "c": unknown}, "c")
+    bad = sf.combine({"a": proved, "b": refuted, "c": unknown}, "c")
     assert bad.status == "refuted" and bad.witness is refuted.witness
-    assert weakest({"a": proved, "b": unknown}, "c").status == "unknown"
+    assert sf.combine({"a": proved, "b": unknown}, "c").status == "unknown"

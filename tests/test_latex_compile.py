@@ -76,7 +76,7 @@ def test_derivation_module_proofs_compile(module):
 
 
 def test_cli_writes_tex_and_pdf(tmp_path):
-    from symflow.cli.main import main
+    from symflow.cli.app import main
 
     module = tmp_path / "tiny.py"
     module.write_text(

@@ -12,7 +12,7 @@ import sympy as sp
 
 import symflow as sf
 from symflow import families
-from symflow.cli.main import main
+from symflow.cli.app import main
 from symflow.errors import SymflowError
 from symflow.plot import flow_line_paths
 

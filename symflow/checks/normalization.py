@@ -7,20 +7,22 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from ..calculus.integrals import QUAD_DPS, numeric_integral, symbolic_integral
+from ..calculus.integrals import symbolic_integral
+from ..calculus.quadrature import numeric_integral
 from ..core.budget import resolve_timeout
 from ..core.convert import as_param_values, exact_values
 from ..core.density import Density
 from ..core.domain import Domain
 from ..core.estimator import Estimator
+from ..core.precision import QUADRATURE, Outcome, decide
 from ..core.verdict import Status, Verdict, Witness
 from ..zero import decide_zero
 
 __all__ = ["check_normalized", "normalization_problem"]
 
 # Integrals computed at 50 digits must agree to 30 to count as consistent; a
-# difference that survives at 30 and 50 digits (10 agreeing digits) refutes.
-AGREE_DIGITS = 30
+# difference that survives at 30 and 50 digits (10 agreeing digits) refutes (QUADRATURE).
+AGREE_DIGITS = QUADRATURE.zero_digits
 
 
 def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
@@ -52,9 +54,14 @@ def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Ver
         pts = [{}]
     agreed = 0
     for pt in pts[:3]:
-        values = {k: sp.Float(v, QUAD_DPS) for k, v in pt.items()}
-        hi = numeric_integral(p, p.expr, values, dps=QUAD_DPS, timeout=timeout)
-        if hi is None:
+        values = {k: sp.Float(v, QUADRATURE.high) for k, v in pt.items()}
+
+        def gap(dps: int, values: dict = values):
+            total = numeric_integral(p, p.expr, values, dps=dps, timeout=timeout)
+            return None if total is None else total - 1
+
+        decision = decide(gap, QUADRATURE)
+        if decision.outcome is Outcome.UNDEFINED:
             return Verdict(
                 Status.UNKNOWN,
                 "quadrature",
@@ -62,29 +69,28 @@ def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Ver
                 claim=claim,
                 reason="SymPy could not integrate and quadrature failed or ran out of budget",
             )
-        if abs(hi - 1) <= mpmath.mpf(10) ** (-AGREE_DIGITS):
+        if decision.zero:
             agreed += 1
             continue
-        lo = numeric_integral(p, p.expr, values, dps=30, timeout=timeout)
-        if lo is not None and abs(lo - hi) <= mpmath.mpf("1e-10") * abs(hi - 1):
+        if decision.nonzero:
             return Verdict(
                 Status.REFUTED,
-                "mpmath quadrature at 30 and 50 digits",
+                f"mpmath quadrature at {QUADRATURE.low} and {QUADRATURE.high} digits",
                 p.expr,
-                Witness(tuple(pt.items()), hi, lo),
+                Witness(tuple(pt.items()), decision.high + 1, decision.low + 1, QUADRATURE.digits),
                 claim=claim,
-                details=(("integral", hi),),
+                details=(("integral", decision.high + 1),),
             )
         return Verdict(
             Status.UNKNOWN,
             "quadrature",
             p.expr,
             claim=claim,
-            reason=f"the integral {mpmath.nstr(hi, 15)} is neither clearly 1 nor clearly not",
+            reason=f"the integral {mpmath.nstr(decision.high + 1, 15)} is neither clearly 1 nor clearly not",
         )
     return Verdict(
         Status.CONSISTENT,
-        f"mpmath quadrature at {QUAD_DPS} digits equals 1 to {AGREE_DIGITS} digits at {agreed} "
+        f"mpmath quadrature at {QUADRATURE.high} digits equals 1 to {AGREE_DIGITS} digits at {agreed} "
         "parameter point(s); not a proof",
         p.expr,
         claim=claim,
@@ -103,7 +109,7 @@ def normalization_problem(est: Estimator, params: dict | None, timeout: float | 
                 return f"{d.name} is not normalized{told}"
             continue
         values = exact_values(as_param_values({k: v for k, v in params.items() if k in d.params}, d.params))
-        total = numeric_integral(d, d.expr, values, dps=QUAD_DPS, timeout=timeout)
+        total = numeric_integral(d, d.expr, values, dps=QUADRATURE.high, timeout=timeout)
         if total is not None and abs(total - 1) > mpmath.mpf(10) ** (-AGREE_DIGITS):
             return f"{d.name} is not normalized (its integral is {mpmath.nstr(total, 15)} at these parameters)"
     return None

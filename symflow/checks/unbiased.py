@@ -7,15 +7,16 @@ from dataclasses import replace
 import mpmath
 import sympy as sp
 
-from ..calculus.integrals import QUAD_DPS, expectation_gradient, numeric_integral, symbolic_integral
+from ..calculus.integrals import expectation_gradient, symbolic_integral
+from ..calculus.quadrature import numeric_integral
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_param_values, as_phi, exact_values
 from ..core.domain import Domain
 from ..core.estimator import Estimator, TermKind
+from ..core.precision import QUADRATURE, decide
 from ..core.verdict import Status, Verdict, Witness
 from ..errors import EstimatorError
 from ..zero import decide_zero
-from ..zero.numeric import kink_expressions
 from .boundary import check_boundary
 from .normalization import AGREE_DIGITS, normalization_problem
 
@@ -123,7 +124,7 @@ def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: f
     rhs, how = expectation_gradient(p, phi, est.wrt, values, timeout=timeout)
     if rhs is None:
         return Verdict(Status.UNKNOWN, "quadrature", integrand, claim=claim, reason=f"exact gradient: {how}")
-    lhs = _numeric_side(est, q, integrand, phi, values, QUAD_DPS, timeout)
+    lhs = _numeric_side(est, q, integrand, phi, values, QUADRATURE.high, timeout)
     if lhs is None:
         return Verdict(
             Status.UNKNOWN,
@@ -133,25 +134,28 @@ def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: f
             reason="the estimator's expectation could not be integrated within the budget",
         )
     rhs_m = mpmath.mpmathify(rhs)
-    diff = lhs - rhs_m
-    scale = max(mpmath.mpf(1), abs(rhs_m))
     details = (("estimator expectation", lhs), ("exact gradient", rhs_m), ("exact by", how))
-    if abs(diff) <= mpmath.mpf(10) ** (-AGREE_DIGITS) * scale:
+
+    def bias(dps: int):
+        side = lhs if dps == QUADRATURE.high else _numeric_side(est, q, integrand, phi, values, dps, timeout)
+        return None if side is None else side - rhs_m
+
+    decision = decide(bias, QUADRATURE, scale=abs(rhs_m))
+    if decision.zero:
         return Verdict(
             Status.CONSISTENT,
-            f"mpmath quadrature at {QUAD_DPS} digits agrees with the exact "
+            f"mpmath quadrature at {QUADRATURE.high} digits agrees with the exact "
             f"gradient ({how}) to {AGREE_DIGITS} digits at the given parameters; not a proof",
-            diff,
+            decision.high,
             claim=claim,
             details=details,
         )
-    lhs_lo = _numeric_side(est, q, integrand, phi, values, 30, timeout)
-    if lhs_lo is not None and abs((lhs_lo - rhs_m) - diff) <= mpmath.mpf("1e-10") * abs(diff):
-        witness = Witness(tuple(values.items()), diff, lhs_lo - rhs_m)
+    if decision.nonzero:
+        witness = Witness(tuple(values.items()), decision.high, decision.low, QUADRATURE.digits)
         return Verdict(
             Status.REFUTED,
-            "mpmath quadrature at 30 and 50 digits",
-            diff,
+            f"mpmath quadrature at {QUADRATURE.low} and {QUADRATURE.high} digits",
+            decision.high,
             witness,
             claim=claim,
             details=details,
@@ -159,10 +163,10 @@ def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: f
     return Verdict(
         Status.UNKNOWN,
         "quadrature",
-        diff,
+        decision.high,
         claim=claim,
         details=details,
-        reason=f"bias {mpmath.nstr(diff, 10)} is neither clearly 0 nor clearly nonzero",
+        reason=f"bias {mpmath.nstr(decision.high, 10)} is neither clearly 0 nor clearly nonzero",
     )
 
 
@@ -185,14 +189,8 @@ def _weighted_integrand(est: Estimator, phi: sp.Expr, timeout: float | None, exp
 
 
 def _numeric_side(est, q, integrand, phi, values, dps, timeout):
-    kinks = []
-    for k in kink_expressions(integrand.xreplace(values)):
-        if len(k.free_symbols) == 1:
-            try:
-                kinks.extend(float(r) for r in sp.Poly(k, *k.free_symbols).nroots() if r.is_real)
-            except Exception:  # noqa: BLE001 - breakpoints are only a hint
-                pass
-    main = numeric_integral(q, integrand, values, dps=dps, timeout=timeout, kinks=tuple(kinks))
+    """The estimator's expectation at ``values``: quadrature of the main part plus each extra term's."""
+    main = numeric_integral(q, integrand, values, dps=dps, timeout=timeout)
     if main is None:
         return None
     with mpmath.workdps(dps):  # summing at the default 15 digits would round the parts

@@ -9,7 +9,7 @@ import sympy as sp
 from ..core.convert import as_expr, as_vector
 from ..core.estimator import Estimator
 from ..core.steps import Step
-from ..core.verdict import Verdict, weakest
+from ..core.verdict import Verdict, combine
 from ..errors import EstimatorError
 from ..zero import decide_zero
 
@@ -55,7 +55,7 @@ def check_weights(
         str(name): decide_zero(got - want, domain, timeout=timeout, claim=f"{name} equals the closed form")
         for name, got, want in wanted
     }
-    verdict = weakest(parts, f"{est.name or 'estimator'} matches the closed form", noun="weights", label="{}")
+    verdict = combine(parts, f"{est.name or 'estimator'} matches the closed form", noun="weights", label="{}")
     extra = tuple(Step(name, want, "the closed form typed in by hand", equation) for name, _, want in wanted)
     # The proof: the estimator's own derivation with the closed forms as further steps.
     return replace(verdict, proof=replace(est, steps=est.steps + extra).derivation())

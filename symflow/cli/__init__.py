@@ -1,5 +1,5 @@
 """The command line: ``symflow verify``, ``derive``, ``latex``, ``figures`` (and the claims they run)."""
 
-from .main import main as main
+from .app import main as main
 
 __all__ = ["main"]

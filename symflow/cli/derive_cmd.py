@@ -5,7 +5,7 @@ reads the expressions with ``symflow.core.parsing`` (a whitelist: nothing typed 
 executed), derives v and psi (Eq. 19) and prints them with the verdicts on the
 transport equation and the normalization (and unbiasedness with ``--phi``).
 Exit status 0 unless the normalization or unbiasedness is refuted (1); bad
-input is 2.  See docs/parsing.md.  Registered by ``symflow.cli.main``.
+input is 2.  See docs/parsing.md.  Registered by ``symflow.cli.app``.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from typing import Any
 import sympy as sp
 
 from ..printing.display import LatexDisplay
-from .verdict import STRENGTH, Status, Verdict
+from .verdict import Status, Verdict
 
 __all__ = ["Basis", "Proof", "ProofStep", "Step", "proof_steps"]
 
@@ -240,7 +240,7 @@ class Proof(LatexDisplay):
             found.append(_status_of(self.verdict))
         if not found:
             return Status.UNKNOWN
-        return min(found, key=STRENGTH.__getitem__)
+        return min(found, key=lambda s: s.strength)
 
     @property
     def ok(self) -> bool:

@@ -20,6 +20,7 @@ A verdict is one of four statuses, each with the evidence behind it:
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,7 +28,7 @@ import sympy as sp
 
 from ..printing.display import LatexDisplay
 
-__all__ = ["Status", "Verdict", "Witness", "weakest"]
+__all__ = ["Status", "Verdict", "Witness", "combine"]
 
 
 class Status(str, enum.Enum):
@@ -40,6 +41,14 @@ class Status(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def strength(self) -> int:
+        """refuted 0 < unknown 1 < consistent 2 < proved 3: a conjunction is as strong as its weakest part."""
+        return _STRENGTH[self.value]
+
+
+_STRENGTH = {"refuted": 0, "unknown": 1, "consistent": 2, "proved": 3}
 
 
 @dataclass(frozen=True)
@@ -144,25 +153,33 @@ class Verdict(LatexDisplay):
         printer.text(str(self))
 
 
-# Weakest first: a combined verdict (or a proof) is only as strong as its weakest part.
-STRENGTH = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.CONSISTENT: 2, Status.PROVED: 3}
+def combine(
+    parts: Mapping | Iterable,
+    claim: str = "",
+    *,
+    noun: str = "parameters",
+    label: str = "d/d{}",
+) -> Verdict:
+    """One verdict for a conjunction of checked parts: only as strong as its weakest part.
 
-
-def weakest(parts: dict | tuple | list, claim: str = "", *, noun: str = "parameters", label: str = "d/d{}") -> Verdict:
-    """Combine verdicts on several parts (e.g. one per parameter) into one.
-
-    The result is the weakest part (refuted < unknown < consistent < proved),
-    keeping its witness or reason, with every part's method recorded:
+    ``parts`` maps labels to verdicts (a dict, or ``(label, verdict)`` pairs, e.g.
+    one per parameter).  The result is the weakest part (refuted < unknown <
+    consistent < proved; the first such part), keeping its residual, witness and
+    reason, with the tally and every part's method recorded:
     ``"2 proved, 1 consistent of 3 parameters; d/dmu: ...; d/dsigma: ..."``
-    (``noun`` and ``label`` name the parts otherwise).
+    (``noun`` and ``label`` name the parts otherwise, e.g. ``noun="parts",
+    label="{}"``), and each part's status and method in ``details``.
     """
-    parts = dict(parts)
-    if not parts:
-        raise ValueError("weakest() needs at least one verdict")
-    worst = min(parts.values(), key=lambda v: STRENGTH[v.status])
+    items = list(parts.items()) if isinstance(parts, Mapping) else [tuple(kv) for kv in parts]
+    if not items:
+        raise ValueError("combine() needs at least one verdict")
+    worst = min((v for _, v in items), key=lambda v: v.status.strength)
     counts: dict[str, int] = {}
-    for v in parts.values():
+    for _, v in items:
         counts[v.status.value] = counts.get(v.status.value, 0) + 1
     tally = ", ".join(f"{n} {s}" for s, n in counts.items())
-    methods = "; ".join(f"{label.format(k)}: {v.method}" for k, v in parts.items())
-    return replace(worst, method=f"{tally} of {len(parts)} {noun}; {methods}", claim=claim or worst.claim)
+    methods = "; ".join(f"{label.format(k)}: {v.method}" for k, v in items)
+    details = worst.details + tuple((label.format(k), f"{v.status}: {v.method}") for k, v in items)
+    return replace(
+        worst, method=f"{tally} of {len(items)} {noun}; {methods}", claim=claim or worst.claim, details=details
+    )

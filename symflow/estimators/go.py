@@ -199,7 +199,7 @@ class GOTerm:
     def numeric_expectation(self, phi: sp.Expr, values: dict, dps: int) -> mpmath.mpf | None:
         values = exact_values({k: as_expr(v, "value") for k, v in values.items()})
         if not self.weight.has(sp.Sum):
-            from ..calculus.integrals import numeric_integral
+            from ..calculus.quadrature import numeric_integral
 
             return numeric_integral(self.density, self.summand(phi), values, dps=dps, timeout=self.timeout)
         # user pmf without a closed-form CDF: accumulate dQ(y)/dtheta as nsum walks up the integers

@@ -155,7 +155,7 @@ class SurfaceTerm:
                     return mpmath.mpmathify(sp.N(val, dps))
             except (TypeError, ValueError):
                 return None
-        from ..calculus.integrals import numeric_integral
+        from ..calculus.quadrature import numeric_integral
 
         needed = {k: v for k, v in values.items() if k in set(self.q_M.params) | body.free_symbols}
         return numeric_integral(self.q_M, body, needed, dps=dps, timeout=self.timeout)

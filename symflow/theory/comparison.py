@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..calculus.integrals import expectation_gradient, numeric_integral
+from ..calculus.integrals import expectation_gradient
+from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import resolve_timeout
 from ..core.convert import as_expr, as_param_values, exact_values

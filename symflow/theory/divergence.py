@@ -14,12 +14,13 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..calculus.quadrature import AGREE_DIGITS_1D, HIGH_DPS_1D, _center_scale, _quad_1d
+from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.flow import Flow
+from ..core.precision import QUADRATURE_FAST
 from ..core.verdict import Status, Verdict
 from ..errors import FlowError, SymflowError
 from ..zero import decide_zero
@@ -81,14 +82,14 @@ def _divergence_theorem(
     if params is not None and p.dim == 1:
         values = exact_values(p.param_values(params))
         integrand = sum((sp.diff(p.expr * fj * phi, xj) for fj, xj in zip(field, p.x, strict=True)), sp.S.Zero)
-        num = _quad_1d(p, integrand, values, HIGH_DPS_1D, _center_scale(p, values), budget)
+        num = numeric_integral(p, integrand, values, dps=QUADRATURE_FAST.high, timeout=budget)
         at_params = term.xreplace(values)
-        with mpmath.workdps(HIGH_DPS_1D + 10):
-            expected = mpmath.mpmathify(sp.N(at_params, HIGH_DPS_1D)) if at_params.is_number else None
+        with mpmath.workdps(QUADRATURE_FAST.high + 10):
+            expected = mpmath.mpmathify(sp.N(at_params, QUADRATURE_FAST.high)) if at_params.is_number else None
             disagree = (
                 num is not None
                 and expected is not None
-                and abs(num - expected) > mpmath.mpf(10) ** (-AGREE_DIGITS_1D) * max(1, abs(expected))
+                and abs(num - expected) > mpmath.mpf(10) ** (-QUADRATURE_FAST.zero_digits) * max(1, abs(expected))
             )
         details = (*details, ("quadrature of div(p u phi)", num), ("boundary term at params", expected))
         if disagree:

@@ -29,22 +29,14 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..calculus.quadrature import (
-    AGREE_DIGITS_1D,
-    AGREE_REL_2D,
-    HIGH_DPS_1D,
-    LOW_DPS_1D,
-    _box_edges,
-    _center_scale,
-    _gauss_box,
-    _quad_1d,
-)
+from ..calculus.quadrature import box_edges, gauss_box, numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
 from ..core.flow import Flow
+from ..core.precision import FLOAT64_AGREE_REL, QUADRATURE_FAST
 from ..core.verdict import Status, Verdict, Witness
 from ..errors import SymflowError
 from ..numeric.evaluate import numpy_scalar_function
@@ -273,7 +265,7 @@ def check_duality(
 
 def _duality_verdict(sym: Verdict, numbers: dict, claim: str, values: dict) -> Verdict:
     # mpf arithmetic rounds to the *current* precision: compare at the quadrature's precision
-    with mpmath.workdps(HIGH_DPS_1D + 10):
+    with mpmath.workdps(QUADRATURE_FAST.high + 10):
         return _duality_verdict_at(sym, numbers, claim, values)
 
 
@@ -305,7 +297,7 @@ def _duality_verdict_at(sym: Verdict, numbers: dict, claim: str, values: dict) -
                     Status.UNKNOWN, numbers["how"], claim=claim, reason="low-precision rerun failed", details=details
                 )
             gap_lo = a_lo(lo) - b_lo(lo)
-            if abs(gap_lo - gap) <= 1e-6 * abs(gap):
+            if abs(gap_lo - gap) <= QUADRATURE_FAST.agree_rel * abs(gap):
                 witness = Witness(tuple(values.items()), gap, gap_lo, numbers["digits"])
                 return Verdict(
                     Status.REFUTED,
@@ -353,12 +345,11 @@ def _edge_flux_1d(p: Density, u: tuple, phi: sp.Expr, values: dict, dps: int, bu
 
 def _numbers_1d(p, u, phi, integrands, values, budget):
     names = ("volume", "surface", "lr")
-    hint = _center_scale(p, values)
 
     def at(dps: int) -> dict | None:
         nums = {}
         for name, f in zip(names, integrands, strict=True):
-            val = _quad_1d(p, f, values, dps, hint, budget)
+            val = numeric_integral(p, f, values, dps=dps, timeout=budget)
             if val is None:
                 return None
             nums[name] = val
@@ -368,20 +359,20 @@ def _numbers_1d(p, u, phi, integrands, values, budget):
             return None
         return nums
 
-    high = at(HIGH_DPS_1D)
+    high = at(QUADRATURE_FAST.high)
     if high is None:
         return None
 
     def low() -> dict | None:  # only needed to confirm a gap, so computed on demand
-        return at(LOW_DPS_1D)
+        return at(QUADRATURE_FAST.low)
 
     return {
         **high,
         "low": low,
-        "tol": mpmath.mpf(10) ** (-AGREE_DIGITS_1D),
-        "digits": (LOW_DPS_1D, HIGH_DPS_1D),
-        "agree": f"{AGREE_DIGITS_1D} digits",
-        "how": f"mpmath quadrature at {HIGH_DPS_1D} digits ({LOW_DPS_1D} to confirm a gap)",
+        "tol": mpmath.mpf(10) ** (-QUADRATURE_FAST.zero_digits),
+        "digits": (QUADRATURE_FAST.low, QUADRATURE_FAST.high),
+        "agree": f"{QUADRATURE_FAST.zero_digits} digits",
+        "how": f"mpmath quadrature at {QUADRATURE_FAST.high} digits ({QUADRATURE_FAST.low} to confirm a gap)",
     }
 
 
@@ -392,21 +383,21 @@ def _numbers_2d(p: Density, integrands: tuple, values: dict) -> dict | None:
     try:
         fns = [numpy_scalar_function(p.x, e) for e in exprs]
         dens = numpy_scalar_function(p.x, sp.N(p.expr.xreplace(values), 30))
-        edges = _box_edges(p, values, lambda a, b: dens(a, b) * (1 + a * a + b * b) ** 4)
+        edges = box_edges(p, values, lambda a, b: dens(a, b) * (1 + a * a + b * b) ** 4)
     except Exception:  # noqa: BLE001 - numeric failure means no verdict from (b)
         return None
     if edges is None:
         return None
     with np.errstate(all="ignore"):
-        high = {n: _gauss_box(f, edges, 64) for n, f in zip(("volume", "surface", "lr"), fns, strict=True)}
-        low = {n: _gauss_box(f, edges, 40) for n, f in zip(("volume", "surface", "lr"), fns, strict=True)}
+        high = {n: gauss_box(f, edges, 64) for n, f in zip(("volume", "surface", "lr"), fns, strict=True)}
+        low = {n: gauss_box(f, edges, 40) for n, f in zip(("volume", "surface", "lr"), fns, strict=True)}
     if not all(np.isfinite(list(high.values()))):
         return None
     high["walls"] = low["walls"] = 0.0
     return {
         **high,
         "low": low,
-        "tol": AGREE_REL_2D,
+        "tol": FLOAT64_AGREE_REL,
         "digits": (40, 64),
         "agree": "1e-10 (relative)",
         "how": "float64 tensor Gauss-Legendre on a box sized from the density's scale (orders 40 and 64 per panel)",

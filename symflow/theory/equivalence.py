@@ -11,11 +11,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import mpmath
 import sympy as sp
 
+from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_expr, as_vector, exact_floats
@@ -23,39 +22,11 @@ from ..core.density import Density
 from ..core.domain import Domain
 from ..core.estimator import Estimator
 from ..core.flow import Flow
-from ..core.verdict import Status, Verdict
+from ..core.verdict import Status, Verdict, combine
 from ..errors import EstimatorError, FlowError
 from ..zero import decide_zero
 
 __all__ = ["check_equivalent", "check_same_flow", "classify", "estimator_mean", "ibp_flow", "unique_psi"]
-
-_ORDER = {Status.PROVED: 0, Status.CONSISTENT: 1, Status.UNKNOWN: 2, Status.REFUTED: 3}
-
-
-def combine(verdicts: Sequence[tuple[str, Verdict]], claim: str) -> Verdict:
-    """One verdict for a conjunction: refuted if any part is, else the weakest status.
-
-    ``verdicts`` are ``(label, verdict)`` pairs; each part's status and method
-    are kept in ``details``.
-    """
-    details = tuple((label, f"{v.status}: {v.method}") for label, v in verdicts)
-    if not verdicts:
-        return Verdict(Status.PROVED, "nothing to check", sp.S.Zero, claim=claim)
-    for label, v in verdicts:
-        if v.status is Status.REFUTED:
-            return Verdict(Status.REFUTED, f"{label}: {v.method}", v.residual, v.witness, claim=claim, details=details)
-    worst_label, worst = max(verdicts, key=lambda lv: _ORDER[lv[1].status])
-    if worst.status is Status.PROVED:
-        methods = sorted({v.method for _, v in verdicts})
-        return Verdict(Status.PROVED, "; ".join(methods), sp.S.Zero, claim=claim, details=details)
-    return Verdict(
-        worst.status,
-        f"{worst_label}: {worst.method}",
-        worst.residual,
-        reason=worst.reason if worst.status is Status.UNKNOWN else "",
-        claim=claim,
-        details=details,
-    )
 
 
 def _same_frame(a: Density, b: Density, what: str) -> None:
@@ -88,7 +59,9 @@ def check_same_flow(
         for j, (ua, ub) in enumerate(zip(flow_a.field(theta), flow_b.field(theta), strict=True)):
             label = f"u_{theta}[{j + 1}]"
             parts.append((label, decide_zero(ua - ub, domain, timeout=timeout, claim=label)))
-    return combine(parts, f"the {flow_a.kind} and {flow_b.kind} flows are the same field (Eq. 56-57)")
+    return combine(
+        parts, f"the {flow_a.kind} and {flow_b.kind} flows are the same field (Eq. 56-57)", noun="parts", label="{}"
+    )
 
 
 def _sampling_expr(est: Estimator) -> sp.Expr:
@@ -115,7 +88,7 @@ def check_equivalent(est_a: Estimator, est_b: Estimator, *, timeout: float | Non
         parts.append((f"v_a[{j + 1}] - v_b[{j + 1}]", decide_zero(va - vb, domain, timeout=timeout)))
     parts.append(("psi_a - psi_b", decide_zero(est_a.psi - est_b.psi, domain, timeout=timeout)))
     names = f"{est_a.name or 'estimator a'} and {est_b.name or 'estimator b'}"
-    return combine(parts, f"{names} are the same estimator of d/d{est_a.wrt}")
+    return combine(parts, f"{names} are the same estimator of d/d{est_a.wrt}", noun="parts", label="{}")
 
 
 def unique_psi(
@@ -241,14 +214,12 @@ def _bias_details(est: Estimator, r: sp.Expr, phi: sp.Expr, point: dict, budget:
     The estimator with psi* is unbiased (Thm. 4), so est's bias on phi is
     E_q[(psi - psi*) phi] = E_q[r^2 / (1 + r^2)] > 0.
     """
-    from ..calculus.quadrature import _center_scale, _quad_1d
 
     q = est.sampling
     values = {t: exact_floats(sp.Float(point[t], 30)) for t in est.params if t in point}
     if len(values) != len(est.params):
         return (("bias", "not computed: the witness does not fix every parameter"),)
-    hint = _center_scale(q, {t: values[t] for t in q.params})
-    bias = _quad_1d(q, q.expr * r * phi, values, 30, hint, budget)
+    bias = numeric_integral(q, q.expr * r * phi, values, dps=30, timeout=budget)
     return (("parameters", tuple(values.items())), ("bias E_q[(psi - psi*) phi]", bias))
 
 
@@ -261,7 +232,6 @@ def estimator_mean(
     compare with a planted :math:`d/d\theta_i E_p[\phi]`; None when the
     quadrature fails or runs out of budget.
     """
-    from ..calculus.quadrature import _center_scale, _quad_1d
     from ..core.convert import as_param_values, as_phi, exact_values
 
     if not isinstance(est, Estimator):
@@ -271,5 +241,4 @@ def estimator_mean(
     q = est.sampling
     values = exact_values(as_param_values(params, est.params))
     integrand = q.expr * est.single_sample(as_phi(phi, est.density.x))
-    hint = _center_scale(q, {t: values[t] for t in q.params})
-    return _quad_1d(q, integrand, values, dps, hint, resolve_timeout(timeout))
+    return numeric_integral(q, integrand, values, dps=dps, timeout=resolve_timeout(timeout))

@@ -7,7 +7,8 @@ Heaviside, Piecewise, Max, Min, floor), the far tails of unbounded supports,
 points close to finite edges, and several parameter values.
 
 Classification at a point, with S the largest magnitude among the residual's
-top-level terms (at least 1):
+top-level terms (at least 1), is ``symflow.core.precision.decide`` with the
+``POINTWISE`` precisions (50 and 30 digits):
 
 * nonzero   |R| >  1e-25 S at 50 digits, and the 30-digit value agrees with
             the 50-digit one to 10 digits (so round-off cannot explain it);
@@ -34,15 +35,14 @@ import sympy as sp
 
 from ..core.convert import exact_floats
 from ..core.domain import Domain, Interval1D
+from ..core.precision import POINTWISE, Outcome, decide
 from ..numeric.evaluate import mpmath_function
 
 __all__ = ["NumericResult", "kink_expressions", "numeric_zero_test", "sample_points"]
 
-HIGH_DPS = 50
-LOW_DPS = 30
-ZERO_DIGITS = 40
-NONZERO_REL = mpmath.mpf("1e-25")
-AGREE_REL = mpmath.mpf("1e-10")
+HIGH_DPS = POINTWISE.high
+LOW_DPS = POINTWISE.low
+ZERO_DIGITS = POINTWISE.zero_digits
 MIN_POINTS = 16
 # At most this share of the test points may be poles (undefined values) for 'zero'.
 MAX_UNDEFINED_SHARE = 0.25
@@ -256,15 +256,6 @@ def _value_and_scale(evaluate, values: list, dps: int):
     return total, scale
 
 
-def _stable_low(evaluate, values: list, hi):
-    """The 30-digit value if it agrees with the 50-digit one ``hi`` to 10 digits, else None."""
-    try:
-        lo, _ = _value_and_scale(evaluate, values, LOW_DPS)
-    except (ZeroDivisionError, ValueError, TypeError, OverflowError):
-        return None
-    return lo if abs(lo - hi) <= AGREE_REL * abs(hi) else None
-
-
 def numeric_zero_test(expr: sp.Expr, domain: Domain, *, min_points: int = MIN_POINTS) -> NumericResult:
     """Evaluate ``expr`` at points over ``domain`` at 50 and 30 digits."""
     symbols = sorted(expr.free_symbols, key=str)
@@ -281,30 +272,15 @@ def numeric_zero_test(expr: sp.Expr, domain: Domain, *, min_points: int = MIN_PO
     for pt in points:
         values = [pt.get(s, mpmath.mpf("0.37")) for s in symbols]
         tried += 1
-        try:
-            hi, scale = _value_and_scale(evaluate, values, HIGH_DPS)
-        except (ZeroDivisionError, ValueError, TypeError, OverflowError):
-            undefined += 1
-            continue
-        if not mpmath.isfinite(hi if not isinstance(hi, mpmath.mpc) else abs(hi)):
-            undefined += 1
-            continue
-        if abs(hi) <= mpmath.mpf(10) ** (-ZERO_DIGITS) * scale:
-            # Round-off at 50 digits changes at 30; a tiny value that does not is the
-            # residual's own (1e-60 exp(-x**2) is not "zero to 40 digits").
-            lo = _stable_low(evaluate, values, hi) if hi != 0 else None
-            if lo is not None:
-                return NumericResult("nonzero", zero, tried, {s: pt.get(s) for s in symbols}, hi, lo)
+        decision = decide(lambda dps, v=values: _value_and_scale(evaluate, v, dps), POINTWISE)
+        if decision.outcome is Outcome.NONZERO:
+            return NumericResult("nonzero", zero, tried, {s: pt.get(s) for s in symbols}, decision.high, decision.low)
+        if decision.outcome is Outcome.ZERO:
             zero += 1
-            continue
-        if abs(hi) > NONZERO_REL * scale:
-            try:
-                lo, _ = _value_and_scale(evaluate, values, LOW_DPS)
-            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
-                lo = None
-            if lo is not None and abs(lo - hi) <= AGREE_REL * abs(hi):
-                return NumericResult("nonzero", zero, tried, {s: pt.get(s) for s in symbols}, hi, lo)
-        ambiguous += 1
+        elif decision.outcome is Outcome.UNDEFINED:
+            undefined += 1
+        else:
+            ambiguous += 1
     # A pole hit exactly is skipped; a residual that is nan or infinite on a good part
     # of the support (Piecewise((nan, x > 0), (0, True))) is not 'zero' there.
     mostly_defined = undefined <= MAX_UNDEFINED_SHARE * tried
