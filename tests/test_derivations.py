@@ -23,6 +23,7 @@ def test_derivations_folder_has_modules():
     assert MODULES, f"no derivation modules found under {DERIVATIONS}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
 def test_every_claim_comes_out_as_expected(path: Path):
     results = module_results(path)

@@ -27,6 +27,9 @@ import symflow as sf
 from symflow.core.domain import Domain, Interval1D
 from symflow.zero import decide_zero
 
+# Long-running: deselected by the fast tier (pytest -m "not slow"); CI runs everything.
+pytestmark = pytest.mark.slow
+
 x = sp.Symbol("x", real=True)
 w, y = sp.symbols("w y")
 z = sp.Symbol("z")

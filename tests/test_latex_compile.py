@@ -68,6 +68,7 @@ def test_estimator_proofs_with_every_mark_compile():
     _compiles(proof_document(proofs, title="Estimators"), "estimators")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", MODULES, ids=[m.stem for m in MODULES])
 def test_derivation_module_proofs_compile(module):
     results = list(module_results(module))

@@ -149,6 +149,16 @@ def decide(evaluate: Callable[[int], Any], precision: Precision, *, scale: Any =
     scale : number, optional
         The size the value is compared with (default: the scale ``evaluate``
         returns, else 1; never below 1).
+
+    Examples
+    --------
+    A value that does not move between 30 and 50 digits is real; round-off is not:
+
+    >>> import mpmath
+    >>> decide(lambda dps: mpmath.mpf(1) / 3 - mpmath.mpf("0.333"), POINTWISE).outcome.value
+    'nonzero'
+    >>> decide(lambda dps: mpmath.mpf(10) ** (-dps + 2), POINTWISE).outcome.value
+    'zero'
     """
 
     def at(dps: int) -> tuple[Any, Any] | None:

@@ -169,6 +169,13 @@ def combine(
     ``"2 proved, 1 consistent of 3 parameters; d/dmu: ...; d/dsigma: ..."``
     (``noun`` and ``label`` name the parts otherwise, e.g. ``noun="parts",
     label="{}"``), and each part's status and method in ``details``.
+
+    Examples
+    --------
+    >>> from symflow import Verdict, combine
+    >>> both = combine({"mu": Verdict("proved", "expansion"), "sigma": Verdict("consistent", "50 digits")})
+    >>> both.status.value, both.method.split(";")[0]
+    ('consistent', '1 proved, 1 consistent of 2 parameters')
     """
     items = list(parts.items()) if isinstance(parts, Mapping) else [tuple(kv) for kv in parts]
     if not items:

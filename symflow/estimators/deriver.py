@@ -83,6 +83,21 @@ def derive(
         ``extra_terms`` holds the jump terms (Eq. 66) and, when the support's
         edges depend on theta (``p.has_moving_support``), the moving-boundary
         terms of Eq. (77) (``symflow.estimators.moving_boundary``).
+
+    Examples
+    --------
+    The likelihood ratio (u = 0) for the normal's scale gives the score of Eq. (21):
+
+    >>> import sympy as sp
+    >>> import symflow as sf
+    >>> p = sf.families.normal()
+    >>> mu, sigma = p.params
+    >>> x, = p.x
+    >>> lr = sf.derive(p, sf.flows.zero(p), wrt=sigma)
+    >>> sp.simplify(lr.psi - ((x - mu) ** 2 / sigma**3 - 1 / sigma))
+    0
+    >>> sf.derive(p, sf.flows.reparam(p), wrt=sigma).psi  # transport holds => no phi term
+    0
     """
     if not isinstance(p, Density):
         raise EstimatorError(f"p must be a Density, got {type(p).__name__}")

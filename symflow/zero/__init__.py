@@ -120,6 +120,17 @@ def decide_zero(
         Text recorded on the verdict.
     numeric : bool
         Whether to fall back to high-precision numeric evaluation.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symflow import Domain, decide_zero
+    >>> x = sp.Symbol("x", real=True)
+    >>> decide_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1, Domain().extended({x})).status.value
+    'proved'
+    >>> v = decide_zero(x * sp.Abs(x) - x**2, Domain().extended({x}))
+    >>> v.status.value, v.witness.as_dict()[x] < 0
+    ('refuted', True)
     """
     budget = resolve_timeout(timeout)
     deadline = _Deadline(budget)

@@ -14,6 +14,9 @@ import pytest
 
 from tests.corpus.generate import outcomes_for
 
+# Long-running: deselected by the fast tier (pytest -m "not slow"); CI runs everything.
+pytestmark = pytest.mark.slow
+
 
 def _failures(outs):
     return [f"{o.item.name}: {o.status} {o.error} | {o.text[:300]}" for o in outs if not o.ok]
