@@ -34,7 +34,7 @@ class ParameterError(SymflowError):
 
 
 class ParseError(SymflowError):
-    """Text that ``symflow.core.parsing`` refuses: says what was refused, at which column, and what is allowed."""
+    """Text that ``symflow.parse`` refuses: says what was refused, at which column, and what is allowed."""
 
 
 class EstimatorError(SymflowError):

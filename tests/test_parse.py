@@ -1,4 +1,4 @@
-"""symflow.core.parsing: valid text round-trips to the SymPy expression it spells; hostile text is refused, not run.
+"""symflow.parse: valid text round-trips to the SymPy expression it spells; hostile text is refused, not run.
 
 The hostile corpus is the issue's list (``__import__``, dunder attributes, lambdas, f-strings,
 ``9**9**9**9``, 10**6-deep parentheses, Unicode look-alikes, code inside symbol names, ...).  A
@@ -31,7 +31,7 @@ x, mu = sp.symbols("x mu", real=True)
 sigma = sp.Symbol("sigma", positive=True)
 y = sp.Symbol("y", real=True)
 SYMBOLS = {"x": x, "mu": mu, "sigma": sigma, "y": y, "fi": sp.Symbol("fi")}
-parse_module = sys.modules["symflow.core.parsing"]  # symflow.core.parsing itself is the function
+parse_module = sys.modules["symflow.core.parsing"]  # the module behind symflow.parse
 REFUSAL_SECONDS = 1.0  # the issue's bound for refusing one hostile string
 
 

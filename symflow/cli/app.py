@@ -7,7 +7,7 @@ one row per claim: its name, the paper's equation, what it is expected to do
 taken.  The exit status is 0 only when every claim came out as expected.
 
 ``symflow derive --x x --params mu,sigma --density EXPR --flow EXPR --wrt sigma``
-reads the expressions with ``symflow.core.parsing`` (a whitelist: nothing typed is
+reads the expressions with ``symflow.parse`` (a whitelist: nothing typed is
 executed), derives v and psi (Eq. 19) and prints them with the verdicts on
 the transport equation and the normalization (and unbiasedness with
 ``--phi``).  Exit status 0 unless the normalization or unbiasedness is

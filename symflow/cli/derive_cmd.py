@@ -1,7 +1,7 @@
 """``symflow derive``: a density and a flow typed as text, their estimator and its verdicts.
 
 ``symflow derive --x x --params mu,sigma --density EXPR --flow EXPR --wrt sigma``
-reads the expressions with ``symflow.core.parsing`` (a whitelist: nothing typed is
+reads the expressions with ``symflow.parse`` (a whitelist: nothing typed is
 executed), derives v and psi (Eq. 19) and prints them with the verdicts on the
 transport equation and the normalization (and unbiasedness with ``--phi``).
 Exit status 0 unless the normalization or unbiasedness is refuted (1); bad
@@ -27,7 +27,7 @@ def register_derive(subparsers) -> None:
         "derive",
         help="derive psi and v for a density and flow typed as text, and check them",
         description=(
-            "Read a density and a flow with symflow.core.parsing (a whitelist: nothing typed is executed), derive "
+            "Read a density and a flow with symflow.parse (a whitelist: nothing typed is executed), derive "
             "the flow estimator's v and psi (Eq. 19) and check the transport equation (Eq. 52) and the "
             "normalization.  Variables and parameters are real Symbols; --positive makes some positive.  "
             "Exit status: 0 no check refuted (a refuted transport equation only means psi != 0), "

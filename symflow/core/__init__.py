@@ -1,1 +1,10 @@
-"""symflow.core."""
+"""Layer 1, the values: everything else is built on these (imports only ``printing``, ``structured``, ``numeric``).
+
+``density`` (``Density``), ``flow`` (``Flow``, ``FlowKind``, ``field_over``), ``estimator``
+(``Estimator``, the ``ExtraTerm`` protocol, ``TermKind``), ``verdict`` (``Verdict``, ``Status``,
+``Witness``, ``combine``), ``steps`` (``Step``, ``ProofStep``, ``Proof``: derivations as data),
+``domain`` (where symbols live, for test points), ``precision`` (working precisions and the one
+two-precision decision), ``budget`` (time budgets, and SymPy's unbounded calls under them),
+``convert`` (user values to SymPy without parsing text), ``parsing`` (the whitelist parser behind
+``symflow.parse``).  All values are frozen dataclasses that pickle.
+"""

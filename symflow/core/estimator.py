@@ -17,7 +17,7 @@ import sympy as sp
 from ..errors import EstimatorError
 from ..printing.display import LatexDisplay
 from .convert import as_expr, as_vector, same_name_hint
-from .density import Density
+from .density import Density, same_variables
 from .steps import Basis, Proof, ProofStep, Step, proof_steps
 
 __all__ = ["ASSUMPTIONS_EQ50", "Estimator", "ExtraTerm", "TermKind"]
@@ -110,13 +110,7 @@ class Estimator(LatexDisplay):
         psi = as_expr(self.psi, "psi")
         q = self.q
         if q is not None:
-            if not isinstance(q, Density):
-                raise EstimatorError(f"q must be a Density, got {type(q).__name__}")
-            if q.x != p.x:
-                raise EstimatorError(
-                    f"q is over {tuple(map(str, q.x))} but p is over {tuple(map(str, p.x))}; "
-                    "build q over the same variable Symbols"
-                )
+            same_variables(p, q)
         allowed = set(p.x) | set(p.params) | (set(q.params) if q is not None else set())
         for what, exprs in (("v", v), ("psi", (psi,))):
             stray = set().union(*(e.free_symbols for e in exprs)) - allowed

@@ -18,7 +18,7 @@ from ..printing.display import LatexDisplay
 from .convert import as_vector, same_name_hint
 from .density import Density
 
-__all__ = ["Flow", "FlowKind", "field_over"]
+__all__ = ["Flow", "FlowKind", "field_over", "flow_over"]
 
 
 class FlowKind(str, enum.Enum):
@@ -137,8 +137,8 @@ class Flow(LatexDisplay):
         return "\n".join(lines)
 
 
-def field_over(p: Density, flow: object, wrt: object) -> tuple[sp.Expr, ...]:
-    """The field u_wrt of ``flow``, after checking that it is a ``Flow`` over ``p`` and ``wrt`` a parameter of p.
+def flow_over(p: Density, flow: object) -> Flow:
+    """``flow`` after checking that it is a ``Flow`` over the density ``p``.
 
     The one validation of "this flow over this density" every function that
     takes both uses, so they all refuse the same inputs with the same words.
@@ -152,4 +152,9 @@ def field_over(p: Density, flow: object, wrt: object) -> tuple[sp.Expr, ...]:
             f"the flow is over {flow.density.name} = {sp.sstr(flow.density.expr)}, not over {p.name} = "
             f"{sp.sstr(p.expr)}; build the flow from the same density"
         )
-    return flow.field(p.check_param(wrt))
+    return flow
+
+
+def field_over(p: Density, flow: object, wrt: object) -> tuple[sp.Expr, ...]:
+    """The field u_wrt of ``flow`` (``flow_over`` checked, and ``wrt`` a parameter of p)."""
+    return flow_over(p, flow).field(p.check_param(wrt))

@@ -6,14 +6,19 @@ Nothing in the text is ever executed: no ``eval``, ``exec``, ``compile``,
 ``sympify`` or ``parse_expr``.  Whatever is not on the whitelist (numbers,
 declared names, ``pi``, ``E``, + - * / **, parentheses, calls of the functions
 in ``FUNCTIONS``) is refused with a ``ParseError`` that names what was refused,
-the column, and what is allowed.  (``symflow.core.parsing`` is the function; this
-module's tables are ``sys.modules["symflow.core.parsing"].FUNCTIONS`` and so on.)
+the column, and what is allowed.  (``symflow.parse`` is the function; this
+module's tables are ``symflow.core.parsing.FUNCTIONS`` and so on.)
 
 Limits are checked before the work they protect, so hostile text is refused
 in milliseconds: the length and the characters before ``ast.parse`` (whose own
 C parser overflows on very deep nesting), the nesting while walking, and the
 size of every number before SymPy computes it (SymPy evaluates ``9**9**9`` and
 ``exp(10**29*log(2))`` eagerly).  See docs/parsing.md for the grammar.
+
+One concept, about 500 lines: the whitelist, the limits and the one-pass
+builder belong together, since every node type the builder accepts has its
+limit checked where it is built; splitting them would put a limit and the
+code it guards in different files.
 """
 
 from __future__ import annotations

@@ -18,11 +18,10 @@ import sympy as sp
 from ..calculus.transport import transport_residual
 from ..core import budget as budgets
 from ..core.budget import resolve_timeout
-from ..core.density import Density
+from ..core.density import Density, same_variables
 from ..core.estimator import Estimator
-from ..core.flow import Flow
+from ..core.flow import Flow, field_over
 from ..core.steps import Step
-from ..errors import EstimatorError, FlowError
 from ..zero import proves_zero
 
 __all__ = ["derive"]
@@ -99,25 +98,10 @@ def derive(
     >>> sf.derive(p, sf.flows.reparam(p), wrt=sigma).psi  # transport holds => no phi term
     0
     """
-    if not isinstance(p, Density):
-        raise EstimatorError(f"p must be a Density, got {type(p).__name__}")
-    if not isinstance(flow, Flow):
-        raise FlowError(f"flow must be a Flow (see symflow.estimators.flows), got {type(flow).__name__}")
-    if flow.density != p:
-        raise FlowError(
-            f"the flow is over {flow.density.name} = {flow.density.expr}, not over {p.name}; "
-            "build the flow from the same density"
-        )
-    wrt = p.check_param(wrt)
-    if q is not None and not isinstance(q, Density):
-        raise EstimatorError(f"q must be a Density, got {type(q).__name__}")
-    if q is not None and q.x != p.x:
-        raise EstimatorError(
-            f"q is over {tuple(map(str, q.x))} but p is over {tuple(map(str, p.x))}; "
-            "build q over the same variable Symbols"
-        )
+    u = field_over(p, flow, wrt)
+    if q is not None:
+        same_variables(p, q)
     budget = resolve_timeout(timeout)
-    u = flow.field(wrt)
     ratio = _density_ratio(p, q, budget)
     q_expr = q.expr if q is not None else p.expr
     core = transport_residual(p, u, wrt)

@@ -13,6 +13,8 @@ both equal Tr[(d^2 g/dtheta_i deps) (dg/deps)^{-1}].
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
 
@@ -109,16 +111,7 @@ def induced_density(
         support = _image_support(base, g_vec, eps_vec, budget) if d == 1 else None
     expr = base.expr.xreplace(dict(zip(eps_vec, S_vec, strict=True))) * _abs_det(budgets.simplify(det, timeout=budget))
     expr = _refine_on_support(expr, x_vec, support)
-    rng_g = numpy_function([eps_vec, params], g_vec)
-    base_sample = base.sample if (base.sampler is not None or base.reparam is not None) else None
-
-    def sampler(n: int, values: dict, rng: np.random.Generator) -> np.ndarray:
-        if base_sample is None:
-            raise EstimatorError("the base density has no sampler")
-        e = base_sample(n, {t: values[t] for t in base.params}, rng)
-        cols = rng_g(tuple(e.T), tuple(values[t] for t in params))
-        return np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in cols])
-
+    sampler = partial(_pushforward_sample, base, eps_vec, g_vec, params)
     return Density(
         budgets.simplify(expr, timeout=budget),
         x_vec,
@@ -129,6 +122,17 @@ def induced_density(
         constraints=base.constraints,
         name=name,
     )
+
+
+def _pushforward_sample(
+    base: Density, eps: tuple, g: tuple, params: tuple, n: int, values: dict, rng: np.random.Generator
+) -> np.ndarray:
+    """x = g(eps; theta) for eps drawn from the base density (a module-level function: the density pickles)."""
+    if base.sampler is None and base.reparam is None:
+        raise EstimatorError("the base density has no sampler")
+    e = base.sample(n, {t: values[t] for t in base.params}, rng)
+    cols = numpy_function([eps, params], g)(tuple(e.T), tuple(values[t] for t in params))
+    return np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in cols])
 
 
 def _image_support(base: Density, g: tuple, eps: tuple, budget: float) -> sp.Set | None:

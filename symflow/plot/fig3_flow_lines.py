@@ -9,7 +9,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.density import Density
-from ..core.flow import Flow
+from ..core.flow import Flow, flow_over
 from ..errors import SymflowError
 from ._common import (
     _CURVE,
@@ -153,8 +153,7 @@ def flow_line_paths(
     (paths, xlim)
     """
     x = _one_dimensional(p, "flow_line_paths")
-    if not isinstance(flow, Flow) or flow.density != p:
-        raise SymflowError("flow must be a Flow built over the same density p")
+    flow_over(p, flow)
     wrt = p.check_param(wrt)
     if not isinstance(n_lines, int) or n_lines < 1:
         raise SymflowError(f"n_lines must be a positive integer, got {n_lines!r}")
@@ -302,8 +301,7 @@ def flow_lines(
     """
     _require_matplotlib()
     _one_dimensional(p, "flow_lines")
-    if not isinstance(flow, Flow) or flow.density != p:
-        raise SymflowError("flow must be a Flow built over the same density p")
+    flow_over(p, flow)
     targets = _params_list(p, wrt, flow)
     values = _default_params(p, params)
     if ax is not None:

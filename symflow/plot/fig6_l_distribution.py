@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
-from ..core.density import Density
-from ..errors import SymflowError
+from ..core.density import Density, same_variables
 from ._common import (
     _CURVE,
     _FILL,
@@ -75,8 +74,7 @@ def l_distribution(
     p = families.normal() if p is None else p
     q = families.l_distribution() if q is None else q
     x = _one_dimensional(p, "l_distribution")
-    if q.x != p.x:
-        raise SymflowError("q must be over the same variable Symbol as p")
+    same_variables(p, q)
     values = _default_params(p, params)
     q_values = _default_params(q, {t: values[t] for t in q.params if t in values} if params is None else params)
     centre = p.params[0]

@@ -12,9 +12,9 @@ from ..core.steps import Basis as Basis
 from ..core.steps import Proof as Proof
 from ..core.steps import ProofStep as ProofStep
 from ..printing.latex import ProofLatexPrinter as ProofLatexPrinter
-from ..printing.latex import latex_text as latex_text
 from ..printing.latex import proof_document as proof_document
 from ..printing.latex import proof_latex as proof_latex
+from ..printing.text import latex_text as latex_text
 from .builders import claims_document as claims_document
 from .builders import estimator_proof as estimator_proof
 from .builders import proof_of as proof_of

@@ -19,23 +19,13 @@ from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_phi, exact_values
 from ..core.density import Density
-from ..core.flow import Flow
+from ..core.flow import Flow, field_over
 from ..core.precision import QUADRATURE_FAST
 from ..core.verdict import Status, Verdict
-from ..errors import FlowError, SymflowError
+from ..errors import SymflowError
 from ..zero import decide_zero
 
 __all__ = ["check_divergence_theorem", "check_stein"]
-
-
-def _field(p: Density, flow: Flow, wrt: sp.Symbol) -> tuple[sp.Expr, ...]:
-    if not isinstance(p, Density):
-        raise SymflowError(f"p must be a Density, got {type(p).__name__}")
-    if not isinstance(flow, Flow):
-        raise FlowError(f"flow must be a Flow (see symflow.estimators.flows), got {type(flow).__name__}")
-    if flow.density != p:
-        raise FlowError("the flow was built over a different density; build it from this one")
-    return flow.field(p.check_param(wrt))
 
 
 def _boundary_term(p: Density, field: tuple, phi: sp.Expr, budget: float) -> tuple[sp.Expr, tuple]:
@@ -122,7 +112,7 @@ def check_divergence_theorem(
     estimator of Eq. (50) is biased by exactly that term.  With ``params``
     (1-D) the integral is also computed by quadrature and compared.
     """
-    u = _field(p, flow, wrt)
+    u = field_over(p, flow, wrt)
     phi = as_phi(phi, p.x)
     claim = f"integral of div(p u phi) = 0 for phi = {sp.sstr(phi)}, {flow.kind} flow, d/d{wrt} (Eq. 47-48)"
     return _divergence_theorem(p, u, phi, params, claim, timeout)

@@ -35,13 +35,13 @@ from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
-from ..core.flow import Flow
+from ..core.flow import Flow, field_over
 from ..core.precision import FLOAT64_AGREE_REL, QUADRATURE_FAST
 from ..core.verdict import Status, Verdict, Witness
 from ..errors import SymflowError
 from ..numeric.evaluate import numpy_scalar_function
 from ..zero import decide_zero
-from .divergence import _field, check_divergence_theorem, check_stein  # the last two re-exported: they lived here
+from .divergence import check_divergence_theorem, check_stein  # the last two re-exported: they lived here
 
 __all__ = [
     "AugmentedFlow",
@@ -125,7 +125,7 @@ def augmented_flow(p: Density, flow: Flow, wrt: sp.Symbol, *, h: sp.Symbol | Non
         The height coordinate (default a positive Symbol ``h``); must differ
         from p's variables and parameters.
     """
-    u = _field(p, flow, wrt)
+    u = field_over(p, flow, wrt)
     h = H if h is None else h
     if not isinstance(h, sp.Symbol) or h in p.x or h in p.params:
         raise SymflowError("h must be a Symbol distinct from the density's variables and parameters")

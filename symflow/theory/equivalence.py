@@ -18,7 +18,7 @@ from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_expr, as_vector, exact_floats
-from ..core.density import Density
+from ..core.density import Density, same_variables
 from ..core.domain import Domain
 from ..core.estimator import Estimator
 from ..core.flow import Flow
@@ -27,11 +27,6 @@ from ..errors import EstimatorError, FlowError
 from ..zero import decide_zero
 
 __all__ = ["check_equivalent", "check_same_flow", "classify", "estimator_mean", "ibp_flow", "unique_psi"]
-
-
-def _same_frame(a: Density, b: Density, what: str) -> None:
-    if a.x != b.x:
-        raise FlowError(f"the two {what} are over different variables {a.x} and {b.x}; build them over the same x")
 
 
 def check_same_flow(
@@ -46,7 +41,7 @@ def check_same_flow(
     """
     if not isinstance(flow_a, Flow) or not isinstance(flow_b, Flow):
         raise FlowError("check_same_flow compares two Flow values (see symflow.estimators.flows)")
-    _same_frame(flow_a.density, flow_b.density, "flows")
+    same_variables(flow_a.density, flow_b.density, "the second flow's density")
     if wrt is None:
         params = [t for t in flow_a.params if t in flow_b.params]
         if not params:
@@ -76,7 +71,7 @@ def check_equivalent(est_a: Estimator, est_b: Estimator, *, timeout: float | Non
     """
     if not isinstance(est_a, Estimator) or not isinstance(est_b, Estimator):
         raise EstimatorError("check_equivalent compares two Estimator values")
-    _same_frame(est_a.density, est_b.density, "estimators")
+    same_variables(est_a.density, est_b.density, "the second estimator's density")
     if est_a.wrt != est_b.wrt:
         raise EstimatorError(f"the estimators are for d/d{est_a.wrt} and d/d{est_b.wrt}; compare the same parameter")
     domain = est_a.density.domain()
@@ -112,9 +107,7 @@ def unique_psi(
     v = as_vector(v, "v")
     if len(v) != p.dim:
         raise EstimatorError(f"v has {len(v)} component(s) for {p.dim} variable(s); give one per variable")
-    sampling = p if q is None else q
-    if sampling.x != p.x:
-        raise EstimatorError("q must be over the same variable Symbols as p")
+    sampling = p if q is None else same_variables(p, q)
     div_v = sum((sp.diff(vi, xi) for vi, xi in zip(v, p.x, strict=True)), sp.S.Zero)
     along = sum((vi * gi for vi, gi in zip(v, sampling.grad_log(), strict=True)), sp.S.Zero)
     ratio = sp.S.One if q is None else p.expr / q.expr
