@@ -137,3 +137,13 @@ def test_python_dash_m_symflow_derive_runs():
     )
     assert run.returncode == EXIT_OK, run.stderr
     assert "psi = 0" in run.stdout
+
+
+def test_a_negative_expression_after_an_option_is_its_value(capsys):
+    """``--flow -x/a`` is the flow -x/a, not an unknown option (argparse would read it as one)."""
+    argv = ["derive", "--x", "x", "--params", "a", "--positive", "x,a", "--density", "a*exp(-a*x)", "--lower", "0"]
+    assert main([*argv, "--flow", "-x/a", "--wrt", "a"]) == EXIT_OK
+    spaced = capsys.readouterr().out
+    assert main([*argv, "--flow=-x/a", "--wrt", "a"]) == EXIT_OK
+    assert capsys.readouterr().out == spaced
+    assert "u_a[x] = -x/a" in spaced and "psi = 0" in spaced

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .common import EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError, truncate
-from .derive_cmd import register_derive
+from .derive_cmd import join_expression_values, register_derive
 from .figures_cmd import register_figures
 from .latex_cmd import register_latex
 from .verify import format_json, format_summary, format_table, register_verify
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 unexpected results, 2 usage error)."""
     parser = build_parser()
+    argv = join_expression_values(sys.argv[1:] if argv is None else list(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help (0) and on bad usage (2)

@@ -15,11 +15,34 @@ import contextlib
 import json
 import keyword
 import sys
+from collections.abc import Sequence
 
 from ..errors import SymflowError
 from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError
 
 __all__ = ["format_derive", "format_derive_json", "register_derive"]
+
+
+# Options whose value is an expression: a value that starts with '-' (a negative expression, -x*log(x))
+# is taken as the value, not as another option, so `--flow -x*log(x)` works like `--flow=-x*log(x)`.
+EXPRESSION_OPTIONS = frozenset({"--density", "--flow", "--sampling", "--lower", "--upper", "--phi", "--at"})
+
+
+def join_expression_values(argv: Sequence[str]) -> list[str]:
+    """``argv`` with each expression option and a following value that starts with '-' joined by '='."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in EXPRESSION_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            value = argv[i + 1]
+            if not value.startswith("--") or value == "--":
+                out.append(f"{arg}={value}")
+                i += 2
+                continue
+        out.append(arg)
+        i += 1
+    return out
 
 
 def register_derive(subparsers) -> None:

@@ -77,6 +77,21 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int]] = {
     "beta": (sp.beta, 2, 2),
     "factorial": (sp.factorial, 1, 1),
     "binomial": (sp.binomial, 2, 2),
+    "erfinv": (sp.erfinv, 1, 1),
+    "erfcinv": (sp.erfcinv, 1, 1),
+    "erfi": (sp.erfi, 1, 1),
+    "polygamma": (sp.polygamma, 2, 2),
+    "lowergamma": (sp.lowergamma, 2, 2),
+    "uppergamma": (sp.uppergamma, 2, 2),
+    "betainc": (sp.betainc, 4, 4),
+    "betainc_regularized": (sp.betainc_regularized, 4, 4),
+    "besseli": (sp.besseli, 2, 2),
+    "besselk": (sp.besselk, 2, 2),
+    "besselj": (sp.besselj, 2, 2),
+    "bessely": (sp.bessely, 2, 2),
+    "expint": (sp.expint, 2, 2),
+    "Ei": (sp.Ei, 1, 1),
+    "hyper": (sp.hyper, 3, 3),
     "Abs": (sp.Abs, 1, 1),
     "sign": (sp.sign, 1, 1),
     "Heaviside": (sp.Heaviside, 1, 1),
@@ -84,18 +99,37 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int]] = {
     "Max": (sp.Max, 2, 50),
 }
 # SymPy computes these exactly at numbers (gamma(n) = (n-1)!, digamma(n) a harmonic number).
-_EAGER = frozenset({"gamma", "loggamma", "digamma", "beta", "factorial", "binomial"})
+# Functions SymPy evaluates or expands at numeric arguments (factorial(10**9), lowergamma(10**6, x) as a sum
+# of 10**6 terms, a Bessel function of half-integer order as elementary functions): their numbers are bounded.
+_EAGER = frozenset(
+    {
+        "gamma",
+        "loggamma",
+        "digamma",
+        "beta",
+        "factorial",
+        "binomial",
+        "polygamma",
+        "lowergamma",
+        "uppergamma",
+        "expint",
+        "besseli",
+        "besselk",
+        "besselj",
+        "bessely",
+    }
+)
+# hyper([a1, ...], [b1, ...], z): the only place a list may appear, with at most this many entries.
+MAX_HYPER_PARAMETERS = 5
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 _ALLOWED = "numbers, declared names, pi, E, + - * / **, parentheses and calls of " + ", ".join(FUNCTIONS)
 _NOT_FINITE = frozenset({"nan", "inf", "oo", "zoo", "infinity", "NaN", "I", "j"})
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_ALLOWED_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \t+-*/().,")
+_ALLOWED_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \t+-*/().,[]")
 _CHAR_WORDS = {
     "'": "a string literal",
     '"': "a string literal",
-    "[": "a subscript or list",
-    "]": "a subscript or list",
     "{": "a set, dict or f-string field",
     "}": "a set, dict or f-string field",
     ":": "':' (lambda, slice or :=)",
@@ -402,6 +436,14 @@ class _Builder:
             result = self.checked(result * factor if isinstance(op, ast.Mult) else result / factor, self.column(right))
         return result
 
+    def parameter_list(self, node: ast.AST, depth: int) -> list:
+        """One parameter list of ``hyper``: ``[a1, ..., ap]`` of expressions."""
+        if not isinstance(node, ast.List):
+            raise _fail("a hyper parameter that is not a list", self.column(node), _hyper_list_hint())
+        if len(node.elts) > MAX_HYPER_PARAMETERS:
+            raise _fail(f"a hyper parameter list of {len(node.elts)} entries", self.column(node), _hyper_list_hint())
+        return [self.build(e, depth + 1) for e in node.elts]
+
     def call(self, node: ast.Call, depth: int) -> sp.Basic:
         column = self.column(node)
         if not isinstance(node.func, ast.Name):
@@ -417,7 +459,10 @@ class _Builder:
         if not fewest <= len(node.args) <= most:
             count = str(fewest) if fewest == most else f"{fewest} to {most}"
             raise _fail(f"{name} with {len(node.args)} argument(s)", column, f"{name} with {count}")
-        args = [self.build(a, depth + 1) for a in node.args]
+        if name == "hyper":
+            args = [*(self.parameter_list(a, depth) for a in node.args[:2]), self.build(node.args[2], depth + 1)]
+        else:
+            args = [self.build(a, depth + 1) for a in node.args]
         if name in _EAGER:
             for a in args:
                 if isinstance(a, sp.Rational) and (abs(a) > MAX_SPECIAL_ARGUMENT or a.q > MAX_SPECIAL_ARGUMENT):
@@ -432,6 +477,10 @@ class _Builder:
             return function(*args)
         except (TypeError, ValueError, ArithmeticError) as exc:  # e.g. Min(x, sqrt(-1)): 'I' is not comparable
             raise _fail(f"{name} of these arguments, which SymPy rejects ({exc})", column, "real arguments") from None
+
+
+def _hyper_list_hint() -> str:
+    return f"hyper([a1, ..., ap], [b1, ..., bq], z) with at most {MAX_HYPER_PARAMETERS} parameters in each list"
 
 
 def parse(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
