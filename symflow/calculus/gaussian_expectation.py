@@ -377,10 +377,28 @@ def _from_quadratic(p: Density, lp: sp.Expr) -> GaussianParameters | None:
     return GaussianParameters(tuple(mean), cov, None, z, None, "quadratic log-density (precision inverted)")
 
 
+def _log_density(p: Density) -> sp.Expr:
+    """log p as (sum of exponents) + log(x-free factor) when p = C * exp(A) * ..., else ``p.log_expr``.
+
+    Read straight off the product, this is exact and needs no assumptions (expand_log
+    only turns log(exp(A)) into A when SymPy knows A is real).
+    """
+    xset = set(p.x)
+    exponents, const = [], []
+    for fac in sp.Mul.make_args(p.expr):
+        if not (fac.free_symbols & xset):
+            const.append(fac)
+        elif isinstance(fac, sp.exp):
+            exponents.append(fac.args[0])
+        else:
+            return p.log_expr
+    return sp.Add(*exponents) + sp.log(sp.Mul(*const))
+
+
 def _read(p: Density) -> GaussianParameters:
     if p.is_discrete or any(s != sp.S.Reals for s in p.support_sets):
         raise _Outside("the support is not all of R^d")
-    lp = p.log_expr
+    lp = _log_density(p)
     for reader in (_from_precision_atoms, _from_squares, _from_quadratic):
         got = reader(p, lp)
         if got is not None:
@@ -555,6 +573,7 @@ class _Moments:
     def gradient(self, wrt: Sequence[sp.Symbol]) -> list[sp.Expr]:
         """d/dtheta of the real part: the chain rule through the placeholders, each partial built once."""
         acc = self.acc[0]
+        free = {m: c.free_symbols for m, c in acc.items()}
         partial: dict[int, sp.Expr] = {}
         out = []
         for t in wrt:
@@ -570,7 +589,8 @@ class _Moments:
                             sub[m[:g] + (m[g] - 1,) + m[g + 1 :]] = c * m[g]
                     partial[g] = self.expr(acc=sub)
                 terms.append(partial[g] * dv)
-            dcoeff = {m: sp.diff(c, t) for m, c in acc.items()}
+            # E[df/dtheta]: only coefficients that contain theta (most are numbers).
+            dcoeff = {m: sp.diff(c, t) for m, c in acc.items() if t in free[m]}
             terms.append(self.expr(acc={m: c for m, c in dcoeff.items() if c != 0}))
             out.append(sp.Add(*terms))
         return out
@@ -668,7 +688,7 @@ def _setup(p: Density, f: sp.Expr):
         expansions = dict.fromkeys(quads, q)
     walk = _Walk(gens, markers, n, expansions)
     terms = _Terms(walk, d).terms(f)
-    mean, cov = _joint(gp, d, p.log_expr, use_y)
+    mean, cov = _joint(gp, d, _log_density(p), use_y)
     return gp, terms, mean, cov
 
 
@@ -689,20 +709,25 @@ def _group(key: Key, poly: PolyDict, mean, cov) -> tuple[_Moments, sp.Expr, sp.E
     return _Moments(poly, new_mean, new_cov), scale * sp.cos(im), scale * sp.sin(im)
 
 
+def _times(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    return sp.S.Zero if a == 0 or b == 0 else (b if a == 1 else a * b)
+
+
 def _expectation_work(p: Density, f: sp.Expr, wrt: tuple | None):
     gp, terms, mean, cov = _setup(p, f)
     res_re, res_im, grads = [], [], [[] for _ in wrt or ()]
     for key, poly in terms.items():
         mom, wr, wi = _group(key, poly, mean, cov)
         pr, pi = mom.expr(0), mom.expr(1)
-        res_re.append(wr * pr - wi * pi)
-        res_im.append(wi * pr + wr * pi)
+        # (wr + i wi)(pr + i pi), skipping zero parts: 0 * E makes SymPy ask whether E is finite.
+        res_re += [_times(wr, pr), -_times(wi, pi)]
+        res_im += [_times(wi, pr), _times(wr, pi)]
         if wrt is not None:
             if not key and pi == 0:
                 for g, dg in zip(grads, mom.gradient(wrt), strict=True):
                     g.append(dg)
             else:
-                real = _real_if(f, res_re[-1], res_im[-1])
+                real = _real_if(f, res_re[-2] + res_re[-1], res_im[-2] + res_im[-1])
                 for g, t in zip(grads, wrt, strict=True):
                     g.append(sp.diff(real, t))
     value = gp.normalizer * _real_if(f, sp.Add(*res_re), sp.Add(*res_im))
