@@ -475,8 +475,8 @@ class _Terms:
             out = self._exps([(sp.S.One, e.args[0], 2)])
         elif isinstance(e, sp.cos | sp.sin):  # Euler: e^{+-i a}, i as the formal unit J
             a = e.args[0]
-            if a.has(_J):
-                raise _Outside(f"{e} has a complex argument")
+            if a.has(_J) or any(sum(m) > 1 for m in self.walk.poly(a)):
+                raise _Outside(f"{e.func.__name__} of {a}: only real linear forms in x are decided")
             w = sp.S.Half if isinstance(e, sp.cos) else -_J / 2
             out = self._exps([(w, _J * a, 1), (w if isinstance(e, sp.cos) else -w, -_J * a, 1)])
         elif isinstance(e, sp.cosh | sp.sinh):
@@ -634,7 +634,7 @@ def _tilt(key: Key, mean: Sequence[sp.Expr], cov: Sequence[Sequence[sp.Expr]]):
     c = b - a * mv
     new_mean = mv + new_cov * c
     expo = sp.cancel((b.T * mv)[0] - (mv.T * a * mv)[0] / 2 + (c.T * new_cov * c)[0] / 2)
-    det = sp.cancel((sp.eye(len(s)) + a_ss * c_ss).det())
+    det = sp.factor((sp.eye(len(s)) + a_ss * c_ss).det())  # factored: sqrt((1 + 2k)^2) is then 1 + 2k
     cov_t = tuple(tuple(new_cov[i, j] for j in range(n)) for i in range(n))
     return expo, list(new_mean), cov_t, det
 
