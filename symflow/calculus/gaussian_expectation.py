@@ -190,8 +190,12 @@ def _split_j(e: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     """(re, im) of an expression polynomial in the formal unit J (J**2 = -1)."""
     if not e.has(_J):
         return e, sp.S.Zero
+    try:
+        poly = _Walk({_J: 0}, frozenset({_J})).poly(e)
+    except _Outside:  # J inside a function: an x-free constant of f such as exp(I), split by SymPy
+        return e.xreplace({_J: sp.I}).as_real_imag()
     parts: tuple[list, list] = ([], [])
-    for (k,), c in _Walk({_J: 0}, frozenset({_J})).poly(e).items():
+    for (k,), c in poly.items():
         parts[k % 2].append(c if k % 4 in (0, 1) else -c)
     return sp.Add(*parts[0]), sp.Add(*parts[1])
 
