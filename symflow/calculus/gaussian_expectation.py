@@ -567,12 +567,19 @@ class _Moments:
                     if coeff != 0:
                         self.acc[part].setdefault(key, []).append(sign * coeff)
         self.acc = tuple({m: sp.Add(*cs) for m, cs in a.items()} for a in self.acc)
+        self._powers: dict = {}
+
+    def _power(self, g: int, e: int) -> sp.Expr:
+        got = self._powers.get((g, e))
+        if got is None:
+            got = self._powers[g, e] = self.values[g] ** e
+        return got
 
     def expr(self, part: int = 0, acc: dict | None = None) -> sp.Expr:
+        """The placeholders replaced by their values (unexpanded): sum_m c_m prod_g value_g^m_g."""
         acc = self.acc[part] if acc is None else acc
-        return sp.Add(
-            *[sp.Mul(c, *[self.values[g] ** e for g, e in enumerate(m) if e]) for m, c in acc.items() if c != 0]
-        )
+        terms = [sp.Mul(c, *[self._power(g, e) for g, e in enumerate(m) if e]) for m, c in acc.items() if c != 0]
+        return sp.Add(*terms)
 
     def gradient(self, wrt: Sequence[sp.Symbol]) -> list[sp.Expr]:
         """d/dtheta of the real part: the chain rule through the placeholders, each partial built once."""
@@ -719,25 +726,28 @@ def _times(a: sp.Expr, b: sp.Expr) -> sp.Expr:
 
 def _expectation_work(p: Density, f: sp.Expr, wrt: tuple | None):
     gp, terms, mean, cov = _setup(p, f)
+    z = gp.normalizer
     res_re, res_im, grads = [], [], [[] for _ in wrt or ()]
     for key, poly in terms.items():
         mom, wr, wi = _group(key, poly, mean, cov)
-        pr, pi = mom.expr(0), mom.expr(1)
-        # (wr + i wi)(pr + i pi), skipping zero parts: 0 * E makes SymPy ask whether E is finite.
-        res_re += [_times(wr, pr), -_times(wi, pi)]
-        res_im += [_times(wi, pr), _times(wr, pi)]
-        if wrt is not None:
-            if not key and pi == 0:
-                for g, dg in zip(grads, mom.gradient(wrt), strict=True):
-                    g.append(dg)
-            else:
-                real = _real_if(f, res_re[-2] + res_re[-1], res_im[-2] + res_im[-1])
-                for g, t in zip(grads, wrt, strict=True):
-                    g.append(sp.diff(real, t))
-    value = gp.normalizer * _real_if(f, sp.Add(*res_re), sp.Add(*res_im))
+        # The polynomial part's gradient goes by the chain rule and does not need E itself.
+        chain = wrt is not None and not key and not any(c != 0 for c in mom.acc[1].values())
+        if wrt is None or z != 1 or not chain:
+            pr, pi = mom.expr(0), mom.expr(1)
+            # (wr + i wi)(pr + i pi), skipping zero parts: 0 * E makes SymPy ask whether E is finite.
+            res_re.append(_times(wr, pr) - _times(wi, pi))
+            res_im.append(_times(wi, pr) + _times(wr, pi))
+        if chain:
+            for g, dg in zip(grads, mom.gradient(wrt), strict=True):
+                g.append(dg)
+        elif wrt is not None:
+            real = _real_if(f, res_re[-1], res_im[-1])
+            for g, t in zip(grads, wrt, strict=True):
+                g.append(sp.diff(real, t))
+    value = z * _real_if(f, sp.Add(*res_re), sp.Add(*res_im))
     if wrt is None:
         return value, f"exact ({gp.how}; Isserlis/Stein moments, {len(terms)} exponent group(s))"
-    z = gp.normalizer
+    # d(Z E)/dtheta = Z dE/dtheta + (dZ/dtheta) E, and value = Z E
     out = tuple(z * sp.Add(*g) + (0 if z == 1 else sp.diff(z, t) * value / z) for g, t in zip(grads, wrt, strict=True))
     return out, f"exact gradient ({gp.how})"
 
