@@ -1,9 +1,9 @@
 r"""Exact Gaussian expectations E_{x~N(mu, Sigma)}[f(x)] without quadrature.
 
 For p a Gaussian density over all of R^d (any parameterization) and f a sum of
-terms polynomial(x) * exp(linear + quadratic form in x) (sin, cos, sinh and
-cosh of such forms included), the integral of f p is a closed form in the
-parameters.  Three identities give it:
+terms polynomial(x) * exp(linear + quadratic form in x) (with sin and cos of
+linear forms, sinh and cosh of linear or quadratic forms), the integral of f p
+is a closed form in the parameters.  Three identities give it:
 
 * **Isserlis' theorem** (Wick's theorem in physics): for v ~ N(m, C),
   E[prod_k v_{i_k}] is the sum over partial pairings of the factors of
@@ -39,9 +39,11 @@ give Sigma = L L^T entry by entry, and the moments are computed as a
 polynomial in the *placeholders* m_i, Sigma_ij (at most one term per partial
 pairing, however Sigma is parameterized) into which the entries are put at the
 end, unexpanded.  Expanding in the standardized variable z instead gives a
-polynomial in mu and L whose Sigma_ij each multiply into up to d products: for
-a dense quartic at d = 8 that is ~10^5 terms against ~3 * 10^3.  Gradients go
-by the chain rule through the placeholders (``gaussian_expectation_gradient``).
+polynomial in mu and L, each Sigma_ij a sum of up to d products: for a dense
+quartic at d = 8, 11,704 monomials against 2,619 placeholder terms (measured),
+and SymPy then spends about 4x longer building it.  Gradients go by the chain
+rule through the placeholders (``gaussian_expectation_gradient``): SymPy's
+``diff`` of the returned E takes 30-60 s at d = 8, the chain rule 1-3 s.
 Only a density outside both forms falls back to Lambda = -Hessian(log p),
 Sigma = Lambda^{-1} (small d; budgeted).
 
@@ -449,8 +451,7 @@ class _Terms:
         out: dict[Key, dict] = {}
         for w, arg, deg in pairs:
             key, coeff = self._exponent(arg, deg)
-            for m, c in {self.walk.zero: w * coeff}.items():
-                out.setdefault(key, {}).setdefault(m, []).append(c)
+            out.setdefault(key, {}).setdefault(self.walk.zero, []).append(w * coeff)
         return {k: _collect(v) for k, v in out.items()}
 
     def terms(self, e: sp.Expr) -> dict:
@@ -786,7 +787,7 @@ def gaussian_expectation(p: Density, f: sp.Expr, *, timeout: float | None = None
     r"""E_{x~p}[f(x)] = \int f(x) p(x) dx exactly, for a Gaussian p over R^d, or None.
 
     f may be a sum of terms polynomial(x) * exp(b0 + b^T x - x^T A x / 2),
-    with sin/cos of linear forms and sinh/cosh of linear or quadratic forms;
+    times sin/cos of linear forms and sinh/cosh of linear or quadratic forms;
     for ``mvn(d, form="precision")`` also polynomials in its ``PrecVec`` and
     ``QuadForm`` atoms (y = Sigma^{-1}(x - mu) is jointly Gaussian with x).
     The module docstring states the identities (Isserlis/Stein, completing
