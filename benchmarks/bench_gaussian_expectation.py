@@ -1,4 +1,4 @@
-"""Wall time of exact Gaussian expectations and their gradients (symflow.calculus.gaussian_expectation).
+"""Wall time of exact Gaussian expectations and their gradients (symflow.calculus.gaussian).
 
 Each row is one (d, form, phi) with phi a polynomial of degree <= 4 under ``mvn(d)``: the time of
 ``gaussian_expectation(p, phi)`` (E) and of ``gaussian_expectation_gradient(p, phi)`` (d/dtheta E for
@@ -71,7 +71,7 @@ def one(d: int, form: str, phi_name: str, what: str) -> dict:
     """Time one workload in this (fresh) process."""
     import sympy as sp
 
-    from symflow.calculus.gaussian_expectation import gaussian_expectation, gaussian_expectation_gradient
+    from symflow.calculus.gaussian import gaussian_expectation, gaussian_expectation_gradient
     from symflow.families.multivariate import mvn
 
     p = mvn(d, form=form)
