@@ -106,8 +106,8 @@ def _values(pdf: Callable, x: np.ndarray) -> np.ndarray:
     if negative.any():
         i = int(np.argmax(negative))
         raise SymflowError(
-            f"the density is negative at x = {x.flat[i]!r} (value {v.flat[i]!r}); a density must be >= 0 "
-            "on (lo, hi): check the expression and the support"
+            f"the density is negative at x = {float(x.flat[i]):.6g} (value {float(v.flat[i]):.3g}); a density must "
+            "be >= 0 on (lo, hi): check the expression, or give a support where it is >= 0"
         )
     return v
 
@@ -832,10 +832,13 @@ class ExprFunction:
         self._fn = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        if self._fn is None:
-            self._fn = _compiled(self.expr, (self.x, *self.params))
-        with np.errstate(all="ignore"):
-            return np.asarray(self._fn(x, *self.values), dtype=float)
+        try:
+            if self._fn is None:
+                self._fn = _compiled(self.expr, (self.x, *self.params))
+            with np.errstate(all="ignore"):
+                return np.asarray(self._fn(x, *self.values), dtype=float)
+        except (NameError, TypeError, AttributeError) as e:  # a function lambdify has no numeric version of
+            raise SymflowError(f"{self.expr} cannot be evaluated numerically ({e}); " + _FIX) from e
 
     def check(self, points: np.ndarray, rtol: float = 1e-8) -> ExprFunction:
         """Return self if it agrees with ``evalf`` at ``points`` (where finite), else raise SymflowError."""
