@@ -368,10 +368,11 @@ def cdf_table(pdf: Callable, lo: float, hi: float, *, center: float | None = Non
         pos = 0 if ea == lo else a.size
         a, b, m = np.insert(a, pos, ea), np.insert(b, pos, eb), np.insert(m, pos, em)
         gam = np.insert(gam, pos, eg)
-    z = float(np.sum(m) + left_lo + left_hi)
+    cum = left_lo + np.cumsum(m)
+    z = float(cum[-1] + left_hi)  # from the same running sum as F, so F reaches 1 - left_hi/z exactly
     if not (np.isfinite(z) and z > 0):
         raise SymflowError(f"the density is not integrable on ({lo}, {hi}) (mass {z}); " + _FIX)
-    fs = np.concatenate([[left_lo], left_lo + np.cumsum(m)]) / z
+    fs = np.concatenate([[left_lo], cum]) / z
     fs[-1] = 1.0 - left_hi / z
     return CdfTable(pdf, np.concatenate([a, b[-1:]]), fs, gam, z, float(center))
 
@@ -836,7 +837,8 @@ class ExprFunction:
             if self._fn is None:
                 self._fn = _compiled(self.expr, (self.x, *self.params))
             with np.errstate(all="ignore"):
-                return np.asarray(self._fn(x, *self.values), dtype=float)
+                out = np.asarray(self._fn(x, *self.values), dtype=float)
+            return out if out.shape == np.shape(x) else np.broadcast_to(out, np.shape(x)).copy()  # a constant
         except (NameError, TypeError, AttributeError) as e:  # a function lambdify has no numeric version of
             raise SymflowError(f"{self.expr} cannot be evaluated numerically ({e}); " + _FIX) from e
 
