@@ -104,7 +104,14 @@ import sympy as sp
 
 from ..core.density import Density
 from ..errors import SymflowError
-from ..numeric.inversion import ExprFunction, cdf_table, inverse_cdf_sampler, inverse_pmf_sampler
+from ..numeric.inversion import (
+    ExprFunction,
+    InversePmfSampler,
+    InverseSampler,
+    cdf_table,
+    inverse_cdf_sampler,
+    inverse_pmf_sampler,
+)
 
 __all__ = ["InversionSampler", "StatsSampler", "from_stats", "supported_distributions"]
 
@@ -550,7 +557,7 @@ class InversionSampler:
     discrete: bool = False
     _built: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def inverse(self, params: dict):
+    def inverse(self, params: dict) -> InverseSampler | InversePmfSampler:
         """The ``InverseSampler`` (``InversePmfSampler``) at these parameter values."""
         key = tuple(float(params[p]) for p in self.params)
         got = self._built.get(key)
