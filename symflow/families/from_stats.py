@@ -692,7 +692,9 @@ def _reference_points(dist, args, symbols, support, x, discrete, count=2, seed=0
 
 
 def _x_probes(lo: sp.Expr, hi: sp.Expr, discrete: bool) -> list[sp.Expr]:
-    if discrete:
+    if discrete:  # every point of a small finite support (Binomial's F has a branch at x = n alone)
+        if lo.is_finite and hi.is_finite and hi - lo <= 30:
+            return [lo + k for k in range(int(hi - lo) + 1)]
         start = lo if lo.is_finite else sp.Integer(-3)
         return [start + k for k in (0, 1, 2, 3, 5, 8) if start + k <= hi]
     if lo.is_finite and hi.is_finite:
