@@ -52,6 +52,7 @@ from .estimators.go import discrete_cdf as discrete_cdf
 from .estimators.go import go_estimator as go_estimator
 from .estimators.go import go_weight as go_weight
 from .estimators.surface import SurfaceTerm as SurfaceTerm
+from .families.sympy_stats import from_stats as from_stats
 from .montecarlo import MCResult as MCResult
 from .montecarlo import mc_check as mc_check
 from .numeric import CompiledEstimator as CompiledEstimator
@@ -140,6 +141,7 @@ __all__ = [
     "expectation_gradient",
     "families",
     "flows",
+    "from_stats",
     "go_estimator",
     "go_weight",
     "grp",

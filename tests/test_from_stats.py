@@ -29,8 +29,9 @@ from scipy import stats
 
 from symflow.core.density import Density
 from symflow.errors import SymflowError
-from symflow.families.from_stats import InversionSampler, StatsSampler, from_stats, supported_distributions
-from symflow.numeric.inversion import ExprFunction, cdf_table
+from symflow.families.sympy_stats import InversionSampler, StatsSampler, from_stats, supported_distributions
+from symflow.numeric.evaluate import ExprFunction
+from symflow.numeric.inversion import cdf_table
 
 Z_MAX = 4.89  # two-sided normal quantile at 1e-6
 ALPHA = 1e-6  # KS rejection level

@@ -16,8 +16,10 @@ import pytest
 import sympy as sp
 from scipy import stats
 
+import symflow as sf
 from symflow.errors import SymflowError
-from symflow.numeric.inversion import ExprFunction, cdf_table, inverse_cdf_sampler, inverse_pmf_sampler
+from symflow.numeric.evaluate import ExprFunction
+from symflow.numeric.inversion import cdf_table, inverse_cdf_sampler, inverse_pmf_sampler
 
 U_RESOLUTION = 1e-10  # the default target, checked against the exact CDF
 CDF_TOL = 1e-11  # the mass table's CDF against the exact one
@@ -96,7 +98,7 @@ class Case:
     lo: float
     hi: float
     cdf: object  # the exact CDF
-    route: str  # which inverse "auto" ends with: what the case supports is declared here
+    route: str  # "pinv" when scipy's PINV also takes the density, "table" when only our route does
     u_tol: float = U_RESOLUTION  # max |F(ppf(u)) - u| beyond the float64 floor
 
 
@@ -145,7 +147,7 @@ def errors_beyond_float_floor(cdf, x: np.ndarray, u: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_u_error_against_the_exact_cdf(case):
     s = built(case)
-    assert s.method == case.route
+    assert s.method == "table"  # "auto" builds the table route first and keeps it when it meets the tolerance
     u = u_grid()
     worst = float(np.max(errors_beyond_float_floor(case.cdf, s.ppf(u), u)))
     assert worst <= case.u_tol, f"{case.name}: max |F(ppf(u)) - u| = {worst:.3g}"
@@ -153,11 +155,18 @@ def test_u_error_against_the_exact_cdf(case):
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.route == "pinv"], ids=lambda c: c.name)
-def test_table_route_alone(case):
-    """The fallback route reaches the tolerance on the densities PINV takes, too."""
-    s = built(case, "table")
+def test_pinv_route_alone(case):
+    """scipy's PINV, asked for, reaches the tolerance on the densities it takes."""
+    s = built(case, "pinv")
+    assert s.method == "pinv"
     u = u_grid()[::7]
     assert float(np.max(errors_beyond_float_floor(case.cdf, s.ppf(u), u))) <= U_RESOLUTION
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.route == "table"], ids=lambda c: c.name)
+def test_pinv_refuses_or_misses_what_only_the_table_takes(case):
+    with pytest.raises(sf.SymflowError, match="PINV refused|pinv reached u-error"):
+        inverse_cdf_sampler(case.pdf, case.lo, case.hi, method="pinv")
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -264,7 +273,7 @@ def test_expr_function_pickles_checks_and_refuses():
     f = ExprFunction(sp.exp(-((x - mu) ** 2) / 2) * sp.besseli(0, x**2), x, (mu,), (0.3,))
     f.check(np.array([-1.0, 0.2, 2.5]))
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(f))(np.array([0.7])), f(np.array([0.7])))
-    with pytest.raises(SymflowError, match="cannot be evaluated numerically"):
+    with pytest.raises(SymflowError, match="undefined function g"):
         ExprFunction(sp.Function("g")(x), x)(np.array([1.0]))
 
 

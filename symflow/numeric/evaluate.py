@@ -28,9 +28,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..errors import SymflowError
 from .numpy_backend import lambdify_many, plan
 
-__all__ = ["mpmath_function", "numpy_function", "numpy_scalar_function"]
+__all__ = ["ExprFunction", "mpmath_function", "numpy_function", "numpy_scalar_function"]
+
+_SAMPLER_FIX = "give sampler=... (a function (n, params, rng) -> (n, 1) array) to the Density instead"
 
 # Smoke-test point for generated mpmath code: printing may fail silently (an unknown name).
 _SMOKE = "0.37"
@@ -95,3 +98,55 @@ def numpy_scalar_function(args: Sequence, expr: sp.Expr) -> Callable[..., np.nda
         return fn(*values)[0]
 
     return one
+
+
+class ExprFunction:
+    """x -> expr(x; theta) as a vectorized float64 function, for a density written in SymPy.
+
+    Holds the expression, its variable, its parameters and their values; it is compiled
+    (``numpy_function``) on first call and pickles as the expression, so samplers built
+    on it pickle too.  ``check`` compares it with ``evalf`` at given points.
+    """
+
+    def __init__(self, expr: sp.Expr, x: sp.Symbol, params: tuple = (), values: tuple = ()) -> None:
+        if len(params) != len(values):
+            raise SymflowError(f"{len(params)} parameters but {len(values)} values; give one value per parameter")
+        self.expr, self.x, self.params = expr, x, tuple(params)
+        self.values = tuple(float(v) for v in values)
+        self._fn = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        try:
+            if self._fn is None:
+                self._fn = numpy_scalar_function((self.x, *self.params), self.expr)
+            with np.errstate(all="ignore"):
+                out = np.asarray(self._fn(x, *self.values), dtype=float)
+            return out if out.shape == np.shape(x) else np.broadcast_to(out, np.shape(x)).copy()  # a constant
+        except (NameError, TypeError, AttributeError) as e:  # a function lambdify has no numeric version of
+            raise SymflowError(f"{self.expr} cannot be evaluated numerically ({e}); " + _SAMPLER_FIX) from e
+
+    def check(self, points: np.ndarray, rtol: float = 1e-8) -> ExprFunction:
+        """Return self if it agrees with ``evalf`` at ``points`` (where finite), else raise SymflowError."""
+        points = np.asarray(points, dtype=float)
+        got = np.broadcast_to(self(points), points.shape)
+        subs = dict(zip(self.params, map(sp.Float, self.values), strict=True))
+        for xv, g in zip(points, got, strict=True):
+            want = complex(sp.N(self.expr.xreplace({**subs, self.x: sp.Float(float(xv))}), 20))
+            if abs(want.imag) > 1e-12 * max(1.0, abs(want.real)) or not np.isfinite(want.real):
+                continue
+            if not abs(g - want.real) <= rtol * max(abs(want.real), 1e-300):
+                raise SymflowError(
+                    f"{self.expr} evaluates to {g} at x = {xv} numerically but to {want.real} by evalf; "
+                    "a function in it is mapped wrongly by lambdify: " + _SAMPLER_FIX
+                )
+        return self
+
+    def __getstate__(self) -> dict:
+        return {"expr": self.expr, "x": self.x, "params": self.params, "values": self.values}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _fn=None)
+
+    def __repr__(self) -> str:
+        bound = ", ".join(f"{p}={v:g}" for p, v in zip(self.params, self.values, strict=True))
+        return f"ExprFunction({self.expr}, {self.x}{'; ' + bound if bound else ''})"
