@@ -303,6 +303,12 @@ class VonMisesCDF(_MpmathValued):
     _mpmath = staticmethod(mp_impl.von_mises_cdf)
     _latex_head = r"F_{\mathrm{vM}}"
 
+    @classmethod
+    def eval(cls, kappa, x):
+        n = x / sp.pi
+        if n.is_integer:  # F(n pi) = (n + 1)/2: the density is even and integrates to 1 per period
+            return (n + 1) / 2
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         kappa, x = self.args
         if argindex == 1:
@@ -322,7 +328,7 @@ class VonMisesCDFDerivKappa(_MpmathValued):
 
     @classmethod
     def eval(cls, kappa, x):
-        if x.is_zero:
+        if (x / sp.pi).is_integer:  # odd and 2 pi-periodic => zero at every multiple of pi
             return sp.S.Zero
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:

@@ -72,10 +72,15 @@ def betainc_regularized(a, b, x1, x2):
 
 
 def _beta_side(a, b, x):
-    """(I_x(a, b), sign, function of (a, b) to differentiate): the smaller of I and 1 - I."""
+    """(sign, function of (a, b) to differentiate): the smaller of I_x(a, b) and 1 - I_x(a, b).
+
+    The complement is taken as :math:`I_{1-x}(b, a)`, integrated from 0: ``mpmath.betainc(a, b, x, 1)``
+    is a difference of two values near 1 and loses the digits of a small complement.
+    """
     if mpmath.betainc(a, b, 0, x, regularized=True) < 0.5:
         return 1, lambda p, q: mpmath.betainc(p, q, 0, x, regularized=True)
-    return -1, lambda p, q: mpmath.betainc(p, q, x, 1, regularized=True)
+    y = 1 - x
+    return -1, lambda p, q: mpmath.betainc(q, p, 0, y, regularized=True)
 
 
 def _betainc_d(a, b, x, wrt_a: bool):
@@ -150,8 +155,7 @@ def _von_mises_left(kappa, y, g):
     r""":math:`\int_{-\pi}^{y} e^{\kappa(\cos t - 1)}\, g(\cos t)\,dt` for :math:`y \le 0`.
 
     For large :math:`\kappa` the integrand is a sharp cliff at :math:`y`; the substitution
-    :math:`z = \kappa(\cos y - \cos t)` turns it into :math:`e^{-z}` times a smooth factor (with an
-    inverse square root at :math:`t = -\pi`, which tanh-sinh handles).
+    :math:`z = \kappa(\cos y - \cos t)` turns it into :math:`e^{-z}` times a smooth factor.
     """
     cy = mpmath.cos(y)
     # mpmath.quad stops on an *absolute* error estimate, so the integrand is scaled to be O(1) at y
@@ -160,14 +164,16 @@ def _von_mises_left(kappa, y, g):
         inner = mpmath.quad(lambda t: mpmath.exp(kappa * (mpmath.cos(t) - cy)) * g(mpmath.cos(t)), [-mpmath.pi, y])
         return mpmath.exp(kappa * (cy - 1)) * inner
     zmax = kappa * (1 + cy)
+    # z = zmax - w^2 removes the inverse square root at t = -pi (1 + cos t = w^2/kappa), which
+    # tanh-sinh would otherwise sample at nodes whose distance to the end is rounded
+    root = mpmath.sqrt(zmax)
 
-    def h(z):
-        # 1 + cos t = (zmax - z)/kappa, formed without the rounding that could make it negative
-        one_plus_c = (zmax - z) / kappa
-        return mpmath.exp(-z) * g(one_plus_c - 1) / (kappa * mpmath.sqrt(one_plus_c * (2 - one_plus_c)))
+    def h(w):
+        one_plus_c = w * w / kappa
+        return mpmath.exp(w * w - zmax) * g(one_plus_c - 1) * 2 / (mpmath.sqrt(kappa) * mpmath.sqrt(2 - one_plus_c))
 
-    points = [mpmath.mpf(0)] + [mpmath.mpf(p) for p in (1, 4, 16, 64, 256) if p < zmax] + [zmax]
-    return mpmath.exp(kappa * (cy - 1)) * mpmath.quad(h, points)
+    breaks = [mpmath.sqrt(zmax - p) for p in (256, 64, 16, 4, 1) if p < zmax]
+    return mpmath.exp(kappa * (cy - 1)) * mpmath.quad(h, [mpmath.mpf(0), *breaks, root])
 
 
 def _reduce_angle(x):
@@ -185,7 +191,7 @@ def von_mises_cdf(kappa, x):
     y, k = _reduce_angle(x)
     norm, _ = _von_mises_parts(kappa)
     left = norm * _von_mises_left(kappa, -abs(y), lambda c: 1)
-    return k + (left if y <= 0 else 1 - left)
+    return k + left if y <= 0 else (k + 1) - left
 
 
 def von_mises_cdf_dkappa(kappa, x):
