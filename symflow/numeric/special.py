@@ -44,10 +44,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 from scipy import special as sc
+from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import SciPyPrinter
 
 from ..errors import BackendError
 from . import _special_mp as mp_impl
+from ._special_beta import betainc_da, betainc_db
 from ._special_classes import (
     SPECIAL_CLASSES,
     RegularizedIncompleteBeta,
@@ -61,17 +63,10 @@ from ._special_classes import (
     VonMisesCDF,
     VonMisesCDFDerivKappa,
 )
-from ._special_kernels import (
-    betainc_da,
-    betainc_db,
-    gammainc_da,
-    gammaincc_da,
-    student_t_cdf_dnu,
-    von_mises_cdf,
-    von_mises_cdf_dkappa,
-)
+from ._special_kernels import gammainc_da, gammaincc_da, student_t_cdf_dnu
 from ._special_quadrature import SpecialFunctionWarning, integrate_1d, quad_for_lambdify
 from ._special_rewrite import rewrite_parameter_derivatives, rewrite_special_forms
+from ._special_von_mises import von_mises_cdf, von_mises_cdf_dkappa
 
 __all__ = [
     "SPECIAL_CLASSES",
@@ -156,8 +151,9 @@ def _np_expint(nu: object, x: object) -> np.ndarray:
     below = ~integer & (nu_a < 1) & (x_a > 0)
     nb, xb = nu_a[below], x_a[below]
     out[below] = xb ** (nb - 1) * sc.gamma(1 - nb) * sc.gammaincc(1 - nb, xb)
-    for i in np.flatnonzero(~integer & ~below & ~np.isnan(nu_a) & ~np.isnan(x_a)):
-        out[i] = float(mpmath.expint(float(nu_a[i]), float(x_a[i])))
+    with mpmath.workdps(15):  # the rare other orders: correct and slow rather than missing
+        for i in np.flatnonzero(~integer & ~below & ~np.isnan(nu_a) & ~np.isnan(x_a)):
+            out[i] = float(mpmath.expint(float(nu_a[i]), float(x_a[i])))
     return out.reshape(shape)[()]
 
 
@@ -214,10 +210,6 @@ class SpecialEntry:
     mpmath: Mapping[str, Callable]
     numpy: Mapping[str, Callable]
     note: str = ""
-
-    @property
-    def numpy_supported(self) -> bool:
-        return bool(self.numpy)
 
 
 def _entry(cls: type, mp: dict, np_: dict, note: str = "") -> SpecialEntry:
@@ -383,6 +375,8 @@ def check_numpy_support(expr: sp.Expr) -> None:
                 f"{sp.sstr(node)[:120]}: a derivative with no closed form here (only first derivatives of the "
                 "regularized incomplete gamma/beta, Student-t and von Mises CDFs in their parameters are known)"
             )
+        elif isinstance(node, AppliedUndef):
+            problems.append(f"{sp.sstr(node)[:120]}: an undefined function; replace it by an explicit expression")
         elif isinstance(node, sp.meijerg):
             problems.append(f"{sp.sstr(node)[:120]}: {_MEIJERG_REFUSAL}")
         elif isinstance(node, sp.hyper) and (len(node.ap), len(node.bq)) not in {
