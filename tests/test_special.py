@@ -301,10 +301,21 @@ def test_meijerg_numpy_entry_names_the_fix() -> None:
         S.numpy_implementations()["meijerg"](((), (1, 1)), ((0, 0, 1.5), ()), 2.0)
 
 
-def test_hyper_outside_scipy_is_refused() -> None:
+def test_numpy_refusals_name_the_problem() -> None:
     x = sp.Symbol("x")
     with pytest.raises(BackendError, match="p=3, q=2"):
         S.check_numpy_support(sp.hyper((1, 2, 3), (4, 5), x))
+    with pytest.raises(BackendError, match="undefined function"):
+        S.check_numpy_support(sp.Function("f")(x))
+    with pytest.raises(BackendError, match="unknown backend"):
+        S.lambdify_special(x, x, "cupy")
+
+
+def test_rewrites_leave_what_they_cannot_prove_equal() -> None:
+    z = sp.Symbol("z")  # sign unknown: the Student-t identity needs a nonpositive 2F1 argument
+    h = sp.hyper((sp.S.Half, 1), (sp.Rational(3, 2),), -(z**2))
+    assert S.rewrite_special_forms(h) == h
+    assert S.rewrite_special_forms(sp.uppergamma(-sp.Rational(1, 2), z)).has(sp.erfc)  # SymPy's own, untouched
 
 
 # ---------------------------------------------------------------------------------------------

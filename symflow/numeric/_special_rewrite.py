@@ -166,9 +166,10 @@ def _replace_values(expr: sp.Expr) -> sp.Expr:
         expr = sp.unpolarify(expr)
 
     def rule(node: sp.Basic) -> sp.Basic:
-        if isinstance(node, sp.lowergamma):
+        # P and Q are the regularized functions of a > 0 (Gamma(a) Q(a, x) is meaningless at a = 0, -1, ...)
+        if isinstance(node, sp.lowergamma) and not node.args[0].is_nonpositive:
             return sp.gamma(node.args[0]) * RegularizedLowerGamma(*node.args)
-        if isinstance(node, sp.uppergamma):
+        if isinstance(node, sp.uppergamma) and not node.args[0].is_nonpositive:
             return sp.gamma(node.args[0]) * RegularizedUpperGamma(*node.args)
         if isinstance(node, sp.betainc_regularized):
             a, b, x1, x2 = node.args
@@ -182,7 +183,10 @@ def _replace_values(expr: sp.Expr) -> sp.Expr:
         if family is not None:
             # unpolarify keeps hyper arguments polar; 2F1 is single-valued off [1, oo), so a polar
             # argument (exp_polar(I*pi) * r from simplify) is just its principal value here
-            return _t_hyper_value(*family, node.argument.replace(sp.exp_polar, sp.exp))
+            z = node.argument.replace(sp.exp_polar, sp.exp)
+            # the identity needs z = -s^2/nu <= 0 (s real); of unknown sign => leave the 2F1 alone
+            if z.is_extended_nonpositive:
+                return _t_hyper_value(*family, z)
         if isinstance(node, sp.Integral):
             matched = _von_mises_match(node)
             if matched is not None:
