@@ -14,8 +14,9 @@ table's implementation: ``mpmath.diff`` of mpmath's regularized function, or a q
 Mises), timed on the first ``--mp-samples`` points; for the gamma it is also SymPy's own form,
 ``d/da lowergamma(a, x)/gamma(a)`` with its Meijer G, lambdified with mpmath (symflow's route
 before this module).  The table shows median evaluations per second over the repeats and the
-ratio kernel / mpmath; the 1-minute load average is printed because a busy neighbour on a
-shared 2-core machine slows both columns.
+ratio kernel / mpmath.  Times are CPU seconds of this process (``time.process_time``), i.e.
+evaluations per second of one core: the kernels are single-threaded numpy, and on a shared 2-core
+machine wall-clock rates would measure the neighbours' load (printed for reference).
 
 Run from the repository root: ``PYTHONPATH=. python benchmarks/bench_special.py [--n 100000]
 [--repeats 5] [--mp-samples 200] [--json out.json]``.
@@ -78,19 +79,19 @@ def rate_vectorized(kernel: Callable, args: tuple[np.ndarray, ...], repeats: int
     kernel(*(v[:100] for v in args))  # warm-up: first-call costs are not throughput
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         kernel(*args)
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return args[0].size / float(np.median(times))
 
 
 def rate_per_sample(fn: Callable, args: tuple[np.ndarray, ...], samples: int) -> float:
     rows = list(zip(*(v[:samples] for v in args), strict=True))
     with mpmath.workdps(15):
-        start = time.perf_counter()
+        start = time.process_time()
         for row in rows:
             fn(*(mpmath.mpf(float(v)) for v in row))
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
     return len(rows) / elapsed
 
 
