@@ -655,6 +655,13 @@ def test_rewrite_cancels_the_cdf_terms() -> None:
     assert S.rewrite_special_forms(sp.lowergamma(a, x) / sp.gamma(a)) == S.RegularizedLowerGamma(a, x)
 
 
+def test_symbol_named_like_a_function() -> None:
+    """symflow's Beta family has a Symbol "beta" beside beta(alpha, beta); a plain lambdify shadows the function."""
+    alpha, beta_ = sp.Symbol("alpha", positive=True), sp.Symbol("beta", positive=True)
+    fn = S.lambdify_special((alpha, beta_), sp.beta(alpha, beta_) * beta_)
+    assert_close(fn(2.0, 3.0), 3.0 * sc.beta(2.0, 3.0), "float64", "beta(alpha, beta) * beta")
+
+
 def test_regularized_gamma_does_not_overflow() -> None:
     """lowergamma(a, x)/gamma(a) prints as gamma(a)*gammainc(a, x)/gamma(a) => inf/inf for a > 171."""
     fn = S.lambdify_special((a, x), sp.lowergamma(a, x) / sp.gamma(a))
@@ -705,3 +712,24 @@ def test_integrate_1d_refuses_rather_than_guesses() -> None:
     with pytest.warns(S.SpecialFunctionWarning, match="did not converge"):
         out = S.integrate_1d(lambda t: np.sin(1 / t), 1e-4, 1.0)
     assert np.isnan(out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["gamma", "beta", "student_t"])
+def test_symflow_implicit_flows_compile(family: str) -> None:
+    """symflow's own implicit flows (CDF-based, through its simplify) rewrite to the classes and evaluate in float64."""
+    import symflow as sf
+
+    density = getattr(sf.families, family)()
+    flow = sf.flows.implicit(density)
+    rng = np.random.default_rng(sum(map(ord, family)))
+    for theta, (u,) in flow.fields:
+        out = S.rewrite_parameter_derivatives(u)
+        assert not out.has(sp.Derivative, sp.Subs, sp.meijerg, sp.exp_polar), (theta, out)
+        args = sorted(out.free_symbols | u.free_symbols, key=str)
+        fn = S.lambdify_special(args, out, rewrite=False)
+        for _ in range(2):
+            params = {p: float(rng.uniform(0.5, 4)) for p in density.params}
+            draw = density.sample(1, {p: v for p, v in params.items()}, rng)[0, 0]
+            values = {**params, density.x[0]: float(draw)}
+            assert_close(fn(*(values[s] for s in args)), oracle(u, values), "float64", f"{family} d/d{theta}")

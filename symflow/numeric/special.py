@@ -27,7 +27,9 @@ parameter.  This module supplies
   ``RegularizedIncompleteBetaDerivA/B``, ``StudentTCDFDerivNu``, ``VonMisesCDFDerivKappa``) with
   float64 kernels (``gammainc_da``, ``betainc_da``, ...) and ``rewrite_parameter_derivatives``,
   which finds SymPy's forms of these derivatives and replaces them by the classes;
-- ``lambdify_special``: rewrite, check, then ``sympy.lambdify`` with the right table.
+- ``lambdify_special``: rewrite, check, then ``sympy.lambdify`` with the right table (and with the
+  arguments renamed: plain ``lambdify`` adds every Symbol to the generated code's namespace by name,
+  so a parameter Symbol called ``beta`` replaces the function ``beta`` there).
 
 Domains: the float64 routes assume real arguments in the functions' usual real domains (shape
 parameters positive); outside them they return nan.  Accuracy and throughput of the kernels are in
@@ -419,7 +421,9 @@ def lambdify_special(
     Returns
     -------
     callable
-        The lambdified function.
+        The lambdified function.  Symbol arguments are renamed to Dummies first, so a Symbol named
+        like a function (``beta``) cannot shadow that function in the generated code, as it does
+        with a plain ``lambdify`` (which adds each Symbol to the code's namespace by name).
 
     Raises
     ------
@@ -431,7 +435,18 @@ def lambdify_special(
     if rewrite:
         expr = rewrite_parameter_derivatives(expr)
     use_cse = cse and not expr.has(sp.Integral)
+    # lambdify puts every Symbol into the code's namespace under its name, after the modules: a
+    # parameter named like a printed function (symflow's Beta family has a Symbol "beta" beside
+    # beta(alpha, beta)) would replace the function => rename the arguments to Dummies first
+    single = isinstance(args, sp.Symbol)
+    flat = [args] if single else list(args) if isinstance(args, list | tuple) else None
+    if flat is not None and all(isinstance(a, sp.Symbol) for a in flat):
+        renamed = {a: sp.Dummy(f"arg{i}") for i, a in enumerate(flat)}
+        expr = expr.xreplace(renamed)
+        args = renamed[flat[0]] if single else [renamed[a] for a in flat]
     if backend == "numpy":
         check_numpy_support(expr)
-        return sp.lambdify(args, expr, modules=[numpy_implementations(), "scipy", "numpy"], cse=use_cse)
-    return sp.lambdify(args, expr, modules=[mpmath_implementations(), "mpmath"], cse=use_cse)
+        modules = [numpy_implementations(), "scipy", "numpy"]
+    else:
+        modules = [mpmath_implementations(), "mpmath"]
+    return sp.lambdify(args, expr, modules=modules, cse=use_cse, dummify=True)
