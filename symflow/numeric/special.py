@@ -107,6 +107,9 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 
+_SCIPY_HYPER = frozenset({(2, 1), (1, 1), (0, 1), (1, 0), (0, 0)})  # (p, q) of pFq with a float64 route
+
+
 def _np_hyper(ap: tuple, bq: tuple, z: object) -> np.ndarray:
     r""":math:`{}_pF_q` for the (p, q) scipy evaluates: 2F1, 1F1, 0F1, and the elementary 1F0, 0F0."""
     p, q = len(ap), len(bq)
@@ -381,13 +384,7 @@ def check_numpy_support(expr: sp.Expr) -> None:
             problems.append(f"{sp.sstr(node)[:120]}: an undefined function; replace it by an explicit expression")
         elif isinstance(node, sp.meijerg):
             problems.append(f"{sp.sstr(node)[:120]}: {_MEIJERG_REFUSAL}")
-        elif isinstance(node, sp.hyper) and (len(node.ap), len(node.bq)) not in {
-            (2, 1),
-            (1, 1),
-            (0, 1),
-            (1, 0),
-            (0, 0),
-        }:
+        elif isinstance(node, sp.hyper) and (len(node.ap), len(node.bq)) not in _SCIPY_HYPER:
             problems.append(f"{sp.sstr(node)[:120]}: {_hyper_refusal(len(node.ap), len(node.bq))}")
     if not problems:
         names = {name: name for name in numpy_implementations()}
@@ -416,7 +413,8 @@ def lambdify_special(
         Apply ``rewrite_parameter_derivatives`` (which includes ``rewrite_special_forms``) first.
     cse : bool
         Common-subexpression elimination, as in ``lambdify`` (ignored if ``expr`` has an
-        ``Integral``: SymPy's cse would move pieces of the integrand out of the integral's lambda).
+        ``Integral``: SymPy's cse moves subexpressions that contain the integration variable out of
+        the integral's ``lambda``, e.g. ``x0 = exp(t*x)`` before ``quad(lambda t: ...)``).
 
     Returns
     -------
