@@ -38,8 +38,8 @@ import sympy as sp
 if __package__ in (None, ""):  # run as a script from the checkout => import the checkout's symflow
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from symflow.numeric import _special_mp as mp_impl  # noqa: E402
 from symflow.numeric import special  # noqa: E402
+from symflow.numeric.special import mp as mp_impl  # noqa: E402
 
 
 def _log_uniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:

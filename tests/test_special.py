@@ -455,7 +455,7 @@ def test_kernel_edges_and_shapes() -> None:
 
 
 def test_digamma_difference_and_log1pmx() -> None:
-    from symflow.numeric._special_kernels import digamma_difference, log1pmx
+    from symflow.numeric.special.kernels import digamma_difference, log1pmx
 
     x = np.array([0.3, 5.0, 12.0, 1e3, 1e6])
     d = np.array([1e-8, 0.5, 3.0, 0.05, 1e-3])

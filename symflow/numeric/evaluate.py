@@ -30,6 +30,7 @@ import sympy as sp
 
 from ..errors import SymflowError
 from .numpy_backend import lambdify_many, plan
+from .special import mpmath_implementations, rewrite_parameter_derivatives
 
 __all__ = ["ExprFunction", "mpmath_function", "numpy_function", "numpy_scalar_function"]
 
@@ -62,8 +63,11 @@ def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
         sub = dict(zip(args, values, strict=True))
         return [mpmath.mpmathify(e.evalf(mpmath.mp.dps, subs=sub)) for e in exprs]
 
+    # The special-function table first: lambdify's own mapping of some functions is wrong (it calls the
+    # unregularized mpmath.betainc for betainc_regularized) and knows no parameter derivatives.
+    exprs = tuple(rewrite_parameter_derivatives(e) for e in exprs)
     try:
-        fn = sp.lambdify(args, list(exprs), modules="mpmath", dummify=True)
+        fn = sp.lambdify(args, list(exprs), modules=[mpmath_implementations(), "mpmath"], dummify=True)
     except Exception:  # noqa: BLE001 - SymPy's printers raise many kinds on unprintable input
         return by_evalf
     try:

@@ -24,6 +24,7 @@ from sympy.utilities.lambdify import implemented_function
 from ..errors import BackendError
 from ._formula import Built, formula
 from ._rows import MIN_ROWS_PER_THREAD, Chooser, cpu_count, evaluate_rows
+from .special import check_numpy_support, lambdify_special, rewrite_parameter_derivatives
 
 __all__ = ["MIN_ROWS_PER_THREAD", "Fallback", "Plan", "as_samples", "build", "lambdify_many", "plan"]
 
@@ -118,7 +119,27 @@ class _Rewriter:
             if used is not None and used <= _SCIPY_MODULES:
                 self.fallbacks.setdefault(_head_name(node), "scipy.special")
                 return node
-        return self._to_mpmath(node)
+        special = self._to_special(node)
+        return special if special is not None else self._to_mpmath(node)
+
+    def _to_special(self, node: sp.Basic) -> sp.Basic | None:
+        """``node`` evaluated by symflow's own vectorized kernels (``symflow.numeric.special``), or None.
+
+        The parameter derivatives of the regularized incomplete gamma and beta, the Student-t
+        and von Mises CDFs and their derivatives, and one-dimensional Integrals: float64 code,
+        thousands of times faster than mpmath per sample, accurate to 1e-10 (see that module).
+        """
+        symbols = tuple(sorted(node.free_symbols, key=sp.default_sort_key))
+        if not symbols:
+            return None
+        try:
+            check_numpy_support(node)
+            kernel = lambdify_special(list(symbols), node, backend="numpy", rewrite=False)
+        except BackendError:
+            return None
+        self.counter += 1
+        fn = sp.Function(f"_special_{_head_name(node)}_{self.counter}")
+        return implemented_function(fn, kernel)(*symbols)
 
     def _to_mpmath(self, node: sp.Basic) -> sp.Basic:
         name = _head_name(node)
@@ -139,6 +160,9 @@ class _Rewriter:
 def plan(exprs: Sequence[sp.Expr]) -> Plan:
     """Decide how each function in ``exprs`` is evaluated (numpy, scipy.special or mpmath)."""
     exprs = tuple(sp.Integer(e) if isinstance(e, int) else sp.Float(e) if isinstance(e, float) else e for e in exprs)
+    # Parameter derivatives of special functions (d/da of the regularized incomplete gamma, as SymPy's Meijer G)
+    # as symflow's own classes, which have vectorized kernels; an identity, so the values do not change.
+    exprs = tuple(rewrite_parameter_derivatives(e) if isinstance(e, sp.Basic) else e for e in exprs)
     whole = sp.Tuple(*exprs)
     used = _modules_used(whole, NumPyPrinter)
     if used is not None and used <= _NUMPY_MODULES and not whole.atoms(AppliedUndef):

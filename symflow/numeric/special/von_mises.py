@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as sc
 
-from ._special_kernels import broadcast
-from ._special_quadrature import gauss_legendre
+from .kernels import broadcast
+from .quadrature import gauss_legendre
 
 __all__ = ["von_mises_cdf", "von_mises_cdf_dkappa"]
 

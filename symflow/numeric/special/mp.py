@@ -2,9 +2,9 @@ r"""mpmath implementations (any precision) of the functions the special-function
 
 Each function takes and returns mpmath numbers and works at the caller's precision
 (``mpmath.mp.prec``); they raise it internally where a formula cancels.  They are the values behind
-``evalf`` of the SymPy classes in ``_special_classes`` and the entries of
+``evalf`` of the SymPy classes in ``classes`` and the entries of
 ``special.mpmath_implementations()``.  They are deliberately independent of the float64 kernels in
-``_special_kernels``: derivatives in a parameter are mpmath's own numerical differentiation
+``kernels``: derivatives in a parameter are mpmath's own numerical differentiation
 (``mpmath.diff``) of mpmath's regularized functions, taken on whichever side (the function or its
 complement) is the smaller, so the difference quotient keeps its relative accuracy in both tails.
 """

@@ -49,10 +49,10 @@ from scipy import special as sc
 from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import SciPyPrinter
 
-from ..errors import BackendError
-from . import _special_mp as mp_impl
-from ._special_beta import betainc_da, betainc_db
-from ._special_classes import (
+from ...errors import BackendError
+from . import mp as mp_impl
+from .beta import betainc_da, betainc_db
+from .classes import (
     SPECIAL_CLASSES,
     RegularizedIncompleteBeta,
     RegularizedIncompleteBetaDerivA,
@@ -65,10 +65,10 @@ from ._special_classes import (
     VonMisesCDF,
     VonMisesCDFDerivKappa,
 )
-from ._special_kernels import gammainc_da, gammaincc_da, student_t_cdf_dnu
-from ._special_quadrature import SpecialFunctionWarning, integrate_1d, quad_for_lambdify
-from ._special_rewrite import rewrite_parameter_derivatives, rewrite_special_forms
-from ._special_von_mises import von_mises_cdf, von_mises_cdf_dkappa
+from .kernels import gammainc_da, gammaincc_da, student_t_cdf_dnu
+from .quadrature import SpecialFunctionWarning, integrate_1d, quad_for_lambdify
+from .rewrite import rewrite_parameter_derivatives, rewrite_special_forms
+from .von_mises import von_mises_cdf, von_mises_cdf_dkappa
 
 __all__ = [
     "SPECIAL_CLASSES",

@@ -7,8 +7,8 @@ quantities.  Each one
 
 - knows its derivatives (``fdiff``): differentiating a CDF in its parameter gives the matching
   ``...Deriv...`` class, and in its argument the density, so ``sympy.diff`` stays inside the family;
-- evaluates at any precision through ``evalf`` (``_special_mp``, mpmath), independently of the
-  float64 kernels that the numpy table uses (``_special_kernels``);
+- evaluates at any precision through ``evalf`` (``mp``, mpmath), independently of the
+  float64 kernels that the numpy table uses (``kernels``);
 - is a module-level class, so expressions containing it pickle.
 
 A derivative that has no closed form here (e.g. :math:`\partial_a^2 P`) stays an unevaluated
@@ -21,7 +21,7 @@ import mpmath
 import sympy as sp
 from sympy.core.function import ArgumentIndexError
 
-from . import _special_mp as mp_impl
+from . import mp as mp_impl
 
 __all__ = [
     "RegularizedIncompleteBeta",

@@ -1,4 +1,4 @@
-r"""Rewrite SymPy's special-function forms into the classes of ``_special_classes``.
+r"""Rewrite SymPy's special-function forms into the classes of ``classes``.
 
 Two entry points (re-exported by ``symflow.numeric.special``):
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._special_classes import (
+from .classes import (
     RegularizedIncompleteBeta,
     RegularizedIncompleteBetaDerivA,
     RegularizedIncompleteBetaDerivB,

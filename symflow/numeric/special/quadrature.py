@@ -4,7 +4,7 @@ Everything here integrates *many* integrals at once: an integrand is called with
 ``(m, 1)`` column that broadcasts against ``(n,)`` arrays of sample values, so one call of a numpy
 integrand evaluates ``m * n`` points.
 
-Rules used by the special-function kernels (``_special_kernels``):
+Rules used by the special-function kernels (``kernels``):
 
 - Gauss--Legendre on ``[-1, 1]`` (spectral for smooth integrands);
 - tanh--sinh on ``(0, 1)``, returned as ``log s`` and weights, for integrands with an algebraic or

@@ -15,8 +15,8 @@ relative accuracy in both tails.  The sides are then integrated by
 - series and continued fractions with the derivative carried along (incomplete gamma, here: the
   series terms and Legendre's fraction each have one sign, see ``gammainc_da``), or
 - fixed-order quadrature: Gauss--Legendre over the bulk in a variable where the density is a
-  smooth bump (asinh for Student t, here; logit for the beta, ``_special_beta``; the angle itself
-  for von Mises, ``_special_von_mises``), and tanh--sinh over a tail after a substitution that
+  smooth bump (asinh for Student t, here; logit for the beta, ``beta``; the angle itself
+  for von Mises, ``von_mises``), and tanh--sinh over a tail after a substitution that
   removes its endpoint singularity.
 
 This module also holds what the other kernel modules share: broadcasting, the per-element mpmath
@@ -29,8 +29,8 @@ import mpmath
 import numpy as np
 from scipy import special as sc
 
-from . import _special_mp as mp_impl
-from ._special_quadrature import gauss_legendre, tanh_sinh_unit
+from . import mp as mp_impl
+from .quadrature import gauss_legendre, tanh_sinh_unit
 
 __all__ = ["digamma_difference", "gammainc_da", "gammaincc_da", "log1pmx", "student_t_cdf_dnu"]
 

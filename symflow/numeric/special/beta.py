@@ -1,7 +1,7 @@
 r"""Vectorized float64 derivatives of the regularized incomplete beta :math:`I_x(a, b)` in :math:`a` and :math:`b`.
 
 Integrated over the side of :math:`x` where the bracket :math:`\partial\log p` has one sign (see
-``_special_kernels``), in :math:`w = \operatorname{logit} t`, where :math:`t^a(1-t)^b` is a
+``kernels``), in :math:`w = \operatorname{logit} t`, where :math:`t^a(1-t)^b` is a
 log-concave bump with exponential tails of rates :math:`a` and :math:`b`.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as sc
 
-from ._special_kernels import GL32, TS_LOG_S, TS_W, broadcast, digamma_difference
-from ._special_quadrature import gauss_legendre, tanh_sinh_unit
+from .kernels import GL32, TS_LOG_S, TS_W, broadcast, digamma_difference
+from .quadrature import gauss_legendre, tanh_sinh_unit
 
 __all__ = ["betainc_da", "betainc_db"]
 
