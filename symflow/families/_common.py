@@ -49,6 +49,12 @@ ALPHA = sp.Symbol("alpha", positive=True)
 BETA = sp.Symbol("beta", positive=True)
 A = sp.Symbol("a", real=True)
 B = sp.Symbol("b", real=True)
+# The Kumaraswamy's shapes: named a and b as in the literature, but positive, so they are other
+# Symbols than the uniform's real edges.  (Positivity as a constraint on the real a, b would
+# do as well in principle, but numeric zero tests drop every test point whose parameters do not
+# settle every constraint, and a residual in a alone then gets none.)
+A_POSITIVE = sp.Symbol("a", positive=True)
+B_POSITIVE = sp.Symbol("b", positive=True)
 K = sp.Symbol("k", positive=True)
 KAPPA = sp.Symbol("kappa", positive=True)
 EPS = sp.Symbol("epsilon", real=True)

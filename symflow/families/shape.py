@@ -30,7 +30,9 @@ import sympy as sp
 
 from ..core.density import Density
 from ._common import (
+    A_POSITIVE,
     ALPHA,
+    B_POSITIVE,
     BETA,
     EPS,
     KAPPA,
@@ -156,7 +158,7 @@ _LOG_NORMAL = Family(
 
 _KUMARASWAMY = Family(
     "kumaraswamy",
-    (Slot("a", A), Slot("b", B)),
+    (Slot("a", A_POSITIVE), Slot("b", B_POSITIVE)),
     density=lambda x, a, b: a * b * x ** (a - 1) * (1 - x**a) ** (b - 1),
     support=_unit,
     draw=lambda a, b: Draw(kumaraswamy_draw, (a, b)),
@@ -346,9 +348,9 @@ def kumaraswamy(x: sp.Symbol | None = None, a: sp.Expr | None = None, b: sp.Expr
 
     .. math:: p(x;a,b) = a b\, x^{a-1} (1 - x^a)^{b-1}, \quad 0 < x < 1
 
-    Parameter order: ``(a, b)``, both > 0.  The default Symbols are the
-    uniform's (real) ``a`` and ``b``, so positivity is stated as the
-    constraints a > 0, b > 0.  CDF 1 - (1 - x^a)^b.  Reparameterization by
+    Parameter order: ``(a, b)``, both > 0.  The default Symbols are named
+    ``a`` and ``b`` but are positive, so they are not the uniform's real
+    edges ``a``, ``b``.  CDF 1 - (1 - x^a)^b.  Reparameterization by
     the inverse CDF: x = (1 - (1 - U)^(1/b))^(1/a), U ~ U(0, 1), written with
     eps = -log(1 - U) ~ Exp(1) as x = (1 - exp(-eps/b))^(1/a), standardization
     -b log(1 - x^a).
@@ -358,7 +360,7 @@ def kumaraswamy(x: sp.Symbol | None = None, a: sp.Expr | None = None, b: sp.Expr
     x : Symbol, optional
         Replaces the default x (real; the support is given separately).
     a, b : Symbol or expression in Symbols, optional
-        Replace the default Symbols ``a``, ``b``.
+        Replace the default Symbols ``a``, ``b`` (positive).
     """
     return _KUMARASWAMY(_x(x), (a, b))
 
