@@ -212,7 +212,7 @@ class Family:
     standardize: Callable[..., sp.Expr] | None = None
     constraints: Callable[..., tuple[sp.Basic, ...]] | None = None
 
-    def __call__(self, x: sp.Symbol, given: Sequence[object], name: str | None = None) -> Density:
+    def __call__(self, x: sp.Symbol, given: Sequence[object]) -> Density:
         bound = bind(self.slots, given)
         theta = bound.values
         reparam = None
@@ -230,5 +230,5 @@ class Family:
             standardize=None if self.standardize is None else (self.standardize(x, *theta),),
             cdf=None if self.cdf is None else self.cdf(x, *theta),
             constraints=bound.constraints + tuple(c for c in extra if c not in bound.constraints),
-            name=name or self.name,
+            name=self.name,
         )
