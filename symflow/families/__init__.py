@@ -4,38 +4,56 @@ Every family is a function returning a ``Density``; its docstring states the
 density, the parameter order, and which of sampler, reparameterization,
 standardization and CDF it carries.  Default Symbols are shared between
 families (``x``, ``mu``, ``sigma``, ...), so densities built separately can be
-mixed in one estimator.
+mixed in one estimator.  Every parameter may also be given as a Symbol or an
+expression in Symbols: ``beta(alpha=a, beta=a)`` is Beta(a, a) with params
+``(a,)`` (ties; ``_common``).
 
-* ``univariate``   normal, laplace, logistic, l_distribution (Eq. 78), student_t,
-  exponential, uniform, gamma, beta
-* ``multivariate`` mvn (diagonal or full Cholesky-factor covariance)
+Densities are plain values: their samplers are ``samplers.Draw`` values (no
+closures), so a density pickles and samples the same after a round trip.
+
+* ``location_scale`` normal, laplace, logistic, l_distribution (Eq. 78), student_t
+* ``shape``          exponential, uniform, gamma, beta, chi_squared, weibull,
+  log_normal, kumaraswamy, von_mises
+* ``discrete``       poisson, geometric, negative_binomial, binomial, bernoulli
+* ``multivariate``   mvn (diagonal or full Cholesky-factor covariance)
+* ``dirichlet``      dirichlet (over the simplex's d - 1 free coordinates)
 """
 
+from .dirichlet import dirichlet as dirichlet
 from .discrete import bernoulli as bernoulli
 from .discrete import binomial as binomial
 from .discrete import geometric as geometric
 from .discrete import negative_binomial as negative_binomial
 from .discrete import poisson as poisson
+from .location_scale import l_distribution as l_distribution
+from .location_scale import laplace as laplace
+from .location_scale import logistic as logistic
+from .location_scale import normal as normal
+from .location_scale import student_t as student_t
 from .multivariate import mvn as mvn
-from .univariate import beta as beta
-from .univariate import exponential as exponential
-from .univariate import gamma as gamma
-from .univariate import l_distribution as l_distribution
-from .univariate import laplace as laplace
-from .univariate import logistic as logistic
-from .univariate import normal as normal
-from .univariate import student_t as student_t
-from .univariate import uniform as uniform
+from .shape import beta as beta
+from .shape import chi_squared as chi_squared
+from .shape import exponential as exponential
+from .shape import gamma as gamma
+from .shape import kumaraswamy as kumaraswamy
+from .shape import log_normal as log_normal
+from .shape import uniform as uniform
+from .shape import von_mises as von_mises
+from .shape import weibull as weibull
 
 __all__ = [
     "bernoulli",
     "beta",
     "binomial",
+    "chi_squared",
+    "dirichlet",
     "exponential",
     "gamma",
     "geometric",
+    "kumaraswamy",
     "l_distribution",
     "laplace",
+    "log_normal",
     "logistic",
     "mvn",
     "negative_binomial",
@@ -43,4 +61,6 @@ __all__ = [
     "poisson",
     "student_t",
     "uniform",
+    "von_mises",
+    "weibull",
 ]

@@ -26,23 +26,13 @@ import sympy as sp
 from ..core.density import Density, Reparameterization
 from ..errors import DensityError
 from ..structured.atoms import Entries, precision_density, standardized
+from ._common import POSITIVE, REAL, Slot, _index, bind, default_x
+from .samplers import Draw, mvn_draw
 
-__all__ = ["mvn"]
+__all__ = ["default_x", "mvn"]
 
 _COVARIANCES = ("full", "diag")
 _FORMS = ("nested", "precision")
-
-
-def _index(i: int, j: int | None = None) -> str:
-    """Subscript text: ``3`` or ``21``; with an underscore once an index has two digits."""
-    if j is None:
-        return str(i)
-    return f"{i}{j}" if i < 10 and j < 10 else f"{i}_{j}"
-
-
-def default_x(d: int) -> tuple[sp.Symbol, ...]:
-    """x_1..x_d (real), shared by every d-dimensional family."""
-    return tuple(sp.Symbol(f"x_{_index(i)}", real=True) for i in range(1, d + 1))
 
 
 def _default_mu(d: int) -> tuple[sp.Symbol, ...]:
@@ -63,17 +53,31 @@ def _default_scale(d: int, covariance: str) -> tuple[sp.Symbol, ...]:
     )
 
 
-def _symbols(given: object, default: tuple[sp.Symbol, ...], what: str) -> tuple[sp.Symbol, ...]:
+def _variables(given: object, default: tuple[sp.Symbol, ...]) -> tuple[sp.Symbol, ...]:
     if given is None:
         return default
+    out = _sequence(given, default, "x")
+    if not all(isinstance(s, sp.Symbol) for s in out):
+        raise DensityError(f"x must be {len(default)} sympy Symbols; got {out!r}")
+    return out
+
+
+def _sequence(given: object, default: tuple[sp.Symbol, ...], what: str) -> tuple:
     if isinstance(given, str) or not isinstance(given, Sequence):
-        raise DensityError(f"{what} must be a sequence of {len(default)} sympy Symbols (or None for the defaults)")
-    out = tuple(given)
-    if len(out) != len(default) or not all(isinstance(s, sp.Symbol) for s in out):
         raise DensityError(
-            f"{what} must be {len(default)} sympy Symbols, in the order {', '.join(map(str, default))}; got {out!r}"
+            f"{what} must be a sequence of {len(default)} sympy Symbols or expressions (or None for the defaults)"
+        )
+    out = tuple(given)
+    if len(out) != len(default):
+        raise DensityError(
+            f"{what} must have {len(default)} entries, in the order {', '.join(map(str, default))}; got {out!r}"
         )
     return out
+
+
+def _slots(default: tuple[sp.Symbol, ...]) -> tuple[Slot, ...]:
+    # Positive defaults (the diagonal of L, the sigmas) are positive slots; the rest real.
+    return tuple(Slot(str(s), s, POSITIVE if s.is_positive else REAL) for s in default)
 
 
 def _lower_rows(scale: tuple[sp.Symbol, ...], d: int, covariance: str) -> tuple[tuple[sp.Expr, ...], ...]:
@@ -100,12 +104,14 @@ def _forward_substitution(rows: tuple, rhs: tuple[sp.Expr, ...]) -> tuple[sp.Exp
 @cache
 def _standard_normal(eps: tuple[sp.Symbol, ...]) -> Density:
     d = len(eps)
-
-    def sample(n: int, _params: dict, rng: np.random.Generator) -> np.ndarray:
-        return rng.standard_normal((n, d))
-
     expr = sp.exp(-sp.Add(*[e**2 for e in eps]) / 2) / (2 * sp.pi) ** sp.Rational(d, 2)
-    return Density(expr, eps, (), sampler=sample, name=f"N(0, I_{d})")
+    # size=(n, d): numpy's standard_normal takes a shape
+    return Density(expr, eps, (), sampler=Draw(_standard_normal_rows, (sp.Integer(d),)), name=f"N(0, I_{d})")
+
+
+def _standard_normal_rows(rng: np.random.Generator, d: int, size: int) -> np.ndarray:
+    """n rows of d independent N(0, 1) draws."""
+    return rng.standard_normal((size, d))
 
 
 def mvn(
@@ -113,8 +119,8 @@ def mvn(
     covariance: str = "full",
     *,
     x: Sequence[sp.Symbol] | None = None,
-    mu: Sequence[sp.Symbol] | None = None,
-    scale: Sequence[sp.Symbol] | None = None,
+    mu: Sequence[sp.Expr] | None = None,
+    scale: Sequence[sp.Expr] | None = None,
     form: str = "nested",
 ) -> Density:
     r"""The d-dimensional normal N(mu, L L^T) with a Cholesky-factor parameterization.
@@ -142,9 +148,13 @@ def mvn(
         The dimension, d >= 1.
     covariance : {"full", "diag"}
         A full lower-triangular Cholesky factor or a diagonal one.
-    x, mu, scale : sequences of Symbols, optional
-        Replace the default variables, means, or Cholesky entries (in the
-        parameter order above).
+    x : sequence of Symbols, optional
+        Replace the default variables.
+    mu, scale : sequences of Symbols or expressions in Symbols, optional
+        Replace the default means or Cholesky entries (in the parameter
+        order above).  Shared Symbols tie entries (``scale=(s, s)`` with
+        ``covariance="diag"`` is the isotropic s^2 I); the parameters are
+        then the free Symbols in order of first appearance, means first.
     form : {"nested", "precision"}
         How the density is written.  ``"nested"``: z by forward
         substitution, an explicit expression in x and the parameters
@@ -164,9 +174,12 @@ def mvn(
         raise DensityError(f"covariance must be one of {_COVARIANCES}, got {covariance!r}")
     if form not in _FORMS:
         raise DensityError(f"form must be one of {_FORMS}, got {form!r}")
-    xs = _symbols(x, default_x(d), "x")
-    mus = _symbols(mu, _default_mu(d), "mu")
-    scales = _symbols(scale, _default_scale(d, covariance), "scale")
+    xs = _variables(x, default_x(d))
+    default_mu, default_scale = _default_mu(d), _default_scale(d, covariance)
+    given_mu = (None,) * d if mu is None else _sequence(mu, default_mu, "mu")
+    given_scale = (None,) * len(default_scale) if scale is None else _sequence(scale, default_scale, "scale")
+    bound = bind(_slots(default_mu + default_scale), given_mu + given_scale)
+    mus, scales = bound.values[:d], bound.values[d:]
     eps = _default_eps(d)
     rows = _lower_rows(scales, d, covariance)
     diag = tuple(rows[i][i] for i in range(d))
@@ -178,23 +191,14 @@ def mvn(
         expr = sp.exp(-sp.Add(*[zi**2 for zi in z]) / 2) / ((2 * sp.pi) ** sp.Rational(d, 2) * sp.Mul(*diag))
     g = tuple(mus[i] + sp.Add(*[rows[i][j] * eps[j] for j in range(i + 1)]) for i in range(d))
 
-    # Positions of L's entries in the parameter tuple, for the numpy sampler.
-    rows_idx = [(i, i) for i in range(d)] if covariance == "diag" else [(i, j) for i in range(d) for j in range(i + 1)]
-
-    def sample(n: int, params: dict, rng: np.random.Generator) -> np.ndarray:
-        lower = np.zeros((d, d))
-        for (i, j), s in zip(rows_idx, scales, strict=True):
-            lower[i, j] = params[s]
-        mean = np.array([params[m] for m in mus])
-        return mean + rng.standard_normal((n, d)) @ lower.T
-
     return Density(
         expr,
         xs,
-        mus + scales,
-        sampler=sample,
+        bound.params,
+        sampler=Draw(mvn_draw, (mus, rows)),
         reparam=Reparameterization(g, eps, _standard_normal(eps)),
         standardize=z,
+        constraints=bound.constraints,
         name=f"mvn{d}_{covariance}" + ("_precision" if form == "precision" else ""),
     )
 
