@@ -86,7 +86,7 @@ def transport_derivation(p: Density, flow: Flow, wrt: sp.Symbol, residual: sp.Ex
         ),
         ProofStep(
             T,
-            sp.Mul(p.expr, residual, evaluate=False),
+            sp.UnevaluatedExpr(p.expr) * residual,  # held, and it survives pickling (unlike evaluate=False)
             "product rule div(p u) = p (div u + u . grad log p), and dp/dtheta = p dlog p/dtheta",
             "50",
             basis=Basis.PREVIOUS,

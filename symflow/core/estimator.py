@@ -125,6 +125,19 @@ class Estimator(LatexDisplay):
         object.__setattr__(self, "steps", tuple(self.steps))
         object.__setattr__(self, "extra_terms", tuple(self.extra_terms))
 
+    def _key(self) -> tuple:
+        return (self.density, self.wrt, self.v, self.psi, self.q, self.extra_terms, self.name)
+
+    def __eq__(self, other: object) -> bool:
+        # The same estimator: the same density, parameter, weights, sampling density and extra terms
+        # (how it was derived, its steps and flow, does not change what it computes).
+        if not isinstance(other, Estimator):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     @property
     def sampling(self) -> Density:
         """The density samples are drawn from: q, or p when q is None."""
@@ -190,7 +203,7 @@ class Estimator(LatexDisplay):
                         steps.append(
                             ProofStep(
                                 s.lhs,
-                                sp.Mul(p.expr, 1 / self.q.expr, u_i, evaluate=False),
+                                sp.UnevaluatedExpr(p.expr / self.q.expr) * u_i,
                                 "v = (p/q) u",
                                 "19",
                                 basis=Basis.DEFINITION,

@@ -145,7 +145,7 @@ def _mpmath_of(y: sp.Symbol, expr: sp.Expr):
     return lambda k: fn(k)[0]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class GOTerm:
     r"""The jump terms at the integers: :math:`E_{y\sim p}[w(y)(\phi(y+1)-\phi(y))]` (Eq. 66 -> 73).
 

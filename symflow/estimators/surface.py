@@ -44,7 +44,7 @@ def budgeted(fn: Callable, *args, timeout: float, what: str):
         return None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class SurfaceTerm:
     r"""An extra term of an estimator: an integral over a surface, sampled from its own q_M.
 

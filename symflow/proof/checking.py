@@ -93,7 +93,9 @@ def evaluate_derivatives(expr: sp.Expr) -> sp.Expr:
     """
     if not isinstance(expr, sp.Basic):
         return as_expr(expr, "step side") if isinstance(expr, int | float) else expr
-    out = expr.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
+    # Held products (UnevaluatedExpr keeps "p times R" as written in a recorded step) are released first.
+    out = expr.replace(lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0])
+    out = out.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
     # A second pass: evaluating an outer Derivative can expose inner ones.
     out = out.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
     if not out.atoms(AppliedUndef):
