@@ -14,9 +14,11 @@ from . import proof as proof
 from .calculus.heaviside import jump_set as jump_set
 from .calculus.integrals import expectation_gradient as expectation_gradient
 from .checks import check_boundary as check_boundary
+from .checks import check_coupling as check_coupling
 from .checks import check_normalized as check_normalized
 from .checks import check_transport as check_transport
 from .checks import check_unbiased as check_unbiased
+from .checks import check_weak_derivative as check_weak_derivative
 from .checks import check_weights as check_weights
 from .cli.claims import claim as claim
 from .core.budget import default_timeout as default_timeout
@@ -42,6 +44,7 @@ from .errors import ParameterError as ParameterError
 from .errors import ParseError as ParseError
 from .errors import SymflowError as SymflowError
 from .estimators import flows as flows
+from .estimators.coupling import Coupling as Coupling
 from .estimators.deriver import derive as derive
 from .estimators.generalized import check_grp_trace_identity as check_grp_trace_identity
 from .estimators.generalized import check_reparam_transport_identity as check_reparam_transport_identity
@@ -51,7 +54,12 @@ from .estimators.go import GOTerm as GOTerm
 from .estimators.go import discrete_cdf as discrete_cdf
 from .estimators.go import go_estimator as go_estimator
 from .estimators.go import go_weight as go_weight
+from .estimators.mvd import CompiledMVD as CompiledMVD
+from .estimators.mvd import MVDEstimator as MVDEstimator
+from .estimators.mvd import mvd as mvd
+from .estimators.mvd import weak_derivative as weak_derivative
 from .estimators.surface import SurfaceTerm as SurfaceTerm
+from .estimators.weak_derivative import WeakDerivative as WeakDerivative
 from .montecarlo import MCResult as MCResult
 from .montecarlo import mc_check as mc_check
 from .numeric import CompiledEstimator as CompiledEstimator
@@ -88,6 +96,8 @@ __all__ = [
     "BackendError",
     "Comparison",
     "CompiledEstimator",
+    "CompiledMVD",
+    "Coupling",
     "Density",
     "DensityError",
     "Domain",
@@ -98,6 +108,7 @@ __all__ = [
     "GOTerm",
     "Interval1D",
     "MCResult",
+    "MVDEstimator",
     "ParameterError",
     "ParseError",
     "Proof",
@@ -110,10 +121,12 @@ __all__ = [
     "SymflowWarning",
     "VarianceResult",
     "Verdict",
+    "WeakDerivative",
     "Witness",
     "augmented_flow",
     "boxes",
     "check_boundary",
+    "check_coupling",
     "check_divergence_theorem",
     "check_duality",
     "check_equivalent",
@@ -126,6 +139,7 @@ __all__ = [
     "check_stein",
     "check_transport",
     "check_unbiased",
+    "check_weak_derivative",
     "check_weights",
     "claim",
     "classify",
@@ -147,6 +161,7 @@ __all__ = [
     "induced_density",
     "jump_set",
     "mc_check",
+    "mvd",
     "parse",
     "plot",
     "proof",
@@ -156,6 +171,7 @@ __all__ = [
     "toolbox",
     "unique_psi",
     "variance",
+    "weak_derivative",
 ]
 
 __version__ = "0.1.0"

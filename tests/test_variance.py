@@ -83,17 +83,27 @@ def test_monte_carlo_agrees_with_exact_variance():
     assert abs(mc.mean - float(exact.mean)) < Z_MAX * mc.mean_stderr
 
 
-def test_monte_carlo_fallback_when_sympy_cannot_integrate():
+def test_quadrature_when_sympy_cannot_integrate():
+    # 1/(1 + x^2) has no closed-form Gaussian moments: with parameter values the route is quadrature
     phi = 1 / (1 + X**2)
-    res = variance(lr(), phi, VALUES, n=100_000, seed=5, timeout=0.5)
-    assert isinstance(res, VarianceResult) and not res.exact and res.reason
+    res = variance(lr(), phi, VALUES, timeout=0.5)
+    assert isinstance(res, VarianceResult) and res.route == "quadrature" and not res.exact
+    assert res.stderr is None and res.n is None and "quadrature" in res.method
     est = lr().single_sample(phi)
-    m1 = numeric_integral(P, P.expr * est, VALUES, dps=20)
-    m2 = numeric_integral(P, P.expr * est**2, VALUES, dps=20)
-    ref = float(m2 - m1**2)
-    assert abs(res.value - ref) < Z_MAX * res.stderr
-    assert abs(res.mean - float(m1)) < Z_MAX * res.mean_stderr
-    assert mpmath.mpf(ref) > 0
+    m1 = numeric_integral(P, P.expr * est, VALUES, dps=30)
+    m2 = numeric_integral(P, P.expr * est**2, VALUES, dps=30)
+    assert abs(res.value - float(m2 - m1**2)) < 1e-12 * float(m2)
+    assert abs(res.mean - float(m1)) < 1e-12
+
+
+def test_monte_carlo_agrees_with_quadrature():
+    phi = 1 / (1 + X**2)
+    quad = variance(lr(), phi, VALUES, timeout=0.5)
+    mc = variance(lr(), phi, VALUES, n=100_000, seed=5, exact=False)
+    assert mc.route == "Monte Carlo" and mc.reason
+    assert abs(mc.value - quad.value) < Z_MAX * mc.stderr
+    assert abs(mc.mean - quad.mean) < Z_MAX * mc.mean_stderr
+    assert mpmath.mpf(quad.value) > 0
 
 
 def test_wrong_monte_carlo_reference_is_caught():
