@@ -72,8 +72,14 @@ from .theory import boxes as boxes
 from .theory import toolbox as toolbox
 from .theory.comparison import Comparison as Comparison
 from .theory.comparison import compare as compare
+from .theory.design import Design as Design
+from .theory.design import design as design
 from .theory.divergence import check_divergence_theorem as check_divergence_theorem
 from .theory.divergence import check_stein as check_stein
+from .theory.divergence_free import DivergenceFreeBasis as DivergenceFreeBasis
+from .theory.divergence_free import OptimizedFlow as OptimizedFlow
+from .theory.divergence_free import divergence_free_basis as divergence_free_basis
+from .theory.divergence_free import optimize_flow as optimize_flow
 from .theory.duality import AugmentedFlow as AugmentedFlow
 from .theory.duality import augmented_flow as augmented_flow
 from .theory.duality import check_duality as check_duality
@@ -100,6 +106,8 @@ __all__ = [
     "Coupling",
     "Density",
     "DensityError",
+    "Design",
+    "DivergenceFreeBasis",
     "Domain",
     "Estimator",
     "EstimatorError",
@@ -109,6 +117,7 @@ __all__ = [
     "Interval1D",
     "MCResult",
     "MVDEstimator",
+    "OptimizedFlow",
     "ParameterError",
     "ParseError",
     "Proof",
@@ -149,7 +158,9 @@ __all__ = [
     "decide_zero",
     "default_timeout",
     "derive",
+    "design",
     "discrete_cdf",
+    "divergence_free_basis",
     "estimator_mean",
     "expectation_gradient",
     "families",
@@ -162,6 +173,7 @@ __all__ = [
     "jump_set",
     "mc_check",
     "mvd",
+    "optimize_flow",
     "parse",
     "plot",
     "proof",

@@ -264,23 +264,29 @@ class MVDTerm:
 
     # -- moments for variance ------------------------------------------------------------
     def moment_plan(self, phi: sp.Expr, k: int) -> tuple | None:
-        """E[T^k] as ((coef, ((density, f), ...)), ...); None when the coupling is numeric only."""
+        r"""E[T^k] as ((coef, ((density, f), ...)), ...) for ``variance``; None when the coupling is numeric only.
+
+                The mean needs the marginals only, c (E+[phi] - E-[phi]); the second
+                moment needs the coupling in one cross term,
+                :math:`c^2\left(E_+[\phi^2] + E_-[\phi^2] - 2\,E[\phi(x^+)\phi(x^-)]
+        ight)`,
+                a product of marginal means when x+ and x- are independent.
+        """
         phi = as_expr(phi, "phi")
         c = self.c
-        if isinstance(self.coupling, Coupling):
-            cp = self.coupling
-            draw = phi.xreplace({self.x: cp.plus}) - phi.xreplace({self.x: cp.minus})
-            return ((c**k, ((cp.base, draw**k),)),)
-        if self.coupling != "independent":
-            return None
         wd = self.decomposition
         if k == 1:
             return tuple((c * w, ((d, phi),)) for w, d in wd.plus) + tuple((-c * w, ((d, phi),)) for w, d in wd.minus)
-        if k == 2:
-            plan = [(c**2 * w, ((d, phi**2),)) for w, d in wd.plus + wd.minus]
-            plan += [(-2 * c**2 * wp * wm, ((dp, phi), (dm, phi))) for wp, dp in wd.plus for wm, dm in wd.minus]
-            return tuple(plan)
-        return None
+        if k != 2:
+            return None
+        squares = [(c**2 * w, ((d, phi**2),)) for w, d in wd.plus + wd.minus]
+        if isinstance(self.coupling, Coupling):
+            cp = self.coupling
+            cross = phi.xreplace({self.x: cp.plus}) * phi.xreplace({self.x: cp.minus})
+            return (*squares, (-2 * c**2, ((cp.base, cross),)))
+        if self.coupling != "independent":
+            return None
+        return (*squares, *[(-2 * c**2 * wp * wm, ((dp, phi), (dm, phi))) for wp, dp in wd.plus for wm, dm in wd.minus])
 
     def steps(self) -> tuple[Step, ...]:
         x, w = self.x, self.wrt

@@ -54,9 +54,12 @@ from ..numeric.evaluate import numpy_scalar_function
 
 __all__ = [
     "QUAD_DPS",
+    "Covariance",
     "Expectation",
     "VarianceResult",
+    "estimator_covariance",
     "estimator_moments",
+    "evaluate_deferred",
     "expectation",
     "gaussian_integral",
     "term_plan",
@@ -233,6 +236,46 @@ def _quadrature(q: Density, integrand: sp.Expr, values: dict, budget: float, dps
     return mpmath.re(val), f"mpmath quadrature at {dps} digits"
 
 
+def _deferred(q: Density, integrand: sp.Expr, values: dict, budget: float) -> sp.Expr | None:
+    """In 2-D: the closed form over one coordinate and an unevaluated Integral over the other, or None.
+
+    Symbols without values (constants of phi) stay in the Integral; ``sp.N``
+    evaluates it by quadrature once they are substituted.
+    """
+    if q.dim != 2 or q.is_discrete:
+        return None
+    expr = integrand.xreplace(values)
+    limits = _limits(q, values)
+    for inner, outer in ((limits[0], limits[1]), (limits[1], limits[0])):
+        try:
+            partial = run_with_budget(
+                interval_gaussian_integral, expr, *inner, timeout=budget, what="inner closed form"
+            )
+        except (BudgetExceeded, sp.PolynomialError, TypeError, ValueError):
+            partial = None
+        if partial is not None:
+            return sp.Integral(real_part(partial) if not expr.has(sp.I) else partial, outer)
+    return None
+
+
+def evaluate_deferred(expr: Any, *, dps: int = QUAD_DPS, timeout: float | None = None) -> Any:
+    """``expr`` with each unevaluated 1-D ``Integral`` (left by the deferred route) replaced by its quadrature.
+
+    The integrals must have no free symbols but their variable (substitute the values first).
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Integral):
+        return expr
+    budget = resolve_timeout(timeout)
+    values = {}
+    for integral in expr.atoms(sp.Integral):
+        (var, lo, hi), body = integral.limits[0], integral.function
+        val = numeric_integral(_line(var, lo, hi), body, {}, dps=dps, timeout=budget)
+        if val is None:
+            raise SymflowError(f"quadrature of {integral} failed or ran out of budget")
+        values[integral] = sp.Float(mpmath.re(val), dps)
+    return expr.xreplace(values)
+
+
 def expectation(
     r: Density, f: sp.Expr, values: dict | None = None, *, timeout: float | None = None, dps: int = QUAD_DPS
 ) -> Expectation | None:
@@ -344,12 +387,13 @@ class _Evaluator:
             integrand = r.expr * f
             # with every symbol given a value, quadrature is the dependable route: SymPy gets a short look only
             fixed = self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x))
-            look = min(self.budget, SYMBOLIC_LOOK) if fixed else None
+            # in 2-D a closed form over one variable and quadrature over the other is the dependable route too
+            look = min(self.budget, SYMBOLIC_LOOK) if fixed or r.dim == 2 else None
             val, how = _integrate(r, integrand, self.values, self.budget, look)
             if val is not None:
                 self.memo[key] = val
                 self.hows.add(how)
-            elif self.numeric:
+            elif self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x)):
                 num, how_q = _quadrature(r, integrand, self.values, self.budget, self.dps)
                 if num is None:
                     self.failure = f"{how}; {how_q}"
@@ -359,8 +403,13 @@ class _Evaluator:
                     self.hows.add(how_q)
                     self.memo[key] = sp.Float(num, self.dps)
             else:
-                self.failure = how
-                self.memo[key] = None
+                deferred = _deferred(r, integrand, self.values, self.budget)
+                if deferred is None:
+                    self.failure = how
+                else:
+                    self.exact = False
+                    self.hows.add("closed form in one variable, a 1-D Integral left for quadrature at given values")
+                self.memo[key] = deferred
         return self.memo[key]
 
     def plan(self, plan: tuple | None) -> Any:
@@ -393,6 +442,90 @@ def _moments(est: Any, phi: sp.Expr, values: dict, budget: float, numeric: bool)
         mean += m1
         var += m2 - m1**2
     return mean, var, ev
+
+
+@dataclass(frozen=True)
+class Covariance:
+    """The covariance matrix of several estimators for one phi, their means, and how each entry was obtained.
+
+    ``matrix`` is an ImmutableMatrix (exact entries when ``exact``, else
+    numbers); ``means`` their expectations; ``shared`` the sampling group of
+    each estimator's main part (None when it has none); ``hows`` the routes.
+    """
+
+    matrix: sp.ImmutableMatrix
+    means: tuple
+    exact: bool
+    how: str
+    shared: tuple
+
+
+def _has_main(est: Any) -> bool:
+    return any(vi != 0 for vi in est.v) or est.psi != 0
+
+
+def estimator_covariance(
+    estimators: Any, phi: object, params: dict | None = None, *, timeout: float | None = None
+) -> Covariance | None:
+    r"""The exact (or quadrature) covariance matrix of estimators of one gradient, for one phi.
+
+    Estimators whose main parts sample the same density q share the draw
+    x ~ q, so :math:`\mathrm{Cov}(E_i, E_j) = E_q[E_i E_j] - E_q[E_i] E_q[E_j]`;
+    main parts over different densities, and every extra term (drawn from its
+    own stream), are independent, adding only to the diagonal.  Returns None
+    when some moment can be computed neither exactly nor by quadrature.
+    """
+    ests = list(estimators)
+    for est in ests:
+        _check_estimator(est)
+    phi = as_expr(phi, "phi")
+    budget = resolve_timeout(timeout)
+    values = {} if params is None else exact_values(dict(params))
+    ev = _Evaluator(values, budget, QUAD_DPS, params is not None, set())
+    groups: list = []
+    shared = []
+    for est in ests:
+        if not _has_main(est):
+            shared.append(None)
+            continue
+        key = est.sampling
+        if key not in groups:
+            groups.append(key)
+        shared.append(groups.index(key))
+    n = len(ests)
+    mains = [est.single_sample(phi) for est in ests]
+    m1 = []
+    term_var = []
+    for est, main in zip(ests, mains, strict=True):
+        mean = ev.plan(((sp.S.One, ((est.sampling, main),)),)) if _has_main(est) else sp.S.Zero
+        extra = sp.S.Zero
+        for t in est.extra_terms:
+            t1, t2 = ev.plan(term_plan(t, phi, 1)), ev.plan(term_plan(t, phi, 2))
+            if t1 is None or t2 is None:
+                return None
+            mean = None if mean is None else mean + t1
+            extra += t2 - t1**2
+        if mean is None:
+            return None
+        m1.append(mean)
+        term_var.append(extra)
+    mains_mean = [
+        ev.plan(((sp.S.One, ((est.sampling, main),)),)) if _has_main(est) else sp.S.Zero
+        for est, main in zip(ests, mains, strict=True)
+    ]
+    M = sp.zeros(n, n)
+    for i in range(n):
+        for j in range(i, n):
+            cov = sp.S.Zero
+            if shared[i] is not None and shared[i] == shared[j]:
+                cross = ev.plan(((sp.S.One, ((ests[i].sampling, sp.expand(mains[i] * mains[j])),)),))
+                if cross is None:
+                    return None
+                cov = cross - mains_mean[i] * mains_mean[j]
+            if i == j:
+                cov += term_var[i]
+            M[i, j] = M[j, i] = cov
+    return Covariance(sp.ImmutableMatrix(M), tuple(m1), ev.exact, " and ".join(sorted(ev.hows)), tuple(shared))
 
 
 def estimator_moments(
