@@ -168,10 +168,26 @@ def _rational(v: mpmath.mpf) -> sp.Rational:
     return sp.Rational(mpmath.nstr(v, DPS, strip_zeros=False))
 
 
+def _rational_optimum(matrix: sp.ImmutableMatrix) -> tuple[tuple, Any, str] | None:
+    """The exact optimum when every entry of Σ is rational and Σ is invertible (exact linear algebra), else None."""
+    if not all(e.is_Rational for e in matrix):
+        return None
+    n = matrix.rows
+    M = sp.Matrix(matrix)
+    if M.det() == 0:
+        return None
+    y = M.LUsolve(sp.ones(n, 1))
+    w = y / sum(y)
+    return tuple(w), (w.T * M * w)[0, 0], "exact rational solve of the KKT system"
+
+
 def _numeric_optimum(matrix: sp.ImmutableMatrix) -> tuple[tuple | None, Any, str]:
     """(weights as rationals summing to 1, exact variance w'Σw, note), at DPS digits."""
     if matrix.free_symbols:
         return None, None, f"Σ still holds {', '.join(sorted(map(str, matrix.free_symbols)))}; give their values"
+    exact = _rational_optimum(matrix)
+    if exact is not None:
+        return exact
     n = matrix.rows
     with mpmath.workdps(DPS + 10):
         A = mpmath.matrix(n, n)
