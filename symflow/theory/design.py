@@ -49,7 +49,7 @@ from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, exact_values
 from ..core.domain import Domain
 from ..core.estimator import TermKind
-from ..core.verdict import Status, Verdict, combine
+from ..core.verdict import Status, Verdict, Witness, combine
 from ..errors import EstimatorError, SymflowError
 from ..zero import decide_zero
 from .variances import Covariance, _integrate, estimator_covariance, evaluate_deferred
@@ -289,12 +289,13 @@ def _unbiased_parts(names, cov: Covariance, p, phi, wrt, values: dict, timeout: 
         gap = abs(complex(sp.N(residual, 25)))
         scale = max(1.0, abs(complex(sp.N(as_expr(target, "target"), 25))))
         status = Status.CONSISTENT if gap <= 1e-12 * scale else Status.REFUTED
+        witness = None if status is Status.CONSISTENT else Witness(tuple(values.items()), gap, gap, (20, 25))
         parts[name] = Verdict(
             status,
             f"mean by quadrature at 20 digits vs the gradient ({how}): |gap| = {gap:.2e}",
             residual,
+            witness,
             claim=claim,
-            reason="" if status is Status.CONSISTENT else "the mean is not the gradient",
         )
     return parts
 

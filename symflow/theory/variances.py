@@ -230,7 +230,7 @@ def _quadrature(q: Density, integrand: sp.Expr, values: dict, budget: float, dps
             val = numeric_integral(_line(*outer), partial, {}, dps=dps, timeout=budget)
             if val is not None:
                 return mpmath.re(val), f"closed form in {inner[0]}, mpmath quadrature in {outer[0]} at {dps} digits"
-    val = numeric_integral(q, expr, {}, dps=dps, timeout=budget)
+    val = numeric_integral(q, expr, values, dps=dps, timeout=budget)
     if val is None:
         return None, "quadrature failed or ran out of budget"
     return mpmath.re(val), f"mpmath quadrature at {dps} digits"
@@ -377,6 +377,7 @@ class _Evaluator:
     hows: set
     exact: bool = True
     failure: str = ""
+    symbolic: bool = True  # False: quadrature only (route="quadrature")
 
     def __post_init__(self) -> None:
         self.memo: dict = {}
@@ -389,7 +390,10 @@ class _Evaluator:
             fixed = self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x))
             # in 2-D a closed form over one variable and quadrature over the other is the dependable route too
             look = min(self.budget, SYMBOLIC_LOOK) if fixed or r.dim == 2 else None
-            val, how = _integrate(r, integrand, self.values, self.budget, look)
+            if self.symbolic:
+                val, how = _integrate(r, integrand, self.values, self.budget, look)
+            else:
+                val, how = None, "quadrature requested"
             if val is not None:
                 self.memo[key] = val
                 self.hows.add(how)
@@ -428,9 +432,9 @@ class _Evaluator:
         return total
 
 
-def _moments(est: Any, phi: sp.Expr, values: dict, budget: float, numeric: bool):
+def _moments(est: Any, phi: sp.Expr, values: dict, budget: float, numeric: bool, symbolic: bool = True):
     """(mean, variance, evaluator) of the estimator, or (None, None, evaluator) when a moment fails."""
-    ev = _Evaluator(values, budget, QUAD_DPS, numeric, set())
+    ev = _Evaluator(values, budget, QUAD_DPS, numeric, set(), symbolic=symbolic)
     mean, var = sp.S.Zero, sp.S.Zero
     parts = [(_main_plan(est, phi, 1), _main_plan(est, phi, 2))]
     parts += [(term_plan(t, phi, 1), term_plan(t, phi, 2)) for t in est.extra_terms]
@@ -583,6 +587,7 @@ def variance(
     seed: int | np.random.Generator | None = 0,
     timeout: float | None = None,
     exact: bool = True,
+    route: str | None = None,
 ) -> VarianceResult:
     r"""The variance of an estimator: exact where the integrals can be done, else quadrature, else Monte Carlo.
 
@@ -609,6 +614,10 @@ def variance(
         Budget in seconds for each symbolic step and each quadrature.
     exact : bool
         Try the exact route and quadrature first (default).  ``False`` forces Monte Carlo.
+    route : {"exact", "quadrature", "Monte Carlo"}, optional
+        Force one route (for cross-checks): ``"exact"`` raises when some
+        moment has no closed form; ``"quadrature"`` integrates every moment
+        numerically at the given ``params``; ``"Monte Carlo"`` samples.
 
     Returns
     -------
@@ -634,19 +643,39 @@ def variance(
         if not isinstance(params, dict):
             raise SymflowError(f"params must be a dict from Symbols to numbers, got {type(params).__name__}")
         values = as_param_values(params, est.params)
+    if route not in (None, "exact", "quadrature", "Monte Carlo"):
+        raise SymflowError(f"route must be 'exact', 'quadrature' or 'Monte Carlo', got {route!r}")
+    if route == "quadrature" and values is None:
+        raise SymflowError("route='quadrature' needs params= (numbers for the parameters and phi's constants)")
     reason = "exact route not requested"
-    if exact:
+    if exact and route != "Monte Carlo":
         given = {} if values is None else exact_values(values)
-        mean, var, ev = _moments(est, phi, given, budget, numeric=values is not None)
+        symbolic = route != "quadrature"
+        mean, var, ev = _moments(
+            est, phi, given, budget, numeric=values is not None and route != "exact", symbolic=symbolic
+        )
         how = " and ".join(sorted(ev.hows))
         if mean is not None and ev.exact:
             return VarianceResult(_real_form(var, budget), None, how, True, _real_form(mean, budget), None, None)
+        if mean is not None and var.free_symbols:
+            # a deferred 1-D integral with constants of phi left symbolic: evaluate_deferred once they have values
+            reason = "a 1-D integral is left for quadrature; substitute values, then evaluate_deferred"
+            return VarianceResult(var, None, how, False, mean, None, None, reason)
         if mean is not None:
             # some moment by quadrature: a number (complex round-off dropped)
             return VarianceResult(
-                _real(var), None, how, False, _real(mean), None, None, "some integral had no closed form"
+                _real(evaluate_deferred(var)),
+                None,
+                how,
+                False,
+                _real(evaluate_deferred(mean)),
+                None,
+                None,
+                "some integral had no closed form" if symbolic else "quadrature requested",
             )
         reason = ev.failure
+        if route in ("exact", "quadrature"):
+            raise SymflowError(f"the {route} route failed: {reason}")
     if values is None:
         raise SymflowError(
             f"the exact variance is not available ({reason}); pass params= (numbers for "
