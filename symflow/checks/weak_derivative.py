@@ -22,6 +22,7 @@ marginals enter the mean).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
 import mpmath
@@ -29,6 +30,7 @@ import sympy as sp
 
 from ..calculus.gaussian_forms import iterated_gaussian_integral
 from ..calculus.integrals import symbolic_integral
+from ..core import budget as budgets
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
 from ..core.verdict import Status, Verdict, Witness, combine
@@ -222,7 +224,8 @@ def check_weak_derivative(
     p_plus, p_minus : Density, or sequence of (weight, Density) parts
         The two densities (over p's variable).
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (without it, every symbolic step
+        gets the global budget).
 
     Returns
     -------
@@ -240,6 +243,11 @@ def check_weak_derivative(
     >>> sf.check_weak_derivative(p, sigma, 1 / sigma, maxwell, p).status.value
     'proved'
     """
+    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
+        return _check_weak_derivative(p, wrt, c, p_plus, p_minus, timeout)
+
+
+def _check_weak_derivative(p, wrt, c, p_plus, p_minus, timeout: float | None) -> Verdict:
     if isinstance(p, WeakDerivative):
         wd = p
     else:
@@ -319,9 +327,14 @@ def _coupling_params(coupling: Coupling, target: Density) -> tuple:
 
 
 def check_coupling(wd: WeakDerivative, coupling: Coupling, *, timeout: float | None = None) -> Verdict:
-    """Does the coupling draw x+ from p+ and x- from p- (single-part sides; change of variables)?"""
+    """Does the coupling draw x+ from p+ and x- from p-?  ``timeout`` bounds the whole call."""
     if not isinstance(wd, WeakDerivative) or not isinstance(coupling, Coupling):
         raise EstimatorError("check_coupling(weak_derivative, coupling)")
+    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
+        return _check_coupling(wd, coupling, timeout)
+
+
+def _check_coupling(wd: WeakDerivative, coupling: Coupling, timeout: float | None) -> Verdict:
     parts = {}
     for side, g, target in (("x+", coupling.plus, wd.p_plus), ("x-", coupling.minus, wd.p_minus)):
         parts[f"{side} ~ {target.name}"] = _pushforward(coupling, g, target, timeout)

@@ -58,15 +58,22 @@ __all__ = ["Part", "WeakDerivative", "closed_quantile", "hahn_jordan", "mixture_
 Part = tuple[sp.Expr, Density]
 
 
+def _samplable(d: Density) -> Density:
+    """``d``, given an inverse-CDF sampler when it has none (from its CDF when it has one, else the generic hook)."""
+    if d.sampler is not None or (d.reparam is not None and d.reparam.base.sampler is not None):
+        return d
+    return d.with_(sampler=quantile_sampler(d.expr, d.x[0], d.params, d.support_sets[0], cdf=d.cdf))
+
+
 def _as_parts(value: object, what: str, p: Density) -> tuple[Part, ...]:
     if isinstance(value, Density):
-        return ((sp.S.One, same_variables(p, value, what)),)
+        return ((sp.S.One, _samplable(same_variables(p, value, what))),)
     if isinstance(value, tuple | list) and value:
         out = []
         for item in value:
             if not (isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[1], Density)):
                 raise EstimatorError(f"{what} must be a Density or a sequence of (weight, Density) pairs")
-            out.append((as_expr(item[0], f"weight of {what}"), same_variables(p, item[1], what)))
+            out.append((as_expr(item[0], f"weight of {what}"), _samplable(same_variables(p, item[1], what))))
         return tuple(out)
     raise EstimatorError(f"{what} must be a Density (or (weight, Density) parts), got {type(value).__name__}")
 

@@ -55,6 +55,7 @@ class Panel:
     weights: tuple[tuple[float, ...], ...]
     routes: tuple[tuple[str, str], ...]
     unbiased: Any
+    label: str = ""
 
     def values(self, name: str) -> np.ndarray:
         """The curve called ``name`` ("LR", "RP", "MVD" or "design")."""
@@ -126,7 +127,7 @@ def _grid(k: sp.Symbol, points: int) -> np.ndarray:
     return np.linspace(-3.0, 3.0, points) if k is K_REAL else np.linspace(0.05, 3.0, points)
 
 
-def _panel(p, wrt: sp.Symbol, f: sp.Expr, k: sp.Symbol, points: int, timeout: float) -> Panel:
+def _panel(p, wrt: sp.Symbol, f: sp.Expr, k: sp.Symbol, points: int, timeout: float, label: str) -> Panel:
     from ..estimators import flows
     from ..estimators.deriver import derive
     from ..estimators.mvd import mvd
@@ -158,6 +159,7 @@ def _panel(p, wrt: sp.Symbol, f: sp.Expr, k: sp.Symbol, points: int, timeout: fl
         tuple(weights),
         routes,
         d.each_unbiased,
+        label,
     )
 
 
@@ -178,8 +180,12 @@ def variance_curves(points: int = 41, *, timeout: float = 120.0) -> VarianceCurv
     p = normal()
     x = p.x[0]
     mu, sigma = p.params
-    fs = (((x - K_REAL) ** 2, K_REAL), (sp.exp(-K_POSITIVE * x**2), K_POSITIVE), (sp.cos(K_POSITIVE * x), K_POSITIVE))
-    panels = tuple(_panel(p, wrt, f, k, points, timeout) for f, k in fs for wrt in (mu, sigma))
+    fs = (
+        ((x - K_REAL) ** 2, K_REAL, "(x - k)^2"),
+        (sp.exp(-K_POSITIVE * x**2), K_POSITIVE, "e^{-k x^2}"),
+        (sp.cos(K_POSITIVE * x), K_POSITIVE, r"\cos(k x)"),
+    )
+    panels = tuple(_panel(p, wrt, f, k, points, timeout, label) for f, k, label in fs for wrt in (mu, sigma))
     return VarianceCurves(panels, ((mu, 1), (sigma, 1)))
 
 
@@ -206,7 +212,8 @@ def estimator_variances(curves: VarianceCurves | None = None, *, points: int = 4
             style = {"lw": 2.2, "ls": "--"} if name == "design" else {"lw": 1.5}
             ax.plot(panel.k, panel.values(name), color=_COLOURS[name], label=labels[name], **style)
         ax.set_yscale("log")
-        ax.set_title(rf"$\partial_{{\{panel.wrt}}}\,\mathbb{{E}}_{{N(1,1)}}[{sp.latex(panel.f)}]$", fontsize=10)
+        body = panel.label or sp.latex(panel.f)
+        ax.set_title(rf"$\partial_{{\{panel.wrt}}}\,\mathbb{{E}}_{{N(1,1)}}[{body}]$", fontsize=10)
         ax.set_xlabel("$k$")
         ax.set_ylabel("variance")
         ax.grid(True, which="both", alpha=0.25)

@@ -34,6 +34,7 @@ groups instead (the right criterion for a fixed budget of evaluations).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -356,7 +357,6 @@ def _costs(ests: list, shared: tuple) -> tuple[tuple[int, ...], Any]:
     return alone, cost_of
 
 
-@budgets.bounded
 def design(
     estimators: Sequence | Mapping,
     phi: object,
@@ -382,7 +382,8 @@ def design(
         Minimize variance x points-per-draw over subsets of the sampling
         groups instead of the variance per draw (needs numbers).
     timeout : float, optional
-        Budget in seconds for the whole call.
+        Budget in seconds for the whole call (without it, every symbolic step
+        gets the global budget).
 
     Returns
     -------
@@ -391,6 +392,11 @@ def design(
         own variance and cost, and ``unbiased``: a verdict combining each
         estimator's unbiasedness for this phi and the weights summing to 1.
     """
+    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
+        return _design(estimators, phi, params, per_cost, timeout)
+
+
+def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> Design:
     items = _items(estimators)
     names = tuple(n for n, _ in items)
     ests = [e for _, e in items]

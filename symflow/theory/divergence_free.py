@@ -31,6 +31,7 @@ flow's transport equation is proved and its variance computed exactly
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ import numpy as np
 import sympy as sp
 
 from ..checks.transport import check_transport
+from ..core import budget as budgets
 from ..core.convert import as_expr, exact_values
 from ..core.density import Density
 from ..core.domain import Domain
@@ -105,7 +107,15 @@ def _general_identity(d: int) -> Verdict:
 def divergence_free_basis(
     p: Density, degree: int = 2, *, center: Sequence | None = None, timeout: float | None = None
 ) -> DivergenceFreeBasis:
-    """Fields (1/p) J grad(p P) for the monomials P in x - center of total degree <= ``degree`` (module docstring)."""
+    """Fields (1/p) J grad(p P) for the monomials P in x - center of total degree <= ``degree`` (module docstring).
+
+    ``timeout`` bounds the whole call (without it, every decision gets the global budget).
+    """
+    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
+        return _basis(p, degree, center, timeout)
+
+
+def _basis(p: Density, degree: int, center: Sequence | None, timeout: float | None) -> DivergenceFreeBasis:
     if not isinstance(p, Density) or p.dim < 2:
         raise FlowError("divergence-free fields that are not zero need d >= 2 variables")
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
@@ -252,10 +262,16 @@ def optimize_flow(
     nodes : int
         Gauss-Hermite nodes per axis for G and r.
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (without it, every symbolic step
+        gets the global budget).
     """
     if not _standard_normal_base(p):
         raise FlowError(f"{p.name} needs a reparameterization x = g(eps), eps ~ N(0, I), for the quadrature")
+    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
+        return _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout)
+
+
+def _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout) -> OptimizedFlow:
     wrt = p.check_param(wrt)
     phi = as_expr(phi, "phi")
     values = exact_values(dict(params))
