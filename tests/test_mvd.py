@@ -158,7 +158,7 @@ def test_mc_check_catches_half_the_constant():
 
 def test_antithetic_uniforms_are_the_mirrored_pair():
     # Q-(1 - F+(x)) = mu - sigma sqrt(-2 log(exp(-(x - mu)^2/(2 sigma^2)))) = 2 mu - x for x > mu
-    est = sf.mvd(P, MU, coupling="antithetic")
+    est = sf.mvd(P, MU, coupling="antithetic", timeout=60)
     assert _same(est.coupling.minus, 2 * MU - X)
 
 

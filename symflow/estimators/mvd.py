@@ -42,7 +42,6 @@ import sympy as sp
 
 from ..calculus.gaussian_forms import interval_gaussian_integral, real_part
 from ..calculus.integrals import symbolic_integral
-from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, exact_values
@@ -54,7 +53,7 @@ from ..numeric.evaluate import numpy_scalar_function
 from . import _inversion
 from .coupling import Coupling, uniform_base
 from .known_weak import known_weak_derivative
-from .weak_derivative import WeakDerivative, closed_quantile, hahn_jordan, mixture_density
+from .weak_derivative import WeakDerivative, closed_quantile, hahn_jordan, mixture_density, mixture_moment
 
 __all__ = ["COUPLINGS", "CompiledMVD", "MVDEstimator", "MVDTerm", "mvd", "weak_derivative"]
 
@@ -234,17 +233,13 @@ class MVDTerm:
         """c (E+[phi] - E-[phi]) at ``values`` by quadrature at ``dps`` digits."""
         phi = as_expr(phi, "phi")
         values = exact_values({k: as_expr(v, "value") for k, v in values.items()})
+        wd = self.decomposition
+        plus = mixture_moment(wd.plus, phi, values, dps, self.timeout)
+        minus = mixture_moment(wd.minus, phi, values, dps, self.timeout) if plus is not None else None
+        if minus is None:
+            return None
         with mpmath.workdps(dps):
-            sides = []
-            for parts in (self.decomposition.plus, self.decomposition.minus):
-                total = mpmath.mpf(0)
-                for w, d in parts:
-                    val = numeric_integral(d, d.expr * phi, values, dps=dps, timeout=self.timeout)
-                    if val is None:
-                        return None
-                    total += mpmath.mpmathify(sp.N(w.xreplace(values), dps)) * val
-                sides.append(total)
-            return mpmath.mpmathify(sp.N(self.c.xreplace(values), dps)) * (sides[0] - sides[1])
+            return mpmath.mpmathify(sp.N(self.c.xreplace(values), dps)) * (plus - minus)
 
     # -- sampling ----------------------------------------------------------------------
     def sample_pairs(self, n: int, params: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

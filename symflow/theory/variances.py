@@ -366,20 +366,23 @@ def _main_plan(est: Any, phi: sp.Expr, k: int) -> tuple:
     return ((sp.S.One, ((est.sampling, est.single_sample(phi) ** k),)),)
 
 
-@dataclass
 class _Evaluator:
-    """Evaluates plans, remembering each expectation (E+[phi] appears in both moments)."""
+    """Evaluates plans, remembering each expectation (E+[phi] appears in both moments).
 
-    values: dict
-    budget: float
-    dps: int
-    numeric: bool
-    hows: set
-    exact: bool = True
-    failure: str = ""
-    symbolic: bool = True  # False: quadrature only (route="quadrature")
+    A worker, not a value: it collects how each expectation was done (``hows``),
+    whether all were exact, and the first failure.  ``numeric``: quadrature is
+    allowed (values were given); ``symbolic=False``: quadrature only.
+    """
 
-    def __post_init__(self) -> None:
+    def __init__(self, values: dict, budget: float, dps: int, numeric: bool, hows: set, *, symbolic: bool = True):
+        self.values = values
+        self.budget = budget
+        self.dps = dps
+        self.numeric = numeric
+        self.hows = hows
+        self.symbolic = symbolic
+        self.exact = True
+        self.failure = ""
         self.memo: dict = {}
 
     def one(self, r: Density, f: sp.Expr) -> Any:
@@ -453,8 +456,9 @@ class Covariance:
     """The covariance matrix of several estimators for one phi, their means, and how each entry was obtained.
 
     ``matrix`` is an ImmutableMatrix (exact entries when ``exact``, else
-    numbers); ``means`` their expectations; ``shared`` the sampling group of
-    each estimator's main part (None when it has none); ``hows`` the routes.
+    numbers or deferred 1-D integrals); ``means`` their expectations; ``shared``
+    the sampling group of each estimator's main part (None when it has none);
+    ``how`` the routes taken.
     """
 
     matrix: sp.ImmutableMatrix
