@@ -14,9 +14,11 @@ from . import proof as proof
 from .calculus.heaviside import jump_set as jump_set
 from .calculus.integrals import expectation_gradient as expectation_gradient
 from .checks import check_boundary as check_boundary
+from .checks import check_coupling as check_coupling
 from .checks import check_normalized as check_normalized
 from .checks import check_transport as check_transport
 from .checks import check_unbiased as check_unbiased
+from .checks import check_weak_derivative as check_weak_derivative
 from .checks import check_weights as check_weights
 from .cli.claims import claim as claim
 from .core.budget import default_timeout as default_timeout
@@ -42,6 +44,7 @@ from .errors import ParameterError as ParameterError
 from .errors import ParseError as ParseError
 from .errors import SymflowError as SymflowError
 from .estimators import flows as flows
+from .estimators.coupling import Coupling as Coupling
 from .estimators.deriver import derive as derive
 from .estimators.generalized import check_grp_trace_identity as check_grp_trace_identity
 from .estimators.generalized import check_reparam_transport_identity as check_reparam_transport_identity
@@ -51,7 +54,12 @@ from .estimators.go import GOTerm as GOTerm
 from .estimators.go import discrete_cdf as discrete_cdf
 from .estimators.go import go_estimator as go_estimator
 from .estimators.go import go_weight as go_weight
+from .estimators.mvd import CompiledMVD as CompiledMVD
+from .estimators.mvd import MVDEstimator as MVDEstimator
+from .estimators.mvd import mvd as mvd
+from .estimators.mvd import weak_derivative as weak_derivative
 from .estimators.surface import SurfaceTerm as SurfaceTerm
+from .estimators.weak_derivative import WeakDerivative as WeakDerivative
 from .families.sympy_stats import from_stats as from_stats
 from .montecarlo import MCResult as MCResult
 from .montecarlo import mc_check as mc_check
@@ -65,8 +73,14 @@ from .theory import boxes as boxes
 from .theory import toolbox as toolbox
 from .theory.comparison import Comparison as Comparison
 from .theory.comparison import compare as compare
+from .theory.design import Design as Design
+from .theory.design import design as design
 from .theory.divergence import check_divergence_theorem as check_divergence_theorem
 from .theory.divergence import check_stein as check_stein
+from .theory.divergence_free import DivergenceFreeBasis as DivergenceFreeBasis
+from .theory.divergence_free import OptimizedFlow as OptimizedFlow
+from .theory.divergence_free import divergence_free_basis as divergence_free_basis
+from .theory.divergence_free import optimize_flow as optimize_flow
 from .theory.duality import AugmentedFlow as AugmentedFlow
 from .theory.duality import augmented_flow as augmented_flow
 from .theory.duality import check_duality as check_duality
@@ -89,8 +103,12 @@ __all__ = [
     "BackendError",
     "Comparison",
     "CompiledEstimator",
+    "CompiledMVD",
+    "Coupling",
     "Density",
     "DensityError",
+    "Design",
+    "DivergenceFreeBasis",
     "Domain",
     "Estimator",
     "EstimatorError",
@@ -99,6 +117,8 @@ __all__ = [
     "GOTerm",
     "Interval1D",
     "MCResult",
+    "MVDEstimator",
+    "OptimizedFlow",
     "ParameterError",
     "ParseError",
     "Proof",
@@ -111,10 +131,12 @@ __all__ = [
     "SymflowWarning",
     "VarianceResult",
     "Verdict",
+    "WeakDerivative",
     "Witness",
     "augmented_flow",
     "boxes",
     "check_boundary",
+    "check_coupling",
     "check_divergence_theorem",
     "check_duality",
     "check_equivalent",
@@ -127,6 +149,7 @@ __all__ = [
     "check_stein",
     "check_transport",
     "check_unbiased",
+    "check_weak_derivative",
     "check_weights",
     "claim",
     "classify",
@@ -136,7 +159,9 @@ __all__ = [
     "decide_zero",
     "default_timeout",
     "derive",
+    "design",
     "discrete_cdf",
+    "divergence_free_basis",
     "estimator_mean",
     "expectation_gradient",
     "families",
@@ -149,6 +174,8 @@ __all__ = [
     "induced_density",
     "jump_set",
     "mc_check",
+    "mvd",
+    "optimize_flow",
     "parse",
     "plot",
     "proof",
@@ -158,6 +185,7 @@ __all__ = [
     "toolbox",
     "unique_psi",
     "variance",
+    "weak_derivative",
 ]
 
 __version__ = "0.1.0"

@@ -59,13 +59,14 @@ def test_rendering():
     assert table._repr_markdown_() == md
 
 
-def test_monte_carlo_rows():
+def test_quadrature_rows():
+    # no closed form for 1/(1 + x^2): every row comes from quadrature, and each mean is the gradient
     est = {"LR": sf.derive(P, sf.flows.zero(P), wrt=MU), "RP": sf.derive(P, sf.flows.reparam(P), wrt=MU)}
-    table = compare(est, 1 / (1 + X**2), VALUES, n=50_000, seed=1, timeout=0.3)
+    table = compare(est, 1 / (1 + X**2), VALUES, timeout=0.3)
     target = float(table.target)
     for row in table.rows:
-        assert not row.exact and "Monte Carlo" in row.how
-        assert abs(row.mean - target) < Z_MAX * row.mean_stderr
+        assert not row.exact and row.how.startswith("quadrature")
+        assert abs(row.mean - target) < 1e-12
 
 
 def test_estimators_of_different_gradients_are_refused():

@@ -134,13 +134,43 @@ def test_flow_lines_draws_into_a_given_axes():
 
 
 def test_figures_command_writes_nontrivial_pngs(tmp_path, capsys):
+    # the paper's figures (fast); estimator_variances has its own (slow) test below
     out = tmp_path / "figs"
-    assert main(["figures", "-o", str(out), "--dpi", "80"]) == 0
+    assert main(["figures", "-o", str(out), "--dpi", "80", "--only", ",".join(FIGURES)]) == 0
     written = sorted(path.stem for path in out.glob("*.png"))
     assert written == sorted(FIGURES)
     for stem in FIGURES:
         assert _nontrivial(out / f"{stem}.png"), stem
     assert capsys.readouterr().out.count(".png") == len(FIGURES)
+
+
+@pytest.mark.slow
+def test_figures_command_writes_the_estimator_variance_figure(tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["figures", "-o", str(out), "--dpi", "80", "--only", "estimator_variances", "--points", "5"]) == 0
+    assert _nontrivial(out / "estimator_variances.png")
+
+
+def test_figures_command_refuses_unknown_names_and_short_grids(tmp_path, capsys):
+    assert main(["figures", "-o", str(tmp_path), "--only", "fig99"]) == 2
+    assert "fig99" in capsys.readouterr().err
+    assert main(["figures", "-o", str(tmp_path), "--points", "1"]) == 2
+
+
+def test_estimator_variance_figure_draws_given_curves():
+    # drawing is separate from computing: six synthetic panels, four curves each
+    from matplotlib.figure import Figure
+
+    from symflow.plot.fig_estimator_variances import NAMES, Panel, VarianceCurves
+
+    x = sp.Symbol("x", real=True)
+    ks = (0.5, 1.0, 1.5)
+    series = tuple((n, (1.0, 2.0, 3.0)) for n in (*NAMES, "design"))
+    mu, sigma = sf.families.normal().params
+    panels = tuple(Panel(x**2, w, ks, series, (), (), None) for _ in range(3) for w in (mu, sigma))
+    fig = sf.plot.estimator_variances(VarianceCurves(panels, ()))
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    assert all(len(ax.lines) == 4 for ax in fig.axes)
 
 
 def test_nontrivial_check_rejects_a_blank_figure(tmp_path):

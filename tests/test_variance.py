@@ -83,17 +83,27 @@ def test_monte_carlo_agrees_with_exact_variance():
     assert abs(mc.mean - float(exact.mean)) < Z_MAX * mc.mean_stderr
 
 
-def test_monte_carlo_fallback_when_sympy_cannot_integrate():
+def test_quadrature_when_sympy_cannot_integrate():
+    # 1/(1 + x^2) has no closed-form Gaussian moments: with parameter values the route is quadrature
     phi = 1 / (1 + X**2)
-    res = variance(lr(), phi, VALUES, n=100_000, seed=5, timeout=0.5)
-    assert isinstance(res, VarianceResult) and not res.exact and res.reason
+    res = variance(lr(), phi, VALUES, timeout=0.5)
+    assert isinstance(res, VarianceResult) and res.route == "quadrature" and not res.exact
+    assert res.stderr is None and res.n is None and "quadrature" in res.method
     est = lr().single_sample(phi)
-    m1 = numeric_integral(P, P.expr * est, VALUES, dps=20)
-    m2 = numeric_integral(P, P.expr * est**2, VALUES, dps=20)
-    ref = float(m2 - m1**2)
-    assert abs(res.value - ref) < Z_MAX * res.stderr
-    assert abs(res.mean - float(m1)) < Z_MAX * res.mean_stderr
-    assert mpmath.mpf(ref) > 0
+    m1 = numeric_integral(P, P.expr * est, VALUES, dps=30)
+    m2 = numeric_integral(P, P.expr * est**2, VALUES, dps=30)
+    assert abs(res.value - float(m2 - m1**2)) < 1e-12 * float(m2)
+    assert abs(res.mean - float(m1)) < 1e-12
+
+
+def test_monte_carlo_agrees_with_quadrature():
+    phi = 1 / (1 + X**2)
+    quad = variance(lr(), phi, VALUES, timeout=0.5)
+    mc = variance(lr(), phi, VALUES, n=100_000, seed=5, exact=False)
+    assert mc.route == "Monte Carlo" and mc.reason
+    assert abs(mc.value - quad.value) < Z_MAX * mc.stderr
+    assert abs(mc.mean - quad.mean) < Z_MAX * mc.mean_stderr
+    assert mpmath.mpf(quad.value) > 0
 
 
 def test_wrong_monte_carlo_reference_is_caught():
@@ -114,3 +124,47 @@ def test_bad_inputs_are_refused():
         variance(lr(), 1 / (1 + X**2), timeout=0.5)  # not integrable, and no values for Monte Carlo
     with pytest.raises(SymflowError, match="a"):
         variance(lr(), A / (1 + X**2), VALUES, timeout=0.5)  # Monte Carlo needs a value for a
+
+
+# -- every kind of estimator: q != p, surface terms, measure-valued ------------------------------
+
+
+def test_lr_under_the_l_distribution_is_exact():
+    # under q_L the LR estimator for mu is phi/(x - mu) (Eq. 80): E_q[x^4/(x - mu)^2] = E_p[x^4]/sigma^2
+    # = (mu^4 + 6 mu^2 s^2 + 3 s^4)/s^2, minus (2 mu)^2
+    est = sf.derive(P, sf.flows.zero(P), wrt=MU, q=sf.families.l_distribution())
+    res = variance(est, X**2)
+    assert res.exact and sp.simplify(res.value - (MU**4 + 2 * MU**2 * SIGMA**2 + 3 * SIGMA**4) / SIGMA**2) == 0
+
+
+def test_one_dimensional_jump_term_is_deterministic():
+    # phi = H(x - 1) + x^2, RP for mu: the jump term p(1) is the same at every draw, so Var = Var[2x] = 4 s^2
+    phi = sp.Heaviside(X - 1) + X**2
+    est = sf.derive(P, sf.flows.reparam(P), wrt=MU, phi=phi)
+    assert est.extra_terms
+    res = variance(est, phi)
+    assert res.exact and sp.simplify(res.value - 4 * SIGMA**2) == 0
+    assert sp.simplify(res.mean - (2 * MU + P.expr.xreplace({X: 1}))) == 0
+
+
+def test_two_dimensional_jump_term_matches_its_sample_variance():
+    q = sf.families.mvn(2, "diag")
+    m1, m2, s1, s2 = q.params
+    x1, x2 = q.x
+    phi = sp.Heaviside(x1 + x2)
+    est = sf.derive(q, sf.flows.reparam(q), wrt=m1, phi=phi)
+    values = {m1: sp.Rational(1, 5), m2: sp.Rational(-1, 10), s1: 1, s2: sp.Rational(3, 2)}
+    exact = variance(est, phi, values, timeout=30)
+    assert exact.exact
+    mc = variance(est, phi, values, exact=False, n=200_000, seed=2)
+    assert abs(mc.value - float(exact)) < Z_MAX * mc.stderr
+
+
+def test_compare_takes_measure_valued_estimators():
+    ests = {"LR": lr(), "RP": rp(), "MVD": sf.mvd(P, MU, method="known")}
+    table = sf.compare(ests, sp.cos(X), VALUES, timeout=30)
+    assert all(row.exact for row in table.rows)
+    target = float(sp.N(table.target))
+    assert all(abs(float(sp.N(row.mean)) - target) < 1e-12 for row in table.rows)
+    # the mirrored Rayleigh pair: c (cos(mu + s r) - cos(mu - s r)) = -2 c sin(mu) sin(s r)
+    assert float(sp.N(table.row("MVD").variance)) < float(sp.N(table.row("RP").variance))

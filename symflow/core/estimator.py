@@ -37,6 +37,7 @@ class TermKind(str, enum.Enum):
     JUMP = "jump"  # phi jumps across a surface (Eq. 66)
     MOVING_BOUNDARY = "moving boundary"  # a support edge moves with theta (Eq. 77)
     GO = "go"  # the jumps of the embedding of a pmf at the integers (Eq. 73)
+    MVD = "mvd"  # a measure-valued difference c (phi(x+) - phi(x-)), x+- ~ p+- (weak derivative)
 
     def __str__(self) -> str:
         return self.value

@@ -51,7 +51,12 @@ class ComparisonRow:
 
     @classmethod
     def from_result(cls, name: str, res: VarianceResult) -> ComparisonRow:
-        how = f"exact ({res.method})" if res.exact else f"Monte Carlo, n = {res.n}"
+        if res.route == "exact":
+            how = f"exact ({res.method})"
+        elif res.route == "quadrature":
+            how = f"quadrature ({res.method})"
+        else:
+            how = f"Monte Carlo, n = {res.n}"
         return cls(name, res.mean, res.mean_stderr, res.value, res.stderr, how, res.exact)
 
     def cells(self) -> tuple[str, str, str, str]:

@@ -1,21 +1,36 @@
-"""The variance of a single-sample gradient estimator, exact where possible.
+r"""The variance of a gradient estimator, exact where possible, else by quadrature, else by Monte Carlo.
 
-For an estimator E(x) = v . grad phi + psi phi sampled from q,
+An estimator is a main part E(x) = v . grad phi + psi phi with x ~ q, plus
+extra terms T_k drawn from their own streams (surface terms, Eq. 66 and 77;
+the GO jumps, Eq. 73; the measure-valued difference c (phi(x+) - phi(x-))).
+The parts are independent, so
 
-    Var_q[E] = E_q[E^2] - (E_q[E])^2 .
+.. math::
+    \mathbb{V}[E + \textstyle\sum_k T_k] = \mathbb{V}_q[E] + \sum_k \mathbb{V}[T_k],
+    \qquad \mathbb{V}_q[E] = \int q\,E^2\,dx - \left(\int q\,E\,dx\right)^2 .
 
-Both moments are integrals of q E^k over q's support.  They are done
-exactly when they can be: first by the closed form for polynomial-times-
-Gaussian integrands (the normal's LR, RP and weighted estimators, the
-L-distribution's, and exponential phi, all reduce to sums of
-x^k exp(quadratic in x)), then by SymPy's ``integrate`` under the time
-budget.  Otherwise the variance is estimated by Monte Carlo from ``n``
-samples, with its standard error.  The result says which.
+Every moment is an expectation E_r[f] under some density r (q for the main
+part; q_M, p, p+, p- or a coupling's base density for a term).  Each is done
+
+1. exactly: by the closed forms of ``symflow.calculus.gaussian_forms``
+   (polynomial x Gaussian over intervals, sin and cos included), then by
+   SymPy's ``integrate``/``summation`` under the time budget;
+2. by mpmath quadrature at ``QUAD_DPS`` digits when parameter values are
+   given (in 2-D one coordinate is integrated exactly first when it can be,
+   and the other numerically);
+3. by Monte Carlo from ``n`` samples, only when both fail.
+
+The result says which (``route``).  A term states its moments as a *plan*:
+``moment_plan(phi, k)`` returns pairs ``(coefficient, ((r_1, f_1), ...))``
+whose sum of coefficient x product of E_{r_j}[f_j] is E[T^k] (a product
+appears for independent pairs, E[phi(x+) phi(x-)] = E+[phi] E-[phi]).
+Terms without that method (``SurfaceTerm``, ``GOTerm``) get their plan
+from ``_term_plan`` here.
 
 Symbols in phi other than the variables and parameters (``a`` in
 a (x - c)) are constants; they stay symbolic in an exact result and need
-values for Monte Carlo.  Parameters that appear in phi are held at their
-values: phi is a fixed function, as in the paper's phi = a (x - mu).
+values for quadrature and Monte Carlo.  Parameters that appear in phi are
+held at their values: phi is a fixed function, as in the paper's phi = a (x - mu).
 """
 
 from __future__ import annotations
@@ -24,18 +39,39 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 
+from ..calculus.gaussian_forms import gaussian_integral, interval_gaussian_integral, real_part
+from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_param_values, exact_values
+from ..core.density import Density
 from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
 
-__all__ = ["VarianceResult", "estimator_moments", "gaussian_integral", "variance"]
+__all__ = [
+    "QUAD_DPS",
+    "Covariance",
+    "Expectation",
+    "VarianceResult",
+    "estimator_covariance",
+    "estimator_moments",
+    "evaluate_deferred",
+    "expectation",
+    "gaussian_integral",
+    "term_plan",
+    "variance",
+]
 
 DEFAULT_N = 100_000
+# Digits of the quadrature route: a variance is a reported number, not a zero decision.
+QUAD_DPS = 20
+# Seconds SymPy's integrate gets when quadrature could do the integral instead; and tidying a result.
+SYMBOLIC_LOOK = 2.0
+TIDY_LOOK = 3.0
 
 
 @dataclass(frozen=True)
@@ -45,22 +81,23 @@ class VarianceResult:
     Attributes
     ----------
     value : sympy.Expr or float
-        Var_q[E]: a SymPy expression when ``exact`` (symbolic in the
-        parameters when none were given), a float from Monte Carlo otherwise.
+        The variance: a SymPy expression when ``exact`` (symbolic in the
+        parameters when none were given), a number from quadrature or Monte
+        Carlo otherwise.
     stderr : float or None
-        Standard error of a Monte Carlo ``value`` (None when exact).
+        Standard error of a Monte Carlo ``value`` (None otherwise).
     method : str
         How it was computed.
     exact : bool
-        True when both moments were integrated exactly.
+        True when every moment was integrated exactly.
     mean : sympy.Expr or float
-        E_q[E], the estimator's expectation (the gradient, when unbiased).
+        The estimator's expectation (the gradient, when unbiased).
     mean_stderr : float or None
         Standard error of a Monte Carlo ``mean``.
     n : int or None
-        Number of Monte Carlo samples (None when exact).
+        Number of Monte Carlo samples (None unless the route is Monte Carlo).
     reason : str
-        Why the exact route was not taken, for a Monte Carlo result.
+        Why the exact route was not taken.
     """
 
     value: Any
@@ -72,93 +109,70 @@ class VarianceResult:
     n: int | None = None
     reason: str = ""
 
+    @property
+    def route(self) -> str:
+        """``"exact"``, ``"quadrature"`` or ``"Monte Carlo"``."""
+        if self.exact:
+            return "exact"
+        return "quadrature" if self.n is None else "Monte Carlo"
+
     def __float__(self) -> float:
-        return float(self.value)
+        return _real(self.value)
 
     def __str__(self) -> str:
         if self.exact:
             return f"Var = {sp.sstr(self.value)}  (exact: {self.method})"
+        if self.n is None:
+            return f"Var = {float(self.value):.12g}  ({self.method})"
         return f"Var = {self.value:.6g} +- {self.stderr:.2g}  ({self.method})"
 
 
-# -- exact integrals -----------------------------------------------------------
+# -- one expectation --------------------------------------------------------------
 
 
-def _double_factorial_odd(j: int) -> int:
-    """(2j - 1)!! with (-1)!! = 1."""
-    return math.prod(range(1, 2 * j, 2)) if j > 0 else 1
+@dataclass(frozen=True)
+class Expectation:
+    """E_r[f]: ``value`` (SymPy expression when ``exact``, else an mpmath number) and ``how``."""
+
+    value: Any
+    how: str
+    exact: bool
 
 
-def _gaussian_term(term: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
-    """Integral over the real line of c(x) exp(A2 x^2 + A1 x + A0) with c a polynomial, or None."""
-    exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp) or (f.is_Pow and isinstance(f.base, sp.exp))]
-    rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps])
-    exponent = sp.Add(*[f.args[0] if isinstance(f, sp.exp) else f.base.args[0] * f.exp for f in exps])
-    if not rest.is_polynomial(x) or not exponent.is_polynomial(x):
-        return None
-    quad = sp.Poly(sp.expand(exponent), x)
-    if quad.degree() != 2:
-        return None
-    a2, a1, a0 = quad.all_coeffs()
-    A = -a2
-    if A.is_positive is not True:
-        return None  # not provably decaying: the integral may diverge
-    m = a1 / (2 * A)
-    # x = m + Y with Y ~ N(0, 1/(2A)) under the normalized Gaussian factor
-    poly = sp.Poly(sp.expand(rest.xreplace({x: x + m})), x)
-    moment = sp.S.Zero
-    for (k,), coeff in poly.terms():
-        if k % 2 == 0:
-            moment += coeff * _double_factorial_odd(k // 2) / (2 * A) ** (k // 2)
-    return sp.exp(a0 + a1**2 / (4 * A)) * sp.sqrt(sp.pi / A) * moment
+def _closed_form(expr: sp.Expr, limits: list) -> sp.Expr | None:
+    """Iterated closed-form integration, trying both orders in 2-D."""
+    orders = [limits] if len(limits) == 1 else [limits, limits[::-1]]
+    for order in orders:
+        out = expr
+        for xi, lo, hi in reversed(order):
+            out = interval_gaussian_integral(out, xi, lo, hi)
+            if out is None:
+                break
+        if out is not None:
+            return out
+    return None
 
 
-def gaussian_integral(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
-    r"""The integral over the real line of a sum of polynomial x Gaussian terms.
+def _limits(q: Density, values: dict) -> list:
+    return [(xi, s.inf.xreplace(values), s.sup.xreplace(values)) for xi, s in zip(q.x, q.support_sets, strict=True)]
 
-    Each term c(x) exp(-A x^2 + B x + C) with A provably positive integrates to
 
-    .. math::
-        e^{C + B^2/(4A)} \sqrt{\pi/A}\; \mathbb{E}\left[c(m + Y)\right],
-        \quad m = \frac{B}{2A},\; Y \sim \mathcal{N}\left(0, \tfrac{1}{2A}\right),
+def _integrate(
+    q: Density, integrand: sp.Expr, values: dict, budget: float, sympy_budget: float | None = None
+) -> tuple[sp.Expr | None, str]:
+    """Integral of ``integrand`` over q's support with ``values`` substituted: (value, how) or (None, why).
 
-    using E[Y^{2j}] = (2j - 1)!! / (2A)^j.  Returns None when some term does
-    not have that form (SymPy's integrator is then the fallback).
+    The closed forms get ``budget``; SymPy's ``integrate`` gets ``sympy_budget`` (default the same).
     """
-    combined = sp.powsimp(sp.expand(expr, power_exp=False, log=False), combine="exp")
-    # group the terms by their exponential factor so each group is one polynomial
-    groups: dict[sp.Expr, sp.Expr] = {}
-    for term in sp.Add.make_args(sp.expand(combined, power_exp=False, log=False)):
-        if not term.has(x):
-            return None  # a constant over the real line diverges
-        factors = sp.Mul.make_args(sp.powsimp(term, combine="exp"))
-        exps = [f for f in factors if isinstance(f, sp.exp)]
-        rest = sp.Mul(*[f for f in factors if not isinstance(f, sp.exp)])
-        key = sp.expand(sp.Add(*[f.args[0] for f in exps]))
-        groups[key] = groups.get(key, sp.S.Zero) + rest
-    total = sp.S.Zero
-    for exponent, poly in groups.items():
-        val = _gaussian_term(poly * sp.exp(exponent, evaluate=False), x)
-        if val is None:
-            return None
-        total += val
-    return total
-
-
-def _integrate(q, integrand: sp.Expr, values: dict, budget: float) -> tuple[sp.Expr | None, str]:
-    """Integral of ``integrand`` over q's support with ``values`` substituted: (value, how) or (None, why)."""
     expr = integrand.xreplace(values)
-    sets = [(xi, s.inf.xreplace(values), s.sup.xreplace(values)) for xi, s in zip(q.x, q.support_sets, strict=True)]
+    limits = _limits(q, values)
+    real = not expr.has(sp.I)
 
     def closed_form() -> sp.Expr | None:
-        out = expr
-        for xi, lo, hi in sets:
-            if (lo, hi) != (-sp.oo, sp.oo) or q.is_discrete:
-                return None
-            out = gaussian_integral(out, xi)
-            if out is None:
-                return None
-        return out
+        if q.is_discrete or expr.has(sp.Piecewise, sp.Heaviside):
+            return None
+        out = _closed_form(expr, limits)
+        return None if out is None else (real_part(out) if real else out)
 
     try:
         fast = run_with_budget(closed_form, timeout=budget, what="Gaussian closed form")
@@ -169,7 +183,7 @@ def _integrate(q, integrand: sp.Expr, values: dict, budget: float) -> tuple[sp.E
 
     def by_sympy() -> sp.Expr | None:
         out = sp.powsimp(sp.expand(expr, power_exp=False), combine="exp")
-        for xi, lo, hi in sets:
+        for xi, lo, hi in reversed(limits):
             out = budgets.summation(out, (xi, lo, hi)) if q.is_discrete else budgets.integrate(out, (xi, lo, hi))
             if out.has(sp.Integral, sp.Sum):
                 return None
@@ -179,10 +193,10 @@ def _integrate(q, integrand: sp.Expr, values: dict, budget: float) -> tuple[sp.E
             if any(pw.args[0].cond != sp.true for pw in folded.atoms(sp.Piecewise)):
                 return None
             out = folded
-        return None if out.has(sp.nan) else out
+        return None if out.has(sp.nan, sp.oo, -sp.oo, sp.zoo) else out
 
     try:
-        got = run_with_budget(by_sympy, timeout=budget, what="symbolic integration")
+        got = run_with_budget(by_sympy, timeout=sympy_budget or budget, what="symbolic integration")
     except BudgetExceeded as exc:
         return None, str(exc)
     except (NotImplementedError, ValueError, TypeError, RecursionError, sp.PolynomialError) as exc:
@@ -190,6 +204,92 @@ def _integrate(q, integrand: sp.Expr, values: dict, budget: float) -> tuple[sp.E
     if got is None:
         return None, "SymPy left the integral unevaluated or conditional"
     return got, "SymPy integrate"
+
+
+def _line(xj: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> Density:
+    """The coordinate x_j over [lo, hi] with weight 1: a carrier for 1-D quadrature of a partial result."""
+    return Density(sp.S.One, (xj,), (), support=sp.Interval(lo, hi), name=f"d{xj}")
+
+
+def _quadrature(q: Density, integrand: sp.Expr, values: dict, budget: float, dps: int) -> tuple[Any, str]:
+    """Quadrature at ``values``: (mpmath number, how) or (None, why).  In 2-D one coordinate exactly first."""
+    expr = integrand.xreplace(values)
+    if expr.free_symbols - set(q.x):
+        return None, "quadrature needs values for " + ", ".join(sorted(map(str, expr.free_symbols - set(q.x))))
+    if q.dim == 2 and not q.is_discrete:
+        limits = _limits(q, values)
+        for inner, outer in ((limits[1], limits[0]), (limits[0], limits[1])):
+            try:
+                partial = run_with_budget(
+                    interval_gaussian_integral, expr, *inner, timeout=budget, what="inner closed form"
+                )
+            except (BudgetExceeded, sp.PolynomialError, TypeError, ValueError):
+                partial = None
+            if partial is None:
+                continue
+            val = numeric_integral(_line(*outer), partial, {}, dps=dps, timeout=budget)
+            if val is not None:
+                return mpmath.re(val), f"closed form in {inner[0]}, mpmath quadrature in {outer[0]} at {dps} digits"
+    val = numeric_integral(q, expr, values, dps=dps, timeout=budget)
+    if val is None:
+        return None, "quadrature failed or ran out of budget"
+    return mpmath.re(val), f"mpmath quadrature at {dps} digits"
+
+
+def _deferred(q: Density, integrand: sp.Expr, values: dict, budget: float) -> sp.Expr | None:
+    """In 2-D: the closed form over one coordinate and an unevaluated Integral over the other, or None.
+
+    Symbols without values (constants of phi) stay in the Integral; ``sp.N``
+    evaluates it by quadrature once they are substituted.
+    """
+    if q.dim != 2 or q.is_discrete:
+        return None
+    expr = integrand.xreplace(values)
+    limits = _limits(q, values)
+    for inner, outer in ((limits[0], limits[1]), (limits[1], limits[0])):
+        try:
+            partial = run_with_budget(
+                interval_gaussian_integral, expr, *inner, timeout=budget, what="inner closed form"
+            )
+        except (BudgetExceeded, sp.PolynomialError, TypeError, ValueError):
+            partial = None
+        if partial is not None:
+            return sp.Integral(real_part(partial) if not expr.has(sp.I) else partial, outer)
+    return None
+
+
+def evaluate_deferred(expr: Any, *, dps: int = QUAD_DPS, timeout: float | None = None) -> Any:
+    """``expr`` with each unevaluated 1-D ``Integral`` (left by the deferred route) replaced by its quadrature.
+
+    The integrals must have no free symbols but their variable (substitute the values first).
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Integral):
+        return expr
+    budget = resolve_timeout(timeout)
+    values = {}
+    for integral in expr.atoms(sp.Integral):
+        (var, lo, hi), body = integral.limits[0], integral.function
+        val = numeric_integral(_line(var, lo, hi), body, {}, dps=dps, timeout=budget)
+        if val is None:
+            raise SymflowError(f"quadrature of {integral} failed or ran out of budget")
+        values[integral] = sp.Float(mpmath.re(val), dps)
+    return expr.xreplace(values)
+
+
+def expectation(
+    r: Density, f: sp.Expr, values: dict | None = None, *, timeout: float | None = None, dps: int = QUAD_DPS
+) -> Expectation | None:
+    """E_r[f]: exactly when the integral (or sum) can be done, else by quadrature at ``values``; None if neither."""
+    budget = resolve_timeout(timeout)
+    values = {} if values is None else exact_values(values)
+    integrand = r.expr * f
+    val, how = _integrate(r, integrand, values, budget)
+    if val is not None:
+        return Expectation(val, how, True)
+    val, how_q = _quadrature(r, integrand, values, budget, dps)
+    if val is None:
+        return None
+    return Expectation(val, how_q, False)
 
 
 def _tidy(expr: sp.Expr, budget: float) -> sp.Expr:
@@ -203,7 +303,7 @@ def _tidy(expr: sp.Expr, budget: float) -> sp.Expr:
         return budgets.simplify(e)
 
     try:
-        return run_with_budget(work, expr, timeout=budget, what="simplify")
+        return run_with_budget(work, expr, timeout=min(budget, TIDY_LOOK), what="simplify")
     except BudgetExceeded:
         return expr
 
@@ -221,40 +321,235 @@ def _check_estimator(est: Any) -> None:
         )
 
 
-def _phi(est: Any, phi: object) -> sp.Expr:
-    return as_expr(phi, "phi")
-
-
 def _constants(est: Any, phi: sp.Expr) -> tuple[sp.Symbol, ...]:
     """Symbols in phi that are neither variables nor parameters: held constant."""
     known = set(est.x) | set(est.params)
     return tuple(sorted((s for s in phi.free_symbols if s not in known), key=str))
 
 
-# -- moments ------------------------------------------------------------------
+# -- plans: E[T^k] as sums of products of expectations -------------------------------
+
+
+def term_plan(term: Any, phi: sp.Expr, k: int) -> tuple | None:
+    """E[T^k] for an extra term as ``((coef, ((r, f), ...)), ...)``, or None when it has no plan."""
+    own = getattr(term, "moment_plan", None)
+    if own is not None:
+        return own(phi, k)
+    return _term_plan(term, phi, k)
+
+
+def _term_plan(term: Any, phi: sp.Expr, k: int) -> tuple | None:
+    from ..estimators.go import GOTerm
+    from ..estimators.surface import SurfaceTerm
+
+    if isinstance(term, GOTerm):
+        # one draw: w(y) (phi(y + 1) - phi(y)), y ~ p
+        y = term.y
+        draw = term.weight * (phi.xreplace({y: y + 1}) - phi)
+        return ((sp.S.One, ((term.density, draw**k),)),)
+    if isinstance(term, SurfaceTerm):
+        if term.q_M is None:
+            # one draw: K times the value at one of the K points, chosen uniformly
+            import dataclasses
+
+            points = [dataclasses.replace(term, branches=(s,)).integrand(phi) for s in term.branches]
+            if not points:
+                return ((sp.S.Zero, ()),)
+            K = len(points)
+            return ((sp.Integer(K) ** (k - 1) * sp.Add(*[v**k for v in points]), ()),)
+        draw = term.integrand(phi) / term.q_M.expr
+        return ((sp.S.One, ((term.q_M, draw**k),)),)
+    return None
+
+
+def _main_plan(est: Any, phi: sp.Expr, k: int) -> tuple:
+    return ((sp.S.One, ((est.sampling, est.single_sample(phi) ** k),)),)
+
+
+class _Evaluator:
+    """Evaluates plans, remembering each expectation (E+[phi] appears in both moments).
+
+    A worker, not a value: it collects how each expectation was done (``hows``),
+    whether all were exact, and the first failure.  ``numeric``: quadrature is
+    allowed (values were given); ``symbolic=False``: quadrature only.
+    """
+
+    def __init__(self, values: dict, budget: float, dps: int, numeric: bool, hows: set, *, symbolic: bool = True):
+        self.values = values
+        self.budget = budget
+        self.dps = dps
+        self.numeric = numeric
+        self.hows = hows
+        self.symbolic = symbolic
+        self.exact = True
+        self.failure = ""
+        self.memo: dict = {}
+
+    def one(self, r: Density, f: sp.Expr) -> Any:
+        key = (r, f)
+        if key not in self.memo:
+            integrand = r.expr * f
+            # with every symbol given a value, quadrature is the dependable route: SymPy gets a short look only
+            fixed = self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x))
+            # in 2-D a closed form over one variable and quadrature over the other is the dependable route too
+            look = min(self.budget, SYMBOLIC_LOOK) if fixed or r.dim == 2 else None
+            if self.symbolic:
+                val, how = _integrate(r, integrand, self.values, self.budget, look)
+            else:
+                val, how = None, "quadrature requested"
+            if val is not None:
+                self.memo[key] = val
+                self.hows.add(how)
+            elif self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x)):
+                num, how_q = _quadrature(r, integrand, self.values, self.budget, self.dps)
+                if num is None:
+                    self.failure = f"{how}; {how_q}"
+                    self.memo[key] = None
+                else:
+                    self.exact = False
+                    self.hows.add(how_q)
+                    self.memo[key] = sp.Float(num, self.dps)
+            else:
+                deferred = _deferred(r, integrand, self.values, self.budget)
+                if deferred is None:
+                    self.failure = how
+                else:
+                    self.exact = False
+                    self.hows.add("closed form in one variable, a 1-D Integral left for quadrature at given values")
+                self.memo[key] = deferred
+        return self.memo[key]
+
+    def plan(self, plan: tuple | None) -> Any:
+        if plan is None:
+            self.failure = "a term states no moments"
+            return None
+        total = sp.S.Zero
+        for coef, factors in plan:
+            prod = coef.xreplace(self.values) if isinstance(coef, sp.Basic) else coef
+            for r, f in factors:
+                val = self.one(r, f)
+                if val is None:
+                    return None
+                prod = prod * val
+            total += prod
+        return total
+
+
+def _moments(est: Any, phi: sp.Expr, values: dict, budget: float, numeric: bool, symbolic: bool = True):
+    """(mean, variance, evaluator) of the estimator, or (None, None, evaluator) when a moment fails."""
+    ev = _Evaluator(values, budget, QUAD_DPS, numeric, set(), symbolic=symbolic)
+    mean, var = sp.S.Zero, sp.S.Zero
+    parts = [(_main_plan(est, phi, 1), _main_plan(est, phi, 2))]
+    parts += [(term_plan(t, phi, 1), term_plan(t, phi, 2)) for t in est.extra_terms]
+    for plan1, plan2 in parts:
+        m1 = ev.plan(plan1)
+        m2 = ev.plan(plan2) if m1 is not None else None
+        if m1 is None or m2 is None:
+            return None, None, ev
+        mean += m1
+        var += m2 - m1**2
+    return mean, var, ev
+
+
+@dataclass(frozen=True)
+class Covariance:
+    """The covariance matrix of several estimators for one phi, their means, and how each entry was obtained.
+
+    ``matrix`` is an ImmutableMatrix (exact entries when ``exact``, else
+    numbers or deferred 1-D integrals); ``means`` their expectations; ``shared``
+    the sampling group of each estimator's main part (None when it has none);
+    ``how`` the routes taken.
+    """
+
+    matrix: sp.ImmutableMatrix
+    means: tuple
+    exact: bool
+    how: str
+    shared: tuple
+
+
+def _has_main(est: Any) -> bool:
+    return any(vi != 0 for vi in est.v) or est.psi != 0
+
+
+def estimator_covariance(
+    estimators: Any, phi: object, params: dict | None = None, *, timeout: float | None = None
+) -> Covariance | None:
+    r"""The exact (or quadrature) covariance matrix of estimators of one gradient, for one phi.
+
+    Estimators whose main parts sample the same density q share the draw
+    x ~ q, so :math:`\mathrm{Cov}(E_i, E_j) = E_q[E_i E_j] - E_q[E_i] E_q[E_j]`;
+    main parts over different densities, and every extra term (drawn from its
+    own stream), are independent, adding only to the diagonal.  Returns None
+    when some moment can be computed neither exactly nor by quadrature.
+    """
+    ests = list(estimators)
+    for est in ests:
+        _check_estimator(est)
+    phi = as_expr(phi, "phi")
+    budget = resolve_timeout(timeout)
+    values = {} if params is None else exact_values(dict(params))
+    ev = _Evaluator(values, budget, QUAD_DPS, params is not None, set())
+    groups: list = []
+    shared = []
+    for est in ests:
+        if not _has_main(est):
+            shared.append(None)
+            continue
+        key = est.sampling
+        if key not in groups:
+            groups.append(key)
+        shared.append(groups.index(key))
+    n = len(ests)
+    mains = [est.single_sample(phi) for est in ests]
+    m1 = []
+    term_var = []
+    for est, main in zip(ests, mains, strict=True):
+        mean = ev.plan(((sp.S.One, ((est.sampling, main),)),)) if _has_main(est) else sp.S.Zero
+        extra = sp.S.Zero
+        for t in est.extra_terms:
+            t1, t2 = ev.plan(term_plan(t, phi, 1)), ev.plan(term_plan(t, phi, 2))
+            if t1 is None or t2 is None:
+                return None
+            mean = None if mean is None else mean + t1
+            extra += t2 - t1**2
+        if mean is None:
+            return None
+        m1.append(mean)
+        term_var.append(extra)
+    mains_mean = [
+        ev.plan(((sp.S.One, ((est.sampling, main),)),)) if _has_main(est) else sp.S.Zero
+        for est, main in zip(ests, mains, strict=True)
+    ]
+    M = sp.zeros(n, n)
+    for i in range(n):
+        for j in range(i, n):
+            cov = sp.S.Zero
+            if shared[i] is not None and shared[i] == shared[j]:
+                cross = ev.plan(((sp.S.One, ((ests[i].sampling, sp.expand(mains[i] * mains[j])),)),))
+                if cross is None:
+                    return None
+                cov = cross - mains_mean[i] * mains_mean[j]
+            if i == j:
+                cov += term_var[i]
+            M[i, j] = M[j, i] = cov
+    return Covariance(sp.ImmutableMatrix(M), tuple(m1), ev.exact, " and ".join(sorted(ev.hows)), tuple(shared))
 
 
 def estimator_moments(
     est: Any, phi: object, params: dict | None = None, *, timeout: float | None = None
 ) -> tuple[sp.Expr, sp.Expr, str] | tuple[None, None, str]:
-    """Exact (E_q[E], E_q[E^2], how), or (None, None, why) when they cannot be integrated."""
+    """Exact (mean, variance, how), or (None, None, why) when some moment cannot be integrated exactly."""
     _check_estimator(est)
-    phi = _phi(est, phi)
-    if est.extra_terms:
-        return None, None, "the estimator has separately sampled extra terms"
-    budget = resolve_timeout(timeout)
+    phi = as_expr(phi, "phi")
     values = {} if params is None else exact_values(dict(params))
-    single = est.single_sample(phi)
-    q = est.sampling
-    hows = set()
-    moments = []
-    for k in (1, 2):
-        val, how = _integrate(q, q.expr * single**k, values, budget)
-        if val is None:
-            return None, None, f"moment {k}: {how}"
-        hows.add(how)
-        moments.append(val)
-    return moments[0], moments[1], " and ".join(sorted(hows))
+    mean, var, ev = _moments(est, phi, values, resolve_timeout(timeout), numeric=False)
+    if mean is None:
+        return None, None, ev.failure
+    return mean, var, " and ".join(sorted(ev.hows))
+
+
+# -- Monte Carlo ------------------------------------------------------------------------
 
 
 def _mc(est: Any, phi: sp.Expr, values: dict, n: int, seed: int | np.random.Generator | None):
@@ -296,36 +591,54 @@ def variance(
     seed: int | np.random.Generator | None = 0,
     timeout: float | None = None,
     exact: bool = True,
+    route: str | None = None,
 ) -> VarianceResult:
-    r"""Var_q[v . grad phi + psi phi], exactly where the integrals can be done, else by Monte Carlo.
+    r"""The variance of an estimator: exact where the integrals can be done, else quadrature, else Monte Carlo.
 
     .. math::
-        \mathbb{V}_q[E] = \int q\,E^2\,dx - \left(\int q\,E\,dx\right)^2
+        \mathbb{V}[E] = \int q\,E^2\,dx - \left(\int q\,E\,dx\right)^2 + \sum_k \mathbb{V}[T_k]
+
+    (the extra terms T_k are drawn from their own streams, so independent of x).
 
     Parameters
     ----------
     est : Estimator
-        Or any wrapper with the same interface (``toolbox.with_baseline``).
+        Any estimator: under q = p or q != p, with surface, GO or
+        measure-valued terms (``sf.mvd``), or a wrapper with the same interface
+        (``toolbox.with_baseline``).
     phi : sympy.Expr
         The test function.  Extra symbols in it are constants.
     params : dict, optional
         Values for the parameters (and for phi's constants).  Without them
-        the exact variance is symbolic; Monte Carlo needs them.
+        the exact variance is symbolic; quadrature and Monte Carlo need them.
     n, seed : int
-        Monte Carlo sample size and seed (used only when not exact).
+        Monte Carlo sample size and seed (used only when neither the exact
+        route nor quadrature gives the value).
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for each symbolic step and each quadrature.
     exact : bool
-        Try the exact route first (default).  ``False`` forces Monte Carlo.
+        Try the exact route and quadrature first (default).  ``False`` forces Monte Carlo.
+    route : {"exact", "quadrature", "Monte Carlo"}, optional
+        Force one route (for cross-checks): ``"exact"`` raises when some
+        moment has no closed form; ``"quadrature"`` integrates every moment
+        numerically at the given ``params``; ``"Monte Carlo"`` samples.
 
     Returns
     -------
     VarianceResult
-        ``exact`` says which route gave the value; a Monte Carlo result
-        carries standard errors (the variance's by the delta method).
+        ``route`` says which way gave the value: ``"exact"`` (symbolic),
+        ``"quadrature"`` (mpmath at ``QUAD_DPS`` digits) or ``"Monte Carlo"``
+        (with standard errors; the variance's by the delta method).
+
+    Examples
+    --------
+    >>> import symflow as sf
+    >>> p = sf.families.normal(); mu, sigma = p.params; (x,) = p.x
+    >>> sf.variance(sf.derive(p, sf.flows.reparam(p), wrt=mu), x**2).value
+    4*sigma**2
     """
     _check_estimator(est)
-    phi = _phi(est, phi)
+    phi = as_expr(phi, "phi")
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 2:
         raise SymflowError(f"n must be an integer >= 2 (Monte Carlo samples), got {n!r}")
     budget = resolve_timeout(timeout)
@@ -334,18 +647,43 @@ def variance(
         if not isinstance(params, dict):
             raise SymflowError(f"params must be a dict from Symbols to numbers, got {type(params).__name__}")
         values = as_param_values(params, est.params)
+    if route not in (None, "exact", "quadrature", "Monte Carlo"):
+        raise SymflowError(f"route must be 'exact', 'quadrature' or 'Monte Carlo', got {route!r}")
+    if route == "quadrature" and values is None:
+        raise SymflowError("route='quadrature' needs params= (numbers for the parameters and phi's constants)")
     reason = "exact route not requested"
-    if exact:
-        m1, m2, how = estimator_moments(est, phi, values, timeout=budget)
-        if m1 is not None:
-            var = _tidy(m2 - m1**2, budget)
-            mean = _tidy(m1, budget)
-            return VarianceResult(var, None, how, True, mean, None, None)
-        reason = how
+    if exact and route != "Monte Carlo":
+        given = {} if values is None else exact_values(values)
+        symbolic = route != "quadrature"
+        mean, var, ev = _moments(
+            est, phi, given, budget, numeric=values is not None and route != "exact", symbolic=symbolic
+        )
+        how = " and ".join(sorted(ev.hows))
+        if mean is not None and ev.exact:
+            return VarianceResult(_real_form(var, budget), None, how, True, _real_form(mean, budget), None, None)
+        if mean is not None and var.free_symbols:
+            # a deferred 1-D integral with constants of phi left symbolic: evaluate_deferred once they have values
+            reason = "a 1-D integral is left for quadrature; substitute values, then evaluate_deferred"
+            return VarianceResult(var, None, how, False, mean, None, None, reason)
+        if mean is not None:
+            # some moment by quadrature: a number (complex round-off dropped)
+            return VarianceResult(
+                _real(evaluate_deferred(var)),
+                None,
+                how,
+                False,
+                _real(evaluate_deferred(mean)),
+                None,
+                None,
+                "some integral had no closed form" if symbolic else "quadrature requested",
+            )
+        reason = ev.failure
+        if route in ("exact", "quadrature"):
+            raise SymflowError(f"the {route} route failed: {reason}")
     if values is None:
         raise SymflowError(
             f"the exact variance is not available ({reason}); pass params= (numbers for "
-            f"{', '.join(map(str, est.params))}) for a Monte Carlo estimate"
+            f"{', '.join(map(str, est.params))}) for quadrature or a Monte Carlo estimate"
         )
     missing = [str(c) for c in _constants(est, phi) if c not in values]
     if missing:
@@ -362,3 +700,14 @@ def variance(
         int(n),
         reason,
     )
+
+
+def _real_form(expr: sp.Expr, budget: float) -> sp.Expr:
+    """The tidied expression; a real quantity written with complex exponentials is wrapped in re()."""
+    out = _tidy(expr, budget)
+    return sp.re(out, evaluate=False) if out.has(sp.I) else out
+
+
+def _real(value: Any) -> float:
+    c = complex(sp.N(value, QUAD_DPS))
+    return c.real

@@ -1,0 +1,204 @@
+"""Inverse-CDF samplers for the pieces of a weak derivative (p+ and p-), as picklable partials.
+
+``quantile_sampler`` draws x = Q(u) from uniforms u, by the first route that
+applies:
+
+1. a closed-form quantile Q(u) (SymPy solved F(x) = u once, when the piece
+   was built);
+2. a closed-form CDF F: vectorized bisection of F(x) = u in float64 (60 halvings
+   of a bracket found by doubling outwards from the piece's finite edge);
+3. anything else: ``generic_inverse_cdf``, the one hook for a generic 1-D
+   inverse-CDF sampler built from the density alone.  Until
+   ``symflow.numeric.inversion`` (a generic sampler written elsewhere) lands
+   on this branch, the hook uses scipy's ``NumericalInversePolynomial``
+   (u-error 1e-10); swapping it is a one-line change here.
+
+Pmfs (integer pieces) are inverted by cumulative sums of the pmf up to where the
+tail is below 1e-16.  ``quantiles(...)`` maps given uniforms, which is what
+coupling two pieces through common uniforms needs.  Samplers are module-level
+functions bound with ``functools.partial`` (so Densities carrying them pickle);
+the numeric functions are built lazily and cached per process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, partial
+
+import numpy as np
+import sympy as sp
+
+from ..core.convert import as_expr
+from ..errors import SymflowError
+from ..numeric.evaluate import numpy_scalar_function
+
+__all__ = ["generic_inverse_cdf", "quantile_sampler", "quantiles"]
+
+_U = sp.Symbol("u", positive=True)
+_BISECTIONS = 60
+
+
+def _floats(params: tuple, values: dict) -> tuple[float, ...]:
+    return tuple(float(values[t]) for t in params)
+
+
+def _edge(e: sp.Expr, params: tuple, vals: tuple) -> float:
+    got = as_expr(e, "edge").xreplace({t: sp.Float(v) for t, v in zip(params, vals, strict=True)})
+    return float(got) if got.is_finite else (np.inf if got == sp.oo else -np.inf)
+
+
+@lru_cache(maxsize=128)
+def _cdf_fn(cdf: sp.Expr, x: sp.Symbol, params: tuple):
+    return numpy_scalar_function([x, params], cdf)
+
+
+def _bisect(cdf: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple, u: np.ndarray):
+    fn = _cdf_fn(cdf, x, params)
+
+    def F(t: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(fn(t, vals), dtype=float), np.shape(t))
+
+    a, b = _edge(lo, params, vals), _edge(hi, params, vals)
+    # a finite bracket holding every u in [2^-53, 1 - 2^-53]: double outwards from a finite edge (or 0)
+    start = a if np.isfinite(a) else (b if np.isfinite(b) else 0.0)
+    width = 1.0
+    for _ in range(200):
+        left = a if np.isfinite(a) else start - width
+        right = b if np.isfinite(b) else start + width
+        low_ok = np.isfinite(a) or F(np.array([left]))[0] < 1e-17
+        if low_ok and (np.isfinite(b) or F(np.array([right]))[0] >= 1 - 1e-17):
+            break
+        width *= 2.0
+    else:  # pragma: no cover - a CDF that never reaches 0 or 1
+        raise SymflowError("could not bracket the quantiles of a piece: its CDF does not reach 0 and 1")
+    left_arr = np.full(u.shape, left)
+    right_arr = np.full(u.shape, right)
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (left_arr + right_arr)
+        below = F(mid) < u
+        left_arr = np.where(below, mid, left_arr)
+        right_arr = np.where(below, right_arr, mid)
+    return 0.5 * (left_arr + right_arr)
+
+
+@lru_cache(maxsize=64)
+def _pinv(expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple):
+    from scipy.stats.sampling import NumericalInversePolynomial
+
+    pdf = numpy_scalar_function([x, params], expr)
+    a, b = _edge(lo, params, vals), _edge(hi, params, vals)
+
+    class _Dist:
+        def pdf(self, t: float) -> float:
+            return float(pdf(t, vals))
+
+    center = (
+        a + 1.0
+        if np.isfinite(a) and not np.isfinite(b)
+        else (b - 1.0 if np.isfinite(b) and not np.isfinite(a) else None)
+    )
+    if center is None:
+        center = 0.5 * (a + b) if np.isfinite(a) and np.isfinite(b) else 0.0
+    return NumericalInversePolynomial(_Dist(), domain=(a, b), center=center, random_state=0)
+
+
+def generic_inverse_cdf(expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple, u):
+    """Q(u) for the density ``expr`` on [lo, hi] at parameter values ``vals``: the generic hook (see module doc)."""
+    return np.asarray(_pinv(expr, x, params, lo, hi, vals).ppf(u), dtype=float)
+
+
+@lru_cache(maxsize=64)
+def _pmf_table(expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple):
+    fn = numpy_scalar_function([x, params], expr)
+    start = int(_edge(lo, params, vals))
+    stop = _edge(hi, params, vals)
+    block = 256
+    probs: list[np.ndarray] = []
+    k = start
+    while True:
+        ks = np.arange(k, k + block if not np.isfinite(stop) else min(k + block, int(stop) + 1))
+        if ks.size == 0:
+            break
+        with np.errstate(all="ignore"):
+            vals_k = np.nan_to_num(np.broadcast_to(np.asarray(fn(ks.astype(float), vals), dtype=float), ks.shape))
+        probs.append(vals_k)
+        k = int(ks[-1]) + 1
+        total = float(sum(p.sum() for p in probs))
+        if np.isfinite(stop) and k > stop:
+            break
+        if total >= 1 - 1e-16 and vals_k[-1] < 1e-18:
+            break
+        if k - start > 10**7:  # pragma: no cover - a pmf whose mass does not settle
+            raise SymflowError("the pmf's mass did not reach 1 within 10^7 integers")
+    table = np.cumsum(np.concatenate(probs))
+    return start, table / table[-1]
+
+
+def quantiles(
+    expr: sp.Expr,
+    x: sp.Symbol,
+    params: tuple,
+    lo: sp.Expr,
+    hi: sp.Expr,
+    cdf: sp.Expr | None,
+    quantile: sp.Expr | None,
+    discrete: bool,
+    values: dict,
+    u: np.ndarray,
+) -> np.ndarray:
+    """Q(u) of the piece ``expr`` on [lo, hi] (see the module docstring for the routes)."""
+    vals = _floats(params, values)
+    u = np.asarray(u, dtype=float)
+    if discrete:
+        start, table = _pmf_table(expr, x, params, lo, hi, vals)
+        return start + np.searchsorted(table, u, side="left").astype(float)
+    if quantile is not None:
+        fn = numpy_scalar_function([_U, params], quantile)
+        with np.errstate(all="ignore"):
+            got = np.asarray(fn(u, vals))
+        if np.iscomplexobj(got):
+            # scipy's lambertw (and a few others) return complex dtype on their real branch
+            if np.any(np.abs(got.imag) > 1e-12 * np.maximum(1.0, np.abs(got.real))):
+                raise SymflowError("the closed-form quantile is complex at some u; its branch is wrong")
+            got = got.real
+        return np.broadcast_to(got.astype(float), u.shape).copy()
+    if cdf is not None:
+        return _bisect(cdf, x, params, lo, hi, vals, u)
+    return generic_inverse_cdf(expr, x, params, lo, hi, vals, u)
+
+
+def _sample(
+    expr: sp.Expr,
+    x: sp.Symbol,
+    params: tuple,
+    lo: sp.Expr,
+    hi: sp.Expr,
+    cdf: sp.Expr | None,
+    quantile: sp.Expr | None,
+    discrete: bool,
+    n: int,
+    values: dict,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    u = 1.0 - rng.random(n)  # in (0, 1]: a quantile at u = 0 may be -oo
+    u = np.minimum(u, 1.0 - 2.0**-53)
+    return quantiles(expr, x, params, lo, hi, cdf, quantile, discrete, values, u).reshape(-1, 1)
+
+
+def quantile_sampler(
+    expr: sp.Expr,
+    x: sp.Symbol,
+    params: tuple,
+    support: sp.Set,
+    *,
+    cdf: sp.Expr | None = None,
+    quantile: sp.Expr | None = None,
+) -> partial:
+    """A sampler ``(n, params, rng) -> (n, 1)`` drawing from ``expr`` on ``support`` by inverse CDF."""
+    discrete = isinstance(support, sp.Range) or support in (sp.S.Naturals0, sp.S.Naturals, sp.S.Integers)
+    return partial(_sample, expr, x, tuple(params), support.inf, support.sup, cdf, quantile, discrete)
+
+
+def quantile_symbol() -> sp.Symbol:
+    """The uniform variable u of closed-form quantiles Q(u)."""
+    return _U
