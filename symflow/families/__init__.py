@@ -16,10 +16,10 @@ closures), so a density pickles and samples the same after a round trip.
   log_normal, kumaraswamy, von_mises
 * ``discrete``       poisson, geometric, negative_binomial, binomial, bernoulli
 * ``multivariate``   mvn (diagonal or full Cholesky-factor covariance)
-* ``dirichlet``      dirichlet (over the simplex's d - 1 free coordinates)
+* ``simplex``        dirichlet (over the simplex's d - 1 free coordinates)
 """
 
-from .dirichlet import dirichlet as dirichlet
+from .simplex import dirichlet as dirichlet
 from .discrete import bernoulli as bernoulli
 from .discrete import binomial as binomial
 from .discrete import geometric as geometric
