@@ -62,7 +62,7 @@ def test_a_wrong_step_is_refuted_with_a_witness():
     assert wrong.verdict.witness is not None
     assert Proof("wrong", steps).status is Status.REFUTED
     tex = proof_latex(Proof("wrong", steps))
-    assert r"\textbf{REFUTED}" in tex and "witness" in tex
+    assert r"\textbf{REFUTED}" in tex and "counterexample" in tex
 
 
 def test_an_identity_on_its_own_is_checked():
@@ -78,7 +78,7 @@ def test_an_undecidable_step_is_marked_not_checked():
     assert steps[0].status_text == "not checked (unknown)"
     assert pr.unchecked == (1,) and pr.status is Status.UNKNOWN
     tex = proof_latex(pr)
-    assert r"\textbf{NOT CHECKED}" in tex and "steps (1) could not be checked" in tex
+    assert r"\textbf{NOT CHECKED}" in tex and r"\textbf{Not checked:} \eqref{symflow:undecidable:s1}" in tex
     assert "[not checked (unknown)]" in str(pr)
 
 
@@ -122,11 +122,16 @@ def test_estimator_proof_checks_every_recorded_step():
     est = sf.derive(p, _reparam(p), sigma)
     pr = sf.proof_of(est)
     assert isinstance(pr, Proof)
-    assert len(pr.steps) == len(est.steps)
+    # p and u defined, psi from Eq. 19 in undefined p and u, the log route, p and u substituted, then the
+    # recorded steps (collected, psi = 0), and v_1 = u, v_1 = its value
+    assert len(pr.steps) == 2 + 3 + (len(est.steps) - 1) + 1
+    assert [str(s.lhs) for s in pr.steps[:2]] == ["p(x, sigma)", "u(x)"]
     assert pr.status is Status.PROVED and pr.unchecked == ()
     checked = [s for s in pr.steps if s.needs_check]
     assert checked and all(s.verdict.status is Status.PROVED for s in checked)
-    assert sp.simplify(pr.steps[-2].rhs) == 0  # psi = 0: the transport equation holds
+    psi_steps = [s for s in pr.steps if s.lhs == sp.Symbol("psi")]
+    assert psi_steps[-1].rhs == 0  # psi = 0: the transport equation holds
+    assert pr.bare_zero_steps() == ()
 
 
 def test_estimator_proof_under_another_q_checks_v():
@@ -165,8 +170,11 @@ def test_proof_of_a_verdict_shows_its_residual_and_decision():
     bare = replace(verdict, proof=None)  # a verdict with no recorded proof
     pr = proof_of(bare, title="wrong flow")
     assert pr.title == "wrong flow"
-    assert [s.basis for s in pr.steps] == [Basis.DEFINITION, Basis.VERDICT]
-    assert pr.steps[0].rhs == verdict.residual and pr.steps[1].verdict is bare
+    # the residual, its factored form (sigma - 1) (x - mu - sigma) (x - mu + sigma) / sigma^4, and R = 0 refuted
+    assert [s.basis for s in pr.steps] == [Basis.DEFINITION, Basis.PREVIOUS, Basis.VERDICT]
+    assert pr.steps[0].rhs == verdict.residual and pr.steps[2].verdict is bare
+    assert sp.simplify(pr.steps[1].rhs - verdict.residual) == 0 and (sigma - 1) in sp.Mul.make_args(pr.steps[1].rhs)
+    assert pr.steps[1].verdict.status is Status.PROVED
     assert pr.status is Status.REFUTED
 
 
@@ -174,18 +182,27 @@ def test_check_transport_attaches_a_stepwise_proof():
     p = _normal()
     good = sf.check_transport(p, sf.Flow(p, {sigma: [(x - mu) / sigma]}), wrt=sigma)
     pr = proof_of(good)
-    assert [s.basis for s in pr.steps] == [Basis.DEFINITION, Basis.PREVIOUS, Basis.VERDICT]
-    assert pr.steps[1].verdict.status is Status.PROVED  # product rule step machine-checked
-    assert pr.status is Status.PROVED
+    # p and u defined; T = div(p u) + dp/dsigma; product rule; p (log route); p R with p and u substituted;
+    # R; R collected; R = 0
+    assert [s.basis for s in pr.steps] == [Basis.DEFINITION] * 3 + [Basis.PREVIOUS] * 3 + [
+        Basis.DEFINITION,
+        Basis.PREVIOUS,
+        Basis.VERDICT,
+    ]
+    assert all(s.verdict.status is Status.PROVED for s in pr.steps if s.needs_check)  # every step machine-checked
+    assert pr.steps[5].given_from == (1, 2)  # the substitution of the density and the flow
+    assert pr.status is Status.PROVED and pr.bare_zero_steps() == ()
     wrong = sf.check_transport(p, sf.Flow(p, {sigma: [(x - mu) / sigma**2]}), wrt=sigma)
     pr = proof_of(wrong)
-    assert pr.steps[1].verdict.status is Status.PROVED and pr.status is Status.REFUTED
+    assert pr.steps[4].verdict.status is Status.PROVED and pr.status is Status.REFUTED
+    assert pr.steps[-2].rule == "expand over one denominator and factor"  # R's factored form before R = 0
 
 
 def test_proof_of_returns_an_attached_proof():
     attached = _square_proof()
     verdict = Verdict(Status.PROVED, "test", proof=attached)
-    assert proof_of(verdict) is attached
+    assert proof_of(verdict).steps == attached.steps
+    assert proof_of(verdict).verdict is verdict
     assert proof_of(verdict, title="renamed").title == "renamed"
 
 
@@ -197,7 +214,7 @@ def test_proof_of_a_monte_carlo_result_keeps_its_status():
 
     pr = proof_of(FakeMC(), title="mc")
     assert pr.steps == () and pr.status is Status.REFUTED
-    assert "no symbolic residual" in pr.notes[0]
+    assert "two-sided z-test" in pr.to_latex()  # how it was decided: after the proof, not in its body
 
 
 def test_proof_of_a_passing_measurement_does_not_claim_it_vanishes():
@@ -222,7 +239,7 @@ def test_proof_of_a_crashed_claim_is_unknown():
     result = run_claim(Claim("crashes", "1", "holds", boom))
     pr = proof_of(result)
     assert pr.status is Status.UNKNOWN and "broken" in pr.statement
-    assert "NOT as expected" in pr.notes[-1]
+    assert "NOT as expected" in pr.checks[-1]
 
 
 # -- theorems ------------------------------------------------------------------------------
@@ -259,12 +276,14 @@ def test_a_tampered_general_step_is_not_passed():
 GOLDEN_SQUARE = (
     "\\par\\medskip\\noindent\\textbf{Square.}\\hfill[\\textsf{proved}]\\par\n"
     "\\noindent y is a polynomial in x.\\par\n"
-    "\\begin{align*}\ny &= \\left(x + 1\\right)^{2} \\tag{1}\n\\end{align*}\n"
-    "\\noindent{\\small (1) by definition of y.\\newline Check: definition.}\\par\n"
-    "\\begin{align*}\ny &= x^{2} + 2 x + 1 \\tag{2}\n\\end{align*}\n"
-    "\\noindent{\\small (2) by expand the square (Eq.~1).\\newline Check: $\\checkmark$\\,\\textsf{proved} --- "
-    "follows from (1): structural: expands to the literal 0 term by term (deterministic).}\\par\n"
-    "\\noindent\\emph{Status of the proof:} \\textsf{proved}.\\par"
+    "\\begin{align}\n"
+    "y &= \\left(x + 1\\right)^{2} \\label{symflow:square:s1} \\\\\n"
+    " &= x^{2} + 2 x + 1 \\label{symflow:square:s2}\n"
+    "\\end{align}\n"
+    "\\noindent{\\small \\eqref{symflow:square:s1}~definition of y; "
+    "\\eqref{symflow:square:s2}~expand the square (Eq.~1): $\\checkmark$.}\\par\n"
+    "\\noindent{\\footnotesize\\emph{How the steps were checked.} \\eqref{symflow:square:s2} proved: "
+    "structural: expands to the literal 0 term by term (deterministic).}\\par"
 )
 
 
@@ -275,11 +294,15 @@ def test_golden_latex_fragment():
 def test_standalone_document_wraps_the_fragment():
     doc = _square_proof().to_latex(standalone=True)
     assert doc.startswith("\\documentclass") and doc.rstrip().endswith("\\end{document}")
-    assert "\\usepackage{amsmath,amssymb}" in doc and GOLDEN_SQUARE in doc
+    assert "\\usepackage{amsmath,amssymb}" in doc and "\\usepackage{longtable}" in doc
+    # the same chain, numbered per proof, and how each step was checked in an appendix table, not in the body
+    chain = GOLDEN_SQUARE.split("\\begin{align}")[1].split("\\end{align}")[0].replace("square:", "square-1:")
+    assert chain in doc and "\\renewcommand{\\theequation}{1.\\arabic{equation}}" in doc
+    assert "\\section*{Appendix: how each step was checked}" in doc and "\\begin{longtable}" in doc
 
 
 def test_long_expressions_are_broken_into_named_parts():
-    big = sum(sp.exp(-((x - k) ** 2) / (k + 1)) * sp.sin(k * x) ** 2 for k in range(1, 9))
+    big = sp.log(sum(sp.exp(-((x - k) ** 2) / (k + 1)) * sp.sin(k * x) ** 2 for k in range(1, 9)))
     steps = check_steps([Step(y, big, "a long definition")], LINE)
     tex = proof_latex(Proof("long", steps), max_expr_len=60)
     assert "\\mathcal{T}_{1}" in tex and "\\text{where}" in tex
@@ -287,23 +310,31 @@ def test_long_expressions_are_broken_into_named_parts():
     assert "\\mathcal{T}" not in whole
 
 
+def test_a_long_sum_of_short_terms_is_broken_across_lines():
+    # as by hand: break after a term, continue with "+", one equation number for the whole
+    big = sum(sp.exp(-((x - k) ** 2) / (k + 1)) * sp.sin(k * x) ** 2 for k in range(1, 9))
+    tex = proof_latex(Proof("long", check_steps([Step(y, big, "a long definition")], LINE)), max_expr_len=60)
+    assert "\\mathcal{T}" not in tex
+    assert tex.count("\\notag \\\\\n&\\quad + ") == 2 and tex.count("\\label{") == 1
+
+
 def test_a_named_part_is_written_out_once_and_reused():
-    # step 1 (46 symbols) is over the limit of 43: sin(part) is named, and inside it the part (41 symbols);
-    # step 2, sqrt(part), fits in 43 symbols written out but would repeat the part: it is printed with the name
+    # step 1 (43 symbols) is over the limit of 40: the part (40 symbols) occurs in both steps, so it is named
+    # first; step 2, sqrt(part), would fit written out but would repeat the part: it is printed with the name
     part = sp.erf((x - mu) / sigma) + sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) * (x - mu) ** 3 / sigma**5
     steps = (
         ProofStep(y, sp.sin(part) ** 2, "first", basis=Basis.DEFINITION),
         ProofStep(sp.Symbol("w"), sp.sqrt(part), "second", basis=Basis.DEFINITION),
     )
-    tex = proof_latex(Proof("reuse", steps), max_expr_len=43)
+    tex = proof_latex(Proof("reuse", steps), max_expr_len=40)
     assert tex.count("\\operatorname{erf}") == 1
-    assert "w &= \\sqrt{\\mathcal{T}_{2}} \\tag{2}" in tex
+    assert "w &= \\sqrt{\\mathcal{T}_{1}} \\label{symflow:reuse:s2}" in tex  # the repeated part is named first
 
 
 def test_derivatives_of_products_are_bracketed():
     f = sp.Function("f")(x, y)
     tex = proof_latex(Proof("d", (ProofStep(y, sp.Derivative(f * x, x), "d", basis=Basis.DEFINITION),)))
-    assert "\\frac{\\partial}{\\partial x}\\left(x f{\\left(x,y \\right)}\\right)" in tex
+    assert "\\frac{\\partial}{\\partial x}\\left(x f\\right)" in tex  # f(x, y) prints as f, as by hand
 
 
 def test_text_is_escaped_for_latex():
