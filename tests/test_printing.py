@@ -33,6 +33,7 @@ GOLDEN = [
         r"\frac{\left(x - \mu\right)^{2}}{\sigma^{3}} - \frac{1}{\sigma}",
     ),
     ("|x - mu|", sp.Abs(mu - x), r"\left|{x - \mu}\right|"),
+    ("(x - mu)^2 from (mu - x)^2", (mu - x) ** 2 - sigma**2, r"\left(x - \mu\right)^{2} - \sigma^{2}"),
     # Gaussian constants and the exponential last
     (
         "normal density",

@@ -340,3 +340,82 @@ def test_derivatives_of_products_are_bracketed():
 def test_text_is_escaped_for_latex():
     assert latex_text("a_b & 50% <= θ — ∇") == "a\\_b \\& 50\\% \\textless{}= $\\theta$ --- $\\nabla$"
     assert latex_text("ü") == "u" and latex_text("☃") == "?"
+
+
+# -- sub-proofs, theorems, the checks' recorded mathematics ---------------------------------
+
+
+def test_combine_keeps_one_sub_proof_per_part():
+    p = _normal()
+    verdict = sf.combine([(t, sf.check_transport(p, _reparam(p), t)) for t in (mu, sigma)], "both parameters")
+    pr = proof_of(verdict)
+    assert [part.title for part in pr.parts] == ["d/dmu", "d/dsigma"]
+    assert all(part.status is Status.PROVED and part.steps for part in pr.parts)
+    assert pr.status is Status.PROVED and pr.walk()[1:] == pr.parts
+    # a part that failed makes the whole fail, and its own proof says where
+    wrong = sf.Flow(p, {mu: [1], sigma: [(x - mu) / sigma**2]}, kind="user")
+    bad = proof_of(sf.combine([(t, sf.check_transport(p, wrong, t)) for t in (mu, sigma)], "both"))
+    assert [part.status for part in bad.parts] == [Status.PROVED, Status.REFUTED] and bad.status is Status.REFUTED
+
+
+def test_a_part_without_a_recorded_proof_shows_its_residual():
+    part = Verdict(Status.PROVED, "symbolic", sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1, claim="Pythagoras")
+    pr = proof_of(sf.combine({"a": part}, "one part", noun="parts", label="{}"))
+    (only,) = pr.parts
+    assert [s.basis for s in only.steps] == [Basis.DEFINITION, Basis.VERDICT] and only.steps[0].rhs == part.residual
+
+
+def test_grp_trace_identity_in_one_two_three_dimensions():
+    from symflow.proof import theorem_grp_trace_identity
+
+    pr = theorem_grp_trace_identity()
+    assert [part.title for part in pr.parts] == ["d = 1", "d = 2", "d = 3"]
+    assert pr.status is Status.PROVED and all(part.unchecked == () for part in pr.parts)
+    for part in pr.parts:
+        bases = [s.basis for s in part.steps]
+        assert bases.count(Basis.ASSUMPTION) == 1  # the inverse function theorem, stated
+        assert sum(s.needs_check for s in part.steps) == 5  # every other step machine-checked
+
+
+def test_a_wrong_jacobi_step_is_not_passed():
+    from symflow.estimators.identity_proofs import grp_trace_derivation
+    from symflow.proof import check_proof
+
+    pr = grp_trace_derivation(2)
+    jacobi = pr.steps[2]
+    wrong = replace(jacobi, rhs=jacobi.rhs * 2)  # twice the trace
+    checked = check_proof(replace(pr, steps=(*pr.steps[:2], wrong, *pr.steps[3:])))
+    assert checked.steps[2].verdict.status is not Status.PROVED and not checked.ok
+
+
+def test_normalization_proof_shows_the_antiderivative_and_the_limits():
+    pr = proof_of(sf.check_normalized(sf.families.l_distribution()))
+    assert isinstance(pr.steps[0].rhs, sp.Integral)
+    antiderivative = [s for s in pr.steps if s.rule == "F is an antiderivative of p"]
+    assert antiderivative and antiderivative[0].verdict.status is Status.PROVED  # F' = p, machine-checked
+    assert any(isinstance(s.rhs, sp.Add) and s.rhs.has(sp.Limit) for s in pr.steps)  # [F] at the edges
+    assert pr.steps[-1].rhs == 1 and pr.status is Status.PROVED
+
+
+def test_unbiasedness_proof_shows_both_integrals_and_the_bias():
+    p = _normal()
+    est = sf.derive(p, sf.Flow(p, {sigma: [(x - mu) / (2 * sigma)]}), sigma)
+    pr = proof_of(sf.check_unbiased(est, x**2, timeout=30))
+    names = [str(s.lhs) for s in pr.steps]
+    assert names[:4] == ["L", "L", "G", "G"] and isinstance(pr.steps[0].rhs, sp.Integral)
+    assert pr.steps[-1].rhs == 0 and pr.status is Status.PROVED and pr.bare_zero_steps() == ()
+
+
+def test_classify_proof_derives_psi_star():
+    p = _normal()
+    pr = proof_of(sf.classify(sf.Estimator(p, sigma, [(x - mu) / sigma], (x - mu) ** 2 / sigma**3 - 1 / sigma)))
+    assert str(pr.steps[0].lhs) == "psi^*" and pr.steps[1].verdict.status is Status.PROVED  # psi* = 0, checked
+    assert pr.status is Status.REFUTED and "Counterexample" in pr.notes[0]
+
+
+def test_a_closed_form_equal_to_the_derived_value_is_not_repeated():
+    p = _normal()
+    pr = proof_of(sf.check_weights(sf.derive(p, sf.flows.zero(p), mu), psi=(x - mu) / sigma**2, v=[0]))
+    v_steps = [s for s in pr.steps if str(s.lhs) == "v_1"]
+    assert [str(s.rhs) for s in v_steps] == ["u(x)", "0"] and "closed form" in v_steps[-1].rule
+    assert pr.bare_zero_steps() == ()

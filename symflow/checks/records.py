@@ -38,6 +38,7 @@ from ..core.steps import Basis, Proof, ProofStep
 
 __all__ = [
     "augmented_transport_record",
+    "baseline_record",
     "normalization_proof",
     "over_support",
     "boundary_record",
@@ -243,7 +244,7 @@ def incompressibility_record(
 
     :math:`\tilde u = [u, h(\partial_\theta\log p + u\cdot\nabla\log p)]` (Eq. 16).
     """
-    names = [sp.Symbol(f"u~_{v}") for v in variables]
+    names = [sp.Symbol(f"utilde_{v}") for v in variables]  # prints as u~ with a tilde
     D = sp.Symbol("D")
     steps = [
         ProofStep(
@@ -378,3 +379,22 @@ def over_support(density: Any, integrand: sp.Expr) -> sp.Expr:
     """The unevaluated integral (sum) of ``integrand`` over a density's support, last variable innermost."""
     limits = tuple((xi, s.inf, s.sup) for xi, s in reversed(tuple(zip(density.x, density.support_sets, strict=True))))
     return (sp.Sum if density.is_discrete else sp.Integral)(integrand, *limits)
+
+
+def baseline_record(derivation: Sequence[Any], mean: sp.Expr, claim: str, domain: Any = None) -> Proof:
+    """b_opt of Eq. (23)-(24) as derived (its last step, the expectations, computed), E[phi], and their difference.
+
+    ``derivation`` is ``OptimalBaseline.steps``: V (Eq. 23), dV/db, b_opt = E[s^2 phi]/E[s^2], b_opt's value.
+    """
+    from ..core.steps import proof_steps
+
+    *general, last = derivation
+    b, m, R = last.lhs, sp.Symbol("E[phi]"), sp.Symbol("R")
+    steps = (
+        *proof_steps(general),
+        ProofStep(b, last.rhs, last.rule, last.equation, basis=Basis.COMPUTED),
+        ProofStep(m, mean, "the mean of phi, integrated", basis=Basis.COMPUTED),
+        ProofStep(R, _kept(last.rhs, -mean), "b_opt minus E[phi]", basis=Basis.DEFINITION),
+        ProofStep(R, sp.S.Zero, "the optimal baseline is the mean", "24", basis=Basis.VERDICT),
+    )
+    return Proof(claim, steps, claim, domain=domain, equation="24")

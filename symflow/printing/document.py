@@ -73,7 +73,7 @@ LEGEND = (
 )
 
 
-def _slug(text: str, width: int = 36) -> str:
+def _slug(text: str, width: int = 60) -> str:
     out = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
     return out[:width].rstrip("-") or "proof"
 
@@ -452,7 +452,7 @@ def proof_fragment(
     (``label_prefix=`` changes the prefix), so they can be cited with ``\eqref``.
     """
     head = [
-        f"% symflow proofs: {title}",
+        f"% {title}",
         "% \\input this file; it needs \\usepackage{amsmath,amssymb,longtable}.",
         "% Cite the theory as \\cite{parmas2021unified} (BibTeX entry: symflow latex --bibtex).",
         r"\subsection*{" + latex_text(title) + "}",

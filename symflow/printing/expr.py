@@ -93,7 +93,7 @@ class ExpressionLatexPrinter(LatexPrinter):
         "sub_name": r"\mathcal{T}",
         "bare_functions": True,
         "exp_len": 28,
-        "repeat_len": 30,
+        "repeat_len": 40,
         "label_prefix": "symflow",
     }
 
@@ -198,6 +198,9 @@ class ExpressionLatexPrinter(LatexPrinter):
         named = self._name_tex.get(expr)
         if named is not None:
             return named
+        if _WORDY.search(expr.name):
+            # a quantity named in words by a check ("E_q[psi]", "dV/db"): upright text, not subscripts
+            return r"\text{" + latex_text(expr.name) + "}"
         return math_ascii(super()._print_Symbol(expr, style))
 
     def _ordered_terms(self, expr: sp.Add, order: str | None = None) -> list:
@@ -279,6 +282,19 @@ class ExpressionLatexPrinter(LatexPrinter):
         else:
             tex = "e^{" + arg + "}"
         return self._do_exponent(tex, exp)
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        base, power = expr.args
+        if (
+            isinstance(base, sp.Add)
+            and power.is_Integer
+            and power.is_even
+            and self._variables
+            and _prefers_flip(base, self._variables)
+        ):
+            # (x - mu)^2, not (mu - x)^2: an even power does not see the sign
+            return super()._print_Pow(sp.Pow(-base, power, evaluate=False))
+        return super()._print_Pow(expr)
 
     def _print_Abs(self, expr: sp.Abs, exp: Any = None) -> str:
         arg = expr.args[0]
@@ -394,6 +410,9 @@ class ExpressionLatexPrinter(LatexPrinter):
         if est.extra_terms:
             rows.append(r"&\text{plus " + str(len(est.extra_terms)) + " separately sampled surface term(s)}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+_WORDY = re.compile(r"[\[\]/ ()]")
 
 
 def _subtrees(expr: sp.Basic) -> set:

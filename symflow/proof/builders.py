@@ -51,8 +51,18 @@ def estimator_proof(est: Any, *, timeout: float | None = None, title: str | None
     return proof if title is None else replace(proof, title=title)
 
 
+def _computed_details(verdict: Any) -> tuple[tuple[str, sp.Basic], ...]:
+    """The symbolic quantities a check computed and recorded in ``details`` (E_q[psi], b_opt, ...)."""
+    out = []
+    for key, value in getattr(verdict, "details", ()) or ():
+        if isinstance(value, sp.Basic) and not isinstance(value, sp.Float) and isinstance(key, str):
+            out.append((key, value))
+    return tuple(out)
+
+
 def _detail_checks(verdict: Any) -> tuple[str, ...]:
-    return tuple(f"{key}: {value}" for key, value in (getattr(verdict, "details", ()) or ()))
+    shown = {k for k, _ in _computed_details(verdict)}
+    return tuple(f"{key}: {value}" for key, value in (getattr(verdict, "details", ()) or ()) if key not in shown)
 
 
 def _is_measurement(result: Any, residual: Any) -> bool:
@@ -138,9 +148,15 @@ def _steps_from_verdict(result: Any, timeout: float | None) -> tuple[tuple[Proof
     witness = getattr(result, "witness", None)
     if witness is not None:
         notes.append(f"Counterexample: {witness}.")
+    # What the check computed on the way (expectations, a baseline), as the values it found.
+    computed = tuple(
+        ProofStep(sp.Symbol(key), value, "the value the check found", basis=Basis.COMPUTED)
+        for key, value in _computed_details(result)
+    )
     if not isinstance(result, Verdict) or not isinstance(residual, sp.Basic) or residual == 0:
-        return (), tuple(notes)
+        return computed, tuple(notes)
     steps = (
+        *computed,
         ProofStep(RESIDUAL, residual, "the residual that must vanish", basis=Basis.DEFINITION),
         ProofStep(RESIDUAL, sp.S.Zero, "the residual vanishes", basis=Basis.VERDICT, verdict=result),
     )
@@ -160,6 +176,9 @@ def _complete(proof: Proof, verdict: Any, timeout: float | None) -> Proof:
         steps, extra = _steps_from_verdict(v, timeout)
         notes = notes + extra
     steps = tuple(s.with_verdict(v) if s.basis is Basis.VERDICT and s.verdict is None else s for s in steps)
+    if len(steps) > 1 and steps[-1].basis is Basis.VERDICT and steps[-2].lhs == steps[-1].lhs:
+        if steps[-2].rhs == steps[-1].rhs and steps[-2].basis is Basis.PREVIOUS:
+            steps = steps[:-1]  # the chain already ends in what the verdict decided: say it once
     if any(s.basis is Basis.VERDICT and s.rhs == 0 for s in steps) and not any(s.rule == EXPANDED_RULE for s in steps):
         steps = _with_expanded_forms(steps, timeout)
     changed = (
