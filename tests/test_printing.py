@@ -85,3 +85,20 @@ def test_a_vector_substitution_reads_eps_equals_S():
 def test_exp_with_a_short_exponent_stays_e_to_the():
     assert tex(sp.exp(-x)) == "e^{- x}"
     assert tex(sp.exp(-x), exp_len=0) == r"\exp\left(- x\right)"
+
+
+def test_a_difference_kept_on_purpose_is_not_cancelled_by_naming():
+    # a long part that repeats is named; replacing it must not evaluate "a - a" to 0
+    from symflow.core.steps import Basis, Proof, ProofStep
+    from symflow.proof import proof_latex
+
+    a = sp.erf((x - mu) / sigma) * sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) + sp.log(sigma + x**2)
+    r = sp.Symbol("r")
+    steps = (
+        ProofStep(sp.Symbol("w"), a, "first", basis=Basis.DEFINITION),
+        ProofStep(r, sp.Add(a, -a, evaluate=False), "both sides kept", basis=Basis.DEFINITION),
+    )
+    tex = proof_latex(Proof("kept", steps), repeat_len=10)
+    assert r"\mathcal{T}_{1}" in tex  # something was named ...
+    line = next(ln for ln in tex.splitlines() if ln.startswith("r &= "))
+    assert line.count(r"\log") == 2  # ... and both sides of the difference are still there

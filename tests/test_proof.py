@@ -182,15 +182,16 @@ def test_check_transport_attaches_a_stepwise_proof():
     p = _normal()
     good = sf.check_transport(p, sf.Flow(p, {sigma: [(x - mu) / sigma]}), wrt=sigma)
     pr = proof_of(good)
-    # p and u defined; T = div(p u) + dp/dsigma; product rule; p (log route); p R with p and u substituted;
-    # R; R collected; R = 0
-    assert [s.basis for s in pr.steps] == [Basis.DEFINITION] * 3 + [Basis.PREVIOUS] * 3 + [
+    # p and u defined; T = div(p u) + dp/dsigma; product rule; p (log route); R = the bracket (p > 0 divided out);
+    # R with p and u substituted; R collected; R = 0
+    assert [s.basis for s in pr.steps] == [Basis.DEFINITION] * 3 + [Basis.PREVIOUS] * 2 + [
         Basis.DEFINITION,
+        Basis.PREVIOUS,
         Basis.PREVIOUS,
         Basis.VERDICT,
     ]
     assert all(s.verdict.status is Status.PROVED for s in pr.steps if s.needs_check)  # every step machine-checked
-    assert pr.steps[5].given_from == (1, 2)  # the substitution of the density and the flow
+    assert pr.steps[6].given_from == (1, 2)  # the substitution of the density and the flow
     assert pr.status is Status.PROVED and pr.bare_zero_steps() == ()
     wrong = sf.check_transport(p, sf.Flow(p, {sigma: [(x - mu) / sigma**2]}), wrt=sigma)
     pr = proof_of(wrong)

@@ -24,7 +24,7 @@ DERIVATIONS = REPO / "derivations"
 MODULES = module_paths([DERIVATIONS]) if DERIVATIONS.is_dir() else []
 
 _ALIGN = re.compile(r"\\begin\{align\}\n(.*?)\n\\end\{align\}", re.S)
-_EQUATION = re.compile(r"(?<=\}) \\\\\n(?=\S|&)")  # one equation ends with its \label{...}
+_EQUATION = re.compile(r"(?<=\}) \\\\\n(?!&\\quad)")  # an equation ends with its \label{...}; "&\quad" goes on
 _LABEL = re.compile(r"\\label\{(.+):s(\d+)\}")
 _SYMBOL = re.compile(r"[A-Za-z]|\\[A-Za-z]+|[A-Za-z]+_\{?[A-Za-z0-9]+\}?|\\text\{[^{}]*\}|\\tilde\{u\}_\{\w+\}")
 

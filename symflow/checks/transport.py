@@ -74,9 +74,10 @@ def transport_derivation(p: Density, flow: Flow, wrt: sp.Symbol, residual: sp.Ex
           &= \textstyle\sum_j (u_j\,\partial_j p + p\,\partial_j u_j) + \partial_\theta p   && \text{product rule} \\
           &= p\,\big(\nabla\cdot u + u\cdot\nabla\log p + \partial_\theta\log p\big)
                                                                                    && \partial p = p\,\partial\log p \\
-          &= p\,R, \quad R = \text{the bracket with the density and the flow substituted},
+          &= p\,R,
 
-    and, p > 0 on the support, :math:`T = 0` exactly when :math:`R = 0`, which
+    and, p > 0 on the support, :math:`T = 0` exactly when :math:`R = 0`; R is then
+    written out with the density and the flow substituted, and its vanishing is what
     the check decided (the last step's verdict is left empty; ``symflow.proof_of``
     fills in the verdict that carries the proof and shows R's expanded form).
     """
@@ -100,15 +101,20 @@ def transport_derivation(p: Density, flow: Flow, wrt: sp.Symbol, residual: sp.Ex
             follows=n + 2,
         ),
         ProofStep(
-            T,
-            sp.Mul(chain.p, chain.written, evaluate=False),
+            R,
+            chain.bracket,
+            "divide by p > 0: T = p R, so T = 0 exactly where R = 0",
+            basis=Basis.DEFINITION,
+        ),
+        ProofStep(
+            R,
+            chain.written,
             "substitute the density and the flow",
             basis=Basis.PREVIOUS,
-            follows=n + 3,
+            follows=n + 4,
             given=chain.given,
             given_from=tuple(range(1, n + 1)),
         ),
-        ProofStep(R, chain.written, "divide by p > 0: T = 0 exactly where R = 0", basis=Basis.DEFINITION),
     ]
     if residual != chain.written:
         steps.append(ProofStep(R, residual, "collect the terms", basis=Basis.PREVIOUS, follows=n + 5))

@@ -27,8 +27,15 @@ from .steps import Basis, ProofStep
 __all__ = ["FlowChain", "flow_chain"]
 
 
+# Log-derivatives up to this many operations are tidied for display; larger ones are shown as computed
+# (tidying them costs more than the check itself at d >= 4).
+TIDY_OPS = 40
+
+
 def _tidy(expr: sp.Expr) -> sp.Expr:
     """A log-derivative over one denominator with common factors taken out, for display (a checked step links it)."""
+    if sp.count_ops(expr) > TIDY_OPS:
+        return expr
     return sp.factor_terms(sp.together(expr))
 
 
@@ -44,6 +51,7 @@ class FlowChain:
     divergence : :math:`\nabla\cdot(p u) + \partial_\theta p` in the undefined functions (Eq. 52).
     product : the same after the product rule (Eq. 53).
     factored : :math:`p\,(\nabla\cdot u + u\cdot\nabla\log p + \partial_\theta\log p)` (Eq. 50).
+    bracket : the bracket of ``factored`` alone, in the undefined functions.
     written : the bracket with the density and the flow substituted, term by term.
     """
 
@@ -55,6 +63,7 @@ class FlowChain:
     divergence: sp.Expr
     product: sp.Expr
     factored: sp.Expr
+    bracket: sp.Expr
     written: sp.Expr
 
 
@@ -76,8 +85,9 @@ def flow_chain(p: Any, u: tuple, wrt: sp.Symbol, *, flow_rule: str, q: Any = Non
     if q is not None:
         definitions.append(ProofStep(q_f, q.expr, f"the sampling density {q.name}", basis=Basis.DEFINITION))
         given.append((q_f, q.expr))
-    for uj, ej in zip(u_f, u, strict=True):
-        definitions.append(ProofStep(uj, ej, flow_rule, basis=Basis.DEFINITION))
+    for j, (uj, ej) in enumerate(zip(u_f, u, strict=True)):
+        rule = flow_rule if j == 0 else f"component {j + 1} of the same flow"
+        definitions.append(ProofStep(uj, ej, rule, basis=Basis.DEFINITION))
         given.append((uj, ej))
     pairs = tuple(zip(u_f, xs, strict=True))
     divergence = sp.Add(*(sp.Derivative(p_f * uj, xj) for uj, xj in pairs), sp.Derivative(p_f, wrt), evaluate=False)
@@ -109,5 +119,6 @@ def flow_chain(p: Any, u: tuple, wrt: sp.Symbol, *, flow_rule: str, q: Any = Non
         divergence,
         product,
         sp.Mul(p_f, bracket, evaluate=False),
+        bracket,
         written,
     )

@@ -248,7 +248,7 @@ class Estimator(LatexDisplay):
             ),
             ProofStep(
                 PSI,
-                sp.Mul(ratio, chain.factored.args[1], evaluate=False) if q is not None else chain.factored.args[1],
+                sp.Mul(ratio, chain.bracket, evaluate=False) if q is not None else chain.bracket,
                 "product rule, with the derivatives of p written as p times those of log p",
                 "50",
                 basis=Basis.PREVIOUS,

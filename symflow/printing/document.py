@@ -37,7 +37,7 @@ from typing import Any
 
 import sympy as sp
 
-from .expr import ExpressionLatexPrinter, _truncate
+from .expr import ExpressionLatexPrinter, _truncate, replace_kept
 from .text import latex_text
 
 __all__ = ["BIBTEX", "PREAMBLE", "notebook_proof", "proof_body", "proof_document", "proof_fragment"]
@@ -135,7 +135,7 @@ def _how(step: Any) -> str:
     """How a step was checked, for the appendix: what it rests on and the method (or the reason it is open)."""
     v = step.verdict
     if step.basis == "previous":
-        rest = "from the step before" if step.follows is None else ""
+        rest = ""
     elif step.basis == "identity":
         rest = "identity: "
     else:
@@ -225,7 +225,7 @@ def _notation_map(proof: Any) -> dict:
 def _shown(printer: ExpressionLatexPrinter, expr: Any) -> Any:
     table = getattr(printer, "_notation", None)
     if table and isinstance(expr, sp.Basic):
-        return expr.xreplace(table)
+        return replace_kept(expr, table)
     return expr
 
 
@@ -236,7 +236,7 @@ def _notation_lines(printer: ExpressionLatexPrinter, proof: Any) -> list[str]:
     for shown, meaning in proof.notation:
         own = set(meaning) if isinstance(meaning, sp.MatrixBase) else {meaning}
         inner = {m: s for m, s in printer._notation.items() if m not in own}
-        body = meaning.xreplace(inner) if isinstance(meaning, sp.Basic) else meaning
+        body = replace_kept(meaning, inner)
         rows.append(f"{printer._print(shown)} &= {printer._print(body)}")
     rows[0] = r"\text{Notation:}\quad " + rows[0]
     return ["\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"]

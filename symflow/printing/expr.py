@@ -39,7 +39,7 @@ from sympy.printing.latex import LatexPrinter
 
 from .text import latex_text, math_ascii, visible_len
 
-__all__ = ["ExpressionLatexPrinter"]
+__all__ = ["ExpressionLatexPrinter", "replace_kept"]
 
 
 def _rebuild(expr: sp.Basic, args: list) -> sp.Basic:
@@ -49,6 +49,22 @@ def _rebuild(expr: sp.Basic, args: list) -> sp.Basic:
         return expr.func(*args, evaluate=False)
     except TypeError:
         return expr.func(*args)
+
+
+def replace_kept(expr: Any, mapping: dict) -> Any:
+    """``expr`` with the sub-expressions in ``mapping`` replaced, nothing re-evaluated.
+
+    ``xreplace`` rebuilds every node it passes and so evaluates a sum kept
+    unevaluated on purpose (``a - a`` written out in a step would print as 0).
+    """
+    if not mapping or not isinstance(expr, sp.Basic):
+        return expr
+    got = mapping.get(expr)
+    if got is not None:
+        return got
+    if not expr.args or isinstance(expr, sp.MatrixBase):
+        return expr.xreplace(mapping) if isinstance(expr, sp.MatrixBase) else expr
+    return _rebuild(expr, [replace_kept(a, mapping) for a in expr.args])
 
 
 def _truncate(text: str, width: int = 400) -> str:
@@ -137,7 +153,7 @@ class ExpressionLatexPrinter(LatexPrinter):
     def _reuse_names(self, expr: sp.Basic, defining: sp.Basic | None) -> sp.Basic:
         """``expr`` with every sub-expression that already has a name replaced by it (but not ``defining``)."""
         known = {sub: sym for sub, sym in self._names.items() if sub != defining and sub != expr}
-        return expr.xreplace(known) if known else expr
+        return replace_kept(expr, known) if known else expr
 
     def _candidates(self, expr: sp.Basic) -> list[sp.Basic]:
         """Proper sub-expressions of ``expr`` worth a name, the best first.
@@ -171,7 +187,7 @@ class ExpressionLatexPrinter(LatexPrinter):
         for c in self._candidates(current) if isinstance(current, sp.Basic) else ():
             repeated = self._repeats.get(c, 0) >= 2 and self._len(c) >= long_repeat
             if repeated and c != defining and c in _subtrees(current):
-                current = current.xreplace({c: self._name(c)})
+                current = replace_kept(current, {c: self._name(c)})
         while isinstance(current, sp.Basic) and current.args and self._len(current) > limit:
             candidates = self._candidates(current)
             repeated = [c for c in candidates if self._repeats.get(c, 0) >= 2]
@@ -180,7 +196,7 @@ class ExpressionLatexPrinter(LatexPrinter):
             pick = repeated[0] if repeated else (max(direct, key=self._len) if direct else None)
             if pick is None:
                 break
-            current = current.xreplace({pick: self._name(pick)})
+            current = replace_kept(current, {pick: self._name(pick)})
         if self._len(current) > limit and isinstance(current, sp.Add | sp.Mul) and len(current.args) > 2:
             # Many short terms: name the two halves of the sum (product).
             terms = list(current.args)
@@ -255,7 +271,24 @@ class ExpressionLatexPrinter(LatexPrinter):
         gaussian = self._gaussian_mul(expr)
         if gaussian is not None:
             return gaussian
+        kept = self._kept_product(expr)
+        if kept is not None:
+            return kept
         return super()._print_Mul(expr)
+
+    def _kept_product(self, expr: sp.Mul) -> str | None:
+        """A product written out on purpose (u times d log p/dx) with two or more fractions: a . b, in its order."""
+        args = expr.args
+        fractions = [a for a in args if sp.fraction(a)[1] != 1]
+        if len(args) < 2 or len(fractions) < 2 or any(a.is_Number for a in args):
+            return None
+        if sp.Mul(*args).args == args:
+            return None  # an ordinary, evaluated product
+        parts = []
+        for a in args:
+            tex = self._print(a)
+            parts.append(r"\left(" + tex + r"\right)" if a.could_extract_minus_sign() or a.is_Add else tex)
+        return r" \cdot ".join(parts)
 
     def _gaussian_mul(self, expr: sp.Mul) -> str | None:
         """c * rest with c = 1/(2 pi)^(k/2), k odd, as \\frac{num}{\\sqrt{2\\pi} den}; None otherwise."""

@@ -187,6 +187,7 @@ def _complete(proof: Proof, verdict: Any, timeout: float | None) -> Proof:
         or any(a.verdict is not b.verdict for a, b in zip(steps, proof.steps, strict=False))
         or notes != proof.notes
         or v is not proof.verdict
+        or any(s.needs_check and s.verdict is None for s in steps)
     )
     if not changed:
         return proof
