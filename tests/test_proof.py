@@ -420,3 +420,23 @@ def test_a_closed_form_equal_to_the_derived_value_is_not_repeated():
     v_steps = [s for s in pr.steps if str(s.lhs) == "v_1"]
     assert [str(s.rhs) for s in v_steps] == ["u(x)", "0"] and "closed form" in v_steps[-1].rule
     assert pr.bare_zero_steps() == ()
+
+
+def test_term_by_term_and_factor_fallbacks_do_not_pass_a_wrong_step():
+    # the fallbacks only run when the whole was not decided; a wrong term, or a product whose factors are
+    # nonzero, must still not be proved
+    f = sp.Function("f")(x)  # an undefined function: the whole difference is not decided numerically
+    a, b = sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.exp(x)
+    steps = check_steps(
+        [
+            ProofStep(y, sp.Add(f * sp.S.One, b, evaluate=False), "start", basis=Basis.DEFINITION),
+            ProofStep(y, sp.Add(f * a, b, evaluate=False), "right: f * 1 = f (sin^2 + cos^2)", basis=Basis.PREVIOUS),
+            ProofStep(y, sp.Add(f * a, b + 1, evaluate=False), "wrong: one term off by 1", basis=Basis.PREVIOUS),
+            ProofStep(
+                y, sp.Add(2 * f * a, b, evaluate=False), "wrong: f (2 - 1) does not vanish", basis=Basis.PREVIOUS
+            ),
+        ],
+        LINE,
+    )
+    assert steps[1].verdict.status is Status.PROVED
+    assert steps[2].verdict.status is not Status.PROVED and steps[3].verdict.status is not Status.PROVED
