@@ -1,11 +1,15 @@
 """Machine-checked proofs and their LaTeX.
 
-``Proof`` and ``ProofStep`` are the values (``proof.py``); ``check_steps``
-checks each step with ``symflow.zero.decide_zero`` (``checking.py``);
-``ProofLatexPrinter`` renders them (``latex.py``); ``estimator_proof`` and
-``proof_of`` build the proofs of estimators and claims (``builders.py``);
-``theorems.py`` holds general proofs of the paper's theorems; ``pdf.py``
-compiles a document with pdflatex.
+``Proof`` and ``ProofStep`` are the values (``symflow.core.steps``; a proof
+may hold sub-proofs, one per part of a ``combine``); ``check_steps`` checks
+each step with ``symflow.zero.decide_zero`` (``checking.py``);
+``ProofLatexPrinter`` renders them (``symflow.printing``: ``proof_latex``,
+``proof_document``, ``proof_fragment``, ``BIBTEX``); ``estimator_proof``,
+``proof_of`` and ``claims_document`` build the proofs of estimators and
+claims (``builders.py``); ``theorems.py`` holds general proofs of the
+paper's theorems on undefined functions (``general_theorems``: Thm. 3-4,
+transport for any invertible g, GRP's trace identity); ``pdf.py`` compiles a
+document with pdflatex.
 """
 
 from ..core.steps import Basis as Basis
