@@ -11,6 +11,7 @@ from ..core.density import Density
 from ..core.flow import Flow, field_over
 from ..core.verdict import Status, Verdict, Witness
 from ..zero import decide_zero
+from .records import boundary_record
 
 __all__ = ["check_boundary"]
 
@@ -27,11 +28,13 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
     budget = resolve_timeout(timeout)
     claim = f"boundary term p u phi vanishes at the support's edges ({flow.kind} flow, d/d{wrt})"
     found = []
+    fluxes = []
     consistent: list[str] = []
     for j, (xj, s) in enumerate(zip(p.x, p.support_sets, strict=True)):
         flux = p.expr * u[j] * phi
         if flux == 0:
             continue
+        fluxes.append((xj, flux))
         for edge, direction in ((s.inf, "+"), (s.sup, "-")):
             try:
                 lim = budgets.limit(flux, xj, edge, direction, timeout=budget)
@@ -45,7 +48,7 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
                     claim=claim,
                     reason=f"limit at {xj} -> {edge} failed: {type(exc).__name__}",
                 )
-            found.append((xj, edge, lim))
+            found.append((xj, edge, lim, direction))
             if lim.has(sp.Limit):
                 return Verdict(
                     Status.UNKNOWN,
@@ -66,6 +69,7 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
                     witness,
                     claim=claim,
                     details=(("boundary term", lim),),
+                    proof=_record(fluxes, found, claim, p),
                 )
             verdict = decide_zero(lim, p.domain(), timeout=timeout)
             if verdict.status is Status.PROVED:
@@ -91,8 +95,9 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
                 Witness(((xj, edge), *w.point), w.value, w.value_low, w.digits),
                 claim=claim,
                 details=(("boundary term", lim),),
+                proof=_record(fluxes, found, claim, p),
             )
-    details = tuple((f"{x} -> {e}", lim) for x, e, lim in found)
+    details = tuple((f"{x} -> {e}", lim) for x, e, lim, _ in found)
     if consistent:
         return Verdict(
             Status.CONSISTENT,
@@ -100,6 +105,7 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
             sp.S.Zero,
             claim=claim,
             details=details,
+            proof=_record(fluxes, found, claim, p),
         )
     return Verdict(
         Status.PROVED,
@@ -107,4 +113,10 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
         sp.S.Zero,
         claim=claim,
         details=details,
+        proof=_record(fluxes, found, claim, p),
     )
+
+
+def _record(fluxes: list, found: list, claim: str, p: Density):
+    # The boundary term of each coordinate and its limit at each edge, as computed above.
+    return boundary_record(fluxes, [(x, e, d, lim) for x, e, lim, d in found], claim, p.domain())

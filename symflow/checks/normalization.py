@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import mpmath
@@ -17,6 +18,7 @@ from ..core.estimator import Estimator
 from ..core.precision import QUADRATURE, Outcome, decide
 from ..core.verdict import Status, Verdict, Witness
 from ..zero import decide_zero
+from .records import normalization_proof
 
 __all__ = ["check_normalized", "normalization_problem"]
 
@@ -33,7 +35,13 @@ def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
         params_only = Domain((), p.domain().parameters, p.constraints)
         verdict = decide_zero(total - 1, params_only, timeout=timeout, claim=claim)
         if verdict.status is Status.PROVED:
-            return Verdict(Status.PROVED, f"symbolic integration, then {verdict.method}", total - 1, claim=claim)
+            return Verdict(
+                Status.PROVED,
+                f"symbolic integration, then {verdict.method}",
+                total - 1,
+                claim=claim,
+                proof=normalization_proof(p, total, timeout),
+            )
         if verdict.status is Status.REFUTED:
             return Verdict(
                 Status.REFUTED,
@@ -42,8 +50,9 @@ def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
                 verdict.witness,
                 claim=claim,
                 details=(("integral", total),),
+                proof=normalization_proof(p, total, timeout),
             )
-    return _numeric_normalization(p, timeout, claim)
+    return replace(_numeric_normalization(p, timeout, claim), proof=normalization_proof(p, None, timeout))
 
 
 def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Verdict:

@@ -19,6 +19,7 @@ from ..errors import EstimatorError
 from ..zero import decide_zero
 from .boundary import check_boundary
 from .normalization import AGREE_DIGITS, normalization_problem
+from .records import over_support, unbiased_record
 
 __all__ = ["check_unbiased"]
 
@@ -111,6 +112,11 @@ def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: f
             p.constraints + q.constraints,
         )
         verdict = decide_zero(residual, params_domain, timeout=timeout, claim=claim)
+        # The proof: both sides as integrals, their values, and the bias with both written out.
+        sides = (
+            over_support(q, q.expr * est.single_sample(phi)),
+            sp.Derivative(over_support(p, p.expr * phi), est.wrt),
+        )
         return Verdict(
             verdict.status,
             f"symbolic integration, then {verdict.method}",
@@ -118,6 +124,7 @@ def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: f
             verdict.witness,
             verdict.reason,
             claim,
+            proof=unbiased_record(*sides, lhs, rhs, extra_sym, claim, params_domain),
         )
     values = exact_values(as_param_values(params, est.params))
     integrand = _weighted_integrand(est, phi, timeout, expand=False)

@@ -16,6 +16,7 @@ import sympy as sp
 
 from ..errors import EstimatorError
 from ..printing.display import LatexDisplay
+from .chains import flow_chain
 from .convert import as_expr, as_vector, same_name_hint
 from .density import Density, same_variables
 from .steps import Basis, Proof, ProofStep, Step, proof_steps
@@ -193,7 +194,9 @@ class Estimator(LatexDisplay):
         """
         p = self.density
         steps: list = []
-        if self.steps:
+        if self.steps and self.flow is not None and self.steps[0].lhs == PSI:
+            steps = self._flow_steps()
+        elif self.steps:
             defined: set = set()
             for s in self.steps:
                 if self.q is not None and self.flow is not None and s.lhs not in defined and s.lhs != PSI:
@@ -233,6 +236,83 @@ class Estimator(LatexDisplay):
             ),
             domain=domain,
         )
+
+    def _flow_steps(self) -> list:
+        r"""psi from the flow, as a chain: Eq. (19) in undefined p, q, u; the product rule and the log route
+        (Eq. 50); the density and the flow substituted; then the steps ``derive`` recorded (collected,
+        simplified) and each v_i = (p/q) u_i.
+        """
+        p, q = self.density, self.q
+        u = self.flow.field(self.wrt)
+        note = f" ({self.flow.note})" if self.flow.note else ""
+        chain = flow_chain(p, u, self.wrt, flow_rule=f"the {self.flow.kind} flow for {self.wrt}{note}", q=q)
+        n = len(chain.definitions)
+        over = chain.q if chain.q is not None else chain.p
+        ratio = sp.Mul(chain.p, 1 / chain.q, evaluate=False) if chain.q is not None else sp.S.One
+        ratio_written = sp.Mul(p.expr, sp.Pow(q.expr, -1, evaluate=False), evaluate=False) if q is not None else 1
+        by_defs = tuple(range(1, n + 1))
+        steps: list = [
+            *chain.definitions,
+            ProofStep(
+                PSI,
+                sp.Mul(chain.divergence, 1 / over, evaluate=False),
+                "the flow estimator's weight on phi: psi = (div(p u) + dp/dtheta) / q",
+                "19",
+                basis=Basis.DEFINITION,
+            ),
+            ProofStep(
+                PSI,
+                sp.Mul(ratio, chain.bracket, evaluate=False) if q is not None else chain.bracket,
+                "product rule, with the derivatives of p written as p times those of log p",
+                "50",
+                basis=Basis.PREVIOUS,
+                follows=n + 1,
+            ),
+            ProofStep(
+                PSI,
+                sp.Mul(ratio_written, chain.written, evaluate=False) if q is not None else chain.written,
+                "substitute the densities and the flow",
+                basis=Basis.PREVIOUS,
+                follows=n + 2,
+                given=chain.given,
+                given_from=by_defs,
+            ),
+        ]
+        seen: set = set()
+        for k, s in enumerate(self.steps[1:]):
+            name = str(s.lhs)
+            if k == 0 and s.lhs == PSI:
+                # derive's "psi = (p/q) (div u + u . grad log p + dlog p/dtheta)", collected
+                steps.append(ProofStep(s.lhs, s.rhs, "collect the terms", s.equation, basis=Basis.PREVIOUS))
+                continue
+            if name.startswith("v_") and name[2:].isdigit() and s.lhs not in seen:
+                seen.add(s.lhs)
+                i = int(name[2:])
+                steps.append(
+                    ProofStep(
+                        s.lhs,
+                        sp.Mul(ratio, chain.u[i - 1], evaluate=False) if q is not None else chain.u[i - 1],
+                        "the flow estimator's weight on grad phi: v = (p/q) u" if q is not None else "v = u when q = p",
+                        "19",
+                        basis=Basis.DEFINITION,
+                    )
+                )
+                extra = "" if s.rule == "v = (p/q) u" else f"; {s.rule}"
+                steps.append(
+                    ProofStep(
+                        s.lhs,
+                        s.rhs,
+                        "substitute" + (" and simplify" if q is not None else "") + extra,
+                        s.equation if q is None or extra else None,
+                        basis=Basis.PREVIOUS,
+                        follows=len(steps),
+                        given=chain.given,
+                        given_from=by_defs,
+                    )
+                )
+                continue
+            steps.append(s)
+        return steps
 
     def _theorem4_steps(self) -> list:
         """Theorem 4 for an estimator without recorded steps: psi must equal (div(p u) + dp/dtheta) / q."""

@@ -19,7 +19,6 @@ A verdict is one of four statuses, each with the evidence behind it:
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,28 +26,10 @@ from typing import Any
 import sympy as sp
 
 from ..printing.display import LatexDisplay
+from .status import Status
+from .steps import Proof
 
 __all__ = ["Status", "Verdict", "Witness", "combine"]
-
-
-class Status(str, enum.Enum):
-    """The four possible outcomes of a check (compares equal to its string)."""
-
-    PROVED = "proved"
-    CONSISTENT = "consistent"
-    REFUTED = "refuted"
-    UNKNOWN = "unknown"
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def strength(self) -> int:
-        """refuted 0 < unknown 1 < consistent 2 < proved 3: a conjunction is as strong as its weakest part."""
-        return _STRENGTH[self.value]
-
-
-_STRENGTH = {"refuted": 0, "unknown": 1, "consistent": 2, "proved": 3}
 
 
 @dataclass(frozen=True)
@@ -170,12 +151,19 @@ def combine(
     (``noun`` and ``label`` name the parts otherwise, e.g. ``noun="parts",
     label="{}"``), and each part's status and method in ``details``.
 
+    Its ``proof`` holds one sub-proof per part, titled by the part's label: the
+    part's own recorded proof when it has one, else a proof to be built from the
+    part's verdict (``symflow.proof_of`` builds and checks them), so a claim
+    over k parameters shows k proofs, not only its weakest part's.
+
     Examples
     --------
     >>> from symflow import Verdict, combine
     >>> both = combine({"mu": Verdict("proved", "expansion"), "sigma": Verdict("consistent", "50 digits")})
     >>> both.status.value, both.method.split(";")[0]
     ('consistent', '1 proved, 1 consistent of 2 parameters')
+    >>> [part.title for part in both.proof.parts]
+    ['d/dmu', 'd/dsigma']
     """
     items = list(parts.items()) if isinstance(parts, Mapping) else [tuple(kv) for kv in parts]
     if not items:
@@ -187,6 +175,23 @@ def combine(
     tally = ", ".join(f"{n} {s}" for s, n in counts.items())
     methods = "; ".join(f"{label.format(k)}: {v.method}" for k, v in items)
     details = worst.details + tuple((label.format(k), f"{v.status}: {v.method}") for k, v in items)
-    return replace(
-        worst, method=f"{tally} of {len(items)} {noun}; {methods}", claim=claim or worst.claim, details=details
+    claim = claim or worst.claim
+    proof = Proof(
+        claim or "conjunction",
+        statement=claim,
+        verdict=None,
+        parts=tuple(_part_proof(label.format(k), v) for k, v in items),
+        checks=(f"{tally} of {len(items)} {noun}",),
     )
+    return replace(
+        worst, method=f"{tally} of {len(items)} {noun}; {methods}", claim=claim, details=details, proof=proof
+    )
+
+
+def _part_proof(title: str, verdict: Any) -> Proof:
+    """The sub-proof of one part: its recorded proof (retitled), or a stub ``proof_of`` builds from the verdict."""
+    recorded = getattr(verdict, "proof", None)
+    if isinstance(recorded, Proof):
+        statement = recorded.statement or recorded.title
+        return replace(recorded, title=title, statement=statement, verdict=recorded.verdict or verdict)
+    return Proof(title, statement=str(getattr(verdict, "claim", "") or ""), verdict=verdict)

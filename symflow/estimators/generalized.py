@@ -13,6 +13,7 @@ both equal Tr[(d^2 g/dtheta_i deps) (dg/deps)^{-1}].
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -29,6 +30,7 @@ from ..core.verdict import Verdict
 from ..errors import EstimatorError, FlowError
 from ..numeric.evaluate import numpy_function
 from ..zero import decide_zero
+from .identity_proofs import grp_trace_derivation, reparam_transport_derivation
 
 __all__ = ["check_grp_trace_identity", "check_reparam_transport_identity", "grp", "induced_density"]
 
@@ -251,13 +253,14 @@ def check_grp_trace_identity(d: int = 1, *, timeout: float | None = None) -> Ver
     GRP's u term equals the divergence of the flow, hence GRP = the flow estimator.
     """
     eps, theta, g, det, trace = _generic(_check_dim(d))
-    return decide_zero(
+    verdict = decide_zero(
         sp.diff(det, theta) / det - trace,
         Domain(),
         timeout=timeout,
         numeric=False,
         claim=f"d log|dg/deps|/dtheta = Tr[(d2g/dtheta deps)(dg/deps)^-1] for undefined g in {d}-D (Eq. 61-62)",
     )
+    return replace(verdict, proof=grp_trace_derivation(d))
 
 
 def check_reparam_transport_identity(d: int = 1, *, timeout: float | None = None) -> Verdict:
@@ -280,10 +283,11 @@ def check_reparam_transport_identity(d: int = 1, *, timeout: float | None = None
     p_eps = sp.Function("p_eps")(*eps)
     P = p_eps / det
     residual = sp.diff(P, theta) + P * trace
-    return decide_zero(
+    verdict = decide_zero(
         residual,
         Domain(),
         timeout=timeout,
         numeric=False,
         claim=f"the reparameterization flow solves transport for undefined g and base density in {d}-D (Eq. 52-55)",
     )
+    return replace(verdict, proof=reparam_transport_derivation(d))

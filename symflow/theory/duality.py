@@ -23,13 +23,14 @@ quadrature helpers in ``symflow.calculus.quadrature``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 import numpy as np
 import sympy as sp
 
 from ..calculus.quadrature import box_edges, gauss_box, numeric_integral
+from ..checks.records import augmented_transport_record, incompressibility_record, surface_flux_record
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_phi, exact_values
@@ -144,10 +145,10 @@ def check_incompressible(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: flo
     """
     aug = augmented_flow(p, flow, wrt)
     div = aug.divergence()
-    verdict = decide_zero(
-        div, aug.domain(), timeout=timeout, claim=f"augmented {flow.kind} flow is incompressible, d/d{wrt} (Eq. 16)"
-    )
-    return _with_details(verdict, (("divergence of u~", div),))
+    claim = f"augmented {flow.kind} flow is incompressible, d/d{wrt} (Eq. 16)"
+    verdict = decide_zero(div, aug.domain(), timeout=timeout, claim=claim)
+    proof = incompressibility_record(aug.field, aug.variables, div, claim, aug.domain())
+    return replace(_with_details(verdict, (("divergence of u~", div),)), proof=proof)
 
 
 def _with_details(v: Verdict, extra: tuple) -> Verdict:
@@ -173,13 +174,9 @@ def check_incompressibility_is_transport(d: int = 1, *, timeout: float | None = 
     div = sum((sp.diff(c, v) for c, v in zip(field, (*xs, H), strict=True)), sp.S.Zero)
     transport = sum((sp.diff(p * uj, xj) for uj, xj in zip(u, xs, strict=True)), sp.S.Zero) + sp.diff(p, theta)
     residual = p * div - transport
-    return decide_zero(
-        residual,
-        Domain(),
-        timeout=timeout,
-        numeric=False,
-        claim=f"p div(u~) = div(p u) + dp/dtheta for undefined p(x, theta), u(x) in {d}-D (Eq. 16, 52)",
-    )
+    claim = f"p div(u~) = div(p u) + dp/dtheta for undefined p(x, theta), u(x) in {d}-D (Eq. 16, 52)"
+    verdict = decide_zero(residual, Domain(), timeout=timeout, numeric=False, claim=claim)
+    return replace(verdict, proof=augmented_transport_record(p, u, xs, theta, H, claim))
 
 
 # -- Eq. (17)-(18) ------------------------------------------------------------
@@ -231,6 +228,10 @@ def check_duality(
     residual = (flux - sp.diff(p.expr, wrt)) / p.expr + bottom
     claim_a = f"surface flux of the augmented {flow.kind} flow equals dp/d{wrt} on h = p(x) (Eq. 18, 45)"
     sym = decide_zero(residual, aug.domain(), timeout=budget, claim=claim_a)
+    record = surface_flux_record(
+        aug.field[-1], flux, bottom, sp.diff(p.expr, wrt), aug.h, p.expr, claim_a, aug.domain()
+    )
+    sym = replace(sym, proof=record)
     if phi is None:
         return sym
     phi = as_phi(phi, p.x)
@@ -260,7 +261,12 @@ def check_duality(
             reason="quadrature of the three integrals failed, ran out of budget or is not available in this dimension",
             details=(("surface identity (a)", str(sym.status)),),
         )
-    return _duality_verdict(sym, numbers, claim, values)
+    out = _duality_verdict(sym, numbers, claim, values)
+    # (a) is the proof; the three integrals of (b) are numbers, for the appendix.
+    numbers_text = tuple(f"{k}: {v}" for k, v in out.details if k != "surface identity (a)")
+    steps = tuple(s.with_verdict(replace(sym, proof=None)) if s.basis == "verdict" else s for s in record.steps)
+    statement = f"{claim}: (a) the surface identity, below; (b) the three integrals agree by quadrature (appendix)."
+    return replace(out, proof=replace(record, title=claim, statement=statement, steps=steps, checks=numbers_text))
 
 
 def _duality_verdict(sym: Verdict, numbers: dict, claim: str, values: dict) -> Verdict:

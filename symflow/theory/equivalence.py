@@ -11,10 +11,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mpmath
 import sympy as sp
 
 from ..calculus.quadrature import numeric_integral
+from ..checks.records import estimator_match_record
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_expr, as_vector, exact_floats
@@ -22,6 +25,7 @@ from ..core.density import Density, same_variables
 from ..core.domain import Domain
 from ..core.estimator import Estimator
 from ..core.flow import Flow
+from ..core.steps import difference_proof
 from ..core.verdict import Status, Verdict, combine
 from ..errors import EstimatorError, FlowError
 from ..zero import decide_zero
@@ -53,7 +57,17 @@ def check_same_flow(
     for theta in params:
         for j, (ua, ub) in enumerate(zip(flow_a.field(theta), flow_b.field(theta), strict=True)):
             label = f"u_{theta}[{j + 1}]"
-            parts.append((label, decide_zero(ua - ub, domain, timeout=timeout, claim=label)))
+            verdict = decide_zero(ua - ub, domain, timeout=timeout, claim=label)
+            proof = difference_proof(
+                label,
+                (sp.Symbol(f"u_{flow_a.kind.value}"), ua),
+                (sp.Symbol(f"u_{flow_b.kind.value}"), ub),
+                rule_a=f"the {flow_a.kind} flow",
+                rule_b=f"the {flow_b.kind} flow",
+                equation="57",
+                domain=domain,
+            )
+            parts.append((label, replace(verdict, proof=proof)))
     return combine(
         parts, f"the {flow_a.kind} and {flow_b.kind} flows are the same field (Eq. 56-57)", noun="parts", label="{}"
     )
@@ -75,13 +89,25 @@ def check_equivalent(est_a: Estimator, est_b: Estimator, *, timeout: float | Non
     if est_a.wrt != est_b.wrt:
         raise EstimatorError(f"the estimators are for d/d{est_a.wrt} and d/d{est_b.wrt}; compare the same parameter")
     domain = est_a.density.domain()
-    parts = [
-        ("p_a - p_b", decide_zero(est_a.density.expr - est_b.density.expr, domain, timeout=timeout)),
-        ("q_a - q_b", decide_zero(_sampling_expr(est_a) - _sampling_expr(est_b), domain, timeout=timeout)),
+    pairs = [
+        ("p", est_a.density.expr, est_b.density.expr),
+        ("q", _sampling_expr(est_a), _sampling_expr(est_b)),
+        *((f"v_{j + 1}", va, vb) for j, (va, vb) in enumerate(zip(est_a.v, est_b.v, strict=True))),
+        ("psi", est_a.psi, est_b.psi),
     ]
-    for j, (va, vb) in enumerate(zip(est_a.v, est_b.v, strict=True)):
-        parts.append((f"v_a[{j + 1}] - v_b[{j + 1}]", decide_zero(va - vb, domain, timeout=timeout)))
-    parts.append(("psi_a - psi_b", decide_zero(est_a.psi - est_b.psi, domain, timeout=timeout)))
+    parts = []
+    for name, a, b in pairs:
+        label = f"{name}_a - {name}_b"
+        proof = difference_proof(
+            label,
+            (sp.Symbol(f"{name}_a"), a),
+            (sp.Symbol(f"{name}_b"), b),
+            rule_a=f"{name} of {est_a.name or 'the first estimator'}",
+            rule_b=f"{name} of {est_b.name or 'the second'}",
+            equation="59",
+            domain=domain,
+        )
+        parts.append((label, replace(decide_zero(a - b, domain, timeout=timeout), proof=proof)))
     names = f"{est_a.name or 'estimator a'} and {est_b.name or 'estimator b'}"
     return combine(parts, f"{names} are the same estimator of d/d{est_a.wrt}", noun="parts", label="{}")
 
@@ -184,13 +210,25 @@ def classify(est: Estimator, *, bias: bool = True, timeout: float | None = None)
     claim = f"{name} of d/d{est.wrt} is unbiased (Thm. 4: psi = psi*)"
     verdict = decide_zero(r, domain, timeout=budget, claim=claim)
     details: tuple = (("psi*", star), ("psi - psi*", r))
+    u = tuple(sp.Mul(vi, est.sampling.expr, 1 / p.expr) for vi in est.v)
+    divergence = sp.Add(*(sp.Derivative(p.expr * ui, xi) for ui, xi in zip(u, p.x, strict=True)), evaluate=False)
+    star_definition = sp.Mul(
+        sp.Add(divergence, sp.Derivative(p.expr, est.wrt), evaluate=False),
+        sp.Pow(est.sampling.expr, -1, evaluate=False),
+        evaluate=False,
+    )
+    proof = estimator_match_record(est.v, est.psi, star_definition, star, claim, domain)
     if verdict.status is not Status.REFUTED:
-        return Verdict(verdict.status, verdict.method, r, None, verdict.reason, claim, details)
+        return Verdict(verdict.status, verdict.method, r, None, verdict.reason, claim, details, proof=proof)
     point = verdict.witness.as_dict()
     phi = _counterexample_phi(r, point, p)
     details = (*details, ("pointwise witness", str(verdict.witness)), ("counterexample phi", phi))
     if bias and p.dim == 1:
         details = details + _bias_details(est, r, phi, point, budget)
+    note = (
+        f"Counterexample (proof of Theorem 4): phi = r/(1 + r^2) with r = psi - psi* at the witness's parameters, "
+        f"phi = {sp.sstr(sp.N(phi, 6))}, has bias E_q[r phi] = E_q[r^2/(1 + r^2)] > 0."
+    )
     return Verdict(
         Status.REFUTED,
         f"Thm. 4: psi differs from psi* ({verdict.method}); counterexample phi = r/(1 + r^2), r = psi - psi*",
@@ -198,6 +236,7 @@ def classify(est: Estimator, *, bias: bool = True, timeout: float | None = None)
         verdict.witness,
         claim=claim,
         details=details,
+        proof=replace(proof, notes=(note,)),
     )
 
 

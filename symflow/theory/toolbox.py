@@ -21,6 +21,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..checks.records import baseline_record
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr
@@ -225,7 +226,7 @@ def baseline_equals_mean(p: Density, phi: object, wrt: sp.Symbol, *, timeout: fl
         verdict.reason,
         claim,
         (("b_opt", b.value), ("E[phi]", mean)),
-        proof=b,
+        proof=baseline_record(b.steps, mean, claim, _param_domain(p)),
     )
 
 
