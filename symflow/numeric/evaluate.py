@@ -72,11 +72,24 @@ def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
         return by_evalf
     try:
         fn(*[mpmath.mpf(_SMOKE)] * len(args))
-    except (NameError, TypeError, AttributeError, SyntaxError, KeyError):
+    except _UNPRINTED:
         return by_evalf
     except Exception:  # noqa: BLE001 - a pole or domain error at the smoke point is fine
         pass
-    return fn
+
+    def guarded(*values) -> list:
+        # A branch the smoke point did not reach may still call a name mpmath lacks (exp_polar inside a
+        # hyper of the Student-t flow): evaluate that call by evalf instead of failing.
+        try:
+            return fn(*values)
+        except _UNPRINTED:
+            return by_evalf(*values)
+
+    return guarded
+
+
+# What generated code raises when a function was printed under a name the namespace lacks.
+_UNPRINTED = (NameError, AttributeError, KeyError, SyntaxError)
 
 
 def numpy_function(args: Sequence, exprs: sp.Expr | Sequence[sp.Expr]) -> Callable[..., tuple]:
