@@ -8,7 +8,17 @@ user enables x64 themselves.
 
 Special functions come from ``jax.scipy.special``: gamma, loggamma (as ``gammaln``, real
 arguments), polygamma, erf, erfc, beta, and lowergamma/uppergamma through the regularized
-``gammainc``/``gammaincc`` times Gamma.  A function JAX cannot evaluate raises ``BackendError`` naming it.
+``gammainc``/``gammaincc`` times Gamma; the regularized incomplete gamma and beta of
+``symflow.numeric.special`` map to ``gammainc``/``gammaincc``/``betainc``.  Their derivatives in a
+shape parameter (``RegularizedLowerGammaDerivA``, ``RegularizedIncompleteBetaDerivA/B``) and the
+Student-t and von Mises CDFs and their parameter derivatives have no JAX implementation: they run
+as symflow's float64 numpy kernels on the host through ``jax.pure_callback`` (so they work under
+``jit`` and ``vmap``, but are not differentiable themselves).  Expressions are first rewritten by
+``rewrite_parameter_derivatives`` (SymPy's Meijer G of d/da lowergamma becomes
+``RegularizedLowerGammaDerivA``).  A function JAX cannot evaluate raises ``BackendError`` naming it.
+
+``jax_function(args, exprs)`` is the same code generation without the estimator around it, in the
+caller's precision (no x64 scope): ``symflow.frameworks.jax`` builds samplers and surrogates with it.
 """
 
 from __future__ import annotations
@@ -22,10 +32,11 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
-from ._codegen import generate
+from ._codegen import generate, numpy_kernels
 from ._formula import Built, formula
+from .special import rewrite_parameter_derivatives
 
-__all__ = ["build"]
+__all__ = ["build", "host_kernel", "jax_function"]
 
 OPTIONS: tuple[str, ...] = ()
 
@@ -43,6 +54,34 @@ def _uppergamma(a, x):
     return jss.gammaincc(a, x) * jnp.exp(jss.gammaln(a))
 
 
+def _float_dtype(*arrays):
+    dtype = jnp.result_type(*arrays)
+    return dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.result_type(float)
+
+
+def host_kernel(kernel: Callable) -> Callable:
+    """An elementwise float64 numpy kernel as a JAX function (``jax.pure_callback``, batched by broadcasting).
+
+    The kernel computes in float64 on the host; the result has the inputs' floating dtype
+    (float32 unless x64 is enabled).  Works under ``jit`` and ``vmap``; not differentiable.
+    """
+
+    def call(*args):
+        arrays = [jnp.asarray(a) for a in args]
+        dtype = _float_dtype(*arrays)
+        arrays = jnp.broadcast_arrays(*(a.astype(dtype) for a in arrays))
+
+        def on_host(*values):
+            out = kernel(*(np.asarray(v, dtype=np.float64) for v in values))
+            return np.asarray(out, dtype=dtype).reshape(np.shape(values[0]))
+
+        shape = jax.ShapeDtypeStruct(arrays[0].shape, dtype)
+        # elementwise => a batch is just a larger array: one host call per batch, not per element
+        return jax.pure_callback(on_host, shape, *arrays, vmap_method="broadcast_all")
+
+    return call
+
+
 # SymPy's JaxPrinter maps these to the scalar `math` module (which fails on arrays) or not at all.
 TABLE = {
     sp.gamma: ("_gamma", jss.gamma),
@@ -54,6 +93,28 @@ TABLE = {
     sp.lowergamma: ("_lowergamma", _lowergamma),
     sp.uppergamma: ("_uppergamma", _uppergamma),
 }
+# symflow's special classes: the regularized functions natively, their parameter derivatives on the host.
+_NATIVE = {
+    "RegularizedLowerGamma": jss.gammainc,
+    "RegularizedUpperGamma": jss.gammaincc,
+    "RegularizedIncompleteBeta": jss.betainc,
+}
+TABLE.update(
+    {
+        cls: (name, _NATIVE.get(cls.__name__) or host_kernel(kernel))
+        for cls, (name, kernel) in numpy_kernels().items()
+    }
+)
+
+
+def jax_function(args, exprs) -> Callable:
+    """A JAX function of ``args`` returning a tuple, one array per expression of ``exprs`` (lambdify, cse).
+
+    Special-function forms are rewritten first (``rewrite_parameter_derivatives``); raises
+    ``BackendError`` naming a function JAX cannot evaluate.  Runs in the caller's precision.
+    """
+    rewritten = sp.Tuple(*(rewrite_parameter_derivatives(sp.S.Zero + e) for e in exprs))
+    return generate(list(args), rewritten, "jax", JaxPrinter, TABLE, "jax")
 
 
 def _x64():
@@ -68,7 +129,7 @@ def build(compiled) -> Built:
     """The jitted function ``(xs, phis, grads, values) -> (n,) numpy float64`` for a ``CompiledEstimator``."""
     form = formula(compiled)
     with _x64():
-        fn = generate(form.args, form.expr, "jax", JaxPrinter, TABLE, "jax")
+        fn = generate(form.args, rewrite_parameter_derivatives(form.expr), "jax", JaxPrinter, TABLE, "jax")
 
     def kernel(*arrays):
         # arrays[0] is the x_1 column => a constant E (no x dependence) still gives one value per sample.
