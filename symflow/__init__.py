@@ -98,6 +98,7 @@ def __getattr__(name: str):
         return module
     raise AttributeError(f"module 'symflow' has no attribute {name!r}")
 
+
 __all__ = [
     "AugmentedFlow",
     "BackendError",

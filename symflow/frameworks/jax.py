@@ -56,6 +56,12 @@ def _modules():
     return jax, jax.numpy, jax_function
 
 
+def _host_callback(*args, **kwargs):
+    from ..numeric.jax_backend import host_callback
+
+    return host_callback(*args, **kwargs)
+
+
 def _float_dtype(jnp, values) -> Any:
     dtype = jnp.result_type(*values) if values else jnp.result_type(float)
     return dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.result_type(float)
@@ -118,10 +124,10 @@ def _primal(p: Density) -> Callable:
         shape = (n,) if d == 1 else (n, d)
 
         def call(words_np, values_np):
-            return host_sample(p, n, values_np, words_np).reshape(shape).astype(dtype)
+            return host_sample(p, n, values_np, words_np).reshape(shape)
 
         # one generator per key => under vmap, one host call per batch element
-        return jax.pure_callback(call, jax.ShapeDtypeStruct(shape, dtype), words, values, vmap_method="sequential")
+        return _host_callback(call, shape, dtype, words, values, vmap_method="sequential")
 
     return on_host
 

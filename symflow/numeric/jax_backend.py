@@ -36,7 +36,7 @@ from ._codegen import generate, numpy_kernels
 from ._formula import Built, formula
 from .special import rewrite_parameter_derivatives
 
-__all__ = ["build", "host_kernel", "jax_function"]
+__all__ = ["build", "host_callback", "host_kernel", "jax_function"]
 
 OPTIONS: tuple[str, ...] = ()
 
@@ -59,6 +59,34 @@ def _float_dtype(*arrays):
     return dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.result_type(float)
 
 
+def host_callback(fn: Callable, shape: tuple, dtype, *args, vmap_method: str):
+    """``jax.pure_callback`` of ``fn`` (numpy arrays in, one array of ``shape`` and ``dtype`` out), float64-safe.
+
+    JAX converts a callback's arguments and result to the precision of the thread that *runs* the
+    callback, and with ``jax.enable_x64(True)`` (a thread-local switch) that is not the thread that
+    traced it once XLA dispatches asynchronously (measured: from about 10^5 elements on), so float64
+    arrays arrived as float32 and the float64 result was refused.  float64 arrays therefore cross
+    as their bits (uint32 pairs, the same in both modes) and are viewed as float64 on either side.
+    """
+    jnp = jax.numpy
+    as_bits = [jnp.asarray(a).dtype == jnp.float64 for a in args]
+    sent = [jax.lax.bitcast_convert_type(a, jnp.uint32) if bits else a for a, bits in zip(args, as_bits, strict=True)]
+    wide = jnp.dtype(dtype) == jnp.float64
+
+    def on_host(*values):
+        decoded = [
+            np.ascontiguousarray(v).view(np.float64).reshape(np.shape(v)[:-1]) if bits else np.asarray(v)
+            for v, bits in zip(values, as_bits, strict=True)
+        ]
+        out = np.asarray(fn(*decoded), dtype=np.float64 if wide else dtype)
+        return np.ascontiguousarray(out).view(np.uint32).reshape(*out.shape, 2) if wide else out
+
+    if wide:
+        spec = jax.ShapeDtypeStruct((*shape, 2), jnp.uint32)
+        return jax.lax.bitcast_convert_type(jax.pure_callback(on_host, spec, *sent, vmap_method=vmap_method), dtype)
+    return jax.pure_callback(on_host, jax.ShapeDtypeStruct(shape, dtype), *sent, vmap_method=vmap_method)
+
+
 def host_kernel(kernel: Callable) -> Callable:
     """An elementwise float64 numpy kernel as a JAX function (``jax.pure_callback``, batched by broadcasting).
 
@@ -73,11 +101,10 @@ def host_kernel(kernel: Callable) -> Callable:
 
         def on_host(*values):
             out = kernel(*(np.asarray(v, dtype=np.float64) for v in values))
-            return np.asarray(out, dtype=dtype).reshape(np.shape(values[0]))
+            return np.asarray(out, dtype=np.float64).reshape(np.shape(values[0]))
 
-        shape = jax.ShapeDtypeStruct(arrays[0].shape, dtype)
         # elementwise => a batch is just a larger array: one host call per batch, not per element
-        return jax.pure_callback(on_host, shape, *arrays, vmap_method="broadcast_all")
+        return host_callback(on_host, arrays[0].shape, dtype, *arrays, vmap_method="broadcast_all")
 
     return call
 
@@ -100,10 +127,7 @@ _NATIVE = {
     "RegularizedIncompleteBeta": jss.betainc,
 }
 TABLE.update(
-    {
-        cls: (name, _NATIVE.get(cls.__name__) or host_kernel(kernel))
-        for cls, (name, kernel) in numpy_kernels().items()
-    }
+    {cls: (name, _NATIVE.get(cls.__name__) or host_kernel(kernel)) for cls, (name, kernel) in numpy_kernels().items()}
 )
 
 
