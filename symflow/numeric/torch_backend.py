@@ -130,13 +130,22 @@ def _refuse_higher_polygamma(expr: sp.Expr) -> None:
         )
 
 
+def _constants_as_floats(expr: sp.Expr) -> sp.Expr:
+    """Numeric subexpressions (sqrt(2), 1/sqrt(pi)) as Floats: TorchPrinter prints torch.sqrt(2), needing a tensor."""
+
+    def is_constant(e: sp.Basic) -> bool:
+        return isinstance(e, sp.Expr) and not e.is_Number and not e.free_symbols and e.is_real is True
+
+    return expr.replace(is_constant, lambda e: sp.Float(e.evalf(30), 17))
+
+
 def torch_function(args, exprs):
     """A torch function of ``args`` returning a tuple, one tensor per expression of ``exprs`` (lambdify, cse).
 
     Special-function forms are rewritten first (``rewrite_parameter_derivatives``); raises
     ``BackendError`` naming a function torch cannot evaluate.
     """
-    rewritten = sp.Tuple(*(rewrite_parameter_derivatives(sp.S.Zero + e) for e in exprs))
+    rewritten = sp.Tuple(*(_constants_as_floats(rewrite_parameter_derivatives(sp.S.Zero + e)) for e in exprs))
     _refuse_higher_polygamma(rewritten)
     return generate(list(args), rewritten, "torch", TorchPrinter, TABLE, "torch")
 
@@ -144,7 +153,7 @@ def torch_function(args, exprs):
 def build(compiled) -> Built:
     """The function ``(xs, phis, grads, values) -> (n,) numpy float64`` for a ``CompiledEstimator``."""
     form = formula(compiled)
-    expr = rewrite_parameter_derivatives(form.expr)
+    expr = _constants_as_floats(rewrite_parameter_derivatives(form.expr))
     _refuse_higher_polygamma(expr)
     fn = generate(form.args, expr, "torch", TorchPrinter, TABLE, "torch")
 
