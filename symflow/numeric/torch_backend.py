@@ -67,6 +67,10 @@ def _digamma(order, x):
     return torch.special.digamma(_tensor(x))
 
 
+def _erfc(x):
+    return torch.special.erfc(_tensor(x))
+
+
 def _heaviside(x, h0=0.5):
     x = _tensor(x)
     return torch.heaviside(x, torch.tensor(float(h0), dtype=x.dtype))
@@ -90,7 +94,7 @@ TABLE = {
     sp.lowergamma: ("_lowergamma", _lowergamma),
     sp.uppergamma: ("_uppergamma", _uppergamma),
     sp.polygamma: ("_digamma", _digamma),  # order 0 only: see build
-    sp.erfc: ("_erfc", lambda x: torch.special.erfc(_tensor(x))),
+    sp.erfc: ("_erfc", _erfc),
 }
 
 
@@ -109,14 +113,20 @@ def _host(kernel):
     return call
 
 
-_NATIVE = {"RegularizedLowerGamma": torch.special.gammainc, "RegularizedUpperGamma": torch.special.gammaincc}
+def _native_RegularizedLowerGamma(a, x):
+    return torch.special.gammainc(_tensor(a), _tensor(x))
+
+
+def _native_RegularizedUpperGamma(a, x):
+    return torch.special.gammaincc(_tensor(a), _tensor(x))
+
+
+_NATIVE = {
+    "RegularizedLowerGamma": _native_RegularizedLowerGamma,
+    "RegularizedUpperGamma": _native_RegularizedUpperGamma,
+}
 TABLE.update(
-    {
-        cls: (name, (lambda f: lambda a, x: f(_tensor(a), _tensor(x)))(_NATIVE[cls.__name__]))
-        if cls.__name__ in _NATIVE
-        else (name, _host(kernel))
-        for cls, (name, kernel) in numpy_kernels().items()
-    }
+    {cls: (name, _NATIVE.get(cls.__name__) or _host(kernel)) for cls, (name, kernel) in numpy_kernels().items()}
 )
 
 
