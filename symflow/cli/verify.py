@@ -235,7 +235,7 @@ def _dask_client(args: argparse.Namespace):
         raise UsageError('--scheduler and --dask-workers need Dask: pip install "symflow[dask]"') from None
     if args.scheduler is not None:
         try:
-            client = Client(args.scheduler, timeout="30s")
+            client = Client(args.scheduler)  # waits distributed.comm.timeouts.connect (Dask's default 30 s)
         except OSError as exc:
             raise UsageError(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}") from None
         try:
