@@ -174,12 +174,12 @@ def sampler(p: Density, flow: Flow | None = None) -> Callable:
 
     Examples
     --------
-    ```text
-    p = sf.families.gamma(); alpha, beta = p.params
-    sample = sf.jax.sampler(p)                      # the implicit (CDF) flow
-    loss = lambda th, key: jnp.mean((sample(key, th, 1000) - 3.0) ** 2)
-    jax.grad(loss)({"alpha": 2.0, "beta": 1.0}, jax.random.key(0))
-    ```
+    The Gamma's implicit (CDF) flow as the derivative of its samples (docs/howto-train-with-jax.md)::
+
+        p = sf.families.gamma()
+        sample = sf.jax.sampler(p)
+        loss = lambda th, key: jnp.mean((sample(key, th, 1000) - 3.0) ** 2)
+        jax.grad(loss)({"alpha": 2.0, "beta": 1.0}, jax.random.key(0))   # {'alpha': ~ -1, ...}
     """
     jax, jnp, jax_function = _modules()
     from jax.custom_derivatives import SymbolicZero
