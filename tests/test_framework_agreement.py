@@ -24,7 +24,7 @@ from benchmarks.bench_frameworks import agreement, jax_rows, table, torch_rows  
 MAX_RELATIVE = {"JAX": 1e-6, "PyTorch": 5e-3}
 # symflow against mpmath at the sample of largest disagreement.
 SYMFLOW_VS_MPMATH = 1e-10
-N_FAST = 20_000
+N_FAST = 10_000
 N_FULL = 100_000
 
 
