@@ -175,6 +175,15 @@ class Estimator(LatexDisplay):
 
         return compile_estimator(self, backend=backend, **options)
 
+    def to_source(self, backend: str = "numpy", name: str = "estimator") -> str:
+        """Self-contained Python source of ``name(x, phi, grad_phi, params)`` (numpy, jax or torch; no symflow).
+
+        See ``symflow.numeric.source.to_source``.
+        """
+        from ..numeric.source import to_source
+
+        return to_source(self, backend=backend, name=name)
+
     def derivation(self) -> Proof:
         r"""The derivation of this estimator as an unchecked ``Proof`` (``symflow.proof_of`` checks it).
 

@@ -63,6 +63,7 @@ def mc_check(
     exact: float | None = None,
     workers: int | None = None,
     progress: bool | None = None,
+    client: object = None,
 ) -> MCResult:
     r"""Is the estimator's Monte Carlo mean consistent with :math:`\partial_{\theta_i} E_p[\phi]`?
 
@@ -116,6 +117,11 @@ def mc_check(
         A tqdm progress bar on stderr.  None (default) shows it only when stderr is a terminal,
         the environment variable CI is unset, and the run is expected (from the first chunk)
         to take more than about 2 s; True or False force it on or off.
+    client : dask.distributed.Client, optional
+        Run the chunks as tasks on a Dask cluster instead of local threads (``workers`` is then
+        unused): the same chunks and per-chunk seeds, merged in chunk order, so the result is the
+        same as the local run's whatever the number of Dask workers (``montecarlo.distributed``;
+        docs/scaling.md).  None (default): local threads, and Dask is not imported.
 
     Returns
     -------
@@ -186,7 +192,7 @@ def mc_check(
     accs = [Moments(keep) for _ in range(1 + len(terms))]
     bar = None
     try:
-        for k, parts, elapsed in ordered_map(run_chunk, chunks, workers):
+        for k, parts, elapsed in _chunk_results(run_chunk, chunks, workers, client):
             for acc, part in zip(accs, parts, strict=True):
                 acc.merge(part)
             done = min(n, (k + 1) * chunk)
@@ -220,7 +226,8 @@ def mc_check(
     seed_note = repr(seed) if seed is not None else f"None (entropy {root.entropy})"
     method = (
         f"two-sided z-test at alpha = {alpha:g} (|z| > {crit:.4g} refutes): {n} samples from {q.name} "
-        f"in {chunks} chunk(s) of {chunk}, seed {seed_note}, {workers} worker(s){extra_note}"
+        f"in {chunks} chunk(s) of {chunk}, seed {seed_note}, "
+        f"{'a Dask cluster' if client is not None else f'{workers} worker(s)'}{extra_note}"
     )
     common = dict(
         mean=mean,
@@ -260,6 +267,15 @@ def mc_check(
         return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
     status = Status.REFUTED if abs(z) > crit else Status.CONSISTENT
     return MCResult(**common, z=z, delta=delta, status=status)
+
+
+def _chunk_results(run_chunk, chunks: int, workers: int, client: object):
+    """The chunks' results in order: local threads, or (``client`` given) Dask tasks (``distributed``)."""
+    if client is None:
+        return ordered_map(run_chunk, chunks, workers)
+    from .distributed import check_client, ordered_map_dask
+
+    return ordered_map_dask(check_client(client), run_chunk, chunks)
 
 
 def _real_float(value: object) -> float | None:
