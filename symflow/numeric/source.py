@@ -234,8 +234,9 @@ def _backend_table(backend: str) -> dict:
     """SymPy class -> (stand-in name, implementation) for the function calls the backend's printer lacks."""
     if backend == "numpy":
         return dict(numpy_kernels())
-    module = importlib.import_module(f"symflow.numeric.{backend}_backend")
-    return dict(module.TABLE)
+    from .compiled import _backend_module
+
+    return dict(_backend_module(backend).TABLE)
 
 
 def _implementation(bundle: _Bundle, backend: str, cls: type, impl: object) -> str:
@@ -304,10 +305,12 @@ def to_source(est, backend: str = "numpy", name: str = "estimator") -> str:
         An unknown backend, a function the backend cannot evaluate (named), or a density written in
         Gaussian atoms (``mvn(form="precision")``), whose per-call matrix work is not exported.
     """
-    from .compiled import BACKENDS, CompiledEstimator
+    from .compiled import BACKENDS, CompiledEstimator, _backend_module
 
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend {backend!r}; choose one of {', '.join(map(repr, sorted(BACKENDS)))}")
+    if backend != "numpy":
+        _backend_module(backend)  # a BackendError naming the extra when the library is missing
     if not name.isidentifier() or keyword.iskeyword(name):
         raise BackendError(f"name must be a Python identifier, got {name!r}")
     compiled = CompiledEstimator(x=est.x, params=est.params, wrt=est.wrt, v=est.v, psi=est.psi, backend=backend)
