@@ -257,6 +257,35 @@ class LandmarkFinder:
             out.extend(self._largest(args, grid))
         return out
 
+    def kink_roots(self, s: sp.Symbol, iv: Interval1D, others: dict) -> list[mpmath.mpf]:
+        """The roots themselves of the kink sources in ``s`` (where quadrature must split its range)."""
+        try:
+            grid = _grid(iv, others)
+        except ValueError:
+            return []
+        fn, n_kinks, n_all = self._sources(s)
+        if fn is None or not n_kinks or s not in self.symbols:
+            return []
+        end = time.monotonic() + PASS_SECONDS
+
+        def args(t):
+            return [t if sym == s else others.get(sym, mpmath.mpf("0.37")) for sym in self.symbols]
+
+        with mpmath.workdps(15):
+            table = []
+            for t in grid:
+                row = _timed(fn, *args(t), end=end)
+                table.append([_real(v) for v in row] if row is not None else [None] * n_all)
+        out = []
+        for j in range(n_kinks):
+
+            def f(t, j=j):
+                row = _timed(fn, *args(t), end=end + EVAL_SECONDS * 40)
+                return mpmath.nan if row is None else row[j]
+
+            out.extend(_sign_changes(f, grid, [row[j] for row in table]))
+        return sorted(set(out))
+
     def _largest(self, args: Callable, grid: list) -> list[mpmath.mpf]:
         """Where |R| is largest on the grid, refined by golden-section search (a bump of any shape)."""
         if self._searches >= PEAK_SEARCHES:
