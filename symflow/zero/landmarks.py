@@ -169,9 +169,11 @@ def _sign_changes(f: Callable, grid: list, values: list) -> list[mpmath.mpf]:
             roots.append(a)
         elif (fa > 0) != (fb > 0) and fb != 0:
             roots.append(_refine(f, a, b, fa))
-    if len(roots) > MAX_ROOTS:  # keep the smallest and an even spread of the rest
-        step = len(roots) / MAX_ROOTS
-        roots = [roots[int(k * step)] for k in range(MAX_ROOTS)]
+    if len(roots) > MAX_ROOTS:  # keep the ones nearest 0 and an even spread of the rest
+        near = sorted(roots, key=abs)[: MAX_ROOTS // 2 + 1]
+        rest = [r for r in roots if r not in near]
+        step = len(rest) / (MAX_ROOTS - len(near))
+        roots = near + [rest[int(k * step)] for k in range(MAX_ROOTS - len(near))]
     return roots
 
 

@@ -29,6 +29,7 @@ of an integer support); a parameter draw whose support is empty is skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -56,6 +57,8 @@ MAX_UNDEFINED_SHARE = 0.25
 FIRST_POINT_SECONDS = 3.0
 POINT_SECONDS = 0.25
 SLOW_FACTOR = 5.0
+# Nonzero values that evalf does not reproduce: after this many the test stops ('disputed').
+MAX_DISPUTES = 3
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ def numeric_zero_test(
     zero = tried = 0
     ambiguous = undefined = unreachable = slow = 0
     costs: list[float] = []
+    disputed, disputes = None, 0
     for pt in points:
         if clock.left() <= 0:
             note = f"the numeric test ran out of time after {tried} points ({zero} vanished)"
@@ -155,9 +159,15 @@ def numeric_zero_test(
             witness = {s: pt.get(s) for s in symbols}
             conf = confirm_witness(expr, witness, decision.high, domain)
             if not conf.confirmed:
-                return NumericResult(
+                # Not evidence either way (a wrong function mapping, or a point on a jump where
+                # SymPy's value is nan); after a few such points the numeric code is not trusted.
+                disputed = disputed or NumericResult(
                     "disputed", zero, tried, witness, decision.high, decision.low, conf.reason, decision.digits
                 )
+                disputes += 1
+                if disputes >= MAX_DISPUTES:
+                    return dataclasses.replace(disputed, points_zero=zero, points_tried=tried)
+                continue
             return NumericResult(
                 "nonzero",
                 zero,
@@ -179,6 +189,8 @@ def numeric_zero_test(
     # A pole hit exactly is skipped; a residual that is nan or infinite on a good part
     # of the support (Piecewise((nan, x > 0), (0, True))) is not 'zero' there.
     mostly_defined = undefined + unreachable <= MAX_UNDEFINED_SHARE * tried
+    if disputed is not None:
+        return dataclasses.replace(disputed, points_zero=zero, points_tried=tried)
     if quick:
         return NumericResult("ambiguous", zero, tried, note="quick pass: no nonzero value at the random points")
     if ambiguous == 0 and zero >= min_points and mostly_defined:

@@ -92,8 +92,8 @@ def confirm_witness(
         return Confirmation(
             False,
             (lo, hi),
-            f"evalf gives {_num(lo)} ({CONFIRM_DPS[0]} digits) and {_num(hi)} ({CONFIRM_DPS[1]} digits): "
-            "not a stable nonzero value",
+            f"the numeric route gives {_num(value)} but SymPy's evalf gives {_num(lo)} ({CONFIRM_DPS[0]} digits) "
+            f"and {_num(hi)} ({CONFIRM_DPS[1]} digits), no stable nonzero value: the numeric code is not trusted here",
         )
     if not agree(hi, value, rel):
         return Confirmation(
