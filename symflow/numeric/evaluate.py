@@ -59,8 +59,10 @@ def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
         sub = dict(zip(args, values, strict=True))
         return [mpmath.mpmathify(e.evalf(mpmath.mp.dps, subs=sub)) for e in exprs]
 
+    # SymPy 1.14 prints -s*Mod(x, m) as "-s*x % m" ((-s*x) % m in Python): floor form instead.
+    printable = [e.replace(sp.Mod, lambda a, m: a - m * sp.floor(a / m)) if e.has(sp.Mod) else e for e in exprs]
     try:
-        fn = sp.lambdify(args, list(exprs), modules="mpmath", dummify=True)
+        fn = sp.lambdify(args, printable, modules="mpmath", dummify=True)
     except Exception:  # noqa: BLE001 - SymPy's printers raise many kinds on unprintable input
         return by_evalf
     try:

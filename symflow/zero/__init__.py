@@ -117,8 +117,10 @@ def _numeric_until(residual: sp.Expr, domain: Domain, until: float, quick: bool)
     return numeric_zero_test(residual, domain, until=until, quick=quick)
 
 
-# Share of the budget the first numeric pass may use before the symbolic rewrites run.
+# Share of the budget the first (quick) numeric pass may use before the symbolic rewrites run,
+# and the share of the whole budget the rewrites leave for the full numeric test after them.
 EARLY_NUMERIC_SHARE = 0.4
+NUMERIC_RESERVE_SHARE = 0.3
 
 
 def _refuted(num, residual: sp.Expr, domain: Domain, claim: str) -> Verdict | None:
@@ -220,25 +222,27 @@ def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, 
             return Verdict(Status.PROVED, _pit_method(res), residual, claim=claim)
         rational_nonzero = not res.abstracted
 
-    num, numeric_tried = None, False
     if numeric and not rational_nonzero:
         # Rewrites can only prove; a value that is clearly nonzero at two precisions
         # refutes at once, so a wrong claim need not wait seconds for simplify.
         # The quick pass (random points only) may take a share of the budget; the full test,
         # landmarks included, runs after the rewrites when they prove nothing.
         num = _numeric(residual, domain, deadline, [], EARLY_NUMERIC_SHARE, quick=True)
-        numeric_tried = num is not None and num.outcome != "ambiguous"
         if num is not None and num.outcome == "nonzero":
             refuted = _refuted(num, residual, domain, claim)
             if refuted is not None:
                 return refuted
+    # The full numeric test keeps a share of the budget for itself after the rewrites.
+    reserve = NUMERIC_RESERVE_SHARE * deadline.budget if numeric and not rational_nonzero else 0.0
     if not rational_nonzero:
         for name, strategy in strategies_for(exact):
-            if deadline.spent():
-                reasons.append(f"{name} skipped: the {deadline.budget:g} s budget is used up")
+            room = deadline.left() - reserve
+            if room < MIN_STEP:
+                used = "used up" if deadline.spent() else f"kept for the numeric test ({reserve:.2g} s)"
+                reasons.append(f"{name} skipped: the rest of the {deadline.budget:g} s budget is {used}")
                 continue
             try:
-                form = run_with_budget(strategy, exact, timeout=deadline.step(), what=name)
+                form = run_with_budget(strategy, exact, timeout=room, what=name)
             except BudgetExceeded as exc:
                 reasons.append(str(exc))
                 continue
@@ -256,8 +260,7 @@ def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, 
 
     if not numeric:
         return Verdict(Status.UNKNOWN, "symbolic strategies", residual, reason="; ".join(reasons), claim=claim)
-    if not numeric_tried:
-        num = _numeric(residual, domain, deadline, reasons)
+    num = _numeric(residual, domain, deadline, reasons)
     if num is None:
         return Verdict(
             Status.UNKNOWN,

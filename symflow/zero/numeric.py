@@ -58,7 +58,7 @@ FIRST_POINT_SECONDS = 3.0
 POINT_SECONDS = 0.25
 SLOW_FACTOR = 5.0
 # Nonzero values that evalf does not reproduce: after this many the test stops ('disputed').
-MAX_DISPUTES = 3
+MAX_DISPUTES = 6
 
 
 @dataclass(frozen=True)
