@@ -11,8 +11,9 @@ over p's support at given parameter values:
   kink finder: Abs, sign, Heaviside, Max/Min, floor, Mod, Piecewise, ...);
 * **2-D**: at ``dps`` <= ``CUBATURE.high`` (15), float64 adaptive cubature
   (scipy's 21-point Gauss-Kronrod product rule; ``CUBATURE.low`` selects
-  the 15-point rule at a looser tolerance, a second opinion) on panels
-  around the center; above, mpmath's 2-D tanh-sinh (minutes over two infinite ranges);
+  the 15-point rule at a looser tolerance, a second opinion) on finite
+  panels, infinite axes mapped by x = c + s tan(pi t / 2); above,
+  mpmath's 2-D tanh-sinh (minutes over two infinite ranges);
 * **integer supports**: ``nsum``.
 
 Support edges may be symbolic constants (pi, sqrt 2, log 2: evaluated by
@@ -62,7 +63,7 @@ __all__ = [
 # the pieces grow geometrically out to 10^6 scales (a heavy tail, one well-scaled piece at a time).
 _SPLITS = (-40, -12, -6, -4, -1, 0, 1, 4, 6, 12, 40)
 _FAR_SPLITS = (1e2, 1e3, 1e4, 1e5, 1e6)
-# 2-D cubature: panel edges (in scales around the center) and tolerances per rule.
+# 2-D cubature: panel edges of a finite axis (in scales around the center) and tolerances per rule.
 _PANELS = (-8.0, 0.0, 8.0)
 _CUBATURE_RTOL = {CUBATURE.high: 1e-12, CUBATURE.low: 1e-10}
 
@@ -190,8 +191,67 @@ def numeric_integral(
         return None
 
 
+def _axis_map(lo, hi, c: float, sc: float):
+    """(t panel edges, x(t), dx/dt) mapping finite t-panels onto one axis (tangent map on infinite ends).
+
+    scipy's cubature mishandles regions that are infinite in opposite directions on two axes
+    (in scipy 1.17, (-inf, 0) x (0, inf) gave the value of (-inf, 0) x (-inf, 0)), so every
+    region handed to it is a finite box.  x = c + s tan(pi t / 2) also tames heavy tails: a
+    Cauchy density becomes a constant in t.
+    """
+    half = np.pi / 2
+    if lo is None and hi is None:
+        return (
+            [-1.0, -0.9, -0.5, 0.0, 0.5, 0.9, 1.0],
+            (lambda t: c + sc * np.tan(half * t)),
+            (lambda t: sc * half / np.cos(half * t) ** 2),
+        )
+    if lo is None or hi is None:
+        edge, sign = (float(lo), 1.0) if hi is None else (float(hi), -1.0)
+        return (
+            [0.0, 0.5, 0.9, 1.0],
+            (lambda t: edge + sign * sc * np.tan(half * t)),
+            (lambda t: sc * half / np.cos(half * t) ** 2),
+        )
+    a, b = float(lo), float(hi)
+    inner = sorted({a, b, *(v for v in (c + k * sc for k in _PANELS) if a < v < b)})
+    return inner, (lambda t: t), (lambda t: np.ones_like(t))
+
+
+def _locate(density: Callable, edges: list) -> tuple | None:
+    """(center, scale) per axis of a 2-D density without a sampler: its mean and spread on a
+    tangent-mapped grid, refined once around the first estimate (float64; a hint only)."""
+    c, sc = np.zeros(2), np.ones(2)
+    t = np.linspace(-0.995, 0.995, 81)
+    try:
+        for _ in range(2):
+            axes, jac = [], []
+            for k, (lo, hi) in enumerate(edges):
+                _, xm, jm = _axis_map(lo, hi, float(c[k]), float(sc[k]))
+                tk = t if lo is None and hi is None else (t + 1) / 2 if lo is None or hi is None else None
+                if tk is None:
+                    xs = np.linspace(float(lo), float(hi), 83)[1:-1]
+                    axes.append(xs)
+                    jac.append(np.full_like(xs, (float(hi) - float(lo)) / 81))
+                else:
+                    axes.append(xm(tk))
+                    jac.append(jm(tk) * (tk[1] - tk[0]))
+            u, v = np.meshgrid(axes[0], axes[1], indexing="ij")
+            w = np.abs(np.broadcast_to(np.asarray(density(u, v)[0], dtype=float), u.shape)) * np.outer(*jac)
+            w = np.where(np.isfinite(w), w, 0.0)
+            total = w.sum()
+            if not total > 0:
+                return None
+            mean = np.array([(w * u).sum(), (w * v).sum()]) / total
+            spread = np.sqrt(np.maximum([(w * (u - mean[0]) ** 2).sum(), (w * (v - mean[1]) ** 2).sum()], 0) / total)
+            c, sc = mean, np.maximum(np.where(np.isfinite(spread), spread, 1.0), 1e-6)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return c, sc
+
+
 def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) -> mpmath.mpf | None:
-    """2-D float64 adaptive cubature on panels around the center (rule by ``dps``: see the module docstring)."""
+    """2-D float64 adaptive cubature on finite panels (rule by ``dps``: see the module docstring)."""
     from scipy.integrate import cubature
 
     center, scale = center_scale(p, values)
@@ -200,25 +260,44 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
 
     def work() -> float:
         fn = numpy_function([p.x[0], p.x[1]], expr)
+        if p.sampler is None and p.reparam is None:
+            density = numpy_function([p.x[0], p.x[1]], sp.N(p.expr.xreplace(values), 20))
+            found = _locate(density, _edges(p, values, 30))
+            if found is not None:
+                center[:], scale[:] = found
+        maps = [
+            _axis_map(lo, hi, float(c), float(sc))
+            for (lo, hi), c, sc in zip(_edges(p, values, 30), center, scale, strict=True)
+        ]
+        (t0, x0, j0), (t1, x1, j1) = maps
 
-        def f(xy: np.ndarray) -> np.ndarray:
-            out = fn(xy[:, 0], xy[:, 1])[0]
-            return np.broadcast_to(np.asarray(out, dtype=float), (xy.shape[0],)).copy()
+        def f(tt: np.ndarray) -> np.ndarray:
+            u, v = x0(tt[:, 0]), x1(tt[:, 1])
+            vals = np.broadcast_to(np.asarray(fn(u, v)[0], dtype=float), u.shape) * j0(tt[:, 0]) * j1(tt[:, 1])
+            bad = ~np.isfinite(vals)
+            if bad.any():
+                # overflow far out (x^4 exp(-x^2) -> inf * 0) is a zero tail; nearer in it is a failure
+                far = (np.abs(u - center[0]) > 1e6 * scale[0]) | (np.abs(v - center[1]) > 1e6 * scale[1])
+                if (bad & ~far).any():
+                    raise ArithmeticError("the integrand is not finite inside the support")
+                vals = np.where(bad, 0.0, vals)
+            return vals
 
-        axes = []
-        for (lo, hi), c, sc in zip(_edges(p, values, 30), center, scale, strict=True):
-            lo_f = -np.inf if lo is None else float(lo)
-            hi_f = np.inf if hi is None else float(hi)
-            inner = sorted({c + k * sc for k in _PANELS if lo_f < c + k * sc < hi_f})
-            axes.append([lo_f, *inner, hi_f])
-        total, err = 0.0, 0.0
-        for a0, b0 in zip(axes[0][:-1], axes[0][1:], strict=True):
-            for a1, b1 in zip(axes[1][:-1], axes[1][1:], strict=True):
-                res = cubature(f, [a0, a1], [b0, b1], rule=rule, rtol=rtol, atol=1e-300, max_subdivisions=4000)
-                if res.status != "converged" or not np.isfinite(res.estimate):
-                    raise ArithmeticError("cubature did not converge")
-                total += float(res.estimate)
-                err += float(res.error)
+        cells = [
+            ([a0, a1], [b0, b1])
+            for a0, b0 in zip(t0[:-1], t0[1:], strict=True)
+            for a1, b1 in zip(t1[:-1], t1[1:], strict=True)
+        ]
+        # The absolute tolerance is relative to the integral of |f| (a rough first pass): an
+        # integral that cancels to 1e-4 of its parts cannot be had to 1e-12 of itself in float64.
+        size = sum(float(cubature(lambda tt: np.abs(f(tt)), a, b, rule="gk15", rtol=1e-3).estimate) for a, b in cells)
+        atol = max(rtol * size / len(cells), 1e-300)
+        total = 0.0
+        for a, b in cells:
+            res = cubature(f, a, b, rule=rule, rtol=rtol, atol=atol, max_subdivisions=4000)
+            if res.status != "converged" or not np.isfinite(res.estimate):
+                raise ArithmeticError("cubature did not converge")
+            total += float(res.estimate)
         return total
 
     try:

@@ -58,7 +58,7 @@ FIRST_POINT_SECONDS = 3.0
 POINT_SECONDS = 0.25
 SLOW_FACTOR = 5.0
 # Nonzero values that evalf does not reproduce: after this many the test stops ('disputed').
-MAX_DISPUTES = 6
+MAX_DISPUTES = 4
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,8 @@ def numeric_zero_test(
     disputed, disputes = None, 0
     for pt in points:
         if clock.left() <= 0:
+            if disputed is not None:
+                return dataclasses.replace(disputed, points_zero=zero, points_tried=tried)
             note = f"the numeric test ran out of time after {tried} points ({zero} vanished)"
             return NumericResult("ambiguous", zero, tried, note=note)
         values = [pt.get(s, mpmath.mpf("0.37")) for s in symbols]
@@ -157,7 +159,7 @@ def numeric_zero_test(
         tried += 1
         if decision.outcome is Outcome.NONZERO:
             witness = {s: pt.get(s) for s in symbols}
-            conf = confirm_witness(expr, witness, decision.high, domain)
+            conf = confirm_witness(expr, witness, decision.high, domain, timeout=max(clock.per_evaluation(10.0), 0.1))
             if not conf.confirmed:
                 # Not evidence either way (a wrong function mapping, or a point on a jump where
                 # SymPy's value is nan); after a few such points the numeric code is not trusted.

@@ -21,6 +21,7 @@ import sympy as sp
 from ..core.budget import BudgetExceeded, run_with_budget
 from ..core.domain import Domain, exact_number
 from ..core.precision import POINTWISE, agree
+from .timing import EvaluationTimeout, time_limit
 
 __all__ = ["Confirmation", "confirm_witness", "evalf_value"]
 
@@ -59,8 +60,10 @@ def evalf_value(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | mpmath.mpc
         return None
 
 
-def _both(expr: sp.Expr, point: dict) -> tuple:
-    return tuple(evalf_value(expr, point, d) for d in CONFIRM_DPS)
+def _both_within(expr: sp.Expr, point: dict, seconds: float) -> tuple:
+    # Inside a budgeted step (run inline there) the interval timer is what bounds evalf.
+    with time_limit(seconds):
+        return tuple(evalf_value(expr, point, d) for d in CONFIRM_DPS)
 
 
 def confirm_witness(
@@ -80,9 +83,9 @@ def confirm_witness(
         if not inside:
             return Confirmation(False, (), f"the witness point {_show(point)} is not inside the domain")
     try:
-        lo, hi = run_with_budget(_both, expr, point, timeout=timeout, what="evalf of the witness")
-    except BudgetExceeded as exc:
-        return Confirmation(False, (), f"the witness could not be re-evaluated by evalf ({exc})")
+        lo, hi = run_with_budget(_both_within, expr, point, timeout, timeout=timeout, what="evalf of the witness")
+    except (BudgetExceeded, EvaluationTimeout) as exc:
+        return Confirmation(False, (), f"the witness could not be re-evaluated by evalf in time ({exc})")
     except Exception as exc:  # noqa: BLE001 - evalf raises many kinds; no confirmation either way
         return Confirmation(False, (), f"evalf failed at the witness ({type(exc).__name__})")
     if lo is None or hi is None:
