@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..core import budget as budgets
+from ..calculus.limits import LimitDisagreement, cross_examined_limit
 from ..core.budget import BudgetExceeded, resolve_timeout
 from ..core.convert import as_phi
 from ..core.density import Density
@@ -37,8 +37,8 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
         fluxes.append((xj, flux))
         for edge, direction in ((s.inf, "+"), (s.sup, "-")):
             try:
-                lim = budgets.limit(flux, xj, edge, direction, timeout=budget)
-            except BudgetExceeded as exc:
+                lim = cross_examined_limit(flux, xj, edge, direction, timeout=budget, domain=p.domain())
+            except (BudgetExceeded, LimitDisagreement) as exc:
                 return Verdict(Status.UNKNOWN, "symbolic limits", flux, claim=claim, reason=str(exc))
             except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on hard limits
                 return Verdict(

@@ -12,9 +12,59 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import mpmath
 import sympy as sp
 
-__all__ = ["Domain", "Interval1D", "interval_of_symbol"]
+__all__ = ["Domain", "Interval1D", "edge_number", "exact_number", "interval_of_symbol"]
+
+# Digits at which support edges become numbers: above every working precision of the pointwise test's
+# first rungs, so a point placed 1e-10 inside an edge such as 2*pi stays inside.
+EDGE_DPS = 80
+
+
+def exact_number(value: object) -> sp.Expr:
+    """A number (mpmath, float, int or SymPy) as an exact SymPy number: the binary value an mpf holds, exactly.
+
+    ``sp.Float(mpf)`` would round to 15 digits; a test point must be the same point in every route.
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            return sp.oo if value > 0 else sp.S.NegativeInfinity
+        sign, man, exp, _ = value._mpf_
+        return (-1) ** sign * sp.Integer(man) * sp.Integer(2) ** exp if man else sp.S.Zero
+    if isinstance(value, mpmath.mpc):
+        return exact_number(value.real) + sp.I * exact_number(value.imag)
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Rational(value)
+    raise TypeError(f"{value!r} of type {type(value).__name__} is not a number")
+
+
+def edge_number(edge: sp.Expr, values: dict | None = None, dps: int = EDGE_DPS) -> mpmath.mpf | None:
+    """A support edge as an mpmath number at parameter ``values``; None for an infinite edge.
+
+    Symbolic constants (pi, 2*pi, sqrt(2), log 2) are evaluated by ``sp.N`` at ``dps``
+    digits (``sp.Float(2*pi, 50)`` raises, and an edge read as infinite puts test
+    points outside the support).  Raises ``ValueError`` when the edge is not a real
+    number at these values.
+    """
+    e = edge.xreplace({k: exact_number(v) for k, v in (values or {}).items()}) if values else edge
+    if e in (sp.oo, sp.S.NegativeInfinity):
+        return None
+    if e.free_symbols:
+        raise ValueError(f"the edge {edge} still depends on {sorted(map(str, e.free_symbols))}")
+    num = sp.N(e, dps)
+    if not num.is_real or not num.is_finite:
+        if num in (sp.oo, sp.S.NegativeInfinity):
+            return None
+        raise ValueError(f"the edge {edge} is not a real number ({num})")
+    with mpmath.workdps(dps):
+        return mpmath.mpf(num)
 
 
 @dataclass(frozen=True)
@@ -92,15 +142,25 @@ class Domain:
         return Domain(self.variables, self.parameters + extra, self.constraints, self.kinks)
 
     def contains(self, point: dict) -> bool:
-        """Whether a point (Symbol -> number) lies inside every interval and constraint."""
+        """Whether a point (Symbol -> number, mpmath numbers included) lies inside every interval and constraint.
+
+        Edges that are symbolic constants (pi, sqrt(2)) are compared exactly by SymPy.
+        """
+        point = {k: exact_number(v) for k, v in point.items()}
         for sym, iv in self.variables + self.parameters:
             if sym not in point:
                 continue
             value = point[sym]
+            if not value.is_real:
+                return False
+            if iv.finite_set is not None:
+                if not any(sp.Eq(value, v) == sp.true for v in iv.finite_set):
+                    return False
+                continue
             lo, hi = iv.lo.xreplace(point), iv.hi.xreplace(point)
             if lo.free_symbols or hi.free_symbols:
                 return False
-            if not (lo < value < hi or (iv.integer and lo <= value <= hi)):
+            if not (bool(lo < value) and bool(value < hi) or (iv.integer and bool(lo <= value) and bool(value <= hi))):
                 return False
             if iv.integer and not sp.Integer(value) == value:
                 return False

@@ -66,8 +66,10 @@ def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
     # The special-function table first: lambdify's own mapping of some functions is wrong (it calls the
     # unregularized mpmath.betainc for betainc_regularized) and knows no parameter derivatives.
     exprs = tuple(rewrite_parameter_derivatives(e) for e in exprs)
+    # SymPy 1.14 prints -s*Mod(x, m) as "-s*x % m" ((-s*x) % m in Python): floor form instead.
+    printable = [e.replace(sp.Mod, lambda a, m: a - m * sp.floor(a / m)) if e.has(sp.Mod) else e for e in exprs]
     try:
-        fn = sp.lambdify(args, list(exprs), modules=[mpmath_implementations(), "mpmath"], dummify=True)
+        fn = sp.lambdify(args, printable, modules=[mpmath_implementations(), "mpmath"], dummify=True)
     except Exception:  # noqa: BLE001 - SymPy's printers raise many kinds on unprintable input
         return by_evalf
     try:
