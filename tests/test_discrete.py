@@ -98,9 +98,9 @@ def test_range_that_skips_integers_is_refused():
     # for d/dtheta E[y] = 4/3
     theta = sp.Symbol("theta", positive=True)
     y = sp.Symbol("y", integer=True, nonnegative=True)
-    p = sf.Density((1 + theta * (y - 2) / 2) / 3, (y,), (theta,), support=sp.Range(0, 6, 2), name="even")
-    with pytest.raises(EstimatorError, match="skips integers"):
-        sf.go_estimator(p, theta)
+    # (sums over the support ran over 0..4 as well: refused when the density is built, issue 12 class 6)
+    with pytest.raises(sf.DensityError, match="skips integers"):
+        sf.Density((1 + theta * (y - 2) / 2) / 3, (y,), (theta,), support=sp.Range(0, 6, 2), name="even")
 
 
 def test_range_with_a_parameter_edge():

@@ -25,7 +25,8 @@ def as_expr(value: object, what: str) -> sp.Expr:
     """Return ``value`` as a SymPy expression, refusing strings and unknown types."""
     if isinstance(value, str | bytes):
         raise SymflowError(f"{what} is the string {value!r}; {_STRING_HINT}")
-    if isinstance(value, sp.Basic):
+    if isinstance(value, sp.Basic | sp.MatrixBase):
+        _check_scalar(value, what)
         _check_depth(value, what)
         return value
     if isinstance(value, bool):
@@ -35,10 +36,61 @@ def as_expr(value: object, what: str) -> sp.Expr:
     if isinstance(value, numbers.Rational):
         return sp.Rational(int(value.numerator), int(value.denominator))
     if isinstance(value, numbers.Real):
-        return sp.Float(float(value))
+        return _finite(sp.Float(float(value)), what)
     if hasattr(value, "dtype") and getattr(value, "shape", None) == ():
         return as_expr(value.item(), what)  # numpy scalar
     raise SymflowError(f"{what} has type {type(value).__name__}; pass a SymPy expression or a number")
+
+
+# Atoms no density, flow, weight or test function can contain: SymPy makes them from 1/0, 0/0 and
+# oo - oo, and every later step would compute with them as if they were numbers.
+_UNDEFINED = (sp.nan, sp.zoo)
+
+
+def _finite(value: sp.Expr, what: str) -> sp.Expr:
+    if value in _UNDEFINED or value.is_infinite:
+        raise SymflowError(f"{what} is {value}, not a finite number; give a finite value")
+    return value
+
+
+def _check_scalar(value: sp.Basic, what: str, undefined_ok: bool = False) -> None:
+    """Refuse what is not a commuting scalar expression: matrices, sets, relations, non-commutative symbols."""
+    if isinstance(value, sp.MatrixBase):
+        raise SymflowError(f"{what} is a {value.shape[0]}x{value.shape[1]} matrix; give one scalar expression")
+    if not isinstance(value, sp.Expr):
+        kind = "a relation or Boolean" if isinstance(value, sp.logic.boolalg.Boolean) else type(value).__name__
+        raise SymflowError(
+            f"{what} is {kind} ({sp.sstr(value)[:80]}), not an expression; give a SymPy expression "
+            "(conditions go inside sympy.Piecewise or sympy.Heaviside)"
+        )
+    noncommuting = sorted(str(s) for s in value.free_symbols if s.is_commutative is False)
+    if noncommuting or value.is_commutative is False:
+        raise SymflowError(
+            f"{what} uses the non-commutative symbol(s) {', '.join(noncommuting) or sp.sstr(value)}; symflow "
+            "works with commuting scalars (A*B - B*A would be taken as 0 by its algebra): declare them with "
+            "sympy.Symbol('A') (commutative by default) or sympy.symbols('A B', real=True)"
+        )
+    bad = [] if undefined_ok else [a for a in _UNDEFINED if value.has(a)]
+    if bad:
+        raise SymflowError(
+            f"{what} contains {bad[0]} (SymPy's value for 0/0, 1/0 or oo - oo); it is undefined: "
+            "rewrite the expression so that it has a value everywhere it is used"
+        )
+
+
+def as_residual(residual: object, domain: object) -> sp.Expr:
+    """The caller-facing check of ``decide_zero``'s inputs: a commuting scalar expression and a ``Domain``."""
+    from .domain import Domain
+
+    if not isinstance(domain, Domain):
+        raise SymflowError(
+            f"domain must be a symflow Domain, got {type(domain).__name__}; e.g. Domain().extended({{x}}) "
+            "or p.domain() of a density"
+        )
+    if isinstance(residual, sp.Basic):
+        _check_scalar(residual, "the residual", undefined_ok=True)  # nan somewhere is decided as unknown
+        return residual
+    return as_expr(residual, "the residual")
 
 
 def as_vector(values: object, what: str) -> tuple[sp.Expr, ...]:
@@ -93,6 +145,8 @@ def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "
         out[key] = as_expr(val, f"{what}[{key}]")
         if out[key].free_symbols:
             raise ParameterError(f"{what}[{key}] = {out[key]} is not a number; give a number")
+        if out[key].is_extended_real is False or out[key].is_infinite or out[key].has(sp.I):
+            raise ParameterError(f"{what}[{key}] = {out[key]} is not a finite real number; give a finite real number")
     for key, val in out.items():
         _check_assumptions(key, val, what)
     missing = [s for s in expected if s not in out]

@@ -119,11 +119,27 @@ class Estimator(LatexDisplay):
                     f"{what} uses {', '.join(sorted(map(str, stray)))}, which are not variables or "
                     "parameters of p or q; write it over those only" + same_name_hint(stray, allowed)
                 )
+        if any(e.has(sp.DiracDelta) for e in (*v, psi)):
+            # x ~ q never lands on the support of a delta => such a term is never sampled => bias
+            raise EstimatorError(
+                "the estimator's weights contain DiracDelta: a point mass on a surface is never hit by a "
+                "sample x ~ q, so it would be silently dropped; when it comes from a density that jumps inside "
+                "its support (Heaviside, Piecewise), give the jump as a support edge (support=sympy.Interval(...)) "
+                "and the density without it, or use a flow that does not cross the jump"
+            )
+        terms = tuple(self.extra_terms)
+        for t in terms:
+            if not isinstance(t, ExtraTerm):
+                raise EstimatorError(
+                    f"extra_terms must hold surface terms (SurfaceTerm, GOTerm), got {type(t).__name__}"
+                )
+        if not isinstance(self.name, str):
+            raise EstimatorError(f"name must be a string, got {type(self.name).__name__}")
         object.__setattr__(self, "wrt", wrt)
         object.__setattr__(self, "v", v)
         object.__setattr__(self, "psi", psi)
         object.__setattr__(self, "steps", tuple(self.steps))
-        object.__setattr__(self, "extra_terms", tuple(self.extra_terms))
+        object.__setattr__(self, "extra_terms", terms)
 
     @property
     def sampling(self) -> Density:

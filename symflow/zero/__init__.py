@@ -24,7 +24,7 @@ import time
 import sympy as sp
 
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import exact_floats
+from ..core.convert import as_residual, exact_floats
 from ..core.domain import Domain
 from ..core.verdict import Status, Verdict, Witness
 from .expansion import expands_to_zero
@@ -132,6 +132,7 @@ def decide_zero(
     >>> v.status.value, v.witness.as_dict()[x] < 0
     ('refuted', True)
     """
+    residual = as_residual(residual, domain)  # commuting scalars only (A*B - B*A is not 0), a Domain
     budget = resolve_timeout(timeout)
     deadline = _Deadline(budget)
     try:
