@@ -12,7 +12,7 @@ import mpmath
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.density import Density
 from ..core.precision import QUADRATURE
 from .quadrature import numeric_integral
@@ -73,6 +73,7 @@ def _conditions_true(expr: sp.Expr) -> bool:
     return True
 
 
+@bounded
 def expectation_gradient(
     p: Density,
     phi: sp.Expr,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi
 from ..core.density import Density
 from ..core.flow import Flow, field_over
@@ -15,6 +15,7 @@ from ..zero import decide_zero
 __all__ = ["check_boundary"]
 
 
+@bounded
 def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeout: float | None = None) -> Verdict:
     r"""Does :math:`p\,u\,\phi \to 0` at the edges of the support (condition under Eq. 47, footnote 4)?
 

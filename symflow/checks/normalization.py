@@ -9,7 +9,7 @@ import sympy as sp
 
 from ..calculus.integrals import symbolic_integral
 from ..calculus.quadrature import numeric_integral
-from ..core.budget import resolve_timeout
+from ..core.budget import bounded, resolve_timeout
 from ..core.convert import as_param_values, exact_values
 from ..core.density import Density
 from ..core.domain import Domain
@@ -25,6 +25,7 @@ __all__ = ["check_normalized", "normalization_problem"]
 AGREE_DIGITS = QUADRATURE.zero_digits
 
 
+@bounded
 def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
     """Is the integral (or sum) of p over its support equal to 1?"""
     claim = f"{p.name} is normalized"

@@ -14,6 +14,7 @@ from dataclasses import replace
 import sympy as sp
 
 from ..calculus.transport import transport_polynomial, transport_residual
+from ..core.budget import bounded
 from ..core.density import Density
 from ..core.flow import Flow, field_over
 from ..core.steps import Basis, Proof, ProofStep
@@ -25,6 +26,7 @@ __all__ = ["check_transport", "transport_derivation"]
 T = sp.Symbol("T")
 
 
+@bounded
 def check_transport(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: float | None = None) -> Verdict:
     r"""Does u solve the transport equation :math:`\nabla\cdot(p u) + \partial_{\theta_i} p = 0` (Eq. 52)?
 

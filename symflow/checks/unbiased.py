@@ -9,7 +9,7 @@ import sympy as sp
 
 from ..calculus.integrals import expectation_gradient, symbolic_integral
 from ..calculus.quadrature import numeric_integral
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_param_values, as_phi, exact_values
 from ..core.domain import Domain
 from ..core.estimator import Estimator, TermKind
@@ -23,6 +23,7 @@ from .normalization import AGREE_DIGITS, normalization_problem
 __all__ = ["check_unbiased"]
 
 
+@bounded
 def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, timeout: float | None = None) -> Verdict:
     r"""Is :math:`\int q\,(v\cdot\nabla\phi + \psi\phi)\,dx = \frac{d}{d\theta_i}\int p\,\phi\,dx`?
 

@@ -24,7 +24,7 @@ def register_latex(subparsers) -> None:
     )
     parser.add_argument("-o", "--output", metavar="DIR", default="proofs", help="output folder (default: proofs)")
     parser.add_argument("--pdf", action="store_true", help="also compile each .tex with pdflatex")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget for each symbolic step")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget in seconds for each check")
     parser.set_defaults(handler=_run_latex)
 
 

@@ -43,17 +43,21 @@ import sympy as sp
 __all__ = [
     "BudgetExceeded",
     "bounded",
+    "check_deadline",
     "deadline",
     "default_timeout",
+    "expired",
     "integrate",
     "limit",
     "quiet_fork",
     "remaining",
     "run_with_budget",
     "set_default_timeout",
+    "share",
     "simplify",
     "solve",
     "summation",
+    "time_left",
 ]
 
 T = TypeVar("T")
@@ -148,13 +152,51 @@ def bounded(fn: Callable[..., T]) -> Callable[..., T]:
     signature = inspect.signature(fn)
     if "timeout" not in signature.parameters:
         raise TypeError(f"{fn.__qualname__} has no timeout parameter")
+    keyword_only = signature.parameters["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> T:
-        with deadline(kwargs.get("timeout")):
+        if keyword_only or "timeout" in kwargs:
+            timeout = kwargs.get("timeout")
+        else:  # given by position (mc_check's eighth argument)
+            try:
+                timeout = signature.bind_partial(*args, **kwargs).arguments.get("timeout")
+            except TypeError:
+                timeout = None  # the call itself reports the wrong arguments
+        with deadline(timeout):
             return fn(*args, **kwargs)
 
     return call
+
+
+def time_left() -> float | None:
+    """Seconds until the enclosing ``deadline`` ends, or None outside any."""
+    end = _END.get()
+    return None if end is None else end - time.monotonic()
+
+
+def share(timeout: float | None, fraction: float) -> float:
+    """Seconds for an attempt that has a fallback: ``fraction`` of what is left of the enclosing deadline.
+
+    A symbolic integral that quadrature can replace, or an exact moment that
+    Monte Carlo can, must not eat the whole call's budget (capped by ``timeout``,
+    default the global budget; all of it outside any deadline).
+    """
+    budget = resolve_timeout(timeout)
+    left = time_left()
+    return budget if left is None else max(MIN_STEP, min(budget, fraction * left))
+
+
+def expired() -> bool:
+    """Whether the enclosing ``deadline`` has (all but) passed: loops of in-process work stop then."""
+    end = _END.get()
+    return end is not None and end - time.monotonic() < MIN_STEP
+
+
+def check_deadline(what: str = "step") -> None:
+    """Raise ``BudgetExceeded`` when the enclosing ``deadline`` has passed (for long in-process loops)."""
+    if expired():
+        raise BudgetExceeded(0.0, what)
 
 
 def run_with_budget(fn: Callable[..., T], *args: Any, timeout: float, what: str = "step") -> T:

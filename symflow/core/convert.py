@@ -88,7 +88,14 @@ def as_residual(residual: object, domain: object) -> sp.Expr:
             "or p.domain() of a density"
         )
     if isinstance(residual, sp.Basic):
-        _check_scalar(residual, "the residual", undefined_ok=True)  # nan somewhere is decided as unknown
+        # O(1) checks only: a residual can be a DAG of millions of nodes (no tree walk here)
+        if isinstance(residual, sp.MatrixBase) or not isinstance(residual, sp.Expr):
+            _check_scalar(residual, "the residual")
+        if residual.is_commutative is False:
+            raise SymflowError(
+                "the residual is not commutative (it uses non-commutative symbols); symflow works with commuting "
+                "scalars (A*B - B*A would be taken as 0 by its algebra): declare them with sympy.Symbol('A')"
+            )
         return residual
     return as_expr(residual, "the residual")
 

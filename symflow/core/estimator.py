@@ -129,9 +129,11 @@ class Estimator(LatexDisplay):
             )
         terms = tuple(self.extra_terms)
         for t in terms:
-            if not isinstance(t, ExtraTerm):
+            needed = ("symbolic_expectation", "numeric_expectation", "mc_samples")
+            if not all(callable(getattr(t, m, None)) for m in needed):
                 raise EstimatorError(
-                    f"extra_terms must hold surface terms (SurfaceTerm, GOTerm), got {type(t).__name__}"
+                    f"extra_terms must hold surface terms (SurfaceTerm, GOTerm: objects with the ExtraTerm "
+                    f"methods {', '.join(needed)}), got {type(t).__name__}"
                 )
         if not isinstance(self.name, str):
             raise EstimatorError(f"name must be a string, got {type(self.name).__name__}")

@@ -17,7 +17,7 @@ import sympy as sp
 
 from ..calculus.transport import transport_residual
 from ..core import budget as budgets
-from ..core.budget import resolve_timeout
+from ..core.budget import bounded, resolve_timeout
 from ..core.density import Density, same_variables
 from ..core.estimator import Estimator
 from ..core.flow import Flow, field_over
@@ -37,6 +37,7 @@ def _density_ratio(p: Density, q: Density | None, budget: float) -> sp.Expr:
     return budgets.simplify(sp.powsimp(raw, force=True), timeout=budget, what="simplifying p/q")
 
 
+@bounded
 def derive(
     p: Density,
     flow: Flow,
@@ -73,7 +74,7 @@ def derive(
         The jump set given explicitly as level functions f (M = {f = 0});
         used instead of detecting it from ``phi``.
     timeout : float, optional
-        Budget in seconds for each simplification (default: the global one).
+        Budget in seconds for the whole call (every simplification shares it; default: the global one).
 
     Returns
     -------

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_symbols, as_vector
 from ..core.density import Density
 from ..core.flow import Flow
@@ -45,6 +45,12 @@ def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tu
         sols = run_with_budget(solve, timeout=timeout, what="solving x = g(eps) for eps")
     except BudgetExceeded as exc:
         raise FlowError(f"could not invert g within the budget ({exc}); pass S= explicitly") from None
+    except (NotImplementedError, ValueError, TypeError, sp.PolynomialError) as exc:
+        # SymPy's solve says so when it has no method for this equation: the input, not a bug here
+        raise FlowError(
+            f"SymPy could not invert x = g(eps) for eps ({type(exc).__name__}: {str(exc)[:120]}); "
+            "pass the standardization S= (the inverse of g) explicitly"
+        ) from None
     if len(sols) != 1:
         raise FlowError(
             f"x = g(eps) has {len(sols)} solution(s) for eps; pass the standardization S= (the inverse of g) explicitly"
@@ -52,6 +58,7 @@ def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tu
     return tuple(sols[0])
 
 
+@bounded
 def reparam(
     p: Density,
     g: Sequence | sp.Expr | None = None,
@@ -118,6 +125,7 @@ def reparam(
     return Flow(p, fields, kind="reparam", note=f"x = g(eps) = {sp.sstr(list(g_vec) if p.dim > 1 else g_vec[0])}")
 
 
+@bounded
 def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float | None = None) -> Flow:
     """The implicit reparameterization flow u = -(dS/dx)^{-1} dS/dtheta_i (Eq. 56).
 
@@ -173,6 +181,7 @@ def weighted(flow: Flow, k: object) -> Flow:
     return Flow(flow.density, fields, kind="weighted", note=f"{sp.sstr(k_expr)} x ({flow.kind} flow)")
 
 
+@bounded
 def omt(p: Density, *, timeout: float | None = None) -> Flow:
     r"""The optimal-transport flow of a Gaussian (Jankowiak & Obermeyer 2018; App. E.1).
 

@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
@@ -73,6 +73,7 @@ def _budgeted(fn, *args, timeout: float, what: str):
         return None
 
 
+@bounded
 def discrete_cdf(p: Density, *, timeout: float | None = None) -> sp.Expr | None:
     """Q(y) = sum_{i = lo}^{y} p(i) in closed form: the density's ``cdf``, else SymPy's sum, else None."""
     y = _check_discrete(p)
@@ -124,6 +125,7 @@ def _flux_derivation(p: Density, wrt: sp.Symbol, timeout: float | None) -> tuple
     return exit_flux, closed, steps
 
 
+@bounded
 def go_weight(p: Density, wrt: sp.Symbol, *, timeout: float | None = None) -> sp.Expr:
     r"""The GO weight :math:`w(y) = -\frac{1}{p(y)}\frac{\partial Q(y)}{\partial\theta}` (Eq. 73), simplified."""
     p.check_param(wrt)
@@ -255,6 +257,7 @@ class GOTerm:
         )
 
 
+@bounded
 def go_estimator(p: Density, wrt: sp.Symbol, *, timeout: float | None = None) -> Estimator:
     r"""The GO gradient of d/dtheta E_{y~p}[phi(y)] for a pmf p, derived as a flow estimator (Eq. 73-75).
 
@@ -270,7 +273,7 @@ def go_estimator(p: Density, wrt: sp.Symbol, *, timeout: float | None = None) ->
     wrt : Symbol
         The parameter theta.
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (every symbolic step shares it; default: the global one).
 
     Examples
     --------

@@ -43,13 +43,13 @@ import sympy as sp
 from ..calculus.heaviside import canonical_level, is_zero_number
 from ..calculus.marginal import marginal_density
 from ..core import budget as budgets
-from ..core.budget import resolve_timeout
+from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr
 from ..core.density import Density
 from ..core.estimator import TermKind
 from ..errors import EstimatorError, FlowError
 from ..zero import proves_zero
-from .surface import SurfaceTerm, budgeted
+from .surface import SurfaceTerm
 
 __all__ = ["jump_terms"]
 
@@ -58,11 +58,22 @@ def _solve_for(f: sp.Expr, x: tuple[sp.Symbol, ...], budget: float) -> tuple[sp.
     """Solve f = 0 for one coordinate: all real points in 1-D, a linear coordinate in d-D."""
     if len(x) == 1:
         xi = x[0]
+        if f.is_polynomial(xi) and sp.Poly(f, xi).degree() == 1:  # the common case, without a solver
+            a, b = sp.Poly(f, xi).all_coeffs()
+            return xi, (-b / a,)
 
         def roots():
             return sp.solveset(f, xi, domain=sp.S.Reals)
 
-        sol = budgeted(roots, timeout=budget, what="solving for the jump points")
+        try:
+            sol = run_with_budget(roots, timeout=budget, what="solving for the jump points")
+        except BudgetExceeded as exc:
+            raise EstimatorError(
+                f"the points where phi jumps ({sp.sstr(f)} = 0) were not found within the budget ({exc}); "
+                "give a larger timeout=, or pass jumps=[...] with level functions whose roots are easy to find"
+            ) from None
+        except (NotImplementedError, ValueError, TypeError) as exc:
+            sol = f"SymPy's solveset failed: {type(exc).__name__}"
         if not isinstance(sol, sp.FiniteSet):
             raise EstimatorError(
                 f"the jump set {sp.sstr(f)} = 0 is not a finite set of points that SymPy can find "

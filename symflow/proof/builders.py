@@ -25,6 +25,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..core.budget import bounded
 from ..core.steps import Basis, Proof, ProofStep
 from ..core.verdict import Status, Verdict
 from .checking import check_proof
@@ -34,6 +35,7 @@ __all__ = ["claims_document", "estimator_proof", "proof_of"]
 RESIDUAL = sp.Symbol("R")
 
 
+@bounded
 def estimator_proof(est: Any, *, timeout: float | None = None, title: str | None = None) -> Proof:
     """The derivation of ``est`` (``Estimator.derivation``) with every step checked.
 
@@ -67,6 +69,7 @@ def _status_text(result: Any) -> str:
     return str(getattr(getattr(result, "status", ""), "value", getattr(result, "status", "")))
 
 
+@bounded
 def proof_of(result: Any, title: str | None = None, *, timeout: float | None = None) -> Proof:
     """The checked proof behind an estimator or a claim's result.
 

@@ -25,6 +25,7 @@ from dataclasses import replace
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..core.budget import bounded
 from ..core.convert import as_expr
 from ..core.domain import Domain
 from ..core.steps import Basis, Proof, ProofStep, Step, proof_steps
@@ -129,6 +130,7 @@ def _decide(residual: sp.Expr, domain: Domain, timeout: float | None, claim: str
         )
 
 
+@bounded
 def check_steps(
     steps: Iterable[Step | ProofStep],
     domain: Domain | None = None,
@@ -183,6 +185,7 @@ def check_steps(
     return tuple(out)
 
 
+@bounded
 def check_proof(proof: Proof, domain: Domain | None = None, *, timeout: float | None = None) -> Proof:
     """The same proof with every unchecked step checked (see ``check_steps``); ``domain`` defaults to the proof's."""
     return replace(proof, steps=check_steps(proof.steps, domain or proof.domain, timeout=timeout))

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..core.budget import bounded
 from ..errors import SymflowError
 
 __all__ = ["LatexError", "compile_pdf", "pdflatex_path"]
@@ -36,6 +37,7 @@ def _error_lines(log: str, context: int = 3) -> str:
     return "\n".join(picked) or "\n".join(lines[-20:])
 
 
+@bounded
 def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof") -> bytes:
     """Compile a complete LaTeX document and return the PDF.
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..core.budget import bounded
 from ..core.domain import Domain, Interval1D
 from ..core.steps import Basis, Proof, ProofStep
 from .checking import check_steps
@@ -40,6 +41,7 @@ def _step(lhs, rhs, rule, equation=None, basis=Basis.IDENTITY, **kw) -> ProofSte
     return ProofStep(lhs, rhs, rule, equation, basis=basis, **kw)
 
 
+@bounded
 def theorem_flow_estimator(*, timeout: float | None = None) -> Proof:
     r"""Theorem 3 / 4 (Eq. 47-50) for undefined p(x, theta), u(x), phi(x), q(x) in 1-D.
 
@@ -139,6 +141,7 @@ def theorem_flow_estimator(*, timeout: float | None = None) -> Proof:
     )
 
 
+@bounded
 def theorem_reparameterization_transport(*, timeout: float | None = None) -> Proof:
     r"""Eq. 52-55 in 1-D: the reparameterization flow solves the transport equation for any invertible g.
 

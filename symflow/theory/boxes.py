@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.integrals import expectation_gradient
-from ..core.budget import resolve_timeout
+from ..core.budget import bounded, resolve_timeout
 from ..core.convert import as_expr, as_param_values, exact_values
 from ..core.density import Density
 from ..core.flow import Flow
@@ -113,6 +113,7 @@ def equal_mass_centers(p: Density, values: dict, n_boxes: int) -> np.ndarray:
     return (lo + hi) / 2
 
 
+@bounded
 def box_gradients(
     p: Density,
     phi: object,
@@ -140,7 +141,7 @@ def box_gradients(
     flow : Flow, optional
         The box velocity for RP (default ``flows.implicit(p)``).
     timeout : float, optional
-        Budget for each symbolic step (the exact gradient).
+        Budget in seconds for the whole call (the exact gradient included).
     """
     if not isinstance(p, Density) or p.dim != 1:
         raise EstimatorError("box_gradients needs a 1-D Density")

@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.flow import Flow, field_over
@@ -94,6 +94,7 @@ def _divergence_theorem(
     return Verdict(verdict.status, method, term, verdict.witness, verdict.reason, claim, details)
 
 
+@bounded
 def check_divergence_theorem(
     p: Density,
     flow: Flow,
@@ -118,6 +119,7 @@ def check_divergence_theorem(
     return _divergence_theorem(p, u, phi, params, claim, timeout)
 
 
+@bounded
 def check_stein(
     p: Density, phi: object, j: int = 0, params: dict | None = None, *, timeout: float | None = None
 ) -> Verdict:

@@ -31,7 +31,7 @@ import sympy as sp
 
 from ..calculus.quadrature import box_edges, gauss_box, numeric_integral
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
@@ -135,6 +135,7 @@ def augmented_flow(p: Density, flow: Flow, wrt: sp.Symbol, *, h: sp.Symbol | Non
     return AugmentedFlow(p, wrt, h, (*u, height), material)
 
 
+@bounded
 def check_incompressible(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: float | None = None) -> Verdict:
     r"""Is the augmented flow incompressible, :math:`\nabla_{\tilde x}\cdot\tilde u = 0` (claim under Eq. 16)?
 
@@ -154,6 +155,7 @@ def _with_details(v: Verdict, extra: tuple) -> Verdict:
     return Verdict(v.status, v.method, v.residual, v.witness, v.reason, v.claim, tuple(v.details) + tuple(extra))
 
 
+@bounded
 def check_incompressibility_is_transport(d: int = 1, *, timeout: float | None = None) -> Verdict:
     r"""Prove :math:`p\,\nabla_{\tilde x}\cdot\tilde u = \nabla\cdot(p u) + \partial_\theta p` for arbitrary p and u.
 
@@ -185,6 +187,7 @@ def check_incompressibility_is_transport(d: int = 1, *, timeout: float | None = 
 # -- Eq. (17)-(18) ------------------------------------------------------------
 
 
+@bounded
 def check_duality(
     p: Density,
     flow: Flow,

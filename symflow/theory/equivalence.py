@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_expr, as_vector, exact_floats
 from ..core.density import Density, same_variables
 from ..core.domain import Domain
@@ -29,6 +29,7 @@ from ..zero import decide_zero
 __all__ = ["check_equivalent", "check_same_flow", "classify", "estimator_mean", "ibp_flow", "unique_psi"]
 
 
+@bounded
 def check_same_flow(
     flow_a: Flow, flow_b: Flow, wrt: sp.Symbol | None = None, *, timeout: float | None = None
 ) -> Verdict:
@@ -63,6 +64,7 @@ def _sampling_expr(est: Estimator) -> sp.Expr:
     return est.sampling.expr
 
 
+@bounded
 def check_equivalent(est_a: Estimator, est_b: Estimator, *, timeout: float | None = None) -> Verdict:
     r"""Are two estimators the same random variable: same :math:`d/d\theta_i`, q, v and psi on the support?
 
@@ -86,6 +88,7 @@ def check_equivalent(est_a: Estimator, est_b: Estimator, *, timeout: float | Non
     return combine(parts, f"{names} are the same estimator of d/d{est_a.wrt}", noun="parts", label="{}")
 
 
+@bounded
 def unique_psi(
     p: Density, v: object, wrt: sp.Symbol, q: Density | None = None, *, timeout: float | None = None
 ) -> sp.Expr:
@@ -151,6 +154,7 @@ def _counterexample_phi(r: sp.Expr, point: dict, p: Density) -> sp.Expr:
     return r_at / (1 + r_at**2)
 
 
+@bounded
 def classify(est: Estimator, *, bias: bool = True, timeout: float | None = None) -> Verdict:
     r"""Is ``est`` unbiased?  Decided by Theorem 4.
 
@@ -216,6 +220,7 @@ def _bias_details(est: Estimator, r: sp.Expr, phi: sp.Expr, point: dict, budget:
     return (("parameters", tuple(values.items())), ("bias E_q[(psi - psi*) phi]", bias))
 
 
+@bounded
 def estimator_mean(
     est: Estimator, phi: object, params: dict, *, dps: int = 30, timeout: float | None = None
 ) -> mpmath.mpf | None:

@@ -22,7 +22,7 @@ from typing import Any
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
@@ -110,6 +110,7 @@ def _param_domain(*densities: Density) -> Domain:
     return Domain((), tuple(params), tuple(constraints))
 
 
+@bounded
 def check_baseline_unbiased(est: Estimator, *, timeout: float | None = None) -> Verdict:
     r"""Does any constant baseline keep ``est`` unbiased?  Decides :math:`\mathbb{E}_q[\psi] = 0`.
 
@@ -162,6 +163,7 @@ class OptimalBaseline:
         return "\n".join(str(s) for s in self.steps)
 
 
+@bounded
 def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float | None = None) -> OptimalBaseline:
     r"""The variance-minimizing constant baseline for LR (Eq. 23-24), derived symbolically.
 
@@ -206,6 +208,7 @@ def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float 
     return OptimalBaseline(value, b_general.xreplace({Bm: E(s**2 * phi), C: E(s**2)}), tuple(steps))
 
 
+@bounded
 def baseline_equals_mean(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float | None = None) -> Verdict:
     """Decide b_opt (Eq. 24) = E_p[phi]; true for linear phi under the Gaussian (App. B)."""
     phi = as_expr(phi, "phi")
@@ -285,6 +288,7 @@ def _eps_domain(est_density: Density, base: Density, eps: tuple, extra: Density 
     )
 
 
+@bounded
 def check_antithetic_baseline_cancels(est: Estimator, *, timeout: float | None = None) -> Verdict:
     r"""Does a baseline drop out of the antithetic average, for every phi and every b?
 
@@ -304,6 +308,7 @@ def check_antithetic_baseline_cancels(est: Estimator, *, timeout: float | None =
     return decide_zero(residual, domain, timeout=timeout, claim=claim)
 
 
+@bounded
 def antithetic_vs_finite_difference(est: Estimator, phi: object, *, timeout: float | None = None) -> Verdict:
     r"""Is the antithetic LR average (Eq. 27) the finite difference of Eq. (26)?  (It is not.)
 

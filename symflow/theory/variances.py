@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_param_values, exact_values
 from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
@@ -257,18 +257,29 @@ def estimator_moments(
     return moments[0], moments[1], " and ".join(sorted(hows))
 
 
+# Rows drawn and evaluated at once by the Monte Carlo route; the budget is checked between chunks.
+MC_CHUNK = 2**16
+
+
 def _mc(est: Any, phi: sp.Expr, values: dict, n: int, seed: int | np.random.Generator | None):
+    """n draws of the estimator, or fewer when the call's budget runs out (at least one chunk is drawn)."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     q = est.sampling
     q_params = {t: values[t] for t in q.params}
-    xs = q.sample(n, q_params, rng)
     single = est.single_sample(phi).xreplace(values)
     stray = single.free_symbols - set(est.x)
     if stray:
         raise SymflowError(f"Monte Carlo needs values for {', '.join(sorted(map(str, stray)))}; add them to params")
     fn = numpy_scalar_function(est.x, single)
-    with np.errstate(all="ignore"):
-        vals = np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (n,)).copy()
+    parts, drawn = [], 0
+    while drawn < n and not (drawn and budgets.expired()):
+        m = min(MC_CHUNK, n - drawn)
+        xs = q.sample(m, q_params, rng)  # consecutive draws from one generator: the same stream as one big draw
+        with np.errstate(all="ignore"):
+            parts.append(np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (m,)).copy())
+        drawn += m
+    vals = np.concatenate(parts)
+    n = drawn
     for term in est.extra_terms:
         floats = {k: float(v) for k, v in values.items()}
         vals = vals + np.asarray(term.mc_samples(phi.xreplace(values), floats, n, rng), dtype=float)
@@ -287,6 +298,7 @@ def _mc_summary(vals: np.ndarray) -> tuple[float, float, float, float]:
     return mean, math.sqrt(var / n), var, math.sqrt(max(m4 - var**2, 0.0) / n)
 
 
+@bounded
 def variance(
     est: Any,
     phi: object,
@@ -314,7 +326,7 @@ def variance(
     n, seed : int
         Monte Carlo sample size and seed (used only when not exact).
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (every symbolic step shares it; default: the global one).
     exact : bool
         Try the exact route first (default).  ``False`` forces Monte Carlo.
 
@@ -352,13 +364,14 @@ def variance(
         raise SymflowError(f"phi's constants {', '.join(missing)} need values in params for Monte Carlo")
     vals = _mc(est, phi, exact_values(values), int(n), seed)
     mean, mean_se, var, var_se = _mc_summary(vals)
+    cut = "" if vals.size == int(n) else f" (the budget ran out after {vals.size} of {int(n)} samples)"
     return VarianceResult(
         var,
         var_se,
-        f"Monte Carlo, n = {int(n)}, sample variance with delta-method standard error",
+        f"Monte Carlo, n = {vals.size}, sample variance with delta-method standard error{cut}",
         False,
         mean,
         mean_se,
-        int(n),
+        int(vals.size),
         reason,
     )

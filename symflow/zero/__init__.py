@@ -23,7 +23,7 @@ import time
 
 import sympy as sp
 
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_residual, exact_floats
 from ..core.domain import Domain
 from ..core.verdict import Status, Verdict, Witness
@@ -96,6 +96,7 @@ def _refuted(num, residual: sp.Expr, claim: str) -> Verdict:
     )
 
 
+@bounded
 def decide_zero(
     residual: sp.Expr,
     domain: Domain,
