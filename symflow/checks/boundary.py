@@ -15,7 +15,7 @@ from ..core.flow import Flow, field_over
 from ..core.verdict import Status, Verdict, Witness, combine
 from ..zero import decide_zero
 
-__all__ = ["check_boundary"]
+__all__ = ["check_boundary", "edge_limit_verdict"]
 
 
 @bounded
@@ -42,7 +42,7 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
         for edge, direction in ((s.inf, "+"), (s.sup, "-")):
             if edge.is_infinite and p.dim >= 2:
                 continue  # the box-face flux below
-            verdict = _edge_verdict(p, field[j], xj, edge, direction, budget, claim, timeout)
+            verdict = edge_limit_verdict(p, field[j], xj, edge, direction, budget, claim, timeout)
             parts.append((f"{xj} -> {edge}", verdict))
             if verdict.status is Status.REFUTED:
                 break
@@ -63,7 +63,7 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
     return verdict
 
 
-def _edge_verdict(
+def edge_limit_verdict(
     p: Density, flux: sp.Expr, xj: sp.Symbol, edge: sp.Expr, direction: str, budget: float, claim: str, timeout
 ) -> Verdict:
     """Is the limit of p u_j phi at x_j -> edge zero (a function of the other coordinates, in d >= 2)?"""
