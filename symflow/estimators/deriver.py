@@ -140,21 +140,24 @@ def derive(
 
 def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
     """Jump terms (Eq. 66) for phi's jumps and moving-boundary terms (Eq. 77) for moving edges."""
-    from ..calculus.heaviside import jump_set
+    from ..calculus.heaviside import jump_levels, jump_set
+    from ..core.convert import as_phi
     from .jumps import jump_terms
     from .moving_boundary import moving_boundary_terms
 
     terms: list = []
+    phi_e = as_phi(phi, p.x) if phi is not None else None
     if jumps is not None:
-        levels = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
-    elif phi is not None:
-        from ..core.convert import as_phi
-
-        levels = list(jump_set(as_phi(phi, p.x), p.x))
+        raw = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
+        levels = list(jump_levels(raw, p.x))  # f = (x - 1) y is two surfaces
+    elif phi_e is not None:
+        levels = list(jump_set(phi_e, p.x))
     else:
         levels = []
     if levels:
-        terms.extend(jump_terms(p, u, wrt, levels, q, timeout=timeout))
+        # every branch of every level gets its term, or jump_terms refuses; with phi known, kinks
+        # (|x| has a level at 0 but no jump) are dropped where the jump is shown to be 0
+        terms.extend(jump_terms(p, u, wrt, levels, q, phi=phi_e if jumps is None else None, timeout=timeout))
     if p.has_moving_support:
         terms.extend(moving_boundary_terms(p, u, wrt, q, timeout=timeout))
     return tuple(terms)
