@@ -117,3 +117,13 @@ def test_range_with_a_parameter_edge():
     with mpmath.workdps(30):
         val = term.numeric_expectation(y**2, {q: sp.Rational(3, 10), n: 5}, 30)
         assert abs(val - 17) < mpmath.mpf(10) ** -25
+
+
+def test_go_refuses_a_pmf_that_vanishes_inside_its_support():
+    # issue 12, class 6: the GO term at y is sampled with probability p(y): where p(y) = 0 it is never seen
+    y = sp.Symbol("y", integer=True, nonnegative=True)
+    t = sp.Symbol("t", positive=True)
+    pmf = sp.Piecewise((0, sp.Eq(y, 1)), ((1 + t * (y - 1)) / 2, True))
+    p = sf.Density(pmf, [y], [t], support=sp.Range(0, 3))
+    with pytest.raises(EstimatorError, match="is 0 at y = 1"):
+        sf.go_estimator(p, t)

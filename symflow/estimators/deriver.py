@@ -22,6 +22,7 @@ from ..core.density import Density, same_variables
 from ..core.estimator import Estimator
 from ..core.flow import Flow, field_over
 from ..core.steps import Step
+from ..errors import EstimatorError
 from ..zero import proves_zero
 
 __all__ = ["derive"]
@@ -102,6 +103,7 @@ def derive(
     u = field_over(p, flow, wrt)
     if q is not None:
         same_variables(p, q)
+    outside = _outside_p(p, q)  # q wider than p: where p = 0 the estimator must be 0 (Eq. 19 with p = 0)
     budget = resolve_timeout(timeout)
     ratio = _density_ratio(p, q, budget)
     q_expr = q.expr if q is not None else p.expr
@@ -131,11 +133,53 @@ def derive(
     v = tuple(budgets.simplify(ratio * ui, timeout=budget) if ratio != 1 else ui for ui in u)
     for i, vi in enumerate(v, start=1):
         steps.append(Step(sp.Symbol(f"v_{i}"), vi, "v = (p/q) u", "19"))
+    if outside is not None:
+        inside = outside
+        psi = sp.Piecewise((psi, inside), (0, True)) if psi != 0 else psi
+        v = tuple(sp.Piecewise((vi, inside), (0, True)) if vi != 0 else vi for vi in v)
+        rule = "q is positive where p = 0: there p u = 0 and dp/dtheta = 0, so v = psi = 0 (Eq. 19 with p = 0)"
+        steps.append(Step(PSI, psi, rule, "19"))
+        for i, vi in enumerate(v, start=1):
+            steps.append(Step(sp.Symbol(f"v_{i}"), vi, rule, "19"))
     extra = _extra_terms(p, u, wrt, q, phi, jumps, timeout)
     for term in extra:
         steps.extend(term.steps())
     name = f"{flow.kind} estimator" + ("" if q is None else f" under {q.name}")
     return Estimator(p, wrt, v, psi, q, flow=flow, steps=tuple(steps), extra_terms=extra, name=name)
+
+
+def _outside_p(p: Density, q: Density | None) -> sp.Basic | None:
+    r"""The condition "x in p's support" when q's support is wider (None when they are the same).
+
+    Eq. (19) is written for p defined everywhere, 0 off its support: there
+    :math:`p u = 0` and :math:`\partial_\theta p = 0`, so v and psi vanish.  p's formula
+    does not (lambda e^{-lambda x} grows for x < 0), so the estimator is restricted to
+    p's support explicitly; the flux through p's edges is the boundary term of Eq. 47
+    (or the moving-boundary term of Eq. 77).  A q that misses part of p's support
+    cannot give an unbiased estimator (it never samples there): refused.
+    """
+    if q is None or q.support_sets == p.support_sets:
+        return None
+    conditions = []
+    for xi, sp_, sq in zip(p.x, p.support_sets, q.support_sets, strict=True):
+        if sp_ == sq:
+            continue
+        covered = sp_.is_subset(sq)
+        if covered is False:
+            raise EstimatorError(
+                f"q's support {sp.sstr(sq)} for {xi} does not cover p's support {sp.sstr(sp_)}: samples from q never "
+                "land where only p lives, so no estimator with this q is unbiased; choose a q whose support "
+                "contains p's"
+            )
+        if isinstance(sp_, sp.Interval):
+            lo, hi = sp_.inf, sp_.sup
+            if not lo.is_infinite:
+                conditions.append(xi > lo)
+            if not hi.is_infinite:
+                conditions.append(xi < hi)
+        elif p.is_discrete:
+            conditions.append(sp.Contains(xi, sp_))
+    return sp.And(*conditions) if conditions else None
 
 
 def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
