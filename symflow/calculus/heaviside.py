@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ..core.convert import as_expr
+from ..core.convert import as_expr, as_symbols
 from ..errors import EstimatorError
 
 __all__ = [
@@ -252,7 +252,7 @@ def jump_set(phi: sp.Expr, x: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...]:
     (kinks of |g| come out as candidates whose jump is 0); functions that jump in ways
     not expressible here (floor, Mod, arg, atan(1/x)) are refused.
     """
-    x = tuple(x)
+    x = as_symbols(x, "x")
     return tuple(_levels(heaviside_form(phi, x, kinks=True), x))
 
 

@@ -13,7 +13,8 @@ import sympy as sp
 
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.density import Density
+from ..core.convert import as_phi
+from ..core.density import Density, checked_density
 from ..core.precision import QUADRATURE
 from .quadrature import numeric_integral
 
@@ -90,6 +91,9 @@ def expectation_gradient(
     (dp/dtheta_i) phi for a fixed support, or a high-precision derivative of
     the quadrature when the support moves with theta.
     """
+    p = checked_density(p)
+    phi = as_phi(phi, p.x)
+    wrt = p.check_param(wrt)
     from ..core.convert import exact_values
 
     values = None if values is None else exact_values(values)

@@ -11,7 +11,7 @@ from ..calculus.integrals import symbolic_integral
 from ..calculus.quadrature import numeric_integral
 from ..core.budget import bounded, resolve_timeout
 from ..core.convert import as_param_values, exact_values
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.domain import Domain
 from ..core.estimator import Estimator
 from ..core.precision import QUADRATURE, Outcome, decide
@@ -28,6 +28,7 @@ AGREE_DIGITS = QUADRATURE.zero_digits
 @bounded
 def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
     """Is the integral (or sum) of p over its support equal to 1?"""
+    p = checked_density(p)
     claim = f"{p.name} is normalized"
     total = symbolic_integral(p, p.expr, timeout=timeout)
     if total is not None:

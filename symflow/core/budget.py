@@ -82,7 +82,7 @@ def default_timeout() -> float:
 
 def set_default_timeout(seconds: float) -> None:
     """Set the global default budget for every symbolic step (seconds, > 0)."""
-    if not (isinstance(seconds, int | float) and seconds > 0):
+    if not (isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < float("inf")):
         from ..errors import SymflowError
 
         raise SymflowError(f"timeout must be a positive number of seconds, got {seconds!r}")
@@ -104,10 +104,10 @@ def resolve_timeout(timeout: float | None) -> float:
     """The budget for one call: the ``timeout=`` given, else the global default."""
     if timeout is None:
         return default_timeout()
-    if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0):
+    if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout < float("inf")):
         from ..errors import SymflowError
 
-        raise SymflowError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        raise SymflowError(f"timeout must be a positive number of seconds (and finite), got {timeout!r}")
     return float(timeout)
 
 
@@ -312,6 +312,9 @@ def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) ->
     payload = pickle.loads(data)
     if payload[0] == "ok":
         return payload[1]
+    if isinstance(payload[1], MemoryError):
+        # the step exhausted memory rather than time: a budget of another kind, and just as much "not done"
+        raise BudgetExceeded(timeout, f"{what} (it ran out of memory)")
     raise payload[1]
 
 

@@ -154,6 +154,13 @@ def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "
             raise ParameterError(f"{what}[{key}] = {out[key]} is not a number; give a number")
         if out[key].is_extended_real is False or out[key].is_infinite or out[key].has(sp.I):
             raise ParameterError(f"{what}[{key}] = {out[key]} is not a finite real number; give a finite real number")
+        magnitude = abs(out[key])
+        if magnitude != 0 and not (MIN_MAGNITUDE <= magnitude <= MAX_MAGNITUDE):
+            raise ParameterError(
+                f"{what}[{key}] = {sp.sstr(sp.N(out[key], 6))} is outside 1e-100 .. 1e100 in magnitude: symflow "
+                "evaluates exactly at parameter values (gamma(1e300) has no exact value to compute) and samples in "
+                "float64, where such numbers overflow or vanish; rescale the problem (units) so parameters are moderate"
+            )
     for key, val in out.items():
         _check_assumptions(key, val, what)
     missing = [s for s in expected if s not in out]
@@ -163,6 +170,11 @@ def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "
             f"add them, e.g. {{{', '.join(f'{s}: 1.0' for s in missing)}}}"
         )
     return out
+
+
+# Magnitudes a parameter value may have (0 aside): exact special functions and float64 samplers break beyond.
+MIN_MAGNITUDE = sp.Rational(1, 10**100)
+MAX_MAGNITUDE = sp.Integer(10) ** 100
 
 
 def same_name_hint(stray: Iterable[sp.Symbol], known: Iterable[sp.Symbol]) -> str:
@@ -196,6 +208,8 @@ def exact_values(values: dict) -> dict:
     whole expression at 15 digits; exact rationals keep later high-precision
     evaluation honest.
     """
+    if not isinstance(values, dict):
+        raise ParameterError(f"values must be a dict from parameter Symbols to numbers, got {type(values).__name__}")
     return {k: exact_floats(as_expr(v, f"value of {k}")) for k, v in values.items()}
 
 
@@ -248,11 +262,56 @@ def _check_depth(expr: sp.Basic, what: str) -> None:
 def as_phi(phi: object, x: tuple) -> sp.Expr:
     """A test function phi over the variables ``x`` only (strings refused; other symbols named)."""
     expr = as_expr(phi, "phi")
+    refuse_bound_variables(expr, x, "phi")
     stray = expr.free_symbols - set(x)
     if stray:
         raise EstimatorError(
             f"phi uses {', '.join(sorted(map(str, stray)))}, which are not variables "
             f"{tuple(map(str, x))}; phi must be a function of x only (substitute numbers for the rest)"
             + same_name_hint(stray, x)
+        )
+    return expr
+
+
+def refuse_bound_variables(expr: sp.Expr, x: Iterable[sp.Symbol], what: str) -> None:
+    """Refuse an unevaluated Integral, Sum, ... that binds one of the variables x (substituting x breaks it)."""
+    xs = set(x)
+    for node in expr.atoms(sp.Integral, sp.Sum, sp.Product, sp.Subs, sp.Lambda):
+        bound = set(getattr(node, "bound_symbols", ())) & xs
+        if bound:
+            raise SymflowError(
+                f"{what} contains {type(node).__name__} over {', '.join(sorted(map(str, bound)))}, which is also a "
+                f"variable: {what} would change meaning when the variable is substituted; evaluate it (.doit()) or "
+                "use another Symbol as the dummy variable"
+            )
+
+
+def at_values(expr: sp.Expr, values: dict) -> sp.Expr:
+    """``expr`` with ``values`` substituted, also where it is differentiated with respect to them.
+
+    ``xreplace`` turns Derivative(betainc_regularized(alpha, ...), alpha) at alpha = 0.3 into a
+    derivative with respect to a number, which SymPy refuses (ValueError); such a derivative
+    becomes Subs(Derivative(f(d), d), d, 0.3) first (d a Dummy), the value SymPy means by it.
+    """
+    keys = set(values)
+    derivatives = [d for d in expr.atoms(sp.Derivative) if keys & {v for v, _ in d.variable_count}]
+    if derivatives:
+        swap = {}
+        for d in derivatives:
+            hit = [v for v, _ in d.variable_count if v in keys]
+            dummies = {v: sp.Dummy(str(v)) for v in hit}
+            swap[d] = sp.Subs(d.xreplace(dummies), tuple(dummies.values()), tuple(hit))
+        expr = expr.xreplace(swap)
+    return expr.xreplace(values)
+
+
+def refuse_unevaluated(expr: sp.Expr, what: str) -> sp.Expr:
+    """``expr`` if it has no unevaluated Sum, Integral, Product or Limit; these have no float64 evaluation."""
+    left = expr.atoms(sp.Sum, sp.Integral, sp.Product, sp.Limit)
+    if left:
+        first = sp.sstr(next(iter(left)))[:80]
+        raise SymflowError(
+            f"{what} holds the unevaluated {first}: sampling evaluates it in float64, which cannot; evaluate it "
+            "(.doit()) or give it in closed form"
         )
     return expr

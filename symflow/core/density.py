@@ -21,10 +21,10 @@ from ..errors import DensityError, EstimatorError, ParameterError, SymflowError
 from ..numeric.evaluate import numpy_function
 from ..printing.display import LatexDisplay
 from ..structured.ops import diff_structured, has_gaussian_atoms
-from .convert import as_expr, as_param_values, as_symbols, same_name_hint
+from .convert import as_expr, as_param_values, as_symbols, refuse_bound_variables, same_name_hint
 from .domain import Domain, interval_of_set, interval_of_symbol
 
-__all__ = ["Density", "Reparameterization", "Sampler", "same_variables"]
+__all__ = ["Density", "Reparameterization", "Sampler", "checked_density", "same_variables"]
 
 Sampler = Callable[[int, dict, np.random.Generator], np.ndarray]
 
@@ -254,6 +254,14 @@ class Density(LatexDisplay):
     name: str = "p"
 
     def __post_init__(self) -> None:
+        if self.sampler is not None and not callable(self.sampler):
+            raise DensityError(
+                f"sampler must be a function (n, params, rng) -> (n, d) array, got {type(self.sampler).__name__}"
+            )
+        if self.reparam is not None and not isinstance(self.reparam, Reparameterization):
+            raise DensityError(
+                f"reparam must be a symflow Reparameterization(g, eps, base), got {type(self.reparam).__name__}"
+            )
         expr = as_expr(self.expr, "density expr")
         x = as_symbols(self.x, "x")
         if not x:
@@ -270,6 +278,7 @@ class Density(LatexDisplay):
                 "the density contains DiracDelta: a point mass is not a density symflow can integrate or sample; "
                 "give a continuous density, or a pmf on a set of integers (support=sympy.Naturals0, Range, ...)"
             )
+        refuse_bound_variables(expr, x, "the density")
         unknown = expr.free_symbols - set(x) - set(params)
         if unknown:
             raise DensityError(
@@ -304,14 +313,6 @@ class Density(LatexDisplay):
         if self.reparam is not None and len(self.reparam.g) != len(x):
             raise DensityError(
                 f"the reparameterization has {len(self.reparam.g)} component(s) for {len(x)} variable(s)"
-            )
-        if self.sampler is not None and not callable(self.sampler):
-            raise DensityError(
-                f"sampler must be a function (n, params, rng) -> (n, d) array, got {type(self.sampler).__name__}"
-            )
-        if self.reparam is not None and not isinstance(self.reparam, Reparameterization):
-            raise DensityError(
-                f"reparam must be a symflow Reparameterization(g, eps, base), got {type(self.reparam).__name__}"
             )
         if not isinstance(self.name, str):
             raise DensityError(f"name must be a string, got {type(self.name).__name__}")
@@ -420,6 +421,10 @@ class Density(LatexDisplay):
             raise ParameterError(
                 f"wrt is the string {wrt!r}; pass the parameter Symbol itself, e.g. mu, sigma = p.params"
             )
+        if not isinstance(wrt, sp.Symbol):
+            raise ParameterError(
+                f"wrt must be one of the parameter Symbols {', '.join(map(str, self.params))}, got {type(wrt).__name__}"
+            )
         if wrt not in self.params:
             raise ParameterError(
                 f"wrt={wrt!r} is not a parameter of {self.name}; choose one of {', '.join(map(str, self.params))}"
@@ -505,6 +510,16 @@ class Density(LatexDisplay):
         xs = ", ".join(map(str, self.x))
         ps = ", ".join(map(str, self.params))
         return f"{self.name}({xs}; {ps}) = {sp.sstr(self.expr)} on {sp.sstr(self.support)}"
+
+
+def checked_density(p: object, what: str = "p") -> Density:
+    """``p`` after checking that it is a ``Density`` (the one guard of every public function taking one)."""
+    if not isinstance(p, Density):
+        raise DensityError(
+            f"{what} must be a symflow Density (e.g. sf.families.normal() or sf.Density(expr, x, params)), "
+            f"got {type(p).__name__}"
+        )
+    return p
 
 
 def same_variables(p: Density, q: object, what: str = "q") -> Density:

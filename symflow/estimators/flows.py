@@ -15,7 +15,7 @@ import sympy as sp
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_symbols, as_vector
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.flow import Flow
 from ..errors import FlowError
 
@@ -24,6 +24,7 @@ __all__ = ["implicit", "omt", "reparam", "weighted", "zero"]
 
 def zero(p: Density) -> Flow:
     """The zero flow u = 0 for every parameter: the likelihood-ratio estimator."""
+    p = checked_density(p)
     return Flow(p, {t: [sp.S.Zero] * p.dim for t in p.params}, kind="zero", note="likelihood ratio, u = 0")
 
 
@@ -84,6 +85,7 @@ def reparam(
         The standardization eps = S(x; theta).  Found by solving x = g(eps)
         when not given (linear systems and invertible 1-D maps).
     """
+    p = checked_density(p)
     budget = resolve_timeout(timeout)
     if g is None:
         if p.reparam is None:
@@ -133,6 +135,7 @@ def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float 
     defaults to the CDF in 1-D (Figurnov et al.), else to the density's own
     standardization.
     """
+    p = checked_density(p)
     budget = resolve_timeout(timeout)
     if S is None:
         if p.dim == 1 and p.cdf is not None:
@@ -170,6 +173,8 @@ def weighted(flow: Flow, k: object) -> Flow:
 
     ``k`` is a number or an expression in the density's parameters.
     """
+    if not isinstance(flow, Flow):
+        raise FlowError(f"flow must be a Flow (see symflow.flows), got {type(flow).__name__}")
     k_expr = as_expr(k, "k")
     stray = k_expr.free_symbols - set(flow.density.params)
     if stray:
@@ -210,6 +215,7 @@ def omt(p: Density, *, timeout: float | None = None) -> Flow:
     numerically when evaluated), u = dmu + (dL L^T + A) y, which is
     W (x - mu) + dmu; it is built instantly at any d.
     """
+    p = checked_density(p)
     structured = _omt_precision_form(p)
     if structured is not None:
         return structured

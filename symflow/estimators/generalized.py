@@ -92,6 +92,8 @@ def induced_density(
     """
     if not isinstance(base, Density):
         raise EstimatorError(f"base must be a Density over eps, got {type(base).__name__}")
+    if base.is_discrete:
+        raise EstimatorError(f"base {base.name} is a pmf; x = g(eps) of a pmf has no density: give a continuous base")
     budget = resolve_timeout(timeout)
     g_vec = as_vector(g, "g")
     eps_vec = as_symbols(eps, "eps")
@@ -153,6 +155,8 @@ def _image_support(base: Density, g: tuple, eps: tuple, budget: float) -> sp.Set
         return None
     if (hi - lo).is_negative:
         lo, hi = hi, lo
+    if not (lo.is_extended_real and hi.is_extended_real):
+        return None  # g maps the base's edges off the real line: no image interval to give
     return sp.Interval(lo, hi)
 
 
@@ -233,9 +237,13 @@ def _generic(d: int):
     return eps, theta, g, det, trace
 
 
+# Largest dimension of the generic identities: their determinants grow like d! (d = 6 takes minutes).
+MAX_GENERIC_DIM = 12
+
+
 def _check_dim(d: object) -> int:
-    if not isinstance(d, int) or isinstance(d, bool) or d < 1:
-        raise EstimatorError(f"d must be a positive integer dimension, got {d!r}")
+    if not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= MAX_GENERIC_DIM:
+        raise EstimatorError(f"d must be an integer dimension in 1..{MAX_GENERIC_DIM}, got {d!r}")
     return d
 
 

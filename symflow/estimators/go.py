@@ -161,6 +161,7 @@ def _flux_derivation(p: Density, wrt: sp.Symbol, timeout: float | None) -> tuple
 @bounded
 def go_weight(p: Density, wrt: sp.Symbol, *, timeout: float | None = None) -> sp.Expr:
     r"""The GO weight :math:`w(y) = -\frac{1}{p(y)}\frac{\partial Q(y)}{\partial\theta}` (Eq. 73), simplified."""
+    _check_discrete(p)
     p.check_param(wrt)
     _, closed, _ = _flux_derivation(p, wrt, timeout)
     return _weight_from(p, closed, timeout)

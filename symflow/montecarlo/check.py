@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..calculus.integrals import expectation_gradient
 from ..core.budget import BudgetExceeded, deadline, time_left
-from ..core.convert import as_param_values, as_phi
+from ..core.convert import as_param_values, as_phi, refuse_unevaluated
 from ..core.estimator import Estimator
 from ..core.verdict import Status
 from ..errors import EstimatorError, SymflowError
@@ -151,6 +151,8 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
         exact = given
     p, q = est.density, est.sampling
     phi = as_phi(phi, p.x)
+    for part in (*est.v, est.psi, phi):
+        refuse_unevaluated(part, "the estimator or phi")
     values = as_param_values(params, est.params)
     p_values = p.param_values({t: values[t] for t in p.params})
     q_values = {t: values[t] for t in q.params}
@@ -208,6 +210,10 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
                 bar.update(done - bar.n)
     except BudgetExceeded:
         out_of_budget = f"the {timeout:g} s budget ran out after {accs[0].count} of {n} samples"
+    except OverflowError as exc:  # an exact integer beyond float64 (10**400) in the estimator or phi
+        raise SymflowError(
+            f"the estimator or phi cannot be evaluated in float64 at these values ({exc}); rescale their constants"
+        ) from None
     finally:
         if bar is not None:
             bar.close()

@@ -32,6 +32,7 @@ import sympy as sp
 from sympy.printing.conventions import requires_partial
 from sympy.printing.latex import LatexPrinter
 
+from ..errors import SymflowError
 from .text import latex_text, math_ascii, visible_len
 
 __all__ = ["ProofLatexPrinter", "proof_document", "proof_latex"]
@@ -70,9 +71,16 @@ class ProofLatexPrinter(LatexPrinter):
     }
 
     def __init__(self, settings: dict | None = None) -> None:
+        if settings is not None and not isinstance(settings, dict):
+            raise SymflowError(f"settings must be a dict or None, got {type(settings).__name__}")
+        unknown = sorted(str(k) for k in (settings or {}) if k not in self._default_settings)
+        if unknown:
+            raise SymflowError(
+                f"unknown printer setting(s) {', '.join(unknown)}; known: {', '.join(sorted(self._default_settings))}"
+            )
         super().__init__(settings)
         if self._settings["target"] not in ("document", "notebook"):
-            raise ValueError(f"target must be 'document' or 'notebook', got {self._settings['target']!r}")
+            raise SymflowError(f"target must be 'document' or 'notebook', got {self._settings['target']!r}")
         self._reset_names()
 
     # -- named sub-expressions ------------------------------------------------
@@ -366,6 +374,10 @@ _LEGEND = (
 
 def proof_document(proofs: Sequence[Any], *, title: str = "Proofs", intro: str = "", **settings: Any) -> str:
     """A complete amsmath document holding ``proofs`` (compiles with pdflatex)."""
+    if isinstance(proofs, str) or not isinstance(proofs, Sequence):
+        raise SymflowError(f"proofs must be a sequence of Proof values, got {type(proofs).__name__}")
+    if not isinstance(title, str) or not isinstance(intro, str):
+        raise SymflowError("title and intro must be strings")
     body = [_PREAMBLE, r"\begin{document}", r"\section*{" + latex_text(title) + "}"]
     if intro:
         body.append(latex_text(intro) + r"\par\medskip")

@@ -47,6 +47,10 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof") -> byt
         When pdflatex is not installed (install ``texlive-latex-base`` and
         ``texlive-latex-recommended``), fails, or runs past ``timeout`` seconds.
     """
+    if not isinstance(tex, str) or not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
+        raise LatexError(
+            "tex must be the LaTeX source as a string and name a plain file name (letters, digits, - and _)"
+        )
     exe = pdflatex_path()
     if exe is None:
         raise LatexError(

@@ -189,6 +189,8 @@ def compare(
         raise EstimatorError("params must be a dict from Symbols to numbers")
     needed = tuple(dict.fromkeys(t for _, est in items for t in est.params))
     values = as_param_values(params, needed)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise EstimatorError(f"seed must be a non-negative integer, got {seed!r}")
     seeds = np.random.SeedSequence(seed).spawn(len(items))
     # the reference first (quadrature needs its share), then each row's exact attempt gets an equal part of what is
     # left: Monte Carlo replaces an exact moment that runs out

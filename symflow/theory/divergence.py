@@ -19,7 +19,7 @@ from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi, exact_values
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.flow import Flow, field_over
 from ..core.precision import QUADRATURE_FAST
 from ..core.verdict import Status, Verdict, combine
@@ -156,6 +156,7 @@ def check_stein(
     not for densities that are positive at a finite edge, e.g. the
     exponential at 0: then the boundary term is reported).
     """
+    p = checked_density(p)
     phi = as_phi(phi, p.x)
     if not isinstance(j, int) or not 0 <= j < p.dim:
         raise SymflowError(f"j must be a coordinate index 0..{p.dim - 1}, got {j!r}")

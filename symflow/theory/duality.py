@@ -164,8 +164,8 @@ def check_incompressibility_is_transport(d: int = 1, *, timeout: float | None = 
     flow (Eq. 16) is incompressible exactly where the transport equation
     (Eq. 52) holds (p > 0 inside V).
     """
-    if not isinstance(d, int) or isinstance(d, bool) or d < 1:
-        raise SymflowError(f"d must be a positive integer dimension, got {d!r}")
+    if not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= 64:
+        raise SymflowError(f"d must be an integer dimension in 1..64, got {d!r}")
     xs = sp.symbols(f"x1:{d + 1}", real=True)
     theta = sp.Symbol("theta", real=True)
     p = sp.Function("p")(*xs, theta)

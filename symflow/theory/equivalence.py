@@ -21,7 +21,7 @@ from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_expr, as_vector, exact_floats
-from ..core.density import Density, same_variables
+from ..core.density import Density, checked_density, same_variables
 from ..core.domain import Domain
 from ..core.estimator import Estimator, TermKind
 from ..core.flow import Flow
@@ -222,6 +222,7 @@ def ibp_flow(p: Density, cdf: sp.Expr | None = None) -> Flow:
     F is the CDF (the density's own, or ``cdf=``).  Ranganath et al.'s
     derivation (Eq. 9-12); in 1-D it equals the reparameterization flow.
     """
+    p = checked_density(p)
     if p.dim != 1:
         raise FlowError(f"the integration-by-parts flow is 1-D; {p.name} has {p.dim} variables")
     F = p.cdf if cdf is None else as_expr(cdf, "cdf")
@@ -401,6 +402,8 @@ def estimator_mean(
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
     if est.density.dim != 1:
         raise EstimatorError("estimator_mean integrates in 1-D only")
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 5 <= dps <= 1000:
+        raise EstimatorError(f"dps must be an integer number of digits in 5..1000, got {dps!r}")
     q = est.sampling
     values = exact_values(as_param_values(params, est.params))
     integrand = q.expr * est.single_sample(as_phi(phi, est.density.x))

@@ -29,7 +29,7 @@ import sympy as sp
 
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_param_values, exact_values
+from ..core.convert import as_expr, as_param_values, at_values, exact_values, refuse_unevaluated
 from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
 
@@ -147,7 +147,7 @@ def gaussian_integral(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
 
 def _integrate(q, integrand: sp.Expr, values: dict, budget: float) -> tuple[sp.Expr | None, str]:
     """Integral of ``integrand`` over q's support with ``values`` substituted: (value, how) or (None, why)."""
-    expr = integrand.xreplace(values)
+    expr = at_values(integrand, values)
     sets = [(xi, s.inf.xreplace(values), s.sup.xreplace(values)) for xi, s in zip(q.x, q.support_sets, strict=True)]
 
     def closed_form() -> sp.Expr | None:
@@ -263,20 +263,36 @@ MC_CHUNK = 2**16
 
 def _mc(est: Any, phi: sp.Expr, values: dict, n: int, seed: int | np.random.Generator | None):
     """n draws of the estimator, or fewer when the call's budget runs out (at least one chunk is drawn)."""
+    if not isinstance(seed, np.random.Generator) and (
+        isinstance(seed, bool)
+        or not (seed is None or isinstance(seed, int | np.integer))
+        or (seed is not None and seed < 0)
+    ):
+        raise SymflowError(f"seed must be a non-negative integer, None or a numpy Generator, got {seed!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     q = est.sampling
     q_params = {t: values[t] for t in q.params}
-    single = est.single_sample(phi).xreplace(values)
+    single = at_values(est.single_sample(phi), values)
     stray = single.free_symbols - set(est.x)
     if stray:
         raise SymflowError(f"Monte Carlo needs values for {', '.join(sorted(map(str, stray)))}; add them to params")
+    refuse_unevaluated(single, "the estimator")
+    if single.has(sp.zoo, sp.nan):
+        raise SymflowError(
+            f"the estimator is undefined at these parameter values ({sp.sstr(single)[:80]}); choose other values"
+        )
     fn = numpy_scalar_function(est.x, single)
     parts, drawn = [], 0
     while drawn < n and not (drawn and budgets.expired()):
         m = min(MC_CHUNK, n - drawn)
         xs = q.sample(m, q_params, rng)  # consecutive draws from one generator: the same stream as one big draw
         with np.errstate(all="ignore"):
-            parts.append(np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (m,)).copy())
+            try:
+                parts.append(np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (m,)).copy())
+            except OverflowError as exc:  # an exact integer beyond float64 (10**400) in the estimator
+                raise SymflowError(
+                    f"the estimator cannot be evaluated in float64 at these values ({exc}); rescale its constants"
+                ) from None
         drawn += m
     vals = np.concatenate(parts)
     n = drawn
@@ -346,6 +362,8 @@ def variance(
         if not isinstance(params, dict):
             raise SymflowError(f"params must be a dict from Symbols to numbers, got {type(params).__name__}")
         values = as_param_values(params, est.params)
+        for dens in {id(d): d for d in (est.density, est.sampling)}.values():
+            dens.param_values({t: values[t] for t in dens.params})  # their constraints (a < b) too
     reason = "exact route not requested"
     if exact:
         m1, m2, how = estimator_moments(est, phi, values, timeout=budget)

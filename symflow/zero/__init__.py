@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 
 import sympy as sp
+from mpmath.libmp import NoConvergence
 
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_residual, exact_floats
@@ -86,6 +87,9 @@ def _numeric(residual: sp.Expr, domain: Domain, deadline: _Deadline, reasons: li
         return run_with_budget(numeric_zero_test, residual, domain, timeout=deadline.step(), what="numeric test")
     except BudgetExceeded as exc:
         reasons.append(str(exc))
+        return None
+    except NoConvergence as exc:  # an mpmath root or series search on this residual did not converge
+        reasons.append(f"numeric test: mpmath did not converge ({exc})")
         return None
 
 
