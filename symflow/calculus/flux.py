@@ -26,7 +26,7 @@ import mpmath
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded
 from ..core.density import Density
 from ..core.domain import Domain
 from ..core.precision import QUADRATURE_FAST
@@ -127,7 +127,7 @@ def _symbolic_flux(faces, timeout: float) -> tuple[sp.Expr | None, str]:
         lim = budgets.run_with_budget(work, timeout=timeout, what="symbolic flux through the box faces")
     except BudgetExceeded as exc:
         return None, str(exc)
-    except (NotImplementedError, ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+    except SYMPY_GAVE_UP as exc:
         return None, f"SymPy could not integrate the faces ({type(exc).__name__})"
     if lim is None:
         return None, "SymPy left a face integral or the limit unevaluated"

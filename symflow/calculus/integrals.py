@@ -12,7 +12,7 @@ import mpmath
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_phi
 from ..core.density import Density, checked_density
 from ..core.precision import QUADRATURE
@@ -58,7 +58,7 @@ def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None =
         out = run_with_budget(work, timeout=budget, what="symbolic integration")
     except BudgetExceeded:
         return None
-    except (NotImplementedError, ValueError, TypeError, RecursionError):
+    except SYMPY_GAVE_UP:
         return None
     # A divergent integral (E[x**2] under a Cauchy density is oo) has no value to
     # compare or differentiate: d/dtheta of oo would be taken as 0.

@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 import sympy as sp
 
 __all__ = [
+    "SYMPY_GAVE_UP",
     "BudgetExceeded",
     "bounded",
     "check_deadline",
@@ -61,6 +62,17 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# What SymPy raises when a step has no method for its input (not a bug here, not evidence either way):
+# a budgeted symbolic step that ends in one of these is a step that could not be done.
+SYMPY_GAVE_UP = (
+    NotImplementedError,
+    ValueError,
+    TypeError,
+    ArithmeticError,
+    RecursionError,
+    sp.polys.polyerrors.BasePolynomialError,
+)
 
 _DEFAULT_TIMEOUT = [5.0]
 _IN_CHILD = [False]

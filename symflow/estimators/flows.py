@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_symbols, as_vector
 from ..core.density import Density, checked_density
 from ..core.flow import Flow
@@ -46,7 +46,7 @@ def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tu
         sols = run_with_budget(solve, timeout=timeout, what="solving x = g(eps) for eps")
     except BudgetExceeded as exc:
         raise FlowError(f"could not invert g within the budget ({exc}); pass S= explicitly") from None
-    except (NotImplementedError, ValueError, TypeError, sp.PolynomialError) as exc:
+    except SYMPY_GAVE_UP as exc:
         # SymPy's solve says so when it has no method for this equation: the input, not a bug here
         raise FlowError(
             f"SymPy could not invert x = g(eps) for eps ({type(exc).__name__}: {str(exc)[:120]}); "

@@ -43,7 +43,7 @@ import sympy as sp
 from ..calculus.heaviside import canonical_level, is_zero_number, jump_across, one_sided
 from ..calculus.marginal import marginal_density
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr
 from ..core.density import Density
 from ..core.estimator import TermKind
@@ -72,7 +72,7 @@ def _solve_for(f: sp.Expr, x: tuple[sp.Symbol, ...], budget: float) -> tuple[sp.
                 f"the points where phi jumps ({sp.sstr(f)} = 0) were not found within the budget ({exc}); "
                 "give a larger timeout=, or pass jumps=[...] with level functions whose roots are easy to find"
             ) from None
-        except (NotImplementedError, ValueError, TypeError) as exc:
+        except SYMPY_GAVE_UP as exc:
             sol = f"SymPy's solveset failed: {type(exc).__name__}"
         if sol is sp.S.EmptySet:
             return xi, ()  # a factor without real roots (x**2 + x + 1): no surface

@@ -170,6 +170,8 @@ def box_gradients(
         from ..estimators.flows import implicit
 
         flow = implicit(p, timeout=timeout)
+    if not isinstance(flow, Flow):
+        raise EstimatorError(f"flow must be a Flow over {p.name} (see symflow.flows), got {type(flow).__name__}")
     (u,) = flow.field(wrt)
     lr_term = numpy_scalar_function(p.x, at_values(p.score(wrt) * phi, values))
     rp_term = numpy_scalar_function(p.x, at_values(u * sp.diff(phi, p.x[0]), values))

@@ -331,6 +331,11 @@ def _outside_theorem4(est: Estimator) -> str:
             "p's edges and only the product form on one support is decided here; check it on a phi with "
             "check_unbiased, or sample from a q on p's support"
         )
+    if any(vi.has(sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling, sp.frac, sp.Mod) for vi in est.v):
+        return (
+            "v jumps (Heaviside, sign, Piecewise, floor, ...): where q v jumps, integrating by parts adds a surface "
+            "term Theorem 4 does not have; check the estimator on your phi with check_unbiased"
+        )
     if p.is_discrete and any(vi != 0 for vi in est.v):
         return "grad phi is not defined on a set of integers: a pmf's estimator has v = 0 (use go_estimator for jumps)"
     if p.is_discrete and any(est.wrt in s.free_symbols for s in p.support_sets):

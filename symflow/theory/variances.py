@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_param_values, at_values, exact_values, refuse_unevaluated
 from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
@@ -185,7 +185,7 @@ def _integrate(q, integrand: sp.Expr, values: dict, budget: float) -> tuple[sp.E
         got = run_with_budget(by_sympy, timeout=budget, what="symbolic integration")
     except BudgetExceeded as exc:
         return None, str(exc)
-    except (NotImplementedError, ValueError, TypeError, RecursionError, sp.PolynomialError) as exc:
+    except SYMPY_GAVE_UP as exc:
         return None, f"SymPy could not integrate ({type(exc).__name__})"
     if got is None:
         return None, "SymPy left the integral unevaluated or conditional"
