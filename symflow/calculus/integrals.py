@@ -26,9 +26,9 @@ import mpmath
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import exact_values
-from ..core.density import Density
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.convert import as_phi, exact_values
+from ..core.density import Density, checked_density
 from ..core.domain import Domain, edge_number
 from ..core.precision import CROSS_CHECK, CUBATURE, QUADRATURE
 from ..numeric.evaluate import mpmath_function
@@ -100,7 +100,7 @@ def _raw_symbolic_integral(p: Density, integrand: sp.Expr, budget: float) -> sp.
         out = run_with_budget(work, timeout=budget, what="symbolic integration")
     except BudgetExceeded:
         return None
-    except (NotImplementedError, ValueError, TypeError, RecursionError):
+    except SYMPY_GAVE_UP:
         return None
     # A divergent integral (E[x**2] under a Cauchy density is oo) has no value to
     # compare or differentiate: d/dtheta of oo would be taken as 0.
@@ -226,6 +226,7 @@ def numeric_gradient(
         return mpmath.mpmathify(bulk) + faces
 
 
+@bounded
 def expectation_gradient(
     p: Density,
     phi: sp.Expr,
@@ -243,6 +244,9 @@ def expectation_gradient(
     Otherwise numeric at ``values``: quadrature of (dp/dtheta_i) phi plus the
     moving edges' terms (Leibniz) when the support moves with theta.
     """
+    p = checked_density(p)
+    phi = as_phi(phi, p.x)
+    wrt = p.check_param(wrt)
     values = None if values is None else exact_values(values)
     # With parameter values, quadrature is the dependable route: give the symbolic
     # attempt only a short look so hopeless integrals do not eat the whole budget.

@@ -40,7 +40,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import exact_values
+from ..core.convert import at_values, exact_values
 from ..core.density import Density
 from ..core.domain import Interval1D, edge_number
 from ..core.precision import CUBATURE, QUADRATURE
@@ -146,11 +146,14 @@ def numeric_integral(
     """
     budget = resolve_timeout(timeout)
     values = exact_values(values)
-    expr = integrand.xreplace(values)
+    expr = at_values(integrand, values)
     if expr.free_symbols - set(p.x):
         return None
     # Constants (special functions of the parameters) once, at more digits than the quadrature uses.
-    expr = sp.N(expr, dps + 10)
+    try:
+        expr = sp.N(expr, dps + 10)
+    except (ArithmeticError, ValueError, TypeError):  # 1e308 in an exponent: mpmath's integers overflow
+        return None
     if p.dim == 2 and not p.is_discrete and dps <= CUBATURE.high:
         return _cubature(p, expr, values, dps, budget)
     center, scale = center_scale(p, values) if not p.is_discrete else (np.zeros(p.dim), np.ones(p.dim))

@@ -20,9 +20,9 @@ import sympy as sp
 from ..calculus.crosscheck import cross_examine
 from ..calculus.integrals import checked_integral
 from ..calculus.quadrature import confirm_integral, integral_precision, numeric_integral
-from ..core.budget import resolve_timeout
+from ..core.budget import bounded, resolve_timeout
 from ..core.convert import as_param_values, exact_values
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.domain import Domain
 from ..core.estimator import Estimator
 from ..core.precision import QUADRATURE, Outcome, decide
@@ -37,8 +37,10 @@ __all__ = ["check_normalized", "normalization_problem"]
 AGREE_DIGITS = QUADRATURE.zero_digits
 
 
+@bounded
 def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
     """Is the integral (or sum) of p over its support equal to 1?"""
+    p = checked_density(p)
     claim = f"{p.name} is normalized"
     params_only = Domain((), p.domain().parameters, p.constraints)
     checked = checked_integral(p, p.expr, timeout=timeout, domain=params_only)
@@ -57,9 +59,7 @@ def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
         verdict = decide_zero(total - 1, params_only, timeout=timeout, claim=claim)
         method = f"symbolic integration (cross-examined by quadrature), then {verdict.method}"
         if verdict.status is Status.PROVED:
-            return Verdict(
-                Status.PROVED, method, total - 1, claim=claim, proof=normalization_proof(p, total, timeout)
-            )
+            return Verdict(Status.PROVED, method, total - 1, claim=claim, proof=normalization_proof(p, total, timeout))
         if verdict.status is Status.REFUTED:
             # The witness is a parameter point: SymPy's integral there must agree with quadrature.
             at = verdict.witness.as_dict()

@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..calculus.gaussian.transport import gaussian_transport_identities
 from ..calculus.transport import transport_polynomial, transport_residual
+from ..core.budget import bounded
 from ..core.chains import flow_chain
 from ..core.density import Density
 from ..core.domain import Domain
@@ -31,6 +32,7 @@ T = sp.Symbol("T")
 GAUSSIAN_ROUTE_DIM = 3
 
 
+@bounded
 def check_transport(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: float | None = None) -> Verdict:
     r"""Does u solve the transport equation :math:`\nabla\cdot(p u) + \partial_{\theta_i} p = 0` (Eq. 52)?
 

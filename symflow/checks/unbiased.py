@@ -10,7 +10,7 @@ import sympy as sp
 from ..calculus.crosscheck import cross_examine
 from ..calculus.integrals import checked_integral, expectation_gradient
 from ..calculus.quadrature import confirm_integral, integral_precision, numeric_integral
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_param_values, as_phi, exact_values
 from ..core.domain import Domain
 from ..core.estimator import Estimator, TermKind
@@ -26,6 +26,7 @@ from .records import over_support, unbiased_record
 __all__ = ["check_unbiased"]
 
 
+@bounded
 def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, timeout: float | None = None) -> Verdict:
     r"""Is :math:`\int q\,(v\cdot\nabla\phi + \psi\phi)\,dx = \frac{d}{d\theta_i}\int p\,\phi\,dx`?
 

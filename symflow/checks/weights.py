@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import sympy as sp
 
+from ..core.budget import bounded
 from ..core.convert import as_expr, as_vector
 from ..core.estimator import Estimator
 from ..core.steps import Step
@@ -16,6 +17,7 @@ from ..zero import decide_zero
 __all__ = ["check_weights"]
 
 
+@bounded
 def check_weights(
     est: Estimator,
     psi: object = None,

@@ -39,7 +39,7 @@ def register_latex(subparsers) -> None:
         help="also write MODULE-fragment.tex, an \\input-able fragment for a paper (no preamble)",
     )
     parser.add_argument("--bibtex", action="store_true", help="print the paper's BibTeX entry and exit")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget for each symbolic step")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget in seconds for each check")
     parser.set_defaults(handler=_run_latex)
 
 

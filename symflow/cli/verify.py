@@ -127,7 +127,7 @@ def register_verify(subparsers) -> None:
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="budget for each symbolic step (default: symflow's global default)",
+        help="budget in seconds for each claim call (default: symflow's global default)",
     )
     parser.add_argument(
         "--jobs",

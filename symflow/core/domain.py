@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
+from ..errors import SymflowError
+
 __all__ = ["Domain", "Interval1D", "edge_number", "exact_number", "interval_of_symbol"]
 
 # Digits at which support edges become numbers: above every working precision of the pointwise test's
@@ -76,6 +78,21 @@ class Interval1D:
     integer: bool = False
     finite_set: tuple | None = None  # explicit values of a finite discrete set
 
+    def __post_init__(self) -> None:
+        for name in ("lo", "hi"):
+            value = getattr(self, name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = sp.Float(value) if isinstance(value, float) else sp.Integer(value)
+            if not isinstance(value, sp.Expr):
+                raise SymflowError(f"Interval1D's {name} must be a SymPy expression or a number, got {value!r:.60}")
+            object.__setattr__(self, name, value)
+        if not isinstance(self.integer, bool):
+            raise SymflowError(f"Interval1D's integer must be True or False, got {self.integer!r}")
+        if self.finite_set is not None:
+            if not isinstance(self.finite_set, tuple | list):
+                raise SymflowError("Interval1D's finite_set must be a tuple of numbers or None")
+            object.__setattr__(self, "finite_set", tuple(self.finite_set))
+
 
 def interval_of_symbol(s: sp.Symbol) -> Interval1D:
     """The interval a Symbol's assumptions allow (positive -> (0, oo), ...)."""
@@ -126,6 +143,27 @@ class Domain:
     constraints: tuple[sp.Basic, ...] = ()
     kinks: tuple[sp.Expr, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        for name in ("variables", "parameters"):
+            pairs = getattr(self, name)
+            if not isinstance(pairs, tuple | list) or not all(
+                isinstance(pair, tuple | list)
+                and len(pair) == 2
+                and isinstance(pair[0], sp.Symbol)
+                and isinstance(pair[1], Interval1D)
+                for pair in pairs
+            ):
+                raise SymflowError(
+                    f"Domain's {name} must be a tuple of (Symbol, Interval1D) pairs, e.g. ((x, Interval1D()),); "
+                    "Domain().extended({x}) or p.domain() build one"
+                )
+            object.__setattr__(self, name, tuple(tuple(pair) for pair in pairs))
+        for name in ("constraints", "kinks"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple | list) or not all(isinstance(c, sp.Basic) for c in value):
+                raise SymflowError(f"Domain's {name} must be a tuple of SymPy objects")
+            object.__setattr__(self, name, tuple(value))
+
     def interval(self, s: sp.Symbol) -> Interval1D:
         for sym, iv in self.variables + self.parameters:
             if sym == s:
@@ -137,6 +175,9 @@ class Domain:
 
     def extended(self, symbols: set) -> Domain:
         """This domain plus default intervals for symbols it does not know."""
+        if isinstance(symbols, str) or not isinstance(symbols, set | frozenset | tuple | list):
+            raise SymflowError(f"extended() takes a set of Symbols, e.g. Domain().extended({{x}}), got {symbols!r:.60}")
+        symbols = set(symbols)
         known = {s for s, _ in self.variables + self.parameters}
         extra = tuple((s, interval_of_symbol(s)) for s in sorted(symbols - known, key=str) if isinstance(s, sp.Symbol))
         return Domain(self.variables, self.parameters + extra, self.constraints, self.kinks)

@@ -21,7 +21,7 @@ from .convert import as_expr, as_vector, same_name_hint
 from .density import Density, same_variables
 from .steps import Basis, Proof, ProofStep, Step, proof_steps
 
-__all__ = ["ASSUMPTIONS_EQ50", "Estimator", "ExtraTerm", "TermKind"]
+__all__ = ["ASSUMPTIONS_EQ50", "Estimator", "ExtraTerm", "TermKind", "checked_estimator"]
 
 PSI = sp.Symbol("psi")
 
@@ -121,11 +121,37 @@ class Estimator(LatexDisplay):
                     f"{what} uses {', '.join(sorted(map(str, stray)))}, which are not variables or "
                     "parameters of p or q; write it over those only" + same_name_hint(stray, allowed)
                 )
+        if any(e.has(sp.I) or e.is_extended_real is False for e in (*v, psi)):
+            raise EstimatorError("the estimator's weights v and psi must be real; remove the imaginary unit I")
+        if any(e.has(sp.DiracDelta) for e in (*v, psi)):
+            # x ~ q never lands on the support of a delta => such a term is never sampled => bias
+            raise EstimatorError(
+                "the estimator's weights contain DiracDelta: a point mass on a surface is never hit by a "
+                "sample x ~ q, so it would be silently dropped; when it comes from a density that jumps inside "
+                "its support (Heaviside, Piecewise), give the jump as a support edge (support=sympy.Interval(...)) "
+                "and the density without it, or use a flow that does not cross the jump"
+            )
+        if not isinstance(self.extra_terms, tuple | list):
+            raise EstimatorError(f"extra_terms must be a tuple of terms, got {type(self.extra_terms).__name__}")
+        terms = tuple(self.extra_terms)
+        for t in terms:
+            needed = ("symbolic_expectation", "numeric_expectation", "mc_samples")
+            if not all(callable(getattr(t, m, None)) for m in needed):
+                raise EstimatorError(
+                    f"extra_terms must hold surface terms (SurfaceTerm, GOTerm: objects with the ExtraTerm "
+                    f"methods {', '.join(needed)}), got {type(t).__name__}"
+                )
+        if not isinstance(self.name, str):
+            raise EstimatorError(f"name must be a string, got {type(self.name).__name__}")
         object.__setattr__(self, "wrt", wrt)
         object.__setattr__(self, "v", v)
         object.__setattr__(self, "psi", psi)
+        if isinstance(self.steps, sp.Basic | str) or not isinstance(self.steps, tuple | list):
+            raise EstimatorError(f"steps must be a tuple of Step values, got {type(self.steps).__name__}")
+        if not all(isinstance(s, Step | ProofStep) for s in self.steps):
+            raise EstimatorError("steps must hold Step (or ProofStep) values only")
         object.__setattr__(self, "steps", tuple(self.steps))
-        object.__setattr__(self, "extra_terms", tuple(self.extra_terms))
+        object.__setattr__(self, "extra_terms", terms)
 
     def _key(self) -> tuple:
         return (self.density, self.wrt, self.v, self.psi, self.q, self.extra_terms, self.name)
@@ -357,3 +383,10 @@ class Estimator(LatexDisplay):
         return (
             f"{head} of d/d{self.wrt} E_{self.density.name}[phi], x ~ {qname}\n  v   = {v}\n  psi = {sp.sstr(self.psi)}"
         )
+
+
+def checked_estimator(est: object, what: str = "est") -> Estimator:
+    """``est`` after checking that it is an ``Estimator``."""
+    if not isinstance(est, Estimator):
+        raise EstimatorError(f"{what} must be a symflow Estimator (see sf.derive), got {type(est).__name__}")
+    return est

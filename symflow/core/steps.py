@@ -42,6 +42,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..errors import SymflowError
 from ..printing.display import LatexDisplay
 from .status import Status
 
@@ -64,9 +65,33 @@ class Step:
     equation: str | None = None
     assumes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        _check_step_fields(self, "Step")
+
     def __str__(self) -> str:
         eq = f" [Eq. {self.equation}]" if self.equation else ""
         return f"{sp.sstr(self.lhs)} = {sp.sstr(self.rhs)}    ({self.rule}{eq})"
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise SymflowError(f"{what} must be a tuple of strings, got {type(value).__name__}")
+    if not all(isinstance(v, str) for v in value):
+        raise SymflowError(f"{what} must hold strings only")
+    return tuple(value)
+
+
+def _check_step_fields(step: Any, kind: str) -> None:
+    """A step is lhs = rhs between SymPy objects, a rule in words, an optional equation number, assumptions."""
+    for side in ("lhs", "rhs"):
+        value = getattr(step, side)
+        if not isinstance(value, sp.Basic | int | float):
+            raise SymflowError(f"a {kind}'s {side} must be a SymPy expression, got {type(value).__name__}")
+    if not isinstance(step.rule, str):
+        raise SymflowError(f"a {kind}'s rule must be a string (the justification in words), got {step.rule!r}")
+    if step.equation is not None and not isinstance(step.equation, str):
+        raise SymflowError(f"a {kind}'s equation must be a string such as '19' or None, got {step.equation!r}")
+    object.__setattr__(step, "assumes", _strings(step.assumes, f"a {kind}'s assumes"))
 
 
 class Basis(str, enum.Enum):
@@ -132,8 +157,26 @@ class ProofStep(LatexDisplay):
     given_from: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "basis", Basis(self.basis))
-        object.__setattr__(self, "assumes", tuple(self.assumes))
+        _check_step_fields(self, "ProofStep")
+        try:
+            object.__setattr__(self, "basis", Basis(self.basis))
+        except ValueError:
+            raise SymflowError(
+                f"basis={self.basis!r} is not a Basis; choose one of {', '.join(b.value for b in Basis)}"
+            ) from None
+        # A Verdict (core.verdict imports this module, so it is recognised by its fields here).
+        if self.verdict is not None and not all(hasattr(self.verdict, a) for a in ("status", "method", "residual")):
+            raise SymflowError(f"a ProofStep's verdict must be a Verdict or None, got {type(self.verdict).__name__}")
+        if self.follows is not None and (isinstance(self.follows, bool) or not isinstance(self.follows, int)):
+            raise SymflowError(f"follows must be a step number (int) or None, got {self.follows!r}")
+        if not isinstance(self.given, tuple | list) or not all(
+            isinstance(g, tuple | list) and len(g) == 2 for g in self.given
+        ):
+            raise SymflowError("given must be a tuple of (old, new) pairs")
+        if not isinstance(self.given_from, tuple | list) or not all(
+            isinstance(g, int) and not isinstance(g, bool) for g in self.given_from
+        ):
+            raise SymflowError("given_from must be a tuple of step numbers")
         object.__setattr__(self, "given", tuple(tuple(g) for g in self.given))
         object.__setattr__(self, "given_from", tuple(self.given_from))
 
@@ -242,18 +285,24 @@ class Proof(LatexDisplay):
     notation: tuple[tuple[Any, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.title, str):
+            raise SymflowError(f"a Proof's title must be a string, got {type(self.title).__name__}")
+        if not isinstance(self.statement, str):
+            raise SymflowError(f"a Proof's statement must be a string, got {type(self.statement).__name__}")
+        if not isinstance(self.steps, tuple | list):
+            raise SymflowError(f"a Proof's steps must be a tuple of ProofStep values, got {type(self.steps).__name__}")
         steps = tuple(self.steps)
         for s in steps:
             if not isinstance(s, ProofStep):
-                raise TypeError(f"a Proof holds ProofStep values, not {type(s).__name__}; use check_steps")
+                raise SymflowError(f"a Proof holds ProofStep values, not {type(s).__name__}; use check_steps")
         parts = tuple(self.parts)
         for part in parts:
             if not isinstance(part, Proof):
-                raise TypeError(f"the parts of a Proof are Proof values, not {type(part).__name__}")
+                raise SymflowError(f"the parts of a Proof are Proof values, not {type(part).__name__}")
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "parts", parts)
-        object.__setattr__(self, "assumptions", tuple(self.assumptions))
-        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "assumptions", _strings(self.assumptions, "a Proof's assumptions"))
+        object.__setattr__(self, "notes", _strings(self.notes, "a Proof's notes"))
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "notation", tuple(tuple(pair) for pair in self.notation))
         object.__setattr__(self, "equation", str(self.equation or ""))
@@ -357,7 +406,7 @@ def proof_steps(steps: Sequence[Step | ProofStep], known: frozenset = frozenset(
             out.append(step)
             continue
         if not isinstance(step, Step):
-            raise TypeError(f"a proof step must be a Step or ProofStep, got {type(step).__name__}")
+            raise SymflowError(f"a proof step must be a Step or ProofStep, got {type(step).__name__}")
         follows = next((j + 1 for j in range(len(out) - 1, -1, -1) if out[j].lhs == step.lhs), None)
         if follows is not None:
             basis = Basis.PREVIOUS

@@ -37,6 +37,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..errors import SymflowError
 from .expr import ExpressionLatexPrinter, _truncate, replace_kept
 from .text import latex_text
 
@@ -431,6 +432,10 @@ def proof_document(
     **settings: Any,
 ) -> str:
     """A complete amsmath document: ``theorems`` first, then ``proofs``, then the appendix of checks (pdflatex)."""
+    if isinstance(proofs, str) or not isinstance(proofs, Sequence):
+        raise SymflowError(f"proofs must be a sequence of Proof values, got {type(proofs).__name__}")
+    if not isinstance(title, str) or not isinstance(intro, str):
+        raise SymflowError("title and intro must be strings")
     body = [PREAMBLE, r"\begin{document}", r"\section*{" + latex_text(title) + "}"]
     body.extend(_sections(proofs, theorems, intro, settings, title, fragment=False))
     body.append(r"\end{document}")

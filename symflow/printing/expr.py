@@ -37,6 +37,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.conventions import requires_partial
 from sympy.printing.latex import LatexPrinter
 
+from ..errors import SymflowError
 from .text import latex_text, math_ascii, visible_len
 
 __all__ = ["ExpressionLatexPrinter", "replace_kept"]
@@ -114,9 +115,16 @@ class ExpressionLatexPrinter(LatexPrinter):
     }
 
     def __init__(self, settings: dict | None = None) -> None:
+        if settings is not None and not isinstance(settings, dict):
+            raise SymflowError(f"settings must be a dict or None, got {type(settings).__name__}")
+        unknown = sorted(str(k) for k in (settings or {}) if k not in self._default_settings)
+        if unknown:
+            raise SymflowError(
+                f"unknown printer setting(s) {', '.join(unknown)}; known: {', '.join(sorted(self._default_settings))}"
+            )
         super().__init__(settings)
         if self._settings["target"] not in ("document", "notebook"):
-            raise ValueError(f"target must be 'document' or 'notebook', got {self._settings['target']!r}")
+            raise SymflowError(f"target must be 'document' or 'notebook', got {self._settings['target']!r}")
         self._reset_names()
 
     # -- named sub-expressions ------------------------------------------------

@@ -26,9 +26,10 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..core.budget import resolve_timeout, run_with_budget
+from ..core.budget import bounded, resolve_timeout, run_with_budget
 from ..core.steps import Basis, Proof, ProofStep
 from ..core.verdict import Status, Verdict
+from ..errors import SymflowError
 from .checking import check_proof
 
 __all__ = ["claims_document", "estimator_proof", "proof_of"]
@@ -36,6 +37,7 @@ __all__ = ["claims_document", "estimator_proof", "proof_of"]
 RESIDUAL = sp.Symbol("R")
 
 
+@bounded
 def estimator_proof(est: Any, *, timeout: float | None = None, title: str | None = None) -> Proof:
     """The derivation of ``est`` (``Estimator.derivation``) with every step checked.
 
@@ -47,6 +49,10 @@ def estimator_proof(est: Any, *, timeout: float | None = None, title: str | None
     title : str, optional
         Default: the estimator's name and parameter.
     """
+    if not callable(getattr(est, "derivation", None)):
+        raise SymflowError(f"est must be an Estimator (see sf.derive), got {type(est).__name__}")
+    if title is not None and not isinstance(title, str):
+        raise SymflowError(f"title must be a string, got {type(title).__name__}")
     proof = check_proof(est.derivation(), timeout=timeout)
     return proof if title is None else replace(proof, title=title)
 
@@ -197,6 +203,7 @@ def _complete(proof: Proof, verdict: Any, timeout: float | None) -> Proof:
     return out
 
 
+@bounded
 def proof_of(result: Any, title: str | None = None, *, timeout: float | None = None) -> Proof:
     """The checked proof behind an estimator or a claim's result.
 
@@ -220,8 +227,15 @@ def proof_of(result: Any, title: str | None = None, *, timeout: float | None = N
     timeout : float, optional
         Budget in seconds for each symbolic strategy of each step's check.
     """
+    if title is not None and not isinstance(title, str):
+        raise SymflowError(f"title must be a string, got {type(title).__name__}")
     if hasattr(result, "derivation") and hasattr(result, "psi"):
         return estimator_proof(result, timeout=timeout, title=title)
+    if not (hasattr(result, "status") and hasattr(result, "method")) and not hasattr(result, "claim"):
+        raise SymflowError(
+            f"proof_of takes an Estimator, a Verdict, a claim's result or a result with .status and .method, "
+            f"got {type(result).__name__}"
+        )
     error = ""
     equation = ""
     expectation: tuple[str, ...] = ()
@@ -290,6 +304,12 @@ def claims_document(
     from ..printing.latex import proof_document, proof_fragment
     from .theorems import general_theorems
 
+    if not isinstance(module, str):
+        raise SymflowError(f"module must be a string (the derivation module's name), got {type(module).__name__}")
+    if isinstance(results, str) or not isinstance(results, Sequence):
+        raise SymflowError(f"results must be a sequence of ClaimResult values, got {type(results).__name__}")
+    if not all(hasattr(r, "as_expected") for r in results):
+        raise SymflowError("results must hold ClaimResult values (from symflow.cli.claims.run_claim)")
     if proofs is None:
         proofs = [proof_of(r) for r in results]
     if theorems is None:

@@ -25,10 +25,12 @@ from dataclasses import replace
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..core.budget import bounded
 from ..core.convert import as_expr
 from ..core.domain import Domain
 from ..core.steps import Basis, Proof, ProofStep, Step, proof_steps
 from ..core.verdict import Status, Verdict
+from ..errors import SymflowError
 from ..zero import decide_zero
 
 __all__ = ["check_proof", "check_steps", "evaluate_derivatives", "step_residual"]
@@ -184,6 +186,7 @@ def _termwise(step: ProofStep, previous: sp.Expr, domain: Domain, timeout: float
     return Verdict(status, f"term by term ({len(verdicts)} terms): {methods}", step.rhs - previous, claim=claim)
 
 
+@bounded
 def check_steps(
     steps: Iterable[Step | ProofStep],
     domain: Domain | None = None,
@@ -212,6 +215,10 @@ def check_steps(
         Each checkable step carries a ``Verdict``; a check that could not
         decide carries an ``unknown`` verdict with its reason.
     """
+    if isinstance(steps, str | bytes | sp.Basic) or not isinstance(steps, Iterable):
+        raise SymflowError(f"steps must be a sequence of Step or ProofStep values, got {type(steps).__name__}")
+    if domain is not None and not isinstance(domain, Domain):
+        raise SymflowError(f"domain must be a Domain or None, got {type(domain).__name__}")
     known = frozenset(s for s, _ in domain.variables + domain.parameters) if domain is not None else frozenset()
     out: list[ProofStep] = []
     for k, step in enumerate(proof_steps(tuple(steps), known)):
@@ -240,6 +247,9 @@ def check_steps(
     return tuple(out)
 
 
+@bounded
 def check_proof(proof: Proof, domain: Domain | None = None, *, timeout: float | None = None) -> Proof:
     """The same proof with every unchecked step checked (see ``check_steps``); ``domain`` defaults to the proof's."""
+    if not isinstance(proof, Proof):
+        raise SymflowError(f"check_proof takes a Proof (e.g. est.derivation()), got {type(proof).__name__}")
     return replace(proof, steps=check_steps(proof.steps, domain or proof.domain, timeout=timeout))

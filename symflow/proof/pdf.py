@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..core.budget import bounded
 from ..errors import SymflowError
 
 __all__ = ["LatexError", "compile_pdf", "pdflatex_path"]
@@ -36,6 +37,7 @@ def _error_lines(log: str, context: int = 3) -> str:
     return "\n".join(picked) or "\n".join(lines[-20:])
 
 
+@bounded
 def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof", passes: int = 2) -> bytes:
     """Compile a complete LaTeX document and return the PDF (``passes`` pdflatex runs, for references).
 
@@ -45,6 +47,10 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof", passes
         When pdflatex is not installed (install ``texlive-latex-base`` and
         ``texlive-latex-recommended``), fails, or runs past ``timeout`` seconds.
     """
+    if not isinstance(tex, str) or not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
+        raise LatexError(
+            "tex must be the LaTeX source as a string and name a plain file name (letters, digits, - and _)"
+        )
     exe = pdflatex_path()
     if exe is None:
         raise LatexError(

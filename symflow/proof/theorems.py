@@ -29,6 +29,7 @@ import functools
 
 import sympy as sp
 
+from ..core.budget import bounded
 from ..core.domain import Domain, Interval1D
 from ..core.steps import Basis, Proof, ProofStep
 from ..estimators.identity_proofs import grp_trace_derivation
@@ -54,6 +55,7 @@ def _step(lhs, rhs, rule, equation=None, basis=Basis.IDENTITY, **kw) -> ProofSte
     return ProofStep(lhs, rhs, rule, equation, basis=basis, **kw)
 
 
+@bounded
 def theorem_flow_estimator(*, timeout: float | None = None) -> Proof:
     r"""Theorem 3 / 4 (Eq. 47-50) for undefined p(x, theta), u(x), phi(x), q(x) in 1-D.
 
@@ -154,6 +156,7 @@ def theorem_flow_estimator(*, timeout: float | None = None) -> Proof:
     )
 
 
+@bounded
 def theorem_reparameterization_transport(*, timeout: float | None = None) -> Proof:
     r"""Eq. 52-55 in 1-D: the reparameterization flow solves the transport equation for any invertible g.
 

@@ -29,9 +29,10 @@ import time
 
 import mpmath
 import sympy as sp
+from mpmath.libmp import NoConvergence
 
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import exact_floats
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.convert import as_residual, exact_floats
 from ..core.domain import Domain
 from ..core.verdict import Status, Verdict, Witness
 from .expansion import expands_to_zero
@@ -111,6 +112,9 @@ def _numeric(
     except BudgetExceeded as exc:
         reasons.append(str(exc))
         return None
+    except NoConvergence as exc:  # an mpmath root or series search on this residual did not converge
+        reasons.append(f"numeric test: mpmath did not converge ({exc})")
+        return None
 
 
 def _numeric_until(residual: sp.Expr, domain: Domain, until: float, quick: bool):
@@ -152,6 +156,7 @@ def _disputed(num, reasons: list[str]) -> None:
     )
 
 
+@bounded
 def decide_zero(
     residual: sp.Expr,
     domain: Domain,
@@ -188,6 +193,7 @@ def decide_zero(
     >>> v.status.value, v.witness.as_dict()[x] < 0
     ('refuted', True)
     """
+    residual = as_residual(residual, domain)  # commuting scalars only (A*B - B*A is not 0), a Domain
     budget = resolve_timeout(timeout)
     deadline = _Deadline(budget)
     try:
