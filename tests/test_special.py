@@ -781,3 +781,11 @@ def test_von_mises_fourier_derivative_matches_the_quadrature_route(kappa, monkey
         want = [mp_impl.von_mises_cdf_dkappa(kappa, x) for x in xs]
     for g, w, x in zip(got, want, xs, strict=True):
         assert abs(g - w) <= mpmath.mpf(10) ** -30 * abs(w) or (w == 0 and g == 0), (kappa, x, g, w)
+
+
+@pytest.mark.parametrize("nu", [0.1, 0.9, 5.5, 40.0, 350.0])
+@pytest.mark.parametrize("x", [-1e4, -2.5, 1e-6, 0.3, 7.0])
+def test_student_t_chain_rule_derivative_matches_mpmath_diff(nu, x):
+    with mpmath.workdps(40):
+        got, want = mp_impl.student_t_cdf_dnu(nu, x), mp_impl.student_t_cdf_dnu_by_diff(nu, x)
+        assert abs(got - want) <= mpmath.mpf(10) ** -30 * abs(want)
