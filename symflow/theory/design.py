@@ -34,7 +34,6 @@ groups instead (the right criterion for a fixed budget of evaluations).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -357,6 +356,7 @@ def _costs(ests: list, shared: tuple) -> tuple[tuple[int, ...], Any]:
     return alone, cost_of
 
 
+@budgets.bounded
 def design(
     estimators: Sequence | Mapping,
     phi: object,
@@ -382,8 +382,7 @@ def design(
         Minimize variance x points-per-draw over subsets of the sampling
         groups instead of the variance per draw (needs numbers).
     timeout : float, optional
-        Budget in seconds for the whole call (without it, every symbolic step
-        gets the global budget).
+        Budget in seconds for the whole call (default: the global one).
 
     Returns
     -------
@@ -392,8 +391,7 @@ def design(
         own variance and cost, and ``unbiased``: a verdict combining each
         estimator's unbiasedness for this phi and the weights summing to 1.
     """
-    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
-        return _design(estimators, phi, params, per_cost, timeout)
+    return _design(estimators, phi, params, per_cost, timeout)
 
 
 def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> Design:
