@@ -142,6 +142,7 @@ SLOW_CALLS = {
     "weak_derivative": lambda: _call(sf.weak_derivative, *_quartic()),
     "mvd": lambda: _call(sf.mvd, *_quartic()),
     "plot.variance_curves": lambda: _call(sf.plot.variance_curves, 10**5),
+    "plot.estimator_variances": lambda: _call(sf.plot.estimator_variances, points=10**5),
     # d = 5: 120-term determinants of undefined functions, differentiated and checked
     "proof.theorem_grp_trace_identity": lambda: _call(sf.proof.theorem_grp_trace_identity, (4, 5)),
 }

@@ -197,16 +197,20 @@ def variance_curves(points: int = 41, *, timeout: float = 900.0) -> VarianceCurv
     return VarianceCurves(panels, ((mu, 1), (sigma, 1)))
 
 
-def estimator_variances(curves: VarianceCurves | None = None, *, points: int = 41) -> Figure:
+@bounded
+def estimator_variances(curves: VarianceCurves | None = None, *, points: int = 41, timeout: float = 900.0) -> Figure:
     """Mohamed et al. (2020), Fig. 2, with the ``sf.design`` combination (see the module docstring).
 
     Rows: f = (x - k)^2, exp(-k x^2), cos(k x); columns: d/dmu, d/dsigma of
-    E_{N(1, 1)}[f]; log-scale variance against k.
+    E_{N(1, 1)}[f]; log-scale variance against k.  Without ``curves`` they are
+    computed (``variance_curves(points)``) within ``timeout`` seconds.
     """
     _require_matplotlib()
     from ._common import _figure
 
-    curves = variance_curves(points) if curves is None else curves
+    if curves is not None and not isinstance(curves, VarianceCurves):
+        raise SymflowError(f"curves must be the VarianceCurves of variance_curves(...), got {type(curves).__name__}")
+    curves = variance_curves(points, timeout=timeout) if curves is None else curves
     fig, axes = _figure(3, 2, (10.0, 10.5))
     labels = {
         "LR": "score function (LR)",
