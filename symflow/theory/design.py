@@ -363,7 +363,7 @@ def design(
     params: dict | None = None,
     *,
     per_cost: bool = False,
-    timeout: float | None = None,
+    timeout: float = 60.0,
 ) -> Design:
     r"""The affine combination :math:`\sum_k w_k E_k`, :math:`\sum_k w_k = 1`, of least variance (module docstring).
 
@@ -382,7 +382,8 @@ def design(
         Minimize variance x points-per-draw over subsets of the sampling
         groups instead of the variance per draw (needs numbers).
     timeout : float, optional
-        Budget in seconds for the whole call (default: the global one).
+        Budget in seconds for the whole call (default 60 s: the exact moments of several estimators
+        and their cross terms).
 
     Returns
     -------

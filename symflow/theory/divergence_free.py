@@ -41,7 +41,7 @@ import sympy as sp
 from ..checks.transport import check_transport
 from ..core import budget as budgets
 from ..core.convert import as_expr, exact_values
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.domain import Domain
 from ..core.flow import Flow, field_over
 from ..core.verdict import Verdict, combine
@@ -271,6 +271,7 @@ def optimize_flow(
     timeout : float, optional
         Budget in seconds for the whole call (default: the global one).
     """
+    p = checked_density(p)
     if not _standard_normal_base(p):
         raise FlowError(f"{p.name} needs a reparameterization x = g(eps), eps ~ N(0, I), for the quadrature")
     return _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout)
