@@ -4,7 +4,8 @@ Random and adversarial inputs (special functions, Heaviside, DiracDelta, zoo, na
 numbers, odd supports, non-commutative symbols, wrong types) through every public callable of symflow
 (``__all__`` and its public submodules), from ``tests/_fuzz.py``.  The contract is 0 escaped exceptions:
 every call returns, or raises a ``SymflowError`` that names the problem and the fix.  Each call runs in
-a worker thread; one still running ``--hang`` seconds after it started is reported as a hang.
+a forked child process; one still running ``--hang`` seconds after it started is killed, with the
+processes it started, and reported as a hang.
 
 Run from the repository root: ``PYTHONPATH=. python benchmarks/fuzz_exceptions.py [--calls N] [--seeds S]
 [--budget SECONDS] [--json out.json]``.  Exit status 1 when anything escaped.

@@ -298,7 +298,7 @@ def design_symbolic_two_estimators():
 
 
 def _mohamed():
-    return sf.plot.variance_curves(21, timeout=TIMEOUT * 2)
+    return sf.plot.variance_curves(21, timeout=TIMEOUT * 10)
 
 
 @sf.claim("Mohamed et al. Fig. 2: the design combination is unbiased for every k and never above the best estimator")

@@ -12,11 +12,15 @@ calls it with a small budget, and records the outcome.  ``tests/test_fuzz_except
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import inspect
+import multiprocessing as mp
+import os
+import pickle
 import random
-import threading
+import signal
 import time
 import traceback
 import types
@@ -28,6 +32,7 @@ import numpy as np
 import sympy as sp
 
 import symflow as sf
+from symflow.core.budget import quiet_fork
 
 # Callables whose exceptions are by contract someone else's: run_with_budget re-raises what its fn raises.
 SKIP = {"run_with_budget"}
@@ -372,36 +377,70 @@ class Outcome:
     kind: str  # "ok", "SymflowError", the escaped exception's type, or "hang"
     seconds: float
     detail: str = ""
+    value: object = dataclasses.field(default=None, repr=False, compare=False)
 
 
-def call_once(name: str, fn: Callable, args: list, kwargs: dict, hang_after: float) -> Outcome:
-    """Run one call in a worker thread (so a hang is reported, not waited for); classify how it ended."""
-    box: dict = {}
+def _classify(name: str, fn: Callable, args: list, kwargs: dict) -> tuple[str, str, object]:
+    """(kind, detail, value) of one call, run here."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # warnings are not exceptions: the contract is about raising
+            with np.errstate(all="ignore"):
+                return "ok", "", fn(*args, **kwargs)
+    except sf.SymflowError as exc:
+        return "SymflowError", str(exc)[:200], None
+    except Exception as exc:  # noqa: BLE001 - what the fuzzer is looking for
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "symflow" in f.filename]
+        where = f"{frames[-1].filename.split('symflow')[-1]}:{frames[-1].lineno} {frames[-1].line}" if frames else ""
+        detail = f"{exc!s:.300}\n  at symflow{where}\n  args: {args!r:.300} {kwargs!r:.600}"
+        return type(exc).__name__, detail, None
 
-    def target():
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # warnings are not exceptions: the contract is about raising
-                with np.errstate(all="ignore"):
-                    box["value"] = fn(*args, **kwargs)
-        except sf.SymflowError as exc:
-            box["kind"], box["detail"] = "SymflowError", str(exc)[:200]
-        except Exception as exc:  # noqa: BLE001 - what the fuzzer is looking for
-            box["kind"] = type(exc).__name__
-            frames = [f for f in traceback.extract_tb(exc.__traceback__) if "symflow" in f.filename]
-            where = (
-                f"{frames[-1].filename.split('symflow')[-1]}:{frames[-1].lineno} {frames[-1].line}" if frames else ""
-            )
-            box["detail"] = f"{exc!s:.300}\n  at symflow{where}\n  args: {args!r:.300} {kwargs!r:.600}"
 
+def _child(conn, name: str, fn: Callable, args: list, kwargs: dict, want_value: bool) -> None:
+    os.setpgid(0, 0)  # its own process group: killing it at the limit kills the budget steps it forked too
+    kind, detail, value = _classify(name, fn, args, kwargs)
+    try:
+        data = pickle.dumps((kind, detail, value if want_value else None))
+    except Exception:  # noqa: BLE001 - an unpicklable value is only lost to the pools, the outcome stands
+        data = pickle.dumps((kind, detail, None))
+    try:
+        conn.send_bytes(data)
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+def call_once(
+    name: str, fn: Callable, args: list, kwargs: dict, hang_after: float, want_value: bool = False
+) -> Outcome:
+    """Run one call in a forked child process, killed with everything it started at ``hang_after`` seconds.
+
+    Nothing a call starts outlives it: an abandoned thread would keep running into later calls and tests
+    (mpmath's precision and numpy's global RNG are process-global), a killed process cannot.  The value
+    comes back (pickled) when ``want_value``; ``Outcome.value`` holds it.
+    """
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
     start = time.monotonic()
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(hang_after)
-    seconds = time.monotonic() - start
-    if worker.is_alive():
-        return Outcome(name, "hang", seconds, f"still running after {hang_after:g} s")
-    return Outcome(name, box.get("kind", "ok"), seconds, box.get("detail", ""))
+    with quiet_fork():
+        proc = ctx.Process(target=_child, args=(send, name, fn, args, kwargs, want_value))
+        proc.start()
+    send.close()
+    try:
+        if not recv.poll(hang_after):
+            return Outcome(name, "hang", time.monotonic() - start, f"still running after {hang_after:g} s")
+        try:
+            kind, detail, value = pickle.loads(recv.recv_bytes())
+        except EOFError:
+            return Outcome(name, "died", time.monotonic() - start, f"the process died without an answer: {args!r:.300}")
+        return Outcome(name, kind, time.monotonic() - start, detail, value)
+    finally:
+        recv.close()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
 
 
 def _light_pools(rng: random.Random, outcomes: list) -> Context:
@@ -416,12 +455,16 @@ def _light_pools(rng: random.Random, outcomes: list) -> Context:
     return Context(rng, densities, flows, estimators)
 
 
-def junk_sweep(seed: int = 0, per_callable: int = 3) -> list[Outcome]:
-    """Every public callable called with wrong-typed and adversarial values for its required parameters."""
+def junk_sweep(seed: int = 0, per_callable: int = 3, sample: int | None = None) -> list[Outcome]:
+    """Every public callable (``sample`` of them, drawn with ``seed``) called with wrong-typed and adversarial
+    values for its required parameters."""
     rng = random.Random(seed)
     pool = list(JUNK) + list(UNDEFINED) + [HUGE[0], TINY[0]] + adversarial_exprs(x)[:12]
     out = []
-    for name, fn in sorted(public_callables().items()):
+    table = sorted(public_callables().items())
+    if sample is not None:
+        table = sorted(rng.sample(table, min(sample, len(table))))
+    for name, fn in table:
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
@@ -440,14 +483,9 @@ def junk_sweep(seed: int = 0, per_callable: int = 3) -> list[Outcome]:
 
 def _pools(rng: random.Random, budget: float, outcomes: list) -> Context:
     def record(name, fn, *args, **kwargs):
-        box = {}
-
-        def wrapped(*a, **k):
-            box["value"] = fn(*a, **k)
-            return box["value"]
-
-        outcomes.append(call_once(name, wrapped, list(args), kwargs, budget * 10 + 20))
-        return box.get("value")
+        outcome = call_once(name, fn, list(args), kwargs, budget * 10 + 20, want_value=True)
+        outcomes.append(outcome)
+        return outcome.value
 
     densities = _densities(rng, record)
     flows: dict = {}

@@ -128,7 +128,47 @@ SLOW_CALLS = {
     "proof.theorem_reparameterization_transport": lambda: _call(sf.proof.theorem_reparameterization_transport),
     "proof.compile_pdf": lambda: _compile_pdf,
     "run_with_budget": lambda: _run_with_budget,
+    # the sign change of dp/dsigma only simplify can see through (sympy #21787 in sigma)
+    "check_weak_derivative": lambda: _call(
+        sf.check_weak_derivative, *_normal()[::2], _hard_c(), sf.families.l_distribution(), _normal()[0]
+    ),
+    # x+ = mu + Rayleigh + cos(r^2): not monotone, so characteristic functions SymPy grinds on
+    "check_coupling": lambda: _call(sf.check_coupling, *_bent_coupling()),
+    "design": lambda: _call(sf.design, [_lr(0), _hard_lr_like()], HARD_PHI * HANG, _params()),
+    # 3 rotations x 455 monomials of degree <= 12, each field built and decided in-process
+    "divergence_free_basis": lambda: _call(sf.divergence_free_basis, sf.families.mvn(3), 12),
+    "optimize_flow": lambda: _call(sf.optimize_flow, *_optimize_args(), degree=8),
+    # no CDF: the masses of dp/dt on either side of x = -2 t are integrals SymPy grinds on
+    "weak_derivative": lambda: _call(sf.weak_derivative, *_quartic()),
+    "mvd": lambda: _call(sf.mvd, *_quartic()),
+    "plot.variance_curves": lambda: _call(sf.plot.variance_curves, 10**5),
+    "plot.estimator_variances": lambda: _call(sf.plot.estimator_variances, points=10**5),
+    # d = 5: 120-term determinants of undefined functions, differentiated and checked
+    "proof.theorem_grp_trace_identity": lambda: _call(sf.proof.theorem_grp_trace_identity, (4, 5)),
 }
+
+
+def _hard_c():
+    _, _, sigma = _normal()
+    return 1 / sigma + (ONE - 1).xreplace({x: sigma}) * HANG.xreplace({x: sigma})
+
+
+def _bent_coupling():
+    p, mu, _ = _normal()
+    wd = sf.weak_derivative(p, mu, method="known")
+    (r,) = wd.coupling.base.x
+    bent = sf.estimators.coupling.Coupling(wd.coupling.base, wd.coupling.plus + sp.cos(r**2), wd.coupling.minus)
+    return wd, bent
+
+
+def _optimize_args():
+    q = sf.families.mvn(2, "diag")
+    return q, sf.flows.reparam(q), q.params[0], sp.sin(q.x[0] * q.x[1]), dict.fromkeys(q.params, 0.5)
+
+
+def _quartic():
+    t = sp.Symbol("t", positive=True)
+    return sf.Density(sp.exp(-(x**4) + t * x + t**2), [x], [t], name="quartic"), t
 
 
 def _grp_args():

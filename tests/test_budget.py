@@ -83,6 +83,21 @@ def test_bounded_reads_a_timeout_given_by_position():
     assert f(1, 0.5) <= 0.5 and f(1, timeout=0.5) <= 0.5 and f(1) > 0.5
 
 
+def test_bounded_uses_the_functions_own_default_timeout():
+    # theorem_grp_trace_identity (120 s) and variance_curves (900 s) bound the whole call by their own default
+    from symflow.core.budget import bounded, time_left
+
+    @bounded
+    def f(a, *, timeout=0.5):
+        return time_left()
+
+    @bounded
+    def g(a, timeout=300.0):
+        return time_left()
+
+    assert f(1) <= 0.5 and 200 < g(1) <= 300 and g(1, 0.5) <= 0.5
+
+
 def _timed(name: str) -> float:
     call = SLOW_CALLS[name]()  # inputs built outside the timed call
     start = time.monotonic()

@@ -63,3 +63,10 @@ def test_needs_two_dimensions_and_a_normal_base():
     g = sf.families.gamma()
     with pytest.raises(FlowError):
         sf.optimize_flow(g, sf.flows.zero(g), g.params[0], g.x[0], {g.params[0]: 2, g.params[1]: 1})
+
+
+def test_optimize_flow_refuses_what_is_not_a_density():
+    # the exception fuzzer found AttributeError ('bytes' object has no attribute 'reparam')
+    for junk in (b"x", 3.5, sp.Symbol("stray")):
+        with pytest.raises(sf.SymflowError, match="Density"):
+            sf.optimize_flow(junk, None, None, sp.Symbol("x"), {}, timeout=1)

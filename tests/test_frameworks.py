@@ -412,3 +412,20 @@ def test_a_missing_framework_names_the_install_command(monkeypatch):
         _common.require("torch")
     with pytest.raises(sf.SymflowError, match=r'pip install "symflow\[jax\]"'):
         _common.require("jax")
+
+
+@pytest.mark.parametrize("module", ["jax", "torch"])
+@pytest.mark.parametrize("junk", [b"x", 1 + 2j, "normal", [3]])
+def test_adapters_refuse_what_is_not_a_density_estimator_or_plan(module, junk):
+    # the exception fuzzer found AttributeError ('bytes' object has no attribute 'sampling', ...) here
+    pytest.importorskip(module)
+    adapter = getattr(sf, module)
+    for call in (
+        lambda: adapter.draw(junk),
+        lambda: adapter.sampler(junk),
+        lambda: adapter.sampler(sf.families.normal(), junk),
+        lambda: adapter.surrogate(junk),
+        lambda: adapter.Surrogate(junk),
+    ):
+        with pytest.raises(sf.SymflowError, match="Density|Flow|Estimator|SurrogatePlan"):
+            call()

@@ -1,7 +1,7 @@
 """The exception fuzzer (issue 12, class 9): no exception other than SymflowError leaves a public function.
 
-Small here (the fast tier: a wrong-type sweep over every public callable and a light random run, a few
-seconds), larger in the slow tier, full size in ``benchmarks/fuzz_exceptions.py``.  An escaped exception
+Small here (the fast tier: a wrong-type sweep over a sample of the public callables and a light random run,
+about 15 s), larger in the slow tier, full size in ``benchmarks/fuzz_exceptions.py``.  An escaped exception
 is reported with the function, its type, the symflow line it came from and the arguments.
 """
 
@@ -22,6 +22,14 @@ def test_the_fuzzer_reaches_every_public_callable():
     assert len(names) > 100
 
 
+def test_wrong_types_in_a_sample_of_callables_give_symflow_errors_only():
+    # the fast tier: one call each of 30 callables (the sample changes with the seed; the slow tier sweeps all)
+    outcomes = junk_sweep(seed=0, per_callable=1, sample=30)
+    assert len({o.name for o in outcomes}) == 30
+    assert not escaped(outcomes), _report(outcomes)
+
+
+@pytest.mark.slow
 def test_wrong_types_everywhere_give_symflow_errors_only():
     outcomes = junk_sweep(seed=0)
     assert len({o.name for o in outcomes}) == len(public_callables())
@@ -29,8 +37,25 @@ def test_wrong_types_everywhere_give_symflow_errors_only():
 
 
 def test_random_adversarial_inputs_light():
-    outcomes = fuzz(120, seed=0, budget=0.3, light=True)
+    outcomes = fuzz(30, seed=0, budget=0.3, light=True)
     assert not escaped(outcomes), _report(outcomes)
+
+
+def test_a_call_leaves_nothing_running_after_it():
+    # each call runs in a child process killed at its limit: an abandoned call cannot change mpmath's
+    # precision (process-global) under later tests, as an abandoned worker thread once did
+    import mpmath
+
+    from tests._fuzz import call_once
+
+    def spin_at_high_precision():
+        mpmath.mp.dps = 500
+        while True:
+            pass
+
+    before = mpmath.mp.dps
+    outcome = call_once("spin", spin_at_high_precision, [], {}, 0.5)
+    assert outcome.kind == "hang" and mpmath.mp.dps == before
 
 
 @pytest.mark.slow

@@ -102,3 +102,12 @@ def test_a_difference_kept_on_purpose_is_not_cancelled_by_naming():
     assert r"\mathcal{T}_{1}" in tex  # something was named ...
     line = next(ln for ln in tex.splitlines() if ln.startswith("r &= "))
     assert line.count(r"\log") == 2  # ... and both sides of the difference are still there
+
+
+def test_proof_fragment_refuses_what_is_not_a_list_of_proofs():
+    # the exception fuzzer found TypeError ('float' object is not iterable)
+    import symflow as sf
+
+    for junk in (float("inf"), 1 + 2j):
+        with pytest.raises(sf.SymflowError, match="list of proofs"):
+            sf.proof.proof_fragment(junk)

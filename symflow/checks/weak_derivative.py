@@ -22,7 +22,6 @@ marginals enter the mean).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 
 import mpmath
@@ -201,6 +200,7 @@ def _normalized(wd: WeakDerivative, timeout: float | None) -> dict:
     return out
 
 
+@budgets.bounded
 def check_weak_derivative(
     p: Density | WeakDerivative,
     wrt: sp.Symbol | None = None,
@@ -224,8 +224,7 @@ def check_weak_derivative(
     p_plus, p_minus : Density, or sequence of (weight, Density) parts
         The two densities (over p's variable).
     timeout : float, optional
-        Budget in seconds for the whole call (without it, every symbolic step
-        gets the global budget).
+        Budget in seconds for the whole call (default: the global one).
 
     Returns
     -------
@@ -243,8 +242,7 @@ def check_weak_derivative(
     >>> sf.check_weak_derivative(p, sigma, 1 / sigma, maxwell, p).status.value
     'proved'
     """
-    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
-        return _check_weak_derivative(p, wrt, c, p_plus, p_minus, timeout)
+    return _check_weak_derivative(p, wrt, c, p_plus, p_minus, timeout)
 
 
 def _check_weak_derivative(p, wrt, c, p_plus, p_minus, timeout: float | None) -> Verdict:
@@ -326,12 +324,12 @@ def _coupling_params(coupling: Coupling, target: Density) -> tuple:
     return tuple(seen.items())
 
 
+@budgets.bounded
 def check_coupling(wd: WeakDerivative, coupling: Coupling, *, timeout: float | None = None) -> Verdict:
     """Does the coupling draw x+ from p+ and x- from p-?  ``timeout`` bounds the whole call."""
     if not isinstance(wd, WeakDerivative) or not isinstance(coupling, Coupling):
         raise EstimatorError("check_coupling(weak_derivative, coupling)")
-    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
-        return _check_coupling(wd, coupling, timeout)
+    return _check_coupling(wd, coupling, timeout)
 
 
 def _check_coupling(wd: WeakDerivative, coupling: Coupling, timeout: float | None) -> Verdict:

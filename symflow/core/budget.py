@@ -165,16 +165,19 @@ def bounded(fn: Callable[..., T]) -> Callable[..., T]:
     if "timeout" not in signature.parameters:
         raise TypeError(f"{fn.__qualname__} has no timeout parameter")
     keyword_only = signature.parameters["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
+    # a function's own default (variance_curves' 900 s) bounds a call that gives none; None: the global budget
+    default = signature.parameters["timeout"].default
+    default = None if default is inspect.Parameter.empty else default
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> T:
         if keyword_only or "timeout" in kwargs:
-            timeout = kwargs.get("timeout")
+            timeout = kwargs.get("timeout", default)
         else:  # given by position (mc_check's eighth argument)
             try:
-                timeout = signature.bind_partial(*args, **kwargs).arguments.get("timeout")
+                timeout = signature.bind_partial(*args, **kwargs).arguments.get("timeout", default)
             except TypeError:
-                timeout = None  # the call itself reports the wrong arguments
+                timeout = default  # the call itself reports the wrong arguments
         with deadline(timeout):
             return fn(*args, **kwargs)
 

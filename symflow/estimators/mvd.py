@@ -60,6 +60,7 @@ __all__ = ["COUPLINGS", "CompiledMVD", "MVDEstimator", "MVDTerm", "mvd", "weak_d
 COUPLINGS = ("natural", "independent", "common", "antithetic")
 
 
+@budgets.bounded
 def weak_derivative(
     p: Density, wrt: sp.Symbol, *, method: str = "hahn-jordan", params: dict | None = None, timeout: float | None = None
 ) -> WeakDerivative:
@@ -83,7 +84,7 @@ def weak_derivative(
         form (it is then computed by quadrature, and the decomposition holds
         at these values).
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (default: the global one).
 
     Examples
     --------
@@ -483,6 +484,7 @@ def _uniform_coupling(wd: WeakDerivative, kind: str, budget: float) -> Coupling 
     )
 
 
+@budgets.bounded
 def mvd(
     p: Density,
     wrt: sp.Symbol,
@@ -510,7 +512,7 @@ def mvd(
     params : dict, optional
         Passed to ``weak_derivative`` (quadrature for masses without a closed form).
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (default: the global one).
 
     Examples
     --------

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..core.density import Density
-from ..core.estimator import Estimator, TermKind
+from ..core.density import Density, checked_density
+from ..core.estimator import Estimator, TermKind, checked_estimator
 from ..core.flow import Flow, flow_over
 from ..errors import EstimatorError, FlowError, ParameterError, SymflowError
 
@@ -32,6 +32,7 @@ __all__ = [
     "PointPlan",
     "SurfacePlan",
     "SurrogatePlan",
+    "checked_plan",
     "default_flow",
     "host_sample",
     "lookup",
@@ -66,6 +67,7 @@ def require(package: str):
 
 def default_flow(p: Density, flow: Flow | None) -> Flow:
     """``flow`` checked against ``p``; None picks the density's reparameterization, else its CDF flow."""
+    p = checked_density(p)
     if flow is not None:
         return flow_over(p, flow)
     from ..estimators import flows
@@ -207,11 +209,12 @@ class SurrogatePlan:
 
 
 def _estimators(est: object) -> tuple[Estimator, ...]:
-    ests = (est,) if isinstance(est, Estimator) else tuple(est) if isinstance(est, Sequence) else None
-    if not ests or not all(isinstance(e, Estimator) for e in ests):
+    ests = (est,) if isinstance(est, Estimator) else tuple(est) if isinstance(est, Sequence | np.ndarray) else None
+    if not ests or isinstance(est, str | bytes):
         raise EstimatorError(
             f"surrogate needs an Estimator or a list of Estimators (one per parameter), got {type(est).__name__}"
         )
+    ests = tuple(checked_estimator(e, "each estimator given to surrogate") for e in ests)
     first = ests[0]
     for e in ests[1:]:
         if e.density != first.density or e.sampling != first.sampling:
@@ -254,6 +257,16 @@ def _surface_plan(i: int, term, p: Density) -> SurfacePlan:
         slope = sp.diff(term.level, xj).xreplace(at) if term.level is not None else None
         branches.append((s, (term.weight / term.q_M.expr).xreplace(at), slope))
     return SurfacePlan(i, term.q_M, j, tuple(branches), term.level is not None, int(term.inside))
+
+
+def checked_plan(plan: object) -> SurrogatePlan:
+    """``plan`` after checking that it is a ``SurrogatePlan`` (what ``Surrogate(...)`` is built from)."""
+    if not isinstance(plan, SurrogatePlan):
+        raise EstimatorError(
+            f"a Surrogate is built from a SurrogatePlan, got {type(plan).__name__}; use surrogate(est) with an "
+            "Estimator (or a list of them, one per parameter)"
+        )
+    return plan
 
 
 def plan_surrogate(est: object) -> SurrogatePlan:

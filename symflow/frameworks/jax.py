@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.flow import Flow
 from ..errors import ParameterError, SymflowError
 from ._common import (
@@ -37,6 +37,7 @@ from ._common import (
     PointPlan,
     SurfacePlan,
     SurrogatePlan,
+    checked_plan,
     default_flow,
     host_sample,
     lookup,
@@ -137,6 +138,7 @@ def draw(p: Density) -> Callable:
 
     (n,) for one variable, (n, d) otherwise.  For the samples of a ``surrogate`` use its ``sample``.
     """
+    p = checked_density(p)
     jax, jnp, _ = _modules()
     primal = _primal(p)
 
@@ -232,6 +234,7 @@ class Surrogate:
     """
 
     def __init__(self, plan: SurrogatePlan) -> None:
+        plan = checked_plan(plan)
         jax, jnp, jax_function = _modules()
         self.plan = plan
         self._jax, self._jnp = jax, jnp

@@ -26,13 +26,14 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.flow import Flow
 from ..errors import ParameterError, SymflowError
 from ._common import (
     GoPlan,
     PointPlan,
     SurrogatePlan,
+    checked_plan,
     default_flow,
     host_sample,
     lookup,
@@ -124,6 +125,7 @@ def _move_function(torch):
 
 def draw(p: Density) -> Callable:
     """``draw(params, n, generator=None)``: n samples of ``p`` with no gradient ((n,) or (n, d))."""
+    p = checked_density(p)
     torch, _ = _modules()
 
     def sample(params, n, generator=None):
@@ -166,6 +168,7 @@ class Surrogate:
     """
 
     def __init__(self, plan: SurrogatePlan) -> None:
+        plan = checked_plan(plan)
         torch, torch_function = _modules()
         self.plan, self._torch = plan, torch
         q = plan.sampling

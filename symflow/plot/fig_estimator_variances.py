@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
+from ..core.budget import bounded, expired
+from ..errors import SymflowError
 from ._common import _require_matplotlib
 
 if TYPE_CHECKING:  # pragma: no cover - only for type hints
@@ -144,6 +146,11 @@ def _panel(p, wrt: sp.Symbol, f: sp.Expr, k: sp.Symbol, points: int, timeout: fl
     curves: dict[str, list[float]] = {n: [] for n in (*NAMES, "design")}
     weights = []
     for kv in ks:
+        if expired():
+            raise SymflowError(
+                f"the variances at {len(ks)} points of k were not computed within the budget; give fewer points "
+                "or a larger timeout="
+            )
         at = d.at({k: sp.Float(kv, 17)})
         for name, v in zip(NAMES, at.variances, strict=True):
             curves[name].append(float(sp.N(v, 20)))
@@ -163,7 +170,8 @@ def _panel(p, wrt: sp.Symbol, f: sp.Expr, k: sp.Symbol, points: int, timeout: fl
     )
 
 
-def variance_curves(points: int = 41, *, timeout: float = 120.0) -> VarianceCurves:
+@bounded
+def variance_curves(points: int = 41, *, timeout: float = 900.0) -> VarianceCurves:
     """The data of the figure: exact variances of LR, RP, MVD and the design combination over a grid of k.
 
     Parameters
@@ -173,7 +181,7 @@ def variance_curves(points: int = 41, *, timeout: float = 120.0) -> VarianceCurv
         exp(-k x^2) and cos(k x) (k > 0 there keeps the Gaussian closed forms
         provably convergent).
     timeout : float
-        Budget in seconds for each panel's symbolic work.
+        Budget in seconds for the whole call (41 points take about four minutes).
     """
     from ..families import normal
 
@@ -189,16 +197,20 @@ def variance_curves(points: int = 41, *, timeout: float = 120.0) -> VarianceCurv
     return VarianceCurves(panels, ((mu, 1), (sigma, 1)))
 
 
-def estimator_variances(curves: VarianceCurves | None = None, *, points: int = 41) -> Figure:
+@bounded
+def estimator_variances(curves: VarianceCurves | None = None, *, points: int = 41, timeout: float = 900.0) -> Figure:
     """Mohamed et al. (2020), Fig. 2, with the ``sf.design`` combination (see the module docstring).
 
     Rows: f = (x - k)^2, exp(-k x^2), cos(k x); columns: d/dmu, d/dsigma of
-    E_{N(1, 1)}[f]; log-scale variance against k.
+    E_{N(1, 1)}[f]; log-scale variance against k.  Without ``curves`` they are
+    computed (``variance_curves(points)``) within ``timeout`` seconds.
     """
     _require_matplotlib()
     from ._common import _figure
 
-    curves = variance_curves(points) if curves is None else curves
+    if curves is not None and not isinstance(curves, VarianceCurves):
+        raise SymflowError(f"curves must be the VarianceCurves of variance_curves(...), got {type(curves).__name__}")
+    curves = variance_curves(points, timeout=timeout) if curves is None else curves
     fig, axes = _figure(3, 2, (10.0, 10.5))
     labels = {
         "LR": "score function (LR)",

@@ -397,6 +397,9 @@ def proof_body(printer: ExpressionLatexPrinter, proof: Any, *, checks: str = "li
 def _sections(
     proofs: Sequence[Any], theorems: Sequence[Any], intro: str, settings: dict, title: str, fragment: bool
 ) -> list[str]:
+    for what, given in (("proofs", proofs), ("theorems", theorems)):
+        if given is not None and (isinstance(given, str | bytes) or not isinstance(given, Sequence)):
+            raise SymflowError(f"{what} must be a list of proofs (e.g. [sf.proof.proof_of(v)]), got {given!r:.60}")
     printer = ExpressionLatexPrinter({"target": "document", **settings})
     layout = _Layout(printer, "global" if fragment else "proof")
     out: list[str] = []

@@ -25,7 +25,7 @@ from dataclasses import replace
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..core.budget import bounded
+from ..core.budget import BudgetExceeded, bounded, remaining, run_with_budget
 from ..core.convert import as_expr
 from ..core.domain import Domain
 from ..core.steps import Basis, Proof, ProofStep, Step, proof_steps
@@ -163,6 +163,12 @@ def _decide_factor(residual: sp.Expr, domain: Domain, timeout: float | None, cla
     return verdict
 
 
+def _term_residuals(step: ProofStep, previous: sp.Add) -> tuple[list, list]:
+    ours = [evaluate_derivatives(t) for t in step.rhs.args]
+    theirs = [evaluate_derivatives(_apply_given(t, step.given)) for t in previous.args]
+    return ours, [t for t in theirs if t != 0]
+
+
 def _termwise(step: ProofStep, previous: sp.Expr, domain: Domain, timeout: float | None, claim: str) -> Verdict | None:
     """A sum checked term by term against the sum it follows from, when the whole was not decided.
 
@@ -173,9 +179,12 @@ def _termwise(step: ProofStep, previous: sp.Expr, domain: Domain, timeout: float
     """
     if not isinstance(step.rhs, sp.Add) or not isinstance(previous, sp.Add):
         return None
-    ours = [evaluate_derivatives(t) for t in step.rhs.args]
-    theirs = [evaluate_derivatives(_apply_given(t, step.given)) for t in previous.args]
-    theirs = [t for t in theirs if t != 0]
+    try:
+        ours, theirs = run_with_budget(
+            _term_residuals, step, previous, timeout=remaining(timeout), what="evaluating the terms' derivatives"
+        )
+    except BudgetExceeded:
+        return None
     if len(ours) != len(theirs):
         return None
     verdicts = [_decide_factor(a - b, domain, timeout, claim) for a, b in zip(ours, theirs, strict=True)]
@@ -207,7 +216,7 @@ def check_steps(
         Where the symbols live (for numeric test points); symbols it does not
         know get intervals from their assumptions.
     timeout : float, optional
-        Budget in seconds for each symbolic strategy of each check.
+        Budget in seconds for the whole call (default: the global one); every step's check gets what is left.
 
     Returns
     -------
@@ -231,7 +240,11 @@ def check_steps(
             previous = out[step.follows - 1].rhs if step.basis is Basis.PREVIOUS else None
             claim = f"step {k + 1}: {step.rule}"
             try:
-                residual = step_residual(step, previous)
+                # evaluating the derivatives of a d >= 4 Jacobian identity is in-process work that can take
+                # minutes: it runs under what is left of the call's budget (BudgetExceeded => unknown below)
+                residual = run_with_budget(
+                    step_residual, step, previous, timeout=remaining(timeout), what="forming the residual"
+                )
             except Exception as exc:  # noqa: BLE001 - report, never hide, a step we cannot even form
                 verdict = Verdict(
                     Status.UNKNOWN, "forming the residual", None, reason=f"{type(exc).__name__}: {exc}", claim=claim

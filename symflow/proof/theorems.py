@@ -29,9 +29,10 @@ import functools
 
 import sympy as sp
 
-from ..core.budget import bounded
+from ..core.budget import BudgetExceeded, bounded, remaining, run_with_budget
 from ..core.domain import Domain, Interval1D
 from ..core.steps import Basis, Proof, ProofStep
+from ..errors import SymflowError
 from ..estimators.identity_proofs import grp_trace_derivation
 from .checking import check_proof, check_steps
 
@@ -252,7 +253,8 @@ def theorem_reparameterization_transport(*, timeout: float | None = None) -> Pro
     )
 
 
-def theorem_grp_trace_identity(dims: tuple[int, ...] = (1, 2, 3), *, timeout: float | None = None) -> Proof:
+@bounded
+def theorem_grp_trace_identity(dims: tuple[int, ...] = (1, 2, 3), *, timeout: float = 120.0) -> Proof:
     r"""Eq. 60-62: GRP's u term is the divergence of the reparameterization flow, for any invertible g.
 
     With :math:`J = \det(\partial g/\partial\epsilon)` and :math:`h = \partial g/\partial\theta`,
@@ -268,9 +270,28 @@ def theorem_grp_trace_identity(dims: tuple[int, ...] = (1, 2, 3), *, timeout: fl
     each; Jacobi's formula for the determinant is checked by expanding it, so a
     general d is out of reach of the check).  The inverse function theorem
     :math:`\partial S/\partial x = (\partial g/\partial\epsilon)^{-1}` at
-    :math:`\epsilon = S` is the one assumption.
+    :math:`\epsilon = S` is the one assumption.  ``timeout`` bounds the whole call (d = 1, 2, 3 take
+    about half a minute together).
     """
-    parts = tuple(check_proof(grp_trace_derivation(d), timeout=timeout) for d in dims)
+    if (
+        not isinstance(dims, tuple | list)
+        or not dims
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims)
+    ):
+        raise SymflowError(f"dims must be a non-empty tuple of dimensions d >= 1, e.g. (1, 2, 3); got {dims!r}")
+    parts = []
+    for d in dims:
+        try:
+            # writing out the d x d Jacobian's derivatives is in-process work that grows like d!: budgeted
+            derivation = run_with_budget(
+                grp_trace_derivation, d, timeout=remaining(timeout), what=f"the d = {d} derivation"
+            )
+        except BudgetExceeded:
+            raise SymflowError(
+                f"the d = {d} derivation of Eq. 60-62 was not written out within the budget; give smaller dims "
+                "(d <= 3) or a larger timeout="
+            ) from None
+        parts.append(check_proof(derivation, timeout=timeout))
     return Proof(
         "GRP's u term is the divergence of the flow (Eq. 60-62)",
         (),
@@ -278,7 +299,7 @@ def theorem_grp_trace_identity(dims: tuple[int, ...] = (1, 2, 3), *, timeout: fl
         "equals Tr[d2g/(dtheta deps) dS/dx] and the divergence of the flow u = dg/dtheta at eps = S(x; theta) "
         f"(Eq. 61, 62), in d = {', '.join(map(str, dims))} dimensions; so GRP is the flow estimator (Eq. 58-60).",
         ("g and S are inverse and twice continuously differentiable", "det(dg/deps) > 0"),
-        parts=parts,
+        parts=tuple(parts),
         equation="61",
     )
 
@@ -292,5 +313,5 @@ def general_theorems(timeout: float | None = None) -> tuple[Proof, ...]:
     return (
         theorem_flow_estimator(timeout=timeout),
         theorem_reparameterization_transport(timeout=timeout),
-        theorem_grp_trace_identity(timeout=timeout),
+        theorem_grp_trace_identity(**({} if timeout is None else {"timeout": timeout})),
     )

@@ -34,7 +34,6 @@ groups instead (the right criterion for a fixed budget of evaluations).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -357,13 +356,14 @@ def _costs(ests: list, shared: tuple) -> tuple[tuple[int, ...], Any]:
     return alone, cost_of
 
 
+@budgets.bounded
 def design(
     estimators: Sequence | Mapping,
     phi: object,
     params: dict | None = None,
     *,
     per_cost: bool = False,
-    timeout: float | None = None,
+    timeout: float = 60.0,
 ) -> Design:
     r"""The affine combination :math:`\sum_k w_k E_k`, :math:`\sum_k w_k = 1`, of least variance (module docstring).
 
@@ -382,8 +382,8 @@ def design(
         Minimize variance x points-per-draw over subsets of the sampling
         groups instead of the variance per draw (needs numbers).
     timeout : float, optional
-        Budget in seconds for the whole call (without it, every symbolic step
-        gets the global budget).
+        Budget in seconds for the whole call (default 60 s: the exact moments of several estimators
+        and their cross terms).
 
     Returns
     -------
@@ -392,8 +392,7 @@ def design(
         own variance and cost, and ``unbiased``: a verdict combining each
         estimator's unbiasedness for this phi and the weights summing to 1.
     """
-    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
-        return _design(estimators, phi, params, per_cost, timeout)
+    return _design(estimators, phi, params, per_cost, timeout)
 
 
 def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> Design:

@@ -31,7 +31,6 @@ flow's transport equation is proved and its variance computed exactly
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ import sympy as sp
 from ..checks.transport import check_transport
 from ..core import budget as budgets
 from ..core.convert import as_expr, exact_values
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.domain import Domain
 from ..core.flow import Flow, field_over
 from ..core.verdict import Verdict, combine
@@ -104,15 +103,15 @@ def _general_identity(d: int) -> Verdict:
     return combine(parts, "div(J grad h) = 0 for any h", noun="rotations", label="{}")
 
 
+@budgets.bounded
 def divergence_free_basis(
     p: Density, degree: int = 2, *, center: Sequence | None = None, timeout: float | None = None
 ) -> DivergenceFreeBasis:
     """Fields (1/p) J grad(p P) for the monomials P in x - center of total degree <= ``degree`` (module docstring).
 
-    ``timeout`` bounds the whole call (without it, every decision gets the global budget).
+    ``timeout`` bounds the whole call (default: the global budget).
     """
-    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
-        return _basis(p, degree, center, timeout)
+    return _basis(p, degree, center, timeout)
 
 
 def _basis(p: Density, degree: int, center: Sequence | None, timeout: float | None) -> DivergenceFreeBasis:
@@ -132,6 +131,13 @@ def _basis(p: Density, degree: int, center: Sequence | None, timeout: float | No
     domain = p.domain()
     for i, j in itertools.combinations(range(p.dim), 2):
         for P in monomials:
+            if budgets.expired():
+                # building and deciding the fields is in-process work: stop at the call's deadline
+                raise FlowError(
+                    f"the {len(monomials) * p.dim * (p.dim - 1) // 2} basis fields of degree <= {degree} for "
+                    f"{p.name} were not built within the budget ({len(fields)} done); give a lower degree or a "
+                    "larger timeout="
+                )
             # grad h / p with h = p P: grad P + P grad log p
             g = [sp.diff(P, xk) + P * gl for xk, gl in zip(p.x, grad_log, strict=True)]
             w = [sp.S.Zero] * p.dim
@@ -231,6 +237,7 @@ def _gauss_hermite(p: Density, exprs: list, values: dict, nodes: int) -> tuple[n
     return weight, [np.broadcast_to(np.asarray(v, float), grids[0].shape) for v in fn(tuple(xs))]
 
 
+@budgets.bounded
 def optimize_flow(
     p: Density,
     base: Flow,
@@ -262,13 +269,12 @@ def optimize_flow(
     nodes : int
         Gauss-Hermite nodes per axis for G and r.
     timeout : float, optional
-        Budget in seconds for the whole call (without it, every symbolic step
-        gets the global budget).
+        Budget in seconds for the whole call (default: the global one).
     """
+    p = checked_density(p)
     if not _standard_normal_base(p):
         raise FlowError(f"{p.name} needs a reparameterization x = g(eps), eps ~ N(0, I), for the quadrature")
-    with budgets.deadline(timeout) if timeout is not None else contextlib.nullcontext():
-        return _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout)
+    return _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout)
 
 
 def _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout) -> OptimizedFlow:
