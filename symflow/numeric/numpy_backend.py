@@ -10,9 +10,11 @@ and otherwise to mpmath, vectorized element by element (slow, but correct).
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -76,15 +78,28 @@ def _head_name(node: sp.Basic) -> str:
 def _mpmath_elementwise(node: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> Callable:
     """``node`` evaluated by mpmath at 15 digits, one element at a time."""
     try:
-        scalar_fn = sp.lambdify(symbols, node, modules="mpmath")
+        sp.lambdify(symbols, node, modules="mpmath")  # printable at all?
     except (NotImplementedError, ValueError) as exc:  # the printer has no mpmath form either (Derivative of zeta)
         raise BackendError(
             f"{_head_name(node)} has no numeric implementation (neither numpy nor mpmath: {str(exc).splitlines()[0]}); "
             "give the expression in closed form or with functions numpy or mpmath know"
         ) from None
+    # mpmath's working precision is one global of its default context, which its functions raise
+    # and restore inside; threads evaluating at once (mc_check's chunks) would garble it for every
+    # caller.  So each thread evaluates through its own context at 15 digits.
+    local = threading.local()
+
+    def scalar_fn(*values: Any) -> Any:
+        fn = getattr(local, "fn", None)
+        if fn is None:
+            ctx = mpmath.MPContext()
+            ctx.dps = 15
+            fn = local.fn = sp.lambdify(symbols, node, modules=[{"mpmath": ctx}, "mpmath"])
+            local.mpf = ctx.mpf
+        return fn(*(local.mpf(float(v)) for v in values))
 
     def scalar(*values: float) -> float:
-        value = complex(scalar_fn(*(mpmath.mpf(float(v)) for v in values)))
+        value = complex(scalar_fn(*values))
         # A result with a nonnegligible imaginary part is not a real number => nan, never a silent real part.
         if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
             return float("nan")

@@ -65,7 +65,7 @@ from .classes import (
     VonMisesCDF,
     VonMisesCDFDerivKappa,
 )
-from .kernels import gammainc_da, gammaincc_da, student_t_cdf_dnu
+from .kernels import MPMATH_LOCK, gammainc_da, gammaincc_da, student_t_cdf_dnu
 from .quadrature import SpecialFunctionWarning, integrate_1d, quad_for_lambdify
 from .rewrite import rewrite_parameter_derivatives, rewrite_special_forms
 from .von_mises import von_mises_cdf, von_mises_cdf_dkappa
@@ -156,7 +156,7 @@ def _np_expint(nu: object, x: object) -> np.ndarray:
     below = ~integer & (nu_a < 1) & (x_a > 0)
     nb, xb = nu_a[below], x_a[below]
     out[below] = xb ** (nb - 1) * sc.gamma(1 - nb) * sc.gammaincc(1 - nb, xb)
-    with mpmath.workdps(15):  # the rare other orders: correct and slow rather than missing
+    with MPMATH_LOCK, mpmath.workdps(15):  # the rare other orders: correct and slow rather than missing
         for i in np.flatnonzero(~integer & ~below & ~np.isnan(nu_a) & ~np.isnan(x_a)):
             out[i] = float(mpmath.expint(float(nu_a[i]), float(x_a[i])))
     return out.reshape(shape)[()]

@@ -25,6 +25,8 @@ fallback, ``log1pmx`` and ``digamma_difference`` (differences that would otherwi
 
 from __future__ import annotations
 
+import threading
+
 import mpmath
 import numpy as np
 from scipy import special as sc
@@ -40,6 +42,12 @@ GL32 = gauss_legendre(32)
 TS_LOG_S, TS_W = tanh_sinh_unit()
 
 
+# mpmath's default context holds one working precision for the whole process; float64 kernels that
+# fall back to it element by element (rare elements) take this lock so that threads evaluating at
+# once (mc_check's chunks) do not interleave their precision changes.
+MPMATH_LOCK = threading.RLock()
+
+
 def broadcast(*args: object) -> tuple[tuple[int, ...], list[np.ndarray]]:
     arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in args))
     return arrays[0].shape, [np.ascontiguousarray(a).ravel() for a in arrays]
@@ -48,9 +56,11 @@ def broadcast(*args: object) -> tuple[tuple[int, ...], list[np.ndarray]]:
 def mpmath_elements(fn, out: np.ndarray, mask: np.ndarray, *args: np.ndarray) -> None:
     """Fill ``out[mask]`` element by element with an mpmath implementation (15 digits): the rare
     elements a vectorized route could not finish get a slow correct value, never a guess."""
-    for i in np.flatnonzero(mask):
-        with mpmath.workdps(17):
-            out[i] = float(fn(*(mpmath.mpf(float(a[i])) for a in args)))
+    # One thread at a time: mpmath's working precision is a process-wide global (see MPMATH_LOCK).
+    with MPMATH_LOCK:
+        for i in np.flatnonzero(mask):
+            with mpmath.workdps(17):
+                out[i] = float(fn(*(mpmath.mpf(float(a[i])) for a in args)))
 
 
 def log1pmx(u: np.ndarray) -> np.ndarray:
