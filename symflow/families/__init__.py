@@ -19,7 +19,6 @@ closures), so a density pickles and samples the same after a round trip.
 * ``simplex``        dirichlet (over the simplex's d - 1 free coordinates)
 """
 
-from .simplex import dirichlet as dirichlet
 from .discrete import bernoulli as bernoulli
 from .discrete import binomial as binomial
 from .discrete import geometric as geometric
@@ -40,6 +39,7 @@ from .shape import log_normal as log_normal
 from .shape import uniform as uniform
 from .shape import von_mises as von_mises
 from .shape import weibull as weibull
+from .simplex import dirichlet as dirichlet
 
 __all__ = [
     "bernoulli",
