@@ -159,7 +159,7 @@ def weighted_psi():
         flow = sf.flows.weighted(sf.flows.reparam(p), k)
         for t in p.params:
             est = sf.derive(p, flow, t)
-            parts.append((f"{name} d/d{t}", sf.decide_zero(est.psi - (1 - k) * p.score(t), p.domain())))
+            parts.append((f"{name} d/d{t}", sf.check_weights(est, psi=(1 - k) * p.score(t), equation="51")))
     return sf.combine(parts, "psi of the weighted estimator is (1 - k) times the score", noun="parts", label="{}")
 
 
@@ -210,7 +210,7 @@ def importance_sampling():
 def lr_under_l_distribution():
     p = sf.families.normal()
     est = sf.derive(p, sf.flows.zero(p), p.params[0], sf.families.l_distribution())
-    return sf.decide_zero(est.psi - 1 / (p.x[0] - p.params[0]), p.domain())
+    return sf.check_weights(est, psi=1 / (p.x[0] - p.params[0]), equation="80")
 
 
 @sf.claim("classify proves LR, RP, weighted (Eq. 51) and Gamma GRP typed in by hand", equation="Thm. 4")

@@ -136,8 +136,8 @@ def slice_estimator():
 
 @sf.claim("LR with q = q_L has psi = 1/(x - mu)", equation="80")
 def l_psi():
-    est = slice_estimator()
-    return sf.decide_zero(est.psi - 1 / (X - MU), P.domain(), timeout=TIMEOUT, claim="psi of Eq. 80 is 1/(x - mu)")
+    # check_weights: the derivation of psi from the zero flow under q_L, then the closed form of Eq. 80
+    return sf.check_weights(slice_estimator(), psi=1 / (X - MU), equation="80", timeout=TIMEOUT)
 
 
 @sf.claim("LR with q = q_L is unbiased for d/dmu E[x^3]", equation="80")

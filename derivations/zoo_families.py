@@ -35,9 +35,9 @@ VON_MISES_FLOW_BUDGET = 1.0
 
 def _transport_all(p, flow, params=None, timeout=None):
     params = p.params if params is None else params
-    return sf.weakest(
-        ((t, sf.check_transport(p, flow, wrt=t, timeout=timeout)) for t in params),
-        f"the {flow.kind} flow of {p.name} solves the transport equation",
+    return sf.combine(
+        {t: sf.check_transport(p, flow, wrt=t, timeout=timeout) for t in params},
+        f"the {flow.kind.value} flow of {p.name} solves the transport equation",
     )
 
 
@@ -104,7 +104,7 @@ def dirichlet_first_coordinate_is_beta_flow():
     # The first component depends on x_1 alone (dS/dx is lower-triangular), so it is a field
     # over the first marginal, which is Beta(alpha_1, alpha_2 + alpha_3) over the same x_1.
     marginal = sf.families.beta(x=p.x[0], alpha=a1, beta=a2 + a3)
-    first = sf.Flow(marginal, {t: [u.field(t)[0]] for t in p.params}, kind="dirichlet first coordinate")
+    first = sf.Flow(marginal, {t: [u.field(t)[0]] for t in p.params}, kind="user", note="dirichlet first coordinate")
     return sf.check_same_flow(first, sf.flows.implicit(marginal))
 
 

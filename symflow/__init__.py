@@ -98,6 +98,21 @@ from .zero import decide_zero as decide_zero
 
 # -- added by feature modules (keep each block sorted) ------------------------
 
+# sf.jax / sf.torch: the framework adapters (symflow.frameworks), imported on first access; they
+# import JAX / PyTorch only when their functions are called, so `import symflow` needs neither.
+_FRAMEWORKS = ("jax", "torch")
+
+
+def __getattr__(name: str):
+    if name in _FRAMEWORKS:
+        import importlib
+
+        module = importlib.import_module(f"symflow.frameworks.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'symflow' has no attribute {name!r}")
+
+
 __all__ = [
     "AugmentedFlow",
     "BackendError",
@@ -172,6 +187,7 @@ __all__ = [
     "grp",
     "ibp_flow",
     "induced_density",
+    "jax",
     "jump_set",
     "mc_check",
     "mvd",
@@ -183,6 +199,7 @@ __all__ = [
     "run_with_budget",
     "set_default_timeout",
     "toolbox",
+    "torch",
     "unique_psi",
     "variance",
     "weak_derivative",

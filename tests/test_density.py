@@ -148,3 +148,64 @@ def test_supports_with_gaps_or_non_integer_points_are_refused():
             sf.Density(sp.Rational(1, 2), [x], [], support=support)
     for support in (sp.Interval.Ropen(0, 1), sp.S.Reals, sp.Range(0, 3), sp.FiniteSet(0, 1), sp.Naturals0):
         sf.Density(sp.S.Half, [x], [], support=support)
+
+
+# -- issue 12, class 6: input that must be refused (with the fix) or handled ------------------------
+
+
+def test_finite_set_with_gaps_is_refused_not_summed_over_the_gap():
+    # a pmf on {0, 2} was summed over 0, 1, 2 and its normalization "refuted"
+    k = sp.Symbol("k", integer=True)
+    t = sp.Symbol("t", positive=True)
+    with pytest.raises(sf.DensityError, match=r"gaps \(1 missing\).*Range\(0, 3\)"):
+        sf.Density(sp.S.Half + 0 * t, [k], [t], support=sp.FiniteSet(0, 2))
+    # consecutive members are fine, and summed over exactly those
+    p = sf.Density(sp.S.Half + 0 * t, [k], [t], support=sp.FiniteSet(1, 2))
+    assert sf.check_normalized(p).status == "proved"
+
+
+def test_discrete_variable_assumptions_must_hold_at_every_member():
+    # x positive over Naturals0: 0 carries mass, yet SymPy would simplify with x > 0
+    for name in ("positive", "odd", "even", "prime"):
+        y = sp.Symbol("y", integer=True, **{name: True})
+        with pytest.raises(sf.DensityError, match="is declared"):
+            sf.Density(sp.exp(-y) * (1 - sp.exp(-1)), [y], [], support=sp.Naturals0)
+    y = sp.Symbol("y", integer=True, positive=True)
+    sf.Density(sp.exp(-(y - 1)) * (1 - sp.exp(-1)), [y], [], support=sp.Naturals)  # 1, 2, ...: fine
+
+
+def test_continuous_variable_with_point_assumptions_or_not_real_is_refused():
+    for kwargs in ({"rational": True}, {"even": True}, {"imaginary": True}, {"commutative": False}):
+        z = sp.Symbol("z", **kwargs)
+        with pytest.raises(sf.SymflowError, match="declare it with sympy.Symbol|non-commutative"):
+            sf.Density(sp.exp(-(z**2)) / sp.sqrt(sp.pi), [z], [])
+
+
+@pytest.mark.parametrize(
+    "expr, match",
+    [
+        (sp.DiracDelta(x), "DiracDelta"),
+        (sp.Matrix([x, 1]), "matrix"),
+        (x > 0, "not an expression"),
+        (sp.Interval(0, 1), "not an expression"),
+        (sp.zoo * x, "undefined"),
+        (sp.nan, "undefined"),
+    ],
+)
+def test_densities_that_are_not_functions_are_refused(expr, match):
+    with pytest.raises(sf.SymflowError, match=match):
+        sf.Density(expr, [x], [])
+
+
+def test_bad_constraints_samplers_and_parameter_values_are_refused():
+    a, b = sp.symbols("a b", real=True)
+    with pytest.raises(sf.DensityError, match="not a condition"):
+        sf.Density(1 / (b - a), [x], [a, b], support=sp.Interval(a, b), constraints=(a - b,))
+    with pytest.raises(sf.DensityError, match="not parameters"):
+        sf.Density(1 / (b - a), [x], [a, b], support=sp.Interval(a, b), constraints=(a < sp.Symbol("c"),))
+    with pytest.raises(sf.DensityError, match="sampler must be a function"):
+        sf.Density(sp.exp(-x), [x], [], support=sp.Interval(0, sp.oo), sampler=3)
+    p = normal()
+    for bad in (float("inf"), float("nan"), sp.oo, sp.I, 1 + 2j):
+        with pytest.raises(sf.SymflowError, match="finite|complex"):
+            p.param_values({mu: bad, sigma: 1})

@@ -38,10 +38,10 @@ def _values():
 
 
 GOLDEN_LATEX = {
-    "Density": "$\\displaystyle p\\left(x;\\ \\mu, \\sigma\\right) = \\frac{\\sqrt{2} e^{- \\frac{\\left(- \\mu + x"
-    "\\right)^{2}}{2 \\sigma^{2}}}}{2 \\sqrt{\\pi} \\sigma}, \\quad x \\in \\mathbb{R}$",
+    "Density": "$\\displaystyle p\\left(x;\\ \\mu, \\sigma\\right) = \\frac{1}{\\sqrt{2 \\pi} \\sigma} e^{- \\frac{"
+    "\\left(x - \\mu\\right)^{2}}{2 \\sigma^{2}}}, \\quad x \\in \\mathbb{R}$",
     "Flow": "$\\displaystyle \\begin{aligned}&\\text{reparam flow on p} \\\\ &u_{\\mu}\\left(x\\right) = 1 \\\\ "
-    "&u_{\\sigma}\\left(x\\right) = \\frac{- \\mu + x}{\\sigma}\\end{aligned}$",
+    "&u_{\\sigma}\\left(x\\right) = \\frac{x - \\mu}{\\sigma}\\end{aligned}$",
     "Estimator": "$\\displaystyle \\begin{aligned}&\\text{reparam estimator},\\quad x \\sim p \\\\ "
     "&\\frac{\\partial}{\\partial \\mu}\\mathbb{E}_{p}\\left[\\phi\\right] = \\mathbb{E}\\left[v \\cdot "
     "\\nabla\\phi + \\psi\\,\\phi\\right] \\\\ &v = 1 \\\\ &\\psi = 0\\end{aligned}$",

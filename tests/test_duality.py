@@ -215,3 +215,48 @@ def test_two_d_box_rejects_unsampled_density():
     v = sf.check_duality(m, sf.Flow(m, {t: [1, 0]}), t, x1, {t: 0.2})
     # no sampler => no box to integrate over => unknown, never a false verdict
     assert v.status is Status.UNKNOWN and v.reason
+
+
+# -- issue 12, class 5: boundary terms in d >= 2 are flux through growing boxes, not axis-wise limits --------
+
+X2, Y2 = sp.symbols("x y", real=True)
+M1, M2 = sp.symbols("mu1 mu2", real=True)
+R2 = 1 + (X2 - M1) ** 2 + (Y2 - M2) ** 2
+
+
+def _normal_2d():
+    return sf.Density(sp.exp(-((X2 - M1) ** 2 + (Y2 - M2) ** 2) / 2) / (2 * sp.pi), [X2, Y2], [M1, M2], name="N2")
+
+
+def _diagonal_escape_flow(p):
+    # p u = e_1 p + (x - mu1, y - mu2) / (1 + r^2): every axis-wise limit of p u is 0, yet 2 pi flows out
+    # through every large box, so the flow estimator for d/dmu1 with phi = 1 is biased by 2 pi.
+    return sf.Flow(p, {M1: [1 + (X2 - M1) / R2 / p.expr, (Y2 - M2) / R2 / p.expr]})
+
+
+def test_flux_escaping_along_a_diagonal_is_not_proved_to_vanish():
+    # issue 12: check_boundary and check_divergence_theorem both said "proved" (limits one axis at a time)
+    p = _normal_2d()
+    flow = _diagonal_escape_flow(p)
+    for verdict in (sf.check_boundary(p, flow, M1, 1), sf.check_divergence_theorem(p, flow, M1, 1)):
+        assert verdict.status in (Status.UNKNOWN, Status.REFUTED), str(verdict)
+
+
+def test_stein_with_flux_escaping_along_a_diagonal_is_not_proved():
+    # p phi = x / (2 pi (1 + r^2)): 1/2 leaves through every large box; Stein's identity fails by 1/2
+    p = sf.Density(sp.exp(-(X2**2 + Y2**2) / 2) / (2 * sp.pi), [X2, Y2], [], name="N2(0, I)")
+    phi = X2 * sp.exp((X2**2 + Y2**2) / 2) / (1 + X2**2 + Y2**2)
+    assert sf.check_stein(p, phi, 0).status in (Status.UNKNOWN, Status.REFUTED)
+
+
+def test_gaussian_tails_still_prove_the_boundary_terms_in_2d():
+    p = fam.mvn(2)
+    x1, x2 = p.x
+    assert sf.check_boundary(p, sf.flows.reparam(p), p.params[2], x1**2 * x2).status is Status.PROVED
+    assert sf.check_stein(p, x1**3 + x2, 1).status is Status.PROVED
+
+
+def test_duality_2d_reports_flux_escaping_through_the_box_rim():
+    p = _normal_2d()
+    v = sf.check_duality(p, _diagonal_escape_flow(p), M1, 1 + 0 * X2, {M1: 0.3, M2: -0.2})
+    assert v.status in (Status.UNKNOWN, Status.REFUTED), str(v)

@@ -215,3 +215,64 @@ def test_importance_sampling_mc_draws_from_q():
     bad = sf.mc_check(wrong, x**2, {mu: 0.3, sigma: 1.3}, 200_000, seed=3, alpha=ALPHA, exact=0.6)
     assert bad.status is Status.REFUTED
     assert np.isfinite(res.mean)
+
+
+# -- issue 12, class 4: Theorem 4 applied only with its hypotheses ------------------------------------
+
+
+def test_classify_refutes_a_hand_typed_lr_for_a_moving_edge():
+    # Uniform(a, b), d/da: psi = 1/(b - a) is psi* for v = 0, but the edge x = a moves (Eq. 77): the LR weight
+    # misses -p(a) phi(a). classify said "proved".
+    p = fam.uniform()
+    a, b = p.params
+    v = sf.classify(sf.Estimator(p, a, (0,), 1 / (b - a), name="LR typed in"))
+    assert v.status is Status.REFUTED
+    assert v.witness.point[0] == (p.x[0], a)  # a point of the edge x = a
+
+
+def test_classify_proves_estimators_that_account_for_their_edges():
+    p = fam.uniform()
+    a, b = p.params
+    for flow in (sf.flows.zero(p), sf.flows.reparam(p)):  # LR + its moving-boundary terms; RP moves with the edges
+        for t in (a, b):
+            assert sf.classify(sf.derive(p, flow, t)).status is Status.PROVED
+
+
+def test_classify_refutes_a_flow_crossing_a_fixed_edge():
+    # exponential, v = 1 with psi = psi*: q v = p does not vanish at the fixed edge x = 0 (footnote 4's condition)
+    p = fam.exponential()
+    (lam,) = p.params
+    v = sf.classify(sf.Estimator(p, lam, (1,), sf.unique_psi(p, (1,), lam)))
+    assert v.status is Status.REFUTED and v.witness.point[0] == (p.x[0], 0)
+
+
+def test_classify_leaves_phi_specific_terms_and_other_supports_to_check_unbiased():
+    p = fam.normal()
+    (x,), (mu, _) = p.x, p.params
+    with_jump = sf.derive(p, sf.flows.reparam(p), mu, phi=sp.Heaviside(x - 1))
+    assert sf.classify(with_jump).status is Status.UNKNOWN
+    e = fam.exponential()
+    lr_under_normal = sf.Estimator(e, e.params[0], (0,), e.score(e.params[0]), q=fam.normal(e.x[0]))
+    assert sf.classify(lr_under_normal).status is Status.UNKNOWN
+
+
+def test_check_equivalent_compares_extra_terms():
+    # issue 12: an estimator with a jump term (Eq. 66) and one without were "the same estimator"
+    p = fam.normal()
+    (x,), (mu, _) = p.x, p.params
+    rp = sf.flows.reparam(p)
+    with_jump = sf.derive(p, rp, mu, phi=sp.Heaviside(x - 1))
+    v = sf.check_equivalent(with_jump, sf.derive(p, rp, mu))
+    assert v.status is Status.REFUTED and v.witness is not None
+    assert sf.check_equivalent(with_jump, sf.derive(p, rp, mu, jumps=[x - 1])).status is Status.PROVED
+    # the same surface with another weight (another flow) is refuted too
+    lr_jump = sf.derive(p, sf.flows.weighted(rp, sp.Rational(1, 2)), mu, phi=sp.Heaviside(x - 1))
+    assert sf.check_equivalent(with_jump, lr_jump).status is Status.REFUTED
+
+
+def test_check_equivalent_compares_supports():
+    p = fam.uniform()
+    a, b = p.params
+    other = p.with_(support=sp.Interval(a, 2 * b))
+    v = sf.check_equivalent(sf.derive(p, sf.flows.zero(p), b), sf.derive(other, sf.flows.zero(other), b))
+    assert v.status is not Status.PROVED

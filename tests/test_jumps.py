@@ -169,3 +169,79 @@ def test_jump_on_a_fixed_support_edge_is_not_counted_twice():
     core = sp.integrate((est.v[0] * sp.diff(X + 1, X) + est.psi * (X + 1)) / b, (X, 0, b))
     extra = sum((t.symbolic_expectation(phi) for t in est.extra_terms), sp.S.Zero)
     assert sp.simplify(core + extra - sp.S.Half) == 0
+
+
+# -- issue 12, class 7: every branch of a jump set gets its term, or derive refuses ----------------------
+
+
+def _diag_normal_2d():
+    p = sf.families.mvn(2, "diag")
+    return p, p.x, p.params
+
+
+def test_a_product_condition_splits_into_its_factors_surfaces():
+    # H((x - 1) y): derive kept only y = 0 (solved for y, dividing by x - 1) and dropped x = 1
+    p, (x1, x2), (mu1, mu2, s1, s2) = _diag_normal_2d()
+    phi = sp.Heaviside((x1 - 1) * x2)
+    assert set(jump_set(phi, (x1, x2))) == {x1 - 1, x2}
+    flow = sf.Flow(p, {mu1: [1, 1]})  # crosses both surfaces
+    est = sf.derive(p, flow, mu1, phi=phi)
+    assert {t.level for t in est.extra_terms} == {x1 - 1, x2}
+    assert {t.level for t in sf.derive(p, flow, mu1, jumps=[(x1 - 1) * x2]).extra_terms} == {x1 - 1, x2}
+    # planted: E[phi] = P(x1 > 1) P(x2 > 0) + P(x1 < 1) P(x2 < 0), so
+    # d/dmu1 E[phi] = N(1; mu1, s1) (P(x2 > 0) - P(x2 < 0))
+    vals = {mu1: sp.Rational(3, 10), mu2: sp.Rational(-1, 5), s1: sp.Rational(11, 10), s2: sp.Rational(4, 5)}
+    z = (1 - vals[mu1]) / vals[s1]
+    p_pos = (1 + sp.erf(vals[mu2] / (vals[s2] * sp.sqrt(2)))) / 2
+    exact = float(sp.exp(-(z**2) / 2) / (sp.sqrt(2 * sp.pi) * vals[s1]) * (2 * p_pos - 1))
+    r = sf.mc_check(est, phi, vals, n=200_000, seed=3, exact=exact)  # false-alarm rate 1e-6
+    assert r.status == "consistent", str(r)
+
+
+@pytest.mark.parametrize(
+    "phi, jumps_at, jump",
+    [
+        (sp.Abs(x - 1) / (x - 1), [1], 2),  # sign written through Abs
+        (sp.Max(sp.sign(x - 1), 0), [1], 1),
+        (sp.Piecewise((1, sp.Abs(x) < 1), (0, True)), [-1, 1], None),  # a condition through Abs
+        (sp.Heaviside(1 - sp.Abs(x)), [-1, 1], None),
+        (sp.Min(sp.Heaviside(x - 2) * 3, 1 + 0 * x), [2], 1),
+    ],
+)
+def test_jumps_written_through_abs_max_min_piecewise_are_found(phi, jumps_at, jump):
+    p = sf.families.normal(x)
+    mu, _ = p.params
+    est = sf.derive(p, sf.flows.reparam(p), mu, phi=phi)
+    points = sorted(float(r) for t in est.extra_terms for r in t.branches)
+    assert points == sorted(jumps_at)
+    if jump is not None:
+        (term,) = est.extra_terms
+        expected = p.expr.xreplace({x: jumps_at[0]}) * jump
+        assert sp.simplify(term.symbolic_expectation(phi) - expected) == 0
+
+
+def test_kinks_are_not_jumps():
+    p = sf.families.normal(x)
+    for phi in (sp.Abs(x - 1), sp.Max(x, 1), sp.Min(x**2, 4)):
+        assert sf.derive(p, sf.flows.reparam(p), p.params[0], phi=phi).extra_terms == ()
+
+
+@pytest.mark.parametrize(
+    "phi, match",
+    [
+        (sp.atan(1 / x), "pole"),
+        (sp.Mod(x, 1), "Mod"),
+        (sp.exp(1 / (x - 2)), "pole"),
+        (sp.arg(x), "arg"),
+    ],
+)
+def test_jumps_that_have_no_heaviside_form_are_refused(phi, match):
+    p = sf.families.normal(x)
+    with pytest.raises(EstimatorError, match=match):
+        sf.derive(p, sf.flows.reparam(p), p.params[0], phi=phi)
+
+
+def test_a_level_not_linear_in_any_coordinate_is_refused_with_the_fix():
+    p, (x1, x2), (mu1, *_) = _diag_normal_2d()
+    with pytest.raises(EstimatorError, match="not linear in any coordinate"):
+        sf.derive(p, sf.Flow(p, {mu1: [1, 1]}), mu1, phi=sp.Heaviside(x1**2 + x2**2 - 1))

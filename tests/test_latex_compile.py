@@ -22,8 +22,10 @@ from symflow.proof import (
     check_steps,
     claims_document,
     compile_pdf,
+    general_theorems,
     pdflatex_path,
     proof_document,
+    proof_fragment,
     theorem_flow_estimator,
     theorem_reparameterization_transport,
 )
@@ -48,8 +50,28 @@ def _compiles(tex: str, name: str) -> None:
 
 
 def test_theorem_proofs_compile():
-    doc = proof_document([theorem_flow_estimator(), theorem_reparameterization_transport()], title="Theorems")
+    doc = proof_document([], theorems=general_theorems(), title="Theorems")
     _compiles(doc, "theorems")
+    assert [th.title for th in general_theorems()][:2] == [
+        theorem_flow_estimator().title,
+        theorem_reparameterization_transport().title,
+    ]
+
+
+def test_a_fragment_inputs_into_a_paper():
+    # no preamble of its own; equations numbered by the paper and labelled by the paper's equation number
+    p = sf.families.normal()
+    proof = sf.proof_of(sf.check_transport(p, sf.flows.reparam(p), p.params[1]))
+    fragment = proof_fragment([proof], title="Transport")
+    assert "\\documentclass" not in fragment and "\\begin{document}" not in fragment
+    assert "\\begin{align}" in fragment and "\\label{symflow:eq52-" in fragment
+    paper = (
+        "\\documentclass{article}\n\\usepackage{amsmath,amssymb,longtable}\n\\begin{document}\n"
+        "As shown in \\eqref{symflow:eq52-transport-equation-reparam-flow-of-normal-d-dsigma-1:s6}:\n"
+        + fragment
+        + "\\end{document}\n"
+    )
+    _compiles(paper, "paper")
 
 
 def test_estimator_proofs_with_every_mark_compile():
@@ -90,6 +112,17 @@ def test_cli_writes_tex_and_pdf(tmp_path):
         "    return decide_zero(sp.sin(x)**2 + sp.cos(x)**2 - 1, Domain().extended({x}), claim='tiny')\n"
     )
     out = tmp_path / "out"
-    assert main(["latex", str(module), "-o", str(out), "--pdf"]) == 0
+    assert main(["latex", str(module), "-o", str(out), "--pdf", "--fragment"]) == 0
     assert (out / "tiny.tex").read_text().startswith("\\documentclass")
     assert (out / "tiny.pdf").read_bytes().startswith(b"%PDF")
+    fragment = (out / "tiny-fragment.tex").read_text()
+    assert fragment.startswith("% symflow proofs: tiny\n") and "\\documentclass" not in fragment
+    assert "@inproceedings{parmas2021unified," in (out / "parmas2021unified.bib").read_text()
+
+
+def test_cli_prints_the_bibtex_entry(capsys):
+    from symflow.cli.app import main
+
+    assert main(["latex", "--bibtex"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("@inproceedings{parmas2021unified,") and "Parmas, Paavo and Sugiyama, Masashi" in printed

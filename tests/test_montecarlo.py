@@ -215,9 +215,17 @@ def test_extra_terms_are_added_with_their_variance() -> None:
 
 
 def test_no_exact_value_gives_unknown_with_reason() -> None:
-    r = sf.mc_check(estimator("rp", "mu"), x**2, PARAMS, 1000, timeout=1e-3)
+    # E[exp(x^2)] diverges for sigma^2 >= 1/2: no exact value.  (This test used timeout=1e-3 to starve the exact
+    # value; since issue 12 the timeout bounds the whole call, sampling included: see the next test.)
+    r = sf.mc_check(estimator("rp", "mu"), sp.exp(x**2), PARAMS, 1000)
     assert r.status == "unknown" and r.exact is None and r.z is None
     assert r.reason.startswith("no exact value")
+
+
+def test_timeout_bounds_the_whole_call_sampling_included() -> None:
+    r = sf.mc_check(estimator("rp", "mu"), x**2, PARAMS, 1000, timeout=1e-3)
+    assert r.status == "unknown" and r.exact is None and r.z is None
+    assert "budget ran out" in r.reason
 
 
 def test_non_finite_estimates_give_unknown() -> None:
@@ -418,3 +426,55 @@ def test_streamed_tail_index_matches_hill_on_the_whole_array() -> None:
     assert block > 1 and streamed == pytest.approx(whole, rel=0.02)
     # Hill's standard error at k = 447 is about 1.5 / sqrt(447) = 0.07 => +-0.2 is 2.9 of them (0.4 % of seeds fail).
     assert 1.3 < whole < 1.7
+
+
+# -- issue 12, class 6: a q wider than p's support, and means that rest on one draw --------------------
+
+
+def _exponential_under(q_factory):
+    p = sf.families.exponential()
+    (lam,) = p.params
+    (xe,) = p.x
+    q = q_factory(xe)
+    return p, lam, xe, q, sf.derive(p, sf.flows.zero(p), lam, q=q)
+
+
+def test_estimator_under_a_wider_q_is_zero_where_p_is():
+    # Eq. 19 with p = 0 off its support: v = psi = 0 there (p's formula lambda e^{-lambda x} is not 0 for x < 0)
+    p, lam, xe, q, est = _exponential_under(sf.families.normal)
+    assert est.psi.xreplace({xe: -1, lam: 2}) == 0
+    assert est.psi.xreplace({xe: 1}) != 0
+
+
+def test_mc_check_never_calls_an_infinite_variance_estimator_consistent():
+    # issue 12: exponential p sampled from a normal q: the weight p/q ~ exp(x^2/2) has infinite variance;
+    # mc_check said "consistent" (mean 136834 against -1.82, from one draw)
+    p, lam, xe, q, est = _exponential_under(sf.families.normal)
+    m, s = q.params
+    for n in (5_000, 100_000):  # below the Hill diagnostic's n the one-outlier rule answers
+        r = sf.mc_check(est, xe**2, {lam: 1.3, m: 0.0, s: 1.0}, n=n, seed=0)
+        assert r.status == "unknown" and ("outlier" in r.reason or "heavy tail" in r.reason), str(r)
+
+
+def test_a_wider_q_with_heavier_tails_gives_a_consistent_estimator():
+    p, lam, xe, q, est = _exponential_under(sf.families.laplace)
+    m, b = q.params
+    params = {lam: 1.5, m: 0.0, b: 1.0}
+    assert sf.mc_check(est, xe**2, params, n=100_000, seed=0).status == "consistent"  # false-alarm rate 1e-6
+    assert sf.check_unbiased(est, xe**2).status == "proved"
+
+
+def test_a_q_that_misses_part_of_p_is_refused():
+    p = normal()
+    q = sf.Density(sp.exp(-x), [x], [], support=sp.Interval(0, sp.oo), name="exp(1)")
+    with pytest.raises(sf.EstimatorError, match="does not cover"):
+        sf.derive(p, sf.flows.zero(p), mu, q=q)
+
+
+def test_one_outlier_rule_leaves_light_tails_alone():
+    # a quartic in a Gaussian (LR for sigma on x^2): the largest draw's share of the squared deviations is
+    # about 0.07 at n = 10^4 (99th percentile 0.3, measured), far from 1/2
+    est = estimator("lr", "sigma")
+    for seed in range(3):
+        r = sf.mc_check(est, x**2, PARAMS, 20_000, seed=seed, exact=PLANTED[sigma])
+        assert "outlier" not in r.reason  # (the Hill diagnostic may still call a quartic's tail heavy at this n)

@@ -7,6 +7,7 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import symflow as sf
 from symflow.core.domain import Domain, Interval1D, interval_of_symbol
 from symflow.core.verdict import Status
 from symflow.zero import decide_zero
@@ -261,3 +262,12 @@ def test_identity_test_refuses_a_degree_bound_it_cannot_beat():
         e = sp.Pow(e + 1, 100, evaluate=False)
     with pytest.raises(ArithmeticError, match="too large"):
         polynomial_identity_test(e - x)
+
+
+def test_non_commutative_symbols_are_refused_not_proved():
+    # issue 12, class 6: decide_zero(A*B - B*A) was "proved" (its algebra assumes commuting scalars)
+    a, b = sp.symbols("A B", commutative=False)
+    with pytest.raises(sf.SymflowError, match="non-commutative"):
+        decide_zero(a * b - b * a, Domain())
+    with pytest.raises(sf.SymflowError, match="Domain"):
+        decide_zero(x, None)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ..core.convert import as_expr
+from ..core.convert import as_expr, as_symbols
 from ..errors import EstimatorError
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "heaviside_form",
     "is_zero_number",
     "jump_across",
+    "jump_levels",
     "jump_set",
     "one_sided",
     "pointwise",
@@ -43,11 +44,53 @@ def canonical_level(g: sp.Expr) -> tuple[int, sp.Expr]:
     return sign, sp.expand(rest)
 
 
-def _step(g: sp.Expr) -> sp.Expr:
-    """Heaviside(g) with g brought to canonical form (equal almost everywhere)."""
-    sign, f = canonical_level(g)
-    h = sp.Heaviside(f)
-    return h if sign > 0 else 1 - h
+def _step(g: sp.Expr, x: tuple[sp.Symbol, ...] = ()) -> sp.Expr:
+    """Heaviside(g) with g split into its factors, each brought to canonical form (equal almost everywhere).
+
+    The sign of a product is the product of its factors' signs, so
+    H(f_1 f_2) = H(f_1) H(f_2) + (1 - H(f_1))(1 - H(f_2)) a.e.: the jump set of
+    H((x - 1) y) is {x = 1} and {y = 0}, each with its own surface term.  Factors
+    of even multiplicity and factors that are positive (x**2 + 1, exp(x)) do not
+    change sign and drop out.
+    """
+    g = sp.factor_terms(g)
+    if x and g.is_polynomial(*x) and not g.is_Atom:
+        try:
+            coeff, factors = sp.factor_list(g, *x)
+        except (sp.PolynomialError, NotImplementedError, ValueError):
+            coeff, factors = sp.S.One, [(g, 1)]
+    else:
+        coeff, factors = sp.S.One, [(f, 1) for f in (sp.Mul.make_args(g) if x else (g,))]
+    negative = bool(coeff.is_negative) if coeff.is_number else False
+    if coeff.is_number and coeff == 0:
+        return sp.S.Zero
+    steps = []
+    for f, mult in factors:
+        if x and not (f.free_symbols & set(x)):
+            if f.is_negative:
+                negative = not negative if mult % 2 else negative
+                continue
+            if f.is_positive or mult % 2 == 0:
+                continue
+            raise EstimatorError(
+                f"a jump condition of phi has a factor {f} whose sign is unknown; phi must depend on x only"
+            )
+        if mult % 2 == 0 or f.is_positive:
+            continue  # no sign change (a.e.)
+        if f.is_negative:
+            negative = not negative
+            continue
+        if isinstance(f, sp.Pow) and f.exp.is_number and f.exp.is_positive and not f.exp.is_integer:
+            f = f.base  # sqrt(g) > 0 exactly where g > 0 (and undefined where g < 0)
+        sign, level = canonical_level(f)
+        h = sp.Heaviside(level)
+        steps.append(h if sign > 0 else 1 - h)
+    if not steps:
+        return sp.S.Zero if negative else sp.S.One
+    positive = steps[0]
+    for h in steps[1:]:
+        positive = positive * h + (1 - positive) * (1 - h)  # sign(a b) > 0 <=> both > 0 or both < 0
+    return 1 - positive if negative else positive
 
 
 def _indicator(cond: sp.Basic, x: tuple[sp.Symbol, ...]) -> sp.Expr:
@@ -59,9 +102,9 @@ def _indicator(cond: sp.Basic, x: tuple[sp.Symbol, ...]) -> sp.Expr:
     if not (cond.free_symbols & set(x)):
         raise EstimatorError(f"the condition {cond} of phi does not involve {x}; phi must depend on x only")
     if isinstance(cond, sp.StrictGreaterThan | sp.GreaterThan):
-        return _step(cond.lhs - cond.rhs)
+        return _step(cond.lhs - cond.rhs, x)
     if isinstance(cond, sp.StrictLessThan | sp.LessThan):
-        return _step(cond.rhs - cond.lhs)
+        return _step(cond.rhs - cond.lhs, x)
     if isinstance(cond, sp.Eq):
         return sp.S.Zero  # holds on a null set only
     if isinstance(cond, sp.Ne):
@@ -78,23 +121,84 @@ def _indicator(cond: sp.Basic, x: tuple[sp.Symbol, ...]) -> sp.Expr:
     )
 
 
-def heaviside_form(phi: sp.Expr, x: Sequence[sp.Symbol]) -> sp.Expr:
+# Functions of x that jump (or jump infinitely often) and have no Heaviside form here: refused, never missed.
+_JUMPING = (sp.floor, sp.ceiling, sp.frac, sp.Mod, sp.arg, sp.atan2, sp.KroneckerDelta)
+# Functions that are continuous wherever their argument is: applied to an argument with a pole they may jump
+# there (atan(1/x) jumps by -pi at 0), so such an argument is refused.
+_ALGEBRAIC = (sp.Add, sp.Mul, sp.Pow, sp.Heaviside, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
+
+
+def _check_no_hidden_jumps(phi: sp.Expr, x: tuple[sp.Symbol, ...]) -> None:
+    xs = set(x)
+    for fn in _JUMPING:
+        for a in phi.atoms(fn):
+            if a.free_symbols & xs:
+                name = getattr(fn, "__name__", str(fn))
+                where = "at infinitely many points" if fn in (sp.floor, sp.ceiling, sp.frac, sp.Mod) else "somewhere"
+                raise EstimatorError(
+                    f"phi uses {name}({', '.join(map(sp.sstr, a.args))}), which jumps {where}, in a way not written "
+                    "with Heaviside or Piecewise; write the jumps you need with Heaviside or Piecewise "
+                    "(for integer variables use go_estimator)"
+                )
+    for node in sp.preorder_traversal(phi):
+        if not isinstance(node, sp.Function) or isinstance(node, _ALGEBRAIC) or not (node.free_symbols & xs):
+            continue
+        for arg in node.args:
+            _, den = sp.fraction(sp.together(arg))
+            if den.free_symbols & xs and not (den.is_positive or den.is_negative):
+                raise EstimatorError(
+                    f"phi applies {type(node).__name__} to {sp.sstr(arg)}, which has a pole where {sp.sstr(den)} = 0: "
+                    "phi may jump there (atan(1/x) jumps by pi at 0) and no surface term would be added; write "
+                    "phi with Heaviside or Piecewise on each side of the pole"
+                )
+
+
+def _without_kinks(phi: sp.Expr, x: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """Abs, Max and Min of x rewritten with sign: |g| = g sign(g), max(a, b) = b + (a - b) H(a - b).
+
+    They are continuous themselves, but a jump written through them (|x|/x is sign(x)) must be found: every
+    kink becomes a candidate surface, whose jump is then computed (0 for a plain kink).
+    """
+    xs = set(x)
+
+    def pairwise(args, pick):
+        out = args[0]
+        for a in args[1:]:
+            out = pick(out, a)
+        return out
+
+    def mx(a, b):
+        return b + (a - b) * sp.Heaviside(a - b)
+
+    def mn(a, b):
+        return a + (b - a) * sp.Heaviside(a - b)
+
+    out = phi.replace(lambda e: isinstance(e, sp.Max) and bool(e.free_symbols & xs), lambda e: pairwise(e.args, mx))
+    out = out.replace(lambda e: isinstance(e, sp.Min) and bool(e.free_symbols & xs), lambda e: pairwise(e.args, mn))
+    return out.replace(
+        lambda e: isinstance(e, sp.Abs) and bool(e.free_symbols & xs), lambda e: e.args[0] * sp.sign(e.args[0])
+    )
+
+
+def heaviside_form(phi: sp.Expr, x: Sequence[sp.Symbol], *, kinks: bool = False) -> sp.Expr:
     """phi rewritten with Heaviside atoms only (equal to phi almost everywhere).
 
     Piecewise becomes nested ``H c_1 e_1 + (1 - H c_1)(...)``, ``sign(g)``
-    becomes ``2 H(g) - 1``, and every ``Heaviside(g)`` is rescaled so that g
-    has a canonical sign (``H(-g) = 1 - H(g)`` a.e.).
+    becomes ``2 H(g) - 1``, and every ``Heaviside(g)`` is split into its factors'
+    Heaviside atoms, each rescaled so that its level has a canonical sign
+    (``H(-g) = 1 - H(g)`` a.e.).  A level that itself contains a Heaviside atom
+    (``H(1 - |x|)``, ``H(max(x, y) - 1)``) is split on that atom's two cases.
+    ``kinks=True`` also rewrites Abs, Max and Min through sign (for finding
+    jumps written through them).  Functions that jump in ways this form cannot
+    express (floor, Mod, arg, atan(1/x), ...) are refused.
     """
     x = tuple(x)
     phi = as_expr(phi, "phi")
     if phi.has(sp.DiracDelta):
         raise EstimatorError("phi contains DiracDelta; phi must be an ordinary function (jumps are fine)")
-    for fn in (sp.floor, sp.ceiling, sp.frac):
-        if any(a.free_symbols & set(x) for a in phi.atoms(fn)):
-            raise EstimatorError(
-                f"phi uses {fn.__name__}, which jumps at infinitely many points; write the jumps you need "
-                "with Heaviside or Piecewise (for integer variables use go_estimator)"
-            )
+    _check_no_hidden_jumps(phi, x)
+    if kinks:
+        phi = _without_kinks(phi, x)
 
     def piecewise(*pairs):
         out = sp.S.Zero
@@ -110,12 +214,23 @@ def heaviside_form(phi: sp.Expr, x: Sequence[sp.Symbol]) -> sp.Expr:
     out = phi.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: piecewise(*e.args))
     out = out.replace(
         lambda e: isinstance(e, sp.sign) and bool(e.free_symbols & set(x)),
-        lambda e: 2 * _step(e.args[0]) - 1,
+        lambda e: 2 * sp.Heaviside(e.args[0]) - 1,
     )
-    out = out.replace(
-        lambda e: isinstance(e, sp.Heaviside) and bool(e.free_symbols & set(x)),
-        lambda e: _step(e.args[0]),
-    )
+    # a level with a Heaviside inside is split on that atom's two cases (innermost first), then every level is
+    # factored and brought to canonical form in one pass (the new atoms are canonical already)
+    for _ in range(64):
+        nested = [h for h in out.atoms(sp.Heaviside) if h.args[0].has(sp.Heaviside)]
+        if not nested:
+            break
+        h = nested[0]
+        g = h.args[0]
+        k = next(a for a in g.atoms(sp.Heaviside) if not a.args[0].has(sp.Heaviside))
+        split = k * sp.Heaviside(g.xreplace({k: sp.S.One})) + (1 - k) * sp.Heaviside(g.xreplace({k: sp.S.Zero}))
+        out = out.xreplace({h: split})
+    else:
+        raise EstimatorError("phi nests its jump conditions more than 64 deep; simplify phi")
+    atoms = [h for h in out.atoms(sp.Heaviside) if h.free_symbols & set(x)]
+    out = out.xreplace({h: _step(h.args[0], x) for h in atoms})
     return out
 
 
@@ -130,16 +245,34 @@ def _levels(expr: sp.Expr, x: tuple[sp.Symbol, ...]) -> list[sp.Expr]:
 
 
 def jump_set(phi: sp.Expr, x: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...]:
-    """The level functions f_k whose zero sets {f_k = 0} are where phi may jump."""
+    """The level functions f_k whose zero sets {f_k = 0} are where phi may jump.
+
+    Every factor of a condition is its own surface (H((x - 1) y) jumps across x = 1 and
+    across y = 0), and jumps written through Abs, sign, Max, Min or Piecewise are found
+    (kinks of |g| come out as candidates whose jump is 0); functions that jump in ways
+    not expressible here (floor, Mod, arg, atan(1/x)) are refused.
+    """
+    x = as_symbols(x, "x")
+    return tuple(_levels(heaviside_form(phi, x, kinks=True), x))
+
+
+def jump_levels(levels: Sequence[sp.Expr], x: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...]:
+    """Level functions given by hand, split into the canonical factors that are the surfaces (f = (x - 1) y: two)."""
     x = tuple(x)
-    return tuple(_levels(heaviside_form(phi, x), x))
+    out: list[sp.Expr] = []
+    for raw in levels:
+        raw = as_expr(raw, "jump level function")
+        for f in _levels(heaviside_form(sp.Heaviside(raw), x), x):
+            if f not in out:
+                out.append(f)
+    return tuple(out)
 
 
 def jump_across(phi: sp.Expr, level: sp.Expr, x: Sequence[sp.Symbol]) -> sp.Expr:
     """Delta phi = phi on the side f > 0 minus phi on the side f < 0 of the surface f = 0."""
     x = tuple(x)
     sign, f = canonical_level(level)
-    form = heaviside_form(phi, x)
+    form = heaviside_form(phi, x, kinks=True)
     h = sp.Heaviside(f)
     up = form.xreplace({h: sp.S.One})
     down = form.xreplace({h: sp.S.Zero})
@@ -231,7 +364,7 @@ def one_sided(phi: sp.Expr, xj: sp.Symbol, r: sp.Expr, side: int, x: Sequence[sp
     value *on* the surface, which no one-sided limit has).
     """
     x = tuple(x)
-    form = heaviside_form(phi, x)
+    form = heaviside_form(phi, x, kinks=True)
     values = {}
     for h in form.atoms(sp.Heaviside):
         f = h.args[0]

@@ -1,24 +1,45 @@
-"""Exact references: integrals over a density's support, symbolic or by mpmath.
+r"""Exact references: integrals over a density's support, symbolic (cross-examined) or by mpmath.
 
 The reference value every unbiasedness check compares against is
 d/dtheta_i E_p[phi].  It is computed symbolically when SymPy can integrate
-within the budget, otherwise by mpmath quadrature (1-D, and 2-D for small
-problems) or summation (discrete supports) at 50 digits.
+within the budget **and** its result agrees with an independent numeric
+route at random parameter points (``crosscheck.cross_examine``: SymPy 1.14
+integrates 1/(b + cos(pi x)) over [0, 2] to 0); otherwise by mpmath
+quadrature (1-D, 2-D cubature) or summation (discrete supports).
+
+When the support moves with theta the derivative follows its edges
+(Leibniz / Reynolds transport, the paper's Eq. 76):
+
+.. math::
+    \frac{d}{d\theta}\int_{lo(\theta)}^{hi(\theta)} p\,\phi\,dx
+      = \int \partial_\theta p\,\phi\,dx + p\,\phi\big|_{hi}\,hi'(\theta) - p\,\phi\big|_{lo}\,lo'(\theta)
+
+(in 2-D, each moving face contributes the integral of p phi over the face
+times the face's speed); p phi at an edge is taken from inside the support.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.density import Density
-from ..core.precision import QUADRATURE
-from .quadrature import numeric_integral
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.convert import as_phi, exact_values
+from ..core.density import Density, checked_density
+from ..core.domain import Domain, edge_number
+from ..core.precision import CROSS_CHECK, CUBATURE, QUADRATURE
+from ..numeric.evaluate import mpmath_function
+from .crosscheck import CrossCheck, cross_examine
+from .quadrature import center_scale, numeric_integral, quad_1d
 
 __all__ = [
+    "CheckedIntegral",
+    "checked_integral",
     "expectation_gradient",
+    "numeric_gradient",
     "symbolic_integral",
 ]
 
@@ -26,9 +47,31 @@ __all__ = [
 SYMBOLIC_LOOK = 2.0
 
 
-def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None = None) -> sp.Expr | None:
-    """The integral (or sum) of ``integrand`` over p's support, or None if SymPy cannot."""
-    budget = resolve_timeout(timeout)
+@dataclass(frozen=True)
+class CheckedIntegral:
+    """SymPy's integral and its cross-examination.
+
+    ``value`` is SymPy's result only when an independent numeric route agreed
+    with it (else None); ``symbolic`` is what SymPy returned either way;
+    ``check`` the cross-examination (None when SymPy gave nothing).
+    """
+
+    value: sp.Expr | None
+    symbolic: sp.Expr | None = None
+    check: CrossCheck | None = None
+
+    @property
+    def disagreed(self) -> bool:
+        return self.check is not None and self.check.disagreed
+
+    def reason(self, what: str = "integral") -> str:
+        if self.symbolic is None:
+            return f"SymPy could not compute the {what} within the budget"
+        return self.check.describe(what) if self.check is not None else ""
+
+
+def _raw_symbolic_integral(p: Density, integrand: sp.Expr, budget: float) -> sp.Expr | None:
+    """SymPy's integral (or sum) of ``integrand`` over p's support, taken on SymPy's word (None if it cannot)."""
 
     def work() -> sp.Expr | None:
         out = integrand
@@ -57,7 +100,7 @@ def symbolic_integral(p: Density, integrand: sp.Expr, *, timeout: float | None =
         out = run_with_budget(work, timeout=budget, what="symbolic integration")
     except BudgetExceeded:
         return None
-    except (NotImplementedError, ValueError, TypeError, RecursionError):
+    except SYMPY_GAVE_UP:
         return None
     # A divergent integral (E[x**2] under a Cauchy density is oo) has no value to
     # compare or differentiate: d/dtheta of oo would be taken as 0.
@@ -73,6 +116,117 @@ def _conditions_true(expr: sp.Expr) -> bool:
     return True
 
 
+def _params_domain(p: Density, domain: Domain | None) -> Domain:
+    return domain if domain is not None else Domain((), p.domain().parameters, p.constraints)
+
+
+def _route_precision(p: Density):
+    return CUBATURE if p.dim == 2 and not p.is_discrete else CROSS_CHECK
+
+
+def checked_integral(
+    p: Density,
+    integrand: sp.Expr,
+    *,
+    timeout: float | None = None,
+    domain: Domain | None = None,
+    at: tuple[dict, ...] = (),
+) -> CheckedIntegral:
+    """SymPy's integral of ``integrand`` over p's support, cross-examined by quadrature.
+
+    ``domain`` holds the parameters' intervals and constraints (default: p's);
+    ``at`` are parameter points to compare at first (besides random ones).
+    """
+    budget = resolve_timeout(timeout)
+    sym = _raw_symbolic_integral(p, integrand, budget)
+    if sym is None:
+        return CheckedIntegral(None)
+    precision = _route_precision(p)
+
+    def numeric(point: dict, dps: int):
+        return numeric_integral(p, integrand, point, dps=dps, timeout=budget)
+
+    needs = (set(p.params) | integrand.free_symbols) - set(p.x)
+    check = cross_examine(sym, numeric, _params_domain(p, domain), at=at, precision=precision, symbols=needs)
+    return CheckedIntegral(sym if check.agreed else None, sym, check)
+
+
+def symbolic_integral(
+    p: Density, integrand: sp.Expr, *, timeout: float | None = None, domain: Domain | None = None
+) -> sp.Expr | None:
+    """The integral (or sum) of ``integrand`` over p's support, or None.
+
+    None when SymPy cannot compute it within the budget, and also when its
+    result is not confirmed by quadrature at random parameter points
+    (``checked_integral`` says which, with the numbers).
+    """
+    return checked_integral(p, integrand, timeout=timeout, domain=domain).value
+
+
+# -- d/dtheta E_p[phi] -------------------------------------------------------------------------
+
+
+def _inside(edge: mpmath.mpf, direction: int, dps: int) -> mpmath.mpf:
+    """A point just inside the support from ``edge`` (direction +1: above it)."""
+    with mpmath.workdps(dps + 20):
+        return edge + direction * mpmath.mpf(10) ** (-dps - 5) * max(mpmath.mpf(1), abs(edge))
+
+
+def _face_terms(p: Density, phi: sp.Expr, wrt: sp.Symbol, values: dict, dps: int, budget: float):
+    """The Leibniz terms of the moving edges: sum over faces of (speed) * (p phi integrated over the face)."""
+    total = mpmath.mpf(0)
+    body = p.expr * phi
+    for xj, s in zip(p.x, p.support_sets, strict=True):
+        for edge, outward in ((s.sup, 1), (s.inf, -1)):
+            if edge.is_infinite:
+                continue
+            speed = sp.diff(edge, wrt).xreplace(values)
+            if speed == 0:
+                continue
+            with mpmath.workdps(dps + 10):
+                e = edge_number(edge, values, dps + 20)
+                at_face = _inside(e, -outward, dps)
+                v_speed = mpmath.mpf(sp.N(speed, dps + 10))
+                if p.dim == 1:
+                    fn = mpmath_function(p.x, sp.N(body.xreplace(values), dps + 10))
+                    face = mpmath.mpmathify(fn(at_face)[0])
+                else:
+                    (other,) = [xi for xi in p.x if xi != xj]
+                    k = p.x.index(other)
+                    fn = mpmath_function([other, xj], sp.N(body.xreplace(values), dps + 10))
+                    lo, hi = (edge_number(b, values, dps + 10) for b in (p.support_sets[k].inf, p.support_sets[k].sup))
+                    center, scale = center_scale(p, values)
+                    hint = (float(center[k]), float(scale[k]))
+                    face = quad_1d(lambda t, at_face=at_face, fn=fn: fn(t, at_face)[0], lo, hi, hint)
+                total += outward * v_speed * face
+    return total
+
+
+def numeric_gradient(
+    p: Density, phi: sp.Expr, wrt: sp.Symbol, values: dict, *, dps: int = QUADRATURE.high, timeout: float | None = None
+) -> mpmath.mpf | None:
+    """d/dtheta E_p[phi] at ``values`` by quadrature: the integral of (dp/dtheta) phi, plus the
+    moving edges' terms (Leibniz) when the support moves (see the module docstring).
+
+    In 2-D, ``dps`` <= 15 uses float64 cubature.  None when quadrature fails, or
+    for a discrete support that moves with theta (no derivative).
+    """
+    values = exact_values(values)
+    bulk = numeric_integral(p, sp.diff(p.expr, wrt) * phi, values, dps=dps, timeout=timeout)
+    if bulk is None or not any(sp.diff(s.inf, wrt) != 0 or sp.diff(s.sup, wrt) != 0 for s in p.support_sets):
+        return bulk
+    if p.is_discrete:
+        return None  # integer edges that move with theta jump: E[phi] is not differentiable there
+    budget = resolve_timeout(timeout)
+    try:
+        faces = run_with_budget(_face_terms, p, phi, wrt, values, dps, budget, timeout=budget, what="moving edges")
+    except (BudgetExceeded, ArithmeticError, ValueError, TypeError):
+        return None
+    with mpmath.workdps(dps):
+        return mpmath.mpmathify(bulk) + faces
+
+
+@bounded
 def expectation_gradient(
     p: Density,
     phi: sp.Expr,
@@ -84,38 +238,46 @@ def expectation_gradient(
 ) -> tuple[object, str] | tuple[None, str]:
     """d/dtheta_i E_p[phi]: ``(value, how)``.
 
-    Symbolic when possible (a SymPy expression in the parameters, evaluated
-    at ``values`` when given); otherwise numeric at ``values``: quadrature of
-    (dp/dtheta_i) phi for a fixed support, or a high-precision derivative of
-    the quadrature when the support moves with theta.
+    Symbolic when SymPy integrates and its gradient agrees with the numeric
+    route at random parameter points (and at ``values``, when given): a SymPy
+    expression in the parameters, evaluated at ``values`` when given.
+    Otherwise numeric at ``values``: quadrature of (dp/dtheta_i) phi plus the
+    moving edges' terms (Leibniz) when the support moves with theta.
     """
-    from ..core.convert import exact_values
-
+    p = checked_density(p)
+    phi = as_phi(phi, p.x)
+    wrt = p.check_param(wrt)
     values = None if values is None else exact_values(values)
     # With parameter values, quadrature is the dependable route: give the symbolic
     # attempt only a short look so hopeless integrals do not eat the whole budget.
     budget = resolve_timeout(timeout)
     sym_budget = budget if values is None else min(budget, SYMBOLIC_LOOK)
-    sym = symbolic_integral(p, p.expr * phi, timeout=sym_budget)
+    sym = _raw_symbolic_integral(p, p.expr * phi, sym_budget)
+    note = ""
     if sym is not None:
         grad = sp.diff(sym, wrt)
-        if values is None:
-            return budgets.simplify(grad, timeout=budget), "symbolic integration"
-        return sp.Float(sp.N(grad.xreplace(values), dps), dps), "symbolic integration"
+        prec = _route_precision(p)
+
+        def numeric(point: dict, d: int):
+            full = {**(values or {}), **point}
+            return numeric_gradient(p, phi, wrt, full, dps=d, timeout=budget)
+
+        needs = (set(p.params) | phi.free_symbols) - set(p.x)
+        at = (values,) if values else ()
+        check = cross_examine(grad, numeric, _params_domain(p, None), at=at, precision=prec, symbols=needs)
+        if check.agreed:
+            if values is None:
+                return budgets.simplify(grad, timeout=budget), "symbolic integration, cross-examined by quadrature"
+            return sp.Float(sp.N(grad.xreplace(values), dps), dps), "symbolic integration, cross-examined by quadrature"
+        note = check.describe("gradient of the integral") + "; "
     if values is None:
-        return None, "SymPy could not integrate within the budget"
-    if not p.has_moving_support:
-        val = numeric_integral(p, sp.diff(p.expr, wrt) * phi, values, dps=dps, timeout=timeout)
-        return (val, f"mpmath quadrature at {dps} digits") if val is not None else (None, "quadrature failed")
-
-    def moved(t):
-        vals = dict(values)
-        vals[wrt] = sp.Float(t, dps)
-        return numeric_integral(p, p.expr * phi, vals, dps=dps + 20, timeout=timeout)
-
-    with mpmath.workdps(dps):
-        try:
-            val = mpmath.diff(lambda t: moved(t), mpmath.mpf(sp.Float(values[wrt], dps)))
-        except TypeError:
-            return None, "quadrature failed"
-    return val, f"mpmath derivative of quadrature at {dps} digits"
+        return None, note + ("SymPy could not integrate within the budget" if sym is None else "no value")
+    if p.dim == 2 and not p.is_discrete:
+        val = numeric_gradient(p, phi, wrt, values, dps=CUBATURE.high, timeout=timeout)
+        how = f"float64 cubature (about {CUBATURE.zero_digits} digits)"
+    else:
+        val = numeric_gradient(p, phi, wrt, values, dps=dps, timeout=timeout)
+        how = f"mpmath quadrature at {dps} digits"
+    if p.has_moving_support and val is not None:
+        how += " plus the moving edges (Leibniz)"
+    return (val, note + how) if val is not None else (None, note + "quadrature failed")

@@ -3,8 +3,10 @@
 One check a module: ``transport`` (Eq. 52), ``normalization``, ``boundary``
 (Eq. 47, footnote 4), ``unbiased`` (Eq. 4, 19), ``weights`` (closed forms from
 a paper), ``weak_derivative`` (measure-valued decompositions and couplings).
-Every symbolic step runs under the call's time budget (``timeout=``
-in seconds, default the global one).
+Every symbolic step runs under the call's time budget (``timeout=`` in
+seconds, default the global one).  Each verdict records how it came about as
+an unchecked ``Proof`` (``records``: the integrals, limits and differences
+written out); ``symflow.proof_of`` checks it when asked.
 """
 
 from .boundary import check_boundary as check_boundary

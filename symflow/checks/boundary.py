@@ -2,109 +2,144 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
-from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout
+from ..calculus.flux import flux_at_infinity, has_infinite_face
+from ..calculus.limits import LimitDisagreement, cross_examined_limit
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi
 from ..core.density import Density
 from ..core.flow import Flow, field_over
-from ..core.verdict import Status, Verdict, Witness
+from ..core.verdict import Status, Verdict, Witness, combine
 from ..zero import decide_zero
+from .records import boundary_record
 
-__all__ = ["check_boundary"]
+__all__ = ["check_boundary", "edge_limit_verdict"]
 
 
+@bounded
 def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeout: float | None = None) -> Verdict:
     r"""Does :math:`p\,u\,\phi \to 0` at the edges of the support (condition under Eq. 47, footnote 4)?
 
-    Each component p u_j phi is taken to the lower and upper edge of
-    coordinate j's support (other coordinates held symbolic).  All limits 0:
-    proved.  A nonzero limit: refuted, with the edge as witness.
+    At a finite edge of coordinate j, p u_j phi is taken to the edge (the other
+    coordinates held symbolic: the face is a set of points where it must vanish).
+    At an infinite edge: in 1-D, the limit x -> +-oo; in d >= 2, the flux of
+    p u phi through the faces of growing boxes (``symflow.calculus.flux``), because
+    flux can escape along a diagonal while every axis-wise limit is 0.  All parts
+    0: proved (numbers only: consistent).  A nonzero edge value or escaping flux:
+    refuted, with the edge as witness.
     """
     u = field_over(p, flow, wrt)
     phi = as_phi(phi, p.x)
     budget = resolve_timeout(timeout)
     claim = f"boundary term p u phi vanishes at the support's edges ({flow.kind} flow, d/d{wrt})"
-    found = []
-    consistent: list[str] = []
+    field = tuple(p.expr * uj * phi for uj in u)
+    parts: list[tuple[str, Verdict]] = []
+    fluxes: list[tuple[sp.Symbol, sp.Expr]] = []
+    limits: list[tuple] = []  # (x_j, edge, direction, value) for the proof record
     for j, (xj, s) in enumerate(zip(p.x, p.support_sets, strict=True)):
-        flux = p.expr * u[j] * phi
-        if flux == 0:
+        if field[j] == 0:
             continue
+        fluxes.append((xj, field[j]))
         for edge, direction in ((s.inf, "+"), (s.sup, "-")):
-            try:
-                lim = budgets.limit(flux, xj, edge, direction, timeout=budget)
-            except BudgetExceeded as exc:
-                return Verdict(Status.UNKNOWN, "symbolic limits", flux, claim=claim, reason=str(exc))
-            except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on hard limits
-                return Verdict(
-                    Status.UNKNOWN,
-                    "symbolic limits",
-                    flux,
-                    claim=claim,
-                    reason=f"limit at {xj} -> {edge} failed: {type(exc).__name__}",
-                )
-            found.append((xj, edge, lim))
-            if lim.has(sp.Limit):
-                return Verdict(
-                    Status.UNKNOWN,
-                    "symbolic limits",
-                    flux,
-                    claim=claim,
-                    reason=f"SymPy left the limit at {xj} -> {edge} unevaluated",
-                )
-            if lim == 0:
-                continue
-            if lim.has(sp.oo, sp.S.NegativeInfinity, sp.zoo, sp.AccumBounds) and not lim.free_symbols:
-                # An infinite or oscillating limit (p u phi -> oo, or AccumBounds(-1, 1)) is not 0.
-                witness = Witness(((xj, edge),), lim, lim)
-                return Verdict(
-                    Status.REFUTED,
-                    "symbolic limit at the edge (infinite or not existing)",
-                    flux,
-                    witness,
-                    claim=claim,
-                    details=(("boundary term", lim),),
-                )
-            verdict = decide_zero(lim, p.domain(), timeout=timeout)
-            if verdict.status is Status.PROVED:
-                continue
-            if verdict.status is Status.CONSISTENT:
-                # Zero to 40 digits, but only numerically: the whole check is then no proof.
-                consistent.append(f"{xj} -> {edge}: {verdict.method}")
-                continue
-            if verdict.status is Status.UNKNOWN:
-                return Verdict(
-                    Status.UNKNOWN,
-                    "symbolic limits",
-                    flux,
-                    claim=claim,
-                    reason=f"is the limit {sp.sstr(lim)} at {xj} -> {edge} zero? {verdict.reason}",
-                    details=(("boundary term", lim),),
-                )
-            w = verdict.witness
-            return Verdict(
-                Status.REFUTED,
-                "symbolic limit at the edge",
-                flux,
-                Witness(((xj, edge), *w.point), w.value, w.value_low, w.digits),
-                claim=claim,
-                details=(("boundary term", lim),),
-            )
-    details = tuple((f"{x} -> {e}", lim) for x, e, lim in found)
-    if consistent:
+            if edge.is_infinite and p.dim >= 2:
+                continue  # the box-face flux below
+            verdict = edge_limit_verdict(p, field[j], xj, edge, direction, budget, claim, timeout)
+            parts.append((f"{xj} -> {edge}", verdict))
+            limit = verdict.detail("boundary term", None)
+            if limit is not None:
+                limits.append((xj, edge, direction, limit))
+            if verdict.status is Status.REFUTED:
+                break
+    if has_infinite_face(p) and not any(v.status is Status.REFUTED for _, v in parts):
+        at_infinity = flux_at_infinity(
+            p, field, timeout=timeout, claim="the flux of p u phi through the faces of growing boxes vanishes"
+        )
+        if at_infinity.status is Status.REFUTED:
+            w = at_infinity.witness
+            at_infinity = replace(at_infinity, witness=Witness(((p.x[0], sp.oo), *w.point), w.value, w.value_low))
+        parts.append(("flux at infinity", at_infinity))
+    if not parts:
+        return Verdict(Status.PROVED, "p u phi is identically 0", sp.S.Zero, claim=claim)
+    verdict = combine(parts, claim, noun="edges", label="{}")
+    record = boundary_record(fluxes, limits, claim, p.domain()) if limits and p.dim == 1 else verdict.proof
+    if verdict.status in (Status.PROVED, Status.CONSISTENT):
+        details = tuple((label, v.detail("boundary term", v.residual)) for label, v in parts)
+        return replace(verdict, residual=sp.S.Zero, details=details + verdict.details[-len(parts) :], proof=record)
+    return replace(verdict, proof=record)
+
+
+def edge_limit_verdict(
+    p: Density, flux: sp.Expr, xj: sp.Symbol, edge: sp.Expr, direction: str, budget: float, claim: str, timeout
+) -> Verdict:
+    """Is the limit of p u_j phi at x_j -> edge zero (a function of the other coordinates, in d >= 2)?"""
+    try:
+        lim = cross_examined_limit(flux, xj, edge, direction, timeout=budget, domain=p.domain())
+    except (BudgetExceeded, LimitDisagreement) as exc:
+        return Verdict(Status.UNKNOWN, "symbolic limits", flux, claim=claim, reason=str(exc))
+    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on hard limits
         return Verdict(
-            Status.CONSISTENT,
-            "symbolic limits; nonzero-looking ones vanish numerically: " + "; ".join(consistent),
+            Status.UNKNOWN,
+            "symbolic limits",
+            flux,
+            claim=claim,
+            reason=f"limit at {xj} -> {edge} failed: {type(exc).__name__}",
+        )
+    if lim.has(sp.Limit):
+        return Verdict(
+            Status.UNKNOWN,
+            "symbolic limits",
+            flux,
+            claim=claim,
+            reason=f"SymPy left the limit at {xj} -> {edge} unevaluated",
+        )
+    if lim == 0:
+        return Verdict(Status.PROVED, "symbolic limit is 0", sp.S.Zero, claim=claim, details=(("boundary term", lim),))
+    if lim.has(sp.oo, sp.S.NegativeInfinity, sp.zoo, sp.AccumBounds) and not lim.free_symbols:
+        # An infinite or oscillating limit (p u phi -> oo, or AccumBounds(-1, 1)) is not 0.
+        return Verdict(
+            Status.REFUTED,
+            "symbolic limit at the edge (infinite or not existing)",
+            flux,
+            Witness(((xj, edge),), lim, lim),
+            claim=claim,
+            details=(("boundary term", lim),),
+        )
+    verdict = decide_zero(lim, p.domain(), timeout=timeout)
+    if verdict.status is Status.PROVED:
+        return Verdict(
+            Status.PROVED,
+            f"symbolic limit, then {verdict.method}",
             sp.S.Zero,
             claim=claim,
-            details=details,
+            details=(("boundary term", lim),),
         )
+    if verdict.status is Status.CONSISTENT:
+        # Zero to 40 digits, but only numerically: the whole check is then no proof.
+        return Verdict(
+            Status.CONSISTENT,
+            f"symbolic limit; it vanishes numerically: {verdict.method}",
+            sp.S.Zero,
+            claim=claim,
+            details=(("boundary term", lim),),
+        )
+    if verdict.status is Status.UNKNOWN:
+        return Verdict(
+            Status.UNKNOWN,
+            "symbolic limits",
+            flux,
+            claim=claim,
+            reason=f"is the limit {sp.sstr(lim)} at {xj} -> {edge} zero? {verdict.reason}",
+            details=(("boundary term", lim),),
+        )
+    w = verdict.witness
     return Verdict(
-        Status.PROVED,
-        "symbolic limits at every edge are 0",
-        sp.S.Zero,
+        Status.REFUTED,
+        "symbolic limit at the edge",
+        flux,
+        Witness(((xj, edge), *w.point), w.value, w.value_low, w.digits),
         claim=claim,
-        details=details,
+        details=(("boundary term", lim),),
     )

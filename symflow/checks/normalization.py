@@ -1,22 +1,34 @@
-"""``check_normalized``: does a density integrate (or sum) to 1 over its support?"""
+"""``check_normalized``: does a density integrate (or sum) to 1 over its support?
+
+SymPy's integral is used only when quadrature agrees with it at random
+parameter points (``calculus.integrals.checked_integral``); when they
+disagree the verdict is ``unknown`` with both numbers.  A refutation, by a
+symbolic integral or by quadrature, is re-checked by an independent route
+first: quadrature at the witness for a symbolic integral, evalf of the
+integrand and the integral on other nodes for a quadrature
+(``calculus.quadrature.confirm_integral``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import mpmath
 import sympy as sp
 
-from ..calculus.integrals import symbolic_integral
-from ..calculus.quadrature import numeric_integral
-from ..core.budget import resolve_timeout
+from ..calculus.crosscheck import cross_examine
+from ..calculus.integrals import checked_integral
+from ..calculus.quadrature import confirm_integral, integral_precision, numeric_integral
+from ..core.budget import bounded, resolve_timeout
 from ..core.convert import as_param_values, exact_values
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.domain import Domain
 from ..core.estimator import Estimator
 from ..core.precision import QUADRATURE, Outcome, decide
 from ..core.verdict import Status, Verdict, Witness
 from ..zero import decide_zero
+from .records import normalization_proof
 
 __all__ = ["check_normalized", "normalization_problem"]
 
@@ -25,42 +37,78 @@ __all__ = ["check_normalized", "normalization_problem"]
 AGREE_DIGITS = QUADRATURE.zero_digits
 
 
+@bounded
 def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
     """Is the integral (or sum) of p over its support equal to 1?"""
+    p = checked_density(p)
     claim = f"{p.name} is normalized"
-    total = symbolic_integral(p, p.expr, timeout=timeout)
+    params_only = Domain((), p.domain().parameters, p.constraints)
+    checked = checked_integral(p, p.expr, timeout=timeout, domain=params_only)
+    if checked.disagreed:
+        point, sym, num = checked.check.comparisons[-1]
+        return Verdict(
+            Status.UNKNOWN,
+            "symbolic integration, cross-examined by quadrature",
+            p.expr,
+            reason=checked.reason("integral of p"),
+            claim=claim,
+            details=(("symbolic integral", checked.symbolic), ("SymPy's value", sym), ("quadrature", num)),
+        )
+    total = checked.value
     if total is not None:
-        params_only = Domain((), p.domain().parameters, p.constraints)
         verdict = decide_zero(total - 1, params_only, timeout=timeout, claim=claim)
+        method = f"symbolic integration (cross-examined by quadrature), then {verdict.method}"
         if verdict.status is Status.PROVED:
-            return Verdict(Status.PROVED, f"symbolic integration, then {verdict.method}", total - 1, claim=claim)
+            return Verdict(Status.PROVED, method, total - 1, claim=claim, proof=normalization_proof(p, total, timeout))
         if verdict.status is Status.REFUTED:
-            return Verdict(
-                Status.REFUTED,
-                f"symbolic integration, then {verdict.method}",
-                total - 1,
-                verdict.witness,
-                claim=claim,
-                details=(("integral", total),),
+            # The witness is a parameter point: SymPy's integral there must agree with quadrature.
+            at = verdict.witness.as_dict()
+            again = cross_examine(
+                total,
+                lambda pt, dps: numeric_integral(p, p.expr, pt, dps=dps, timeout=timeout),
+                params_only,
+                at=(at,),
+                points=1,
+                symbols=set(p.params),
             )
-    return _numeric_normalization(p, timeout, claim)
+            if again.agreed:
+                return Verdict(
+                    Status.REFUTED,
+                    method,
+                    total - 1,
+                    verdict.witness,
+                    claim=claim,
+                    details=(("integral", total),),
+                    proof=normalization_proof(p, total, timeout),
+                )
+            return Verdict(
+                Status.UNKNOWN,
+                method,
+                total - 1,
+                reason=f"SymPy's integral {sp.sstr(total)} is not 1 at the witness, but quadrature does not "
+                f"confirm it there: {again.describe('integral')}",
+                claim=claim,
+            )
+    return replace(_numeric_normalization(p, timeout, claim), proof=normalization_proof(p, None, timeout))
 
 
 def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Verdict:
-    from ..zero.numeric import sample_points
+    from ..zero.points import exact_point, sample_points
 
     pts = sample_points(Domain((), p.domain().parameters, p.constraints), set(p.params), draws=3)
     if not pts:
         pts = [{}]
     agreed = 0
+    precision = integral_precision(p)
     for pt in pts[:3]:
-        values = {k: sp.Float(v, QUADRATURE.high) for k, v in pt.items()}
+        pt = exact_point(pt)
+        values = dict(pt)
 
         def gap(dps: int, values: dict = values):
             total = numeric_integral(p, p.expr, values, dps=dps, timeout=timeout)
             return None if total is None else total - 1
 
-        decision = decide(gap, QUADRATURE)
+        decision = decide(gap, precision)
         if decision.outcome is Outcome.UNDEFINED:
             return Verdict(
                 Status.UNKNOWN,
@@ -73,11 +121,23 @@ def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Ver
             agreed += 1
             continue
         if decision.nonzero:
+            conf = confirm_integral(p, p.expr, values, decision.high + 1, decision.high, timeout=timeout)
+            if not conf.confirmed:
+                return Verdict(
+                    Status.UNKNOWN,
+                    "quadrature",
+                    p.expr,
+                    claim=claim,
+                    reason=f"quadrature gives the integral {mpmath.nstr(decision.high + 1, 15)}, but an "
+                    f"independent route does not confirm it: {conf.reason}",
+                    details=(("integral", decision.high + 1),),
+                )
             return Verdict(
                 Status.REFUTED,
-                f"mpmath quadrature at {QUADRATURE.low} and {QUADRATURE.high} digits",
+                f"quadrature at {precision.low} and {precision.high} digits, confirmed by evalf of the "
+                "integrand and other nodes",
                 p.expr,
-                Witness(tuple(pt.items()), decision.high + 1, decision.low + 1, QUADRATURE.digits),
+                Witness(tuple(pt.items()), decision.high + 1, decision.low + 1, precision.digits),
                 claim=claim,
                 details=(("integral", decision.high + 1),),
             )
@@ -90,7 +150,7 @@ def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Ver
         )
     return Verdict(
         Status.CONSISTENT,
-        f"mpmath quadrature at {QUADRATURE.high} digits equals 1 to {AGREE_DIGITS} digits at {agreed} "
+        f"quadrature at {precision.high} digits equals 1 to {precision.zero_digits} digits at {agreed} "
         "parameter point(s); not a proof",
         p.expr,
         claim=claim,
@@ -109,8 +169,9 @@ def normalization_problem(est: Estimator, params: dict | None, timeout: float | 
                 return f"{d.name} is not normalized{told}"
             continue
         values = exact_values(as_param_values({k: v for k, v in params.items() if k in d.params}, d.params))
-        total = numeric_integral(d, d.expr, values, dps=QUADRATURE.high, timeout=timeout)
-        if total is not None and abs(total - 1) > mpmath.mpf(10) ** (-AGREE_DIGITS):
+        precision = integral_precision(d)
+        total = numeric_integral(d, d.expr, values, dps=precision.high, timeout=timeout)
+        if total is not None and abs(total - 1) > mpmath.mpf(10) ** (-precision.zero_digits):
             return f"{d.name} is not normalized (its integral is {mpmath.nstr(total, 15)} at these parameters)"
     return None
 

@@ -7,22 +7,26 @@ from dataclasses import replace
 import mpmath
 import sympy as sp
 
-from ..calculus.integrals import expectation_gradient, symbolic_integral
-from ..calculus.quadrature import numeric_integral
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..calculus.crosscheck import cross_examine
+from ..calculus.integrals import checked_integral, expectation_gradient
+from ..calculus.quadrature import confirm_integral, integral_precision, numeric_integral
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_param_values, as_phi, exact_values
 from ..core.domain import Domain
 from ..core.estimator import Estimator, TermKind
-from ..core.precision import QUADRATURE, decide
+from ..core.precision import CROSS_CHECK, CUBATURE, decide
 from ..core.verdict import Status, Verdict, Witness
 from ..errors import EstimatorError
 from ..zero import decide_zero
+from ..zero.points import exact_point, sample_points
 from .boundary import check_boundary
-from .normalization import AGREE_DIGITS, normalization_problem
+from .normalization import normalization_problem
+from .records import over_support, unbiased_record
 
 __all__ = ["check_unbiased"]
 
 
+@bounded
 def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, timeout: float | None = None) -> Verdict:
     r"""Is :math:`\int q\,(v\cdot\nabla\phi + \psi\phi)\,dx = \frac{d}{d\theta_i}\int p\,\phi\,dx`?
 
@@ -85,46 +89,135 @@ def _diagnosis(est: Estimator, phi: object, params: dict | None, timeout: float 
     return tuple(notes)
 
 
+def _precision(est: Estimator):
+    """The precision both sides are decided with: 2-D quadrature is float64 cubature."""
+    worst = [integral_precision(d) for d in (est.density, est.sampling)]
+    return CUBATURE if CUBATURE in worst else worst[0]
+
+
+def _unknown(claim: str, residual, reason: str, details: tuple = ()) -> Verdict:
+    return Verdict(Status.UNKNOWN, "symbolic integration", residual, claim=claim, reason=reason, details=details)
+
+
 def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: float | None) -> Verdict:
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
-    p, q = est.density, est.sampling
+    p = est.density
     phi = as_phi(phi, p.x)
     claim = f"{est.name or 'estimator'} is unbiased for d/d{est.wrt} E[{sp.sstr(phi)}]"
     if params is None:
-        integrand = _weighted_integrand(est, phi, timeout)
-        extra_sym = [t.symbolic_expectation(phi) for t in est.extra_terms]
-        lhs = symbolic_integral(q, integrand, timeout=timeout)
-        rhs, how = expectation_gradient(p, phi, est.wrt, timeout=timeout)
-        if lhs is None or rhs is None or any(e is None for e in extra_sym):
-            return Verdict(
-                Status.UNKNOWN,
-                "symbolic integration",
-                integrand,
-                claim=claim,
-                reason="SymPy could not do the integrals within the budget; pass params= for quadrature",
-            )
-        residual = lhs + sum(extra_sym, sp.S.Zero) - rhs
-        params_domain = Domain(
-            (),
-            p.domain().parameters + (q.domain().parameters if q is not p else ()),
-            p.constraints + q.constraints,
-        )
-        verdict = decide_zero(residual, params_domain, timeout=timeout, claim=claim)
-        return Verdict(
-            verdict.status,
-            f"symbolic integration, then {verdict.method}",
-            residual,
-            verdict.witness,
-            verdict.reason,
-            claim,
-        )
+        return _symbolic(est, phi, claim, timeout)
     values = exact_values(as_param_values(params, est.params))
+    return _at_values(est, phi, values, claim, timeout)
+
+
+def _params_domain(est: Estimator) -> Domain:
+    p, q = est.density, est.sampling
+    return Domain(
+        (),
+        p.domain().parameters + (q.domain().parameters if q is not p else ()),
+        p.constraints + q.constraints,
+    )
+
+
+def _symbolic(est: Estimator, phi: sp.Expr, claim: str, timeout: float | None) -> Verdict:
+    """Both sides by SymPy, each cross-examined numerically (class 1 of issue 12), then decide_zero."""
+    p, q = est.density, est.sampling  # integrals over q (the estimator's side) and p (the gradient)
+    params_domain = _params_domain(est)
+    integrand = _weighted_integrand(est, phi, timeout)
+    lhs_checked = checked_integral(q, integrand, timeout=timeout, domain=params_domain)
+    rhs, how = expectation_gradient(p, phi, est.wrt, timeout=timeout)
+    if lhs_checked.disagreed:
+        point, sym, num = lhs_checked.check.comparisons[-1]
+        return _unknown(
+            claim,
+            integrand,
+            lhs_checked.reason("integral of the estimator"),
+            (("SymPy's value", sym), ("quadrature", num)),
+        )
+    if rhs is None and "SymPy could not" not in how:
+        return _unknown(claim, integrand, f"exact gradient: {how}")
+    extra_sym = []
+    for t in est.extra_terms:
+        e = t.symbolic_expectation(phi)
+        if e is not None:
+            check = cross_examine(
+                e,
+                lambda pt, dps, t=t: t.numeric_expectation(phi, pt, dps),
+                params_domain,
+                symbols=set(est.params),
+                precision=CROSS_CHECK,
+            )
+            if check.disagreed:
+                return _unknown(claim, integrand, check.describe(f"expectation of the {t.kind} term"))
+            if not check.agreed:
+                e = None
+        extra_sym.append(e)
+    lhs = lhs_checked.value
+    if lhs is None or rhs is None or any(e is None for e in extra_sym):
+        return _unknown(
+            claim,
+            integrand,
+            "SymPy could not do the integrals (cross-examined) within the budget; pass params= for quadrature",
+        )
+    residual = lhs + sum(extra_sym, sp.S.Zero) - rhs
+    verdict = decide_zero(residual, params_domain, timeout=timeout, claim=claim)
+    method = f"symbolic integration (cross-examined by quadrature), then {verdict.method}"
+    if verdict.status is Status.REFUTED:
+        # The witness is a parameter point: quadrature there must find the bias too (class 2).
+        confirmed = _confirm_refutation(est, phi, verdict.witness.as_dict(), claim, timeout)
+        if confirmed is not None:
+            return confirmed
+    # The proof: both sides as integrals, their values, and the bias with both written out.
+    sides = (
+        over_support(q, q.expr * est.single_sample(phi)),
+        sp.Derivative(over_support(p, p.expr * phi), est.wrt),
+    )
+    return Verdict(
+        verdict.status,
+        method,
+        residual,
+        verdict.witness,
+        verdict.reason,
+        claim,
+        proof=unbiased_record(*sides, lhs, rhs, extra_sym, claim, params_domain),
+    )
+
+
+def _confirm_refutation(est: Estimator, phi: sp.Expr, witness: dict, claim: str, timeout: float | None):
+    """None when quadrature at the witness's parameters also finds a bias; else an unknown verdict saying so."""
+    point = {k: v for k, v in witness.items() if k in est.params}
+    missing = set(est.params) - set(point)
+    if missing:  # the residual does not involve them: any value in their domain will do
+        for pt in sample_points(_params_domain(est), set(est.params), draws=3):
+            if all(k in pt for k in missing):
+                point.update({k: pt[k] for k in missing})
+                break
+    point = exact_point(point)
+    if set(est.params) - set(point):
+        return None
+    again = _at_values(est, phi, point, claim, timeout)
+    if again.status is Status.REFUTED:
+        return None
+    return Verdict(
+        Status.UNKNOWN,
+        "symbolic integration, then decide_zero; quadrature at the witness",
+        again.residual,
+        claim=claim,
+        reason=f"the symbolic bias is nonzero at {', '.join(f'{k} = {v}' for k, v in point.items())}, but "
+        f"quadrature there says {again.status.value} ({again.method}; {again.reason})",
+    )
+
+
+def _at_values(est: Estimator, phi: sp.Expr, values: dict, claim: str, timeout: float | None) -> Verdict:
+    """Both sides by quadrature at the parameter ``values`` (the exact gradient symbolic when cross-examined)."""
+    q = est.sampling
+    precision = _precision(est)
     integrand = _weighted_integrand(est, phi, timeout, expand=False)
-    rhs, how = expectation_gradient(p, phi, est.wrt, values, timeout=timeout)
+    rhs, how = expectation_gradient(est.density, phi, est.wrt, values, timeout=timeout)
     if rhs is None:
         return Verdict(Status.UNKNOWN, "quadrature", integrand, claim=claim, reason=f"exact gradient: {how}")
-    lhs = _numeric_side(est, q, integrand, phi, values, QUADRATURE.high, timeout)
+    lhs = _numeric_side(est, q, integrand, phi, values, precision.high, timeout)
     if lhs is None:
         return Verdict(
             Status.UNKNOWN,
@@ -137,24 +230,37 @@ def _check_unbiased(est: Estimator, phi: object, params: dict | None, timeout: f
     details = (("estimator expectation", lhs), ("exact gradient", rhs_m), ("exact by", how))
 
     def bias(dps: int):
-        side = lhs if dps == QUADRATURE.high else _numeric_side(est, q, integrand, phi, values, dps, timeout)
+        side = lhs if dps == precision.high else _numeric_side(est, q, integrand, phi, values, dps, timeout)
         return None if side is None else side - rhs_m
 
-    decision = decide(bias, QUADRATURE, scale=abs(rhs_m))
+    decision = decide(bias, precision, scale=abs(rhs_m))
     if decision.zero:
         return Verdict(
             Status.CONSISTENT,
-            f"mpmath quadrature at {QUADRATURE.high} digits agrees with the exact "
-            f"gradient ({how}) to {AGREE_DIGITS} digits at the given parameters; not a proof",
+            f"quadrature at {precision.high} digits agrees with the exact "
+            f"gradient ({how}) to {precision.zero_digits} digits at the given parameters; not a proof",
             decision.high,
             claim=claim,
             details=details,
         )
     if decision.nonzero:
-        witness = Witness(tuple(values.items()), decision.high, decision.low, QUADRATURE.digits)
+        main = _main_part(q, integrand, values, precision.high, timeout)
+        conf = confirm_integral(q, integrand, values, main, decision.high, timeout=timeout)
+        if not conf.confirmed:
+            return Verdict(
+                Status.UNKNOWN,
+                "quadrature",
+                decision.high,
+                claim=claim,
+                details=details,
+                reason=f"bias {mpmath.nstr(decision.high, 10)} by quadrature, but an independent route does not "
+                f"confirm the estimator's expectation: {conf.reason}",
+            )
+        witness = Witness(tuple(values.items()), decision.high, decision.low, precision.digits)
         return Verdict(
             Status.REFUTED,
-            f"mpmath quadrature at {QUADRATURE.low} and {QUADRATURE.high} digits",
+            f"quadrature at {precision.low} and {precision.high} digits, confirmed by evalf of the integrand "
+            "and other nodes",
             decision.high,
             witness,
             claim=claim,
@@ -188,9 +294,13 @@ def _weighted_integrand(est: Estimator, phi: sp.Expr, timeout: float | None, exp
         return raw
 
 
+def _main_part(q, integrand, values, dps, timeout):
+    return numeric_integral(q, integrand, values, dps=dps, timeout=timeout)
+
+
 def _numeric_side(est, q, integrand, phi, values, dps, timeout):
     """The estimator's expectation at ``values``: quadrature of the main part plus each extra term's."""
-    main = numeric_integral(q, integrand, values, dps=dps, timeout=timeout)
+    main = _main_part(q, integrand, values, dps, timeout)
     if main is None:
         return None
     with mpmath.workdps(dps):  # summing at the default 15 digits would round the parts

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import sympy as sp
 
+from ..core.budget import bounded
 from ..core.convert import as_expr, as_vector
 from ..core.estimator import Estimator
 from ..core.steps import Step
@@ -16,6 +17,7 @@ from ..zero import decide_zero
 __all__ = ["check_weights"]
 
 
+@bounded
 def check_weights(
     est: Estimator,
     psi: object = None,
@@ -56,6 +58,15 @@ def check_weights(
         for name, got, want in wanted
     }
     verdict = combine(parts, f"{est.name or 'estimator'} matches the closed form", noun="weights", label="{}")
-    extra = tuple(Step(name, want, "the closed form typed in by hand", equation) for name, _, want in wanted)
-    # The proof: the estimator's own derivation with the closed forms as further steps.
-    return replace(verdict, proof=replace(est, steps=est.steps + extra).derivation())
+    # The proof: the estimator's own derivation with the closed forms as further steps; a closed form
+    # that is literally the derived value is noted on the step that derived it instead of repeated.
+    recorded = list(est.steps)
+    extra = []
+    for name, got, want in wanted:
+        last = max((i for i, s in enumerate(recorded) if s.lhs == name), default=None)
+        if last is not None and got == want and recorded[last].rhs == want:
+            s = recorded[last]
+            recorded[last] = Step(s.lhs, s.rhs, f"{s.rule}; the closed form typed in by hand", equation, s.assumes)
+        else:
+            extra.append(Step(name, want, "the closed form typed in by hand", equation))
+    return replace(verdict, proof=replace(est, steps=(*recorded, *extra)).derivation())

@@ -30,7 +30,17 @@ from typing import Any
 from ..core.budget import quiet_fork
 from ..errors import SymflowError
 
-__all__ = ["Claim", "ClaimResult", "Expect", "claim", "collect", "run_claim", "run_claims"]
+__all__ = [
+    "Claim",
+    "ClaimResult",
+    "Expect",
+    "claim",
+    "collect",
+    "run_claim",
+    "run_claim_remote",
+    "run_claims",
+    "run_claims_dask",
+]
 
 
 class Expect(str, enum.Enum):
@@ -63,6 +73,7 @@ class Claim:
     expect: Expect
     run: Callable[[], Any]
     module: str = ""
+    source: str = ""  # the derivation file it was collected from (what a Dask worker loads)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "expect", _expect(self.expect))
@@ -137,7 +148,8 @@ def collect(paths: Iterable[str | Path]) -> list[Claim]:
         module = _load_module(path)
         found = [obj.__symflow_claim__ for obj in vars(module).values() if hasattr(obj, "__symflow_claim__")]
         found.sort(key=lambda c: c.run.__code__.co_firstlineno)
-        claims.extend(Claim(c.name, c.equation, c.expect, c.run, path.stem) for c in found)
+        source = str(path.resolve())
+        claims.extend(Claim(c.name, c.equation, c.expect, c.run, path.stem, source) for c in found)
     return claims
 
 
@@ -212,4 +224,75 @@ def run_claims(
             w.join(timeout=5)
             if w.is_alive():
                 w.terminate()
+    return [found[i] for i in range(len(claims))]
+
+
+# -- on a Dask cluster -----------------------------------------------------------------------
+
+_LOADED: dict[str, Any] = {}  # derivation file -> module, once per worker process
+
+DAEMON_FIX = (
+    "this Dask worker is a daemonic process, which may not start the child processes symflow's time "
+    "budgets run in; start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False (docs/scaling.md)"
+)
+
+
+def run_claim_remote(source: str, function: str, timeout: float | None = None) -> tuple[Any, float, str]:
+    """Run the claim ``function`` of the derivation file ``source`` here (a Dask task): ``(result, seconds, error)``.
+
+    The claim travels as its file and function name, not as code: the worker imports the file
+    itself (once per process), so the file must exist at the same path on every worker.  The
+    result is a Verdict or MCResult, plain data that pickles back to the client.
+    """
+    import contextlib
+    import multiprocessing
+
+    from ..core import budget
+
+    if multiprocessing.current_process().daemon:
+        return None, 0.0, DAEMON_FIX
+    try:
+        if source not in _LOADED:
+            _LOADED[source] = _load_module(Path(source))
+        fn = getattr(_LOADED[source], function)
+        found = fn.__symflow_claim__
+    except Exception as exc:  # noqa: BLE001 - reported as the claim's error row
+        return None, 0.0, f"could not load {function} from {source} on the worker: {type(exc).__name__}: {exc}"
+    scope = budget.timeout_scope(timeout) if timeout is not None else contextlib.nullcontext()
+    with scope:
+        result = run_claim(Claim(found.name, found.equation, found.expect, fn, found.module, source))
+    try:
+        pickle.dumps(result.result)
+    except Exception as exc:  # noqa: BLE001 - a result that cannot be sent is reported as an error
+        return None, result.seconds, f"the result could not be sent: {type(exc).__name__}: {exc}"
+    return result.result, result.seconds, result.error
+
+
+def run_claims_dask(
+    claims: list[Claim],
+    client: Any,
+    on_done: Callable[[ClaimResult], None] | None = None,
+    timeout: float | None = None,
+) -> list[ClaimResult]:
+    """Run claims as Dask tasks on ``client``'s cluster (one task each); results in the claims' order.
+
+    Each task is ``run_claim_remote(file, function name, timeout)``; ``on_done`` sees results as
+    they finish.  A task that fails on the cluster (a worker lost, say) is an error row.
+    """
+    from distributed import as_completed
+
+    futures = {}
+    for i, c in enumerate(claims):
+        future = client.submit(run_claim_remote, c.source, c.run.__name__, timeout, pure=False)
+        futures[future] = i
+    found: dict[int, ClaimResult] = {}
+    for future in as_completed(list(futures)):
+        i = futures[future]
+        try:
+            result, seconds, error = future.result()
+        except Exception as exc:  # noqa: BLE001 - a lost task is a failed row, not a crash
+            result, seconds, error = None, 0.0, f"the Dask task failed: {type(exc).__name__}: {exc}"
+        found[i] = ClaimResult(claims[i], result, seconds, error)
+        if on_done is not None:
+            on_done(found[i])
     return [found[i] for i in range(len(claims))]

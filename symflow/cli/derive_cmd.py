@@ -76,7 +76,7 @@ def register_derive(subparsers) -> None:
         "--at", metavar="NAME=NUMBER,...", help="parameter values for --phi (quadrature instead of symbolic)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget for each symbolic step")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget in seconds for each check")
     parser.set_defaults(handler=_run_derive)
 
 

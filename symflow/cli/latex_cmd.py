@@ -1,4 +1,11 @@
-"""``symflow latex``: one standalone LaTeX proof document per derivation module (and PDFs)."""
+"""``symflow latex``: one standalone LaTeX proof document per derivation module (and PDFs, fragments, BibTeX).
+
+``symflow latex [PATHS] -o DIR`` writes ``DIR/<module>.tex``; ``--pdf`` compiles
+each with pdflatex; ``--fragment`` also writes ``DIR/<module>-fragment.tex``, an
+``\\input``-able fragment for a paper (no preamble, amsmath ``align``, labels keyed
+to the paper's equation numbers).  Every run writes ``DIR/parmas2021unified.bib``,
+the BibTeX entry of the paper; ``symflow latex --bibtex`` prints it and exits.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,9 @@ from ..errors import SymflowError
 from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from .verify import _derivation_paths
 
-__all__ = ["register_latex"]
+__all__ = ["BIB_NAME", "register_latex"]
+
+BIB_NAME = "parmas2021unified.bib"
 
 
 def register_latex(subparsers) -> None:
@@ -24,15 +33,24 @@ def register_latex(subparsers) -> None:
     )
     parser.add_argument("-o", "--output", metavar="DIR", default="proofs", help="output folder (default: proofs)")
     parser.add_argument("--pdf", action="store_true", help="also compile each .tex with pdflatex")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget for each symbolic step")
+    parser.add_argument(
+        "--fragment",
+        action="store_true",
+        help="also write MODULE-fragment.tex, an \\input-able fragment for a paper (no preamble)",
+    )
+    parser.add_argument("--bibtex", action="store_true", help="print the paper's BibTeX entry and exit")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="budget in seconds for each check")
     parser.set_defaults(handler=_run_latex)
 
 
 def _run_latex(args: argparse.Namespace) -> int:
     from ..core import budget as budget
-    from ..proof import LatexError, claims_document, compile_pdf, pdflatex_path
+    from ..proof import BIBTEX, LatexError, claims_document, compile_pdf, general_theorems, pdflatex_path, proof_of
     from .claims import collect, module_paths, run_claim
 
+    if args.bibtex:
+        print(BIBTEX, end="")
+        return EXIT_OK
     paths = _derivation_paths(args)
     if args.pdf and pdflatex_path() is None:
         raise UsageError(
@@ -51,6 +69,8 @@ def _run_latex(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    (out / BIB_NAME).write_text(BIBTEX, encoding="utf-8")
+    theorems = general_theorems()  # checked once, the first section of every document
     status = EXIT_OK
     for module in modules:
         try:
@@ -62,10 +82,16 @@ def _run_latex(args: argparse.Namespace) -> int:
         if not results:
             print(f"  {module}: no claims, skipped", file=sys.stderr)
             continue
-        tex = claims_document(module.stem, results)
+        proofs = [proof_of(r) for r in results]
+        tex = claims_document(module.stem, results, theorems=theorems, proofs=proofs)
         tex_path = out / f"{module.stem}.tex"
         tex_path.write_text(tex, encoding="utf-8")
         print(tex_path)
+        if args.fragment:
+            fragment = claims_document(module.stem, results, fragment=True, theorems=theorems, proofs=proofs)
+            fragment_path = out / f"{module.stem}-fragment.tex"
+            fragment_path.write_text(fragment, encoding="utf-8")
+            print(fragment_path)
         if args.pdf:
             try:
                 pdf = compile_pdf(tex, name=module.stem)

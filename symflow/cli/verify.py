@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 import time
@@ -126,7 +127,7 @@ def register_verify(subparsers) -> None:
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="budget for each symbolic step (default: symflow's global default)",
+        help="budget in seconds for each claim call (default: symflow's global default)",
     )
     parser.add_argument(
         "--jobs",
@@ -134,6 +135,19 @@ def register_verify(subparsers) -> None:
         default=_default_jobs(),
         metavar="N",
         help="worker processes running claims side by side (default: one per CPU core, at most 4)",
+    )
+    dask = parser.add_mutually_exclusive_group()
+    dask.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the claims as tasks on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786); needs "
+        'pip install "symflow[dask]" (docs/scaling.md)',
+    )
+    dask.add_argument(
+        "--dask-workers",
+        type=int,
+        metavar="N",
+        help="run the claims as tasks on a local Dask cluster of N worker processes started for this run",
     )
     parser.set_defaults(handler=_run_verify)
 
@@ -160,6 +174,8 @@ def _run_verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be a positive number of worker processes, got {args.jobs}")
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise UsageError(f"--dask-workers must be a positive number of worker processes, got {args.dask_workers}")
     # A scoped budget, so calling main() from Python leaves the global default alone.
     scope = budget.timeout_scope(args.timeout) if args.timeout is not None else contextlib.nullcontext()
     with scope:
@@ -190,7 +206,14 @@ def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_c
             print(f"  {r.claim.module}: {r.claim.name} ... {r.status} ({r.seconds:.2f} s)", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    results.extend(run_claims(claims, jobs=args.jobs, on_done=progress, run=run_claim))
+    if args.scheduler is None and args.dask_workers is None:
+        results.extend(run_claims(claims, jobs=args.jobs, on_done=progress, run=run_claim))
+        where = f"{args.jobs} worker process(es)"
+    else:
+        from .claims import run_claims_dask
+
+        with _dask_client(args) as (client, where):
+            results.extend(run_claims_dask(claims, client, on_done=progress, timeout=args.timeout))
     wall = time.perf_counter() - start
     if args.json:
         print(format_json(results))
@@ -198,8 +221,43 @@ def _verify(args: argparse.Namespace, paths: list[str], collect: Callable, run_c
         print(format_table(results))
         print()
         print(format_summary(results))
-        print(f"wall time {wall:.1f} s with {args.jobs} worker process(es)")
+        print(f"wall time {wall:.1f} s with {where}")
     return EXIT_OK if all(r.as_expected for r in results) else EXIT_UNEXPECTED
+
+
+@contextlib.contextmanager
+def _dask_client(args: argparse.Namespace):
+    """A ``distributed.Client`` for --scheduler ADDRESS or a fresh LocalCluster of --dask-workers N processes."""
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError('--scheduler and --dask-workers need Dask: pip install "symflow[dask]"') from None
+    if args.scheduler is not None:
+        try:
+            client = Client(args.scheduler)  # waits distributed.comm.timeouts.connect (Dask's default 30 s)
+        except OSError as exc:
+            raise UsageError(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}") from None
+        try:
+            workers = len(client.scheduler_info().get("workers", {}))
+            yield client, f"the Dask cluster at {args.scheduler} ({workers} worker(s))"
+        finally:
+            client.close()
+        return
+    # Not daemonic: each claim's budgeted steps run in child processes, which daemonic workers may not start.
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = LocalCluster(
+            n_workers=args.dask_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    try:
+        with Client(cluster) as client:
+            yield client, f"a local Dask cluster of {args.dask_workers} worker process(es)"
+    finally:
+        cluster.close()
 
 
 # -- figures -------------------------------------------------------------------

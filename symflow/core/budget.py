@@ -41,22 +41,38 @@ from typing import Any, TypeVar
 import sympy as sp
 
 __all__ = [
+    "SYMPY_GAVE_UP",
     "BudgetExceeded",
     "bounded",
+    "check_deadline",
     "deadline",
     "default_timeout",
+    "expired",
     "integrate",
     "limit",
     "quiet_fork",
     "remaining",
     "run_with_budget",
     "set_default_timeout",
+    "share",
     "simplify",
     "solve",
     "summation",
+    "time_left",
 ]
 
 T = TypeVar("T")
+
+# What SymPy raises when a step has no method for its input (not a bug here, not evidence either way):
+# a budgeted symbolic step that ends in one of these is a step that could not be done.
+SYMPY_GAVE_UP = (
+    NotImplementedError,
+    ValueError,
+    TypeError,
+    ArithmeticError,
+    RecursionError,
+    sp.polys.polyerrors.BasePolynomialError,
+)
 
 _DEFAULT_TIMEOUT = [5.0]
 _IN_CHILD = [False]
@@ -78,7 +94,7 @@ def default_timeout() -> float:
 
 def set_default_timeout(seconds: float) -> None:
     """Set the global default budget for every symbolic step (seconds, > 0)."""
-    if not (isinstance(seconds, int | float) and seconds > 0):
+    if not (isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < float("inf")):
         from ..errors import SymflowError
 
         raise SymflowError(f"timeout must be a positive number of seconds, got {seconds!r}")
@@ -100,10 +116,10 @@ def resolve_timeout(timeout: float | None) -> float:
     """The budget for one call: the ``timeout=`` given, else the global default."""
     if timeout is None:
         return default_timeout()
-    if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0):
+    if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout < float("inf")):
         from ..errors import SymflowError
 
-        raise SymflowError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        raise SymflowError(f"timeout must be a positive number of seconds (and finite), got {timeout!r}")
     return float(timeout)
 
 
@@ -148,13 +164,51 @@ def bounded(fn: Callable[..., T]) -> Callable[..., T]:
     signature = inspect.signature(fn)
     if "timeout" not in signature.parameters:
         raise TypeError(f"{fn.__qualname__} has no timeout parameter")
+    keyword_only = signature.parameters["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> T:
-        with deadline(kwargs.get("timeout")):
+        if keyword_only or "timeout" in kwargs:
+            timeout = kwargs.get("timeout")
+        else:  # given by position (mc_check's eighth argument)
+            try:
+                timeout = signature.bind_partial(*args, **kwargs).arguments.get("timeout")
+            except TypeError:
+                timeout = None  # the call itself reports the wrong arguments
+        with deadline(timeout):
             return fn(*args, **kwargs)
 
     return call
+
+
+def time_left() -> float | None:
+    """Seconds until the enclosing ``deadline`` ends, or None outside any."""
+    end = _END.get()
+    return None if end is None else end - time.monotonic()
+
+
+def share(timeout: float | None, fraction: float) -> float:
+    """Seconds for an attempt that has a fallback: ``fraction`` of what is left of the enclosing deadline.
+
+    A symbolic integral that quadrature can replace, or an exact moment that
+    Monte Carlo can, must not eat the whole call's budget (capped by ``timeout``,
+    default the global budget; all of it outside any deadline).
+    """
+    budget = resolve_timeout(timeout)
+    left = time_left()
+    return budget if left is None else max(MIN_STEP, min(budget, fraction * left))
+
+
+def expired() -> bool:
+    """Whether the enclosing ``deadline`` has (all but) passed: loops of in-process work stop then."""
+    end = _END.get()
+    return end is not None and end - time.monotonic() < MIN_STEP
+
+
+def check_deadline(what: str = "step") -> None:
+    """Raise ``BudgetExceeded`` when the enclosing ``deadline`` has passed (for long in-process loops)."""
+    if expired():
+        raise BudgetExceeded(0.0, what)
 
 
 def run_with_budget(fn: Callable[..., T], *args: Any, timeout: float, what: str = "step") -> T:
@@ -270,6 +324,9 @@ def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) ->
     payload = pickle.loads(data)
     if payload[0] == "ok":
         return payload[1]
+    if isinstance(payload[1], MemoryError):
+        # the step exhausted memory rather than time: a budget of another kind, and just as much "not done"
+        raise BudgetExceeded(timeout, f"{what} (it ran out of memory)")
     raise payload[1]
 
 

@@ -27,7 +27,8 @@ def as_expr(value: object, what: str) -> sp.Expr:
     """Return ``value`` as a SymPy expression, refusing strings and unknown types."""
     if isinstance(value, str | bytes):
         raise SymflowError(f"{what} is the string {value!r}; {_STRING_HINT}")
-    if isinstance(value, sp.Basic):
+    if isinstance(value, sp.Basic | sp.MatrixBase):
+        _check_scalar(value, what)
         _check_depth(value, what)
         return value
     if isinstance(value, bool):
@@ -37,10 +38,68 @@ def as_expr(value: object, what: str) -> sp.Expr:
     if isinstance(value, numbers.Rational):
         return sp.Rational(int(value.numerator), int(value.denominator))
     if isinstance(value, numbers.Real):
-        return sp.Float(float(value))
+        return _finite(sp.Float(float(value)), what)
     if hasattr(value, "dtype") and getattr(value, "shape", None) == ():
         return as_expr(value.item(), what)  # numpy scalar
     raise SymflowError(f"{what} has type {type(value).__name__}; pass a SymPy expression or a number")
+
+
+# Atoms no density, flow, weight or test function can contain: SymPy makes them from 1/0, 0/0 and
+# oo - oo, and every later step would compute with them as if they were numbers.
+_UNDEFINED = (sp.nan, sp.zoo)
+
+
+def _finite(value: sp.Expr, what: str) -> sp.Expr:
+    if value in _UNDEFINED or value.is_infinite:
+        raise SymflowError(f"{what} is {value}, not a finite number; give a finite value")
+    return value
+
+
+def _check_scalar(value: sp.Basic, what: str, undefined_ok: bool = False) -> None:
+    """Refuse what is not a commuting scalar expression: matrices, sets, relations, non-commutative symbols."""
+    if isinstance(value, sp.MatrixBase):
+        raise SymflowError(f"{what} is a {value.shape[0]}x{value.shape[1]} matrix; give one scalar expression")
+    if not isinstance(value, sp.Expr):
+        kind = "a relation or Boolean" if isinstance(value, sp.logic.boolalg.Boolean) else type(value).__name__
+        raise SymflowError(
+            f"{what} is {kind} ({sp.sstr(value)[:80]}), not an expression; give a SymPy expression "
+            "(conditions go inside sympy.Piecewise or sympy.Heaviside)"
+        )
+    noncommuting = sorted(str(s) for s in value.free_symbols if s.is_commutative is False)
+    if noncommuting or value.is_commutative is False:
+        raise SymflowError(
+            f"{what} uses the non-commutative symbol(s) {', '.join(noncommuting) or sp.sstr(value)}; symflow "
+            "works with commuting scalars (A*B - B*A would be taken as 0 by its algebra): declare them with "
+            "sympy.Symbol('A') (commutative by default) or sympy.symbols('A B', real=True)"
+        )
+    bad = [] if undefined_ok else [a for a in _UNDEFINED if value.has(a)]
+    if bad:
+        raise SymflowError(
+            f"{what} contains {bad[0]} (SymPy's value for 0/0, 1/0 or oo - oo); it is undefined: "
+            "rewrite the expression so that it has a value everywhere it is used"
+        )
+
+
+def as_residual(residual: object, domain: object) -> sp.Expr:
+    """The caller-facing check of ``decide_zero``'s inputs: a commuting scalar expression and a ``Domain``."""
+    from .domain import Domain
+
+    if not isinstance(domain, Domain):
+        raise SymflowError(
+            f"domain must be a symflow Domain, got {type(domain).__name__}; e.g. Domain().extended({{x}}) "
+            "or p.domain() of a density"
+        )
+    if isinstance(residual, sp.Basic):
+        # O(1) checks only: a residual can be a DAG of millions of nodes (no tree walk here)
+        if isinstance(residual, sp.MatrixBase) or not isinstance(residual, sp.Expr):
+            _check_scalar(residual, "the residual")
+        if residual.is_commutative is False:
+            raise SymflowError(
+                "the residual is not commutative (it uses non-commutative symbols); symflow works with commuting "
+                "scalars (A*B - B*A would be taken as 0 by its algebra): declare them with sympy.Symbol('A')"
+            )
+        return residual
+    return as_expr(residual, "the residual")
 
 
 def as_vector(values: object, what: str) -> tuple[sp.Expr, ...]:
@@ -95,6 +154,15 @@ def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "
         out[key] = as_expr(val, f"{what}[{key}]")
         if out[key].free_symbols:
             raise ParameterError(f"{what}[{key}] = {out[key]} is not a number; give a number")
+        if out[key].is_extended_real is False or out[key].is_infinite or out[key].has(sp.I):
+            raise ParameterError(f"{what}[{key}] = {out[key]} is not a finite real number; give a finite real number")
+        magnitude = abs(out[key])
+        if magnitude != 0 and not (MIN_MAGNITUDE <= magnitude <= MAX_MAGNITUDE):
+            raise ParameterError(
+                f"{what}[{key}] = {sp.sstr(sp.N(out[key], 6))} is outside 1e-100 .. 1e100 in magnitude: symflow "
+                "evaluates exactly at parameter values (gamma(1e300) has no exact value to compute) and samples in "
+                "float64, where such numbers overflow or vanish; rescale the problem (units) so parameters are moderate"
+            )
     for key, val in out.items():
         _check_assumptions(key, val, what)
     missing = [s for s in expected if s not in out]
@@ -104,6 +172,11 @@ def as_param_values(params: object, expected: Iterable[sp.Symbol], what: str = "
             f"add them, e.g. {{{', '.join(f'{s}: 1.0' for s in missing)}}}"
         )
     return out
+
+
+# Magnitudes a parameter value may have (0 aside): exact special functions and float64 samplers break beyond.
+MIN_MAGNITUDE = sp.Rational(1, 10**100)
+MAX_MAGNITUDE = sp.Integer(10) ** 100
 
 
 def same_name_hint(stray: Iterable[sp.Symbol], known: Iterable[sp.Symbol]) -> str:
@@ -137,6 +210,8 @@ def exact_values(values: dict) -> dict:
     whole expression at 15 digits; exact rationals keep later high-precision
     evaluation honest.
     """
+    if not isinstance(values, dict):
+        raise ParameterError(f"values must be a dict from parameter Symbols to numbers, got {type(values).__name__}")
     return {k: exact_floats(as_expr(v, f"value of {k}")) for k, v in values.items()}
 
 
@@ -200,11 +275,56 @@ def _check_depth(expr: sp.Basic, what: str) -> None:
 def as_phi(phi: object, x: tuple) -> sp.Expr:
     """A test function phi over the variables ``x`` only (strings refused; other symbols named)."""
     expr = as_expr(phi, "phi")
+    refuse_bound_variables(expr, x, "phi")
     stray = expr.free_symbols - set(x)
     if stray:
         raise EstimatorError(
             f"phi uses {', '.join(sorted(map(str, stray)))}, which are not variables "
             f"{tuple(map(str, x))}; phi must be a function of x only (substitute numbers for the rest)"
             + same_name_hint(stray, x)
+        )
+    return expr
+
+
+def refuse_bound_variables(expr: sp.Expr, x: Iterable[sp.Symbol], what: str) -> None:
+    """Refuse an unevaluated Integral, Sum, ... that binds one of the variables x (substituting x breaks it)."""
+    xs = set(x)
+    for node in expr.atoms(sp.Integral, sp.Sum, sp.Product, sp.Subs, sp.Lambda):
+        bound = set(getattr(node, "bound_symbols", ())) & xs
+        if bound:
+            raise SymflowError(
+                f"{what} contains {type(node).__name__} over {', '.join(sorted(map(str, bound)))}, which is also a "
+                f"variable: {what} would change meaning when the variable is substituted; evaluate it (.doit()) or "
+                "use another Symbol as the dummy variable"
+            )
+
+
+def at_values(expr: sp.Expr, values: dict) -> sp.Expr:
+    """``expr`` with ``values`` substituted, also where it is differentiated with respect to them.
+
+    ``xreplace`` turns Derivative(betainc_regularized(alpha, ...), alpha) at alpha = 0.3 into a
+    derivative with respect to a number, which SymPy refuses (ValueError); such a derivative
+    becomes Subs(Derivative(f(d), d), d, 0.3) first (d a Dummy), the value SymPy means by it.
+    """
+    keys = set(values)
+    derivatives = [d for d in expr.atoms(sp.Derivative) if keys & {v for v, _ in d.variable_count}]
+    if derivatives:
+        swap = {}
+        for d in derivatives:
+            hit = [v for v, _ in d.variable_count if v in keys]
+            dummies = {v: sp.Dummy(str(v)) for v in hit}
+            swap[d] = sp.Subs(d.xreplace(dummies), tuple(dummies.values()), tuple(hit))
+        expr = expr.xreplace(swap)
+    return expr.xreplace(values)
+
+
+def refuse_unevaluated(expr: sp.Expr, what: str) -> sp.Expr:
+    """``expr`` if it has no unevaluated Sum, Integral, Product or Limit; these have no float64 evaluation."""
+    left = expr.atoms(sp.Sum, sp.Integral, sp.Product, sp.Limit)
+    if left:
+        first = sp.sstr(next(iter(left)))[:80]
+        raise SymflowError(
+            f"{what} holds the unevaluated {first}: sampling evaluates it in float64, which cannot; evaluate it "
+            "(.doit()) or give it in closed form"
         )
     return expr

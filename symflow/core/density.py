@@ -21,10 +21,10 @@ from ..errors import DensityError, EstimatorError, ParameterError, SymflowError
 from ..numeric.evaluate import numpy_function
 from ..printing.display import LatexDisplay
 from ..structured.ops import diff_structured, has_gaussian_atoms
-from .convert import as_expr, as_param_values, as_symbols, same_name_hint
+from .convert import as_expr, as_param_values, as_symbols, refuse_bound_variables, same_name_hint
 from .domain import Domain, interval_of_set, interval_of_symbol
 
-__all__ = ["Density", "Reparameterization", "Sampler", "same_variables"]
+__all__ = ["Density", "Reparameterization", "Sampler", "checked_density", "same_variables"]
 
 Sampler = Callable[[int, dict, np.random.Generator], np.ndarray]
 
@@ -79,6 +79,7 @@ def _coerce_support(support: object, d: int) -> tuple[sp.Set, ...]:
             raise DensityError(f"support entry {s!r} is not a SymPy Set; use e.g. sympy.Interval(a, b)")
         if s.is_empty:
             raise DensityError("support has an empty coordinate set; give a nonempty set")
+        _check_no_gaps(s)
         if not (s == sp.S.Reals or isinstance(s, sp.Interval) or _is_integer_set(s)):
             # Integrals run from inf to sup and test points fill [inf, sup]: a gap in a
             # Union, or a FiniteSet of non-integers, would be integrated as an interval.
@@ -91,6 +92,38 @@ def _coerce_support(support: object, d: int) -> tuple[sp.Set, ...]:
     return sets
 
 
+def _check_no_gaps(s: sp.Set) -> None:
+    """Refuse a set of integers with gaps: sums run over every integer between the ends.
+
+    A pmf on FiniteSet(0, 2) would be summed over 0, 1, 2 (its normalization
+    refuted, its expectations wrong), and the GO estimator's jumps phi(y + 1) -
+    phi(y) need consecutive integers.
+    """
+    if isinstance(s, sp.Range) and s.step not in (1, -1) and s.size != 1:
+        raise DensityError(
+            f"the support {s} skips integers (step {s.step}); sums run over consecutive integers: write the pmf "
+            f"over k in Range({s.inf}, ...) with y = {s.inf} + {s.step} k, or over Range({s.inf}, {s.sup} + 1) with "
+            "a pmf that is 0 off the grid"
+        )
+    if isinstance(s, sp.FiniteSet):
+        if not all(v.is_number and v.is_real for v in s):
+            if all(getattr(v, "is_integer", False) for v in s):
+                raise DensityError(
+                    f"the support {s} has members that are not numbers; give the members as integers "
+                    "(or a Range(lo, hi + 1) whose ends may depend on parameters)"
+                )
+            return  # not a set of integers: refused with its own message below
+        vals = sorted(int(v) for v in s if v.is_integer)
+        if len(vals) == len(s) and vals[-1] - vals[0] + 1 != len(vals):
+            missing = sorted(set(range(vals[0], vals[-1] + 1)) - set(vals))
+            shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+            raise DensityError(
+                f"the support {s} has gaps ({shown} missing); symflow sums a pmf over every integer between the "
+                f"ends of its support: give sympy.Range({vals[0]}, {vals[-1] + 1}) and a pmf that is 0 at the "
+                "missing points (e.g. with sympy.Piecewise), or relabel the points as consecutive integers"
+            )
+
+
 # (assumption, the set it confines a variable to) for the checks below
 _SIGN_SETS = (
     ("positive", sp.Interval(0, sp.oo)),
@@ -100,6 +133,49 @@ _SIGN_SETS = (
 )
 
 
+# Assumptions only a countable set of points can satisfy: on an interval they hold on a null set at most.
+_POINT_ASSUMPTIONS = ("integer", "rational", "algebraic", "even", "odd", "prime", "composite", "zero")
+
+# Assumptions a variable over a set of integers may carry, and the test each member must pass.
+_MEMBER_TESTS = {
+    "positive": lambda v: v > 0,
+    "nonnegative": lambda v: v >= 0,
+    "negative": lambda v: v < 0,
+    "nonpositive": lambda v: v <= 0,
+    "nonzero": lambda v: v != 0,
+    "zero": lambda v: v == 0,
+    "even": lambda v: v % 2 == 0,
+    "odd": lambda v: v % 2 == 1,
+    "prime": lambda v: v.is_prime,
+    "composite": lambda v: v.is_composite,
+}
+
+
+def _check_discrete_assumptions(xi: sp.Symbol, s: sp.Set) -> None:
+    """Over a set of integers every member has mass: each assumption of x must hold at every member."""
+    lo, hi = s.inf, s.sup
+    for name, test in _MEMBER_TESTS.items():
+        if getattr(xi, f"is_{name}") is not True:
+            continue
+        if lo.is_number and hi.is_number and (hi - lo).is_finite and hi - lo <= 10_000:
+            members = [sp.Integer(v) for v in range(int(lo), int(hi) + 1)]
+            ok = all(bool(test(v)) for v in members if (s.contains(v) is sp.true))
+        else:  # an infinite (or parameter-dependent) set: only a sign can be read off its ends
+            ok = (
+                (name == "positive" and bool(lo.is_finite) and (lo > 0) is sp.true)
+                or (name == "nonnegative" and bool(lo.is_finite) and (lo >= 0) is sp.true)
+                or (name == "negative" and bool(hi.is_finite) and (hi < 0) is sp.true)
+                or (name == "nonpositive" and bool(hi.is_finite) and (hi <= 0) is sp.true)
+                or (name == "nonzero" and s.contains(0) is sp.false)
+            )
+        if not ok:
+            raise DensityError(
+                f"the variable {xi} is declared {name} but its support {s} has members that are not; SymPy "
+                f"simplifies with the assumption, so sums over the support would be wrong: declare it with "
+                f"sympy.Symbol({str(xi)!r}, integer=True), or give a support where it is {name}"
+            )
+
+
 def _check_variable_assumptions(xi: sp.Symbol, s: sp.Set) -> None:
     """Refuse a variable whose Symbol assumptions do not hold on its whole support.
 
@@ -107,6 +183,20 @@ def _check_variable_assumptions(xi: sp.Symbol, s: sp.Set) -> None:
     variable declared positive over a support reaching below 0 would let a
     check "prove" an identity that fails on part of the support.
     """
+    if xi.is_extended_real is False or xi.is_commutative is False:
+        raise DensityError(
+            f"the variable {xi} is declared {'non-commutative' if xi.is_commutative is False else 'non-real'}, "
+            f"but densities live on real numbers; declare it with sympy.Symbol({str(xi)!r}, real=True)"
+        )
+    if _is_integer_set(s):
+        _check_discrete_assumptions(xi, s)
+        return
+    for name in _POINT_ASSUMPTIONS:
+        if getattr(xi, f"is_{name}") is True:
+            raise DensityError(
+                f"the variable {xi} is declared {name}, but its support {s} is an interval of real numbers; "
+                f"declare it with sympy.Symbol({str(xi)!r}, real=True), or give a set of integers as support"
+            )
     if xi.is_integer and not _is_integer_set(s):
         raise DensityError(
             f"the variable {xi} is declared integer but its support {s} is not a set of integers; "
@@ -164,6 +254,14 @@ class Density(LatexDisplay):
     name: str = "p"
 
     def __post_init__(self) -> None:
+        if self.sampler is not None and not callable(self.sampler):
+            raise DensityError(
+                f"sampler must be a function (n, params, rng) -> (n, d) array, got {type(self.sampler).__name__}"
+            )
+        if self.reparam is not None and not isinstance(self.reparam, Reparameterization):
+            raise DensityError(
+                f"reparam must be a symflow Reparameterization(g, eps, base), got {type(self.reparam).__name__}"
+            )
         expr = as_expr(self.expr, "density expr")
         x = as_symbols(self.x, "x")
         if not x:
@@ -175,6 +273,12 @@ class Density(LatexDisplay):
                 f"{', '.join(sorted(map(str, overlap)))} appear both as variables and as parameters; "
                 "each Symbol must be either a variable (x) or a parameter (params)"
             )
+        if expr.has(sp.DiracDelta):
+            raise DensityError(
+                "the density contains DiracDelta: a point mass is not a density symflow can integrate or sample; "
+                "give a continuous density, or a pmf on a set of integers (support=sympy.Naturals0, Range, ...)"
+            )
+        refuse_bound_variables(expr, x, "the density")
         unknown = expr.free_symbols - set(x) - set(params)
         if unknown:
             raise DensityError(
@@ -210,10 +314,28 @@ class Density(LatexDisplay):
             raise DensityError(
                 f"the reparameterization has {len(self.reparam.g)} component(s) for {len(x)} variable(s)"
             )
-        constraints = tuple(self.constraints)
+        if not isinstance(self.name, str):
+            raise DensityError(f"name must be a string, got {type(self.name).__name__}")
+        raw_constraints = self.constraints
+        if isinstance(raw_constraints, sp.Basic | bool | str):
+            raw_constraints = (raw_constraints,)
+        constraints = tuple(raw_constraints)
         for c in constraints:
             if isinstance(c, str):
                 raise DensityError(f"constraint {c!r} is a string; pass a SymPy relational such as a < b")
+            if not isinstance(c, sp.logic.boolalg.Boolean) and not isinstance(c, bool):
+                raise DensityError(
+                    f"constraint {c!r} is not a condition; pass SymPy relationals between parameters such as a < b"
+                )
+            if c is False or c == sp.false:
+                raise DensityError(f"a constraint is always false ({c}); give conditions some parameters satisfy")
+            stray = c.free_symbols - set(params) if not isinstance(c, bool) else set()
+            if stray:
+                raise DensityError(
+                    f"the constraint {c} uses {', '.join(sorted(map(str, stray)))}, which are not parameters; "
+                    "constraints relate parameters only"
+                )
+        constraints = tuple(c for c in constraints if not (c is True or c == sp.true))
         object.__setattr__(self, "expr", expr)
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "params", params)
@@ -298,6 +420,10 @@ class Density(LatexDisplay):
         if isinstance(wrt, str):
             raise ParameterError(
                 f"wrt is the string {wrt!r}; pass the parameter Symbol itself, e.g. mu, sigma = p.params"
+            )
+        if not isinstance(wrt, sp.Symbol):
+            raise ParameterError(
+                f"wrt must be one of the parameter Symbols {', '.join(map(str, self.params))}, got {type(wrt).__name__}"
             )
         if wrt not in self.params:
             raise ParameterError(
@@ -387,6 +513,16 @@ class Density(LatexDisplay):
         xs = ", ".join(map(str, self.x))
         ps = ", ".join(map(str, self.params))
         return f"{self.name}({xs}; {ps}) = {sp.sstr(self.expr)} on {sp.sstr(self.support)}"
+
+
+def checked_density(p: object, what: str = "p") -> Density:
+    """``p`` after checking that it is a ``Density`` (the one guard of every public function taking one)."""
+    if not isinstance(p, Density):
+        raise DensityError(
+            f"{what} must be a symflow Density (e.g. sf.families.normal() or sf.Density(expr, x, params)), "
+            f"got {type(p).__name__}"
+        )
+    return p
 
 
 def same_variables(p: Density, q: object, what: str = "q") -> Density:

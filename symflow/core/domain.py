@@ -12,9 +12,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import mpmath
 import sympy as sp
 
-__all__ = ["Domain", "Interval1D", "interval_of_symbol"]
+from ..errors import SymflowError
+
+__all__ = ["Domain", "Interval1D", "edge_number", "exact_number", "interval_of_symbol"]
+
+# Digits at which support edges become numbers: above every working precision of the pointwise test's
+# first rungs, so a point placed 1e-10 inside an edge such as 2*pi stays inside.
+EDGE_DPS = 80
+
+
+def exact_number(value: object) -> sp.Expr:
+    """A number (mpmath, float, int or SymPy) as an exact SymPy number: the binary value an mpf holds, exactly.
+
+    ``sp.Float(mpf)`` would round to 15 digits; a test point must be the same point in every route.
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            return sp.oo if value > 0 else sp.S.NegativeInfinity
+        sign, man, exp, _ = value._mpf_
+        return (-1) ** sign * sp.Integer(man) * sp.Integer(2) ** exp if man else sp.S.Zero
+    if isinstance(value, mpmath.mpc):
+        return exact_number(value.real) + sp.I * exact_number(value.imag)
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Rational(value)
+    raise TypeError(f"{value!r} of type {type(value).__name__} is not a number")
+
+
+def edge_number(edge: sp.Expr, values: dict | None = None, dps: int = EDGE_DPS) -> mpmath.mpf | None:
+    """A support edge as an mpmath number at parameter ``values``; None for an infinite edge.
+
+    Symbolic constants (pi, 2*pi, sqrt(2), log 2) are evaluated by ``sp.N`` at ``dps``
+    digits (``sp.Float(2*pi, 50)`` raises, and an edge read as infinite puts test
+    points outside the support).  Raises ``ValueError`` when the edge is not a real
+    number at these values.
+    """
+    e = edge.xreplace({k: exact_number(v) for k, v in (values or {}).items()}) if values else edge
+    if e in (sp.oo, sp.S.NegativeInfinity):
+        return None
+    if e.free_symbols:
+        raise ValueError(f"the edge {edge} still depends on {sorted(map(str, e.free_symbols))}")
+    num = sp.N(e, dps)
+    if not num.is_real or not num.is_finite:
+        if num in (sp.oo, sp.S.NegativeInfinity):
+            return None
+        raise ValueError(f"the edge {edge} is not a real number ({num})")
+    with mpmath.workdps(dps):
+        return mpmath.mpf(num)
 
 
 @dataclass(frozen=True)
@@ -25,6 +77,21 @@ class Interval1D:
     hi: sp.Expr = sp.S.Infinity
     integer: bool = False
     finite_set: tuple | None = None  # explicit values of a finite discrete set
+
+    def __post_init__(self) -> None:
+        for name in ("lo", "hi"):
+            value = getattr(self, name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = sp.Float(value) if isinstance(value, float) else sp.Integer(value)
+            if not isinstance(value, sp.Expr):
+                raise SymflowError(f"Interval1D's {name} must be a SymPy expression or a number, got {value!r:.60}")
+            object.__setattr__(self, name, value)
+        if not isinstance(self.integer, bool):
+            raise SymflowError(f"Interval1D's integer must be True or False, got {self.integer!r}")
+        if self.finite_set is not None:
+            if not isinstance(self.finite_set, tuple | list):
+                raise SymflowError("Interval1D's finite_set must be a tuple of numbers or None")
+            object.__setattr__(self, "finite_set", tuple(self.finite_set))
 
 
 def interval_of_symbol(s: sp.Symbol) -> Interval1D:
@@ -76,6 +143,27 @@ class Domain:
     constraints: tuple[sp.Basic, ...] = ()
     kinks: tuple[sp.Expr, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        for name in ("variables", "parameters"):
+            pairs = getattr(self, name)
+            if not isinstance(pairs, tuple | list) or not all(
+                isinstance(pair, tuple | list)
+                and len(pair) == 2
+                and isinstance(pair[0], sp.Symbol)
+                and isinstance(pair[1], Interval1D)
+                for pair in pairs
+            ):
+                raise SymflowError(
+                    f"Domain's {name} must be a tuple of (Symbol, Interval1D) pairs, e.g. ((x, Interval1D()),); "
+                    "Domain().extended({x}) or p.domain() build one"
+                )
+            object.__setattr__(self, name, tuple(tuple(pair) for pair in pairs))
+        for name in ("constraints", "kinks"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple | list) or not all(isinstance(c, sp.Basic) for c in value):
+                raise SymflowError(f"Domain's {name} must be a tuple of SymPy objects")
+            object.__setattr__(self, name, tuple(value))
+
     def interval(self, s: sp.Symbol) -> Interval1D:
         for sym, iv in self.variables + self.parameters:
             if sym == s:
@@ -87,20 +175,33 @@ class Domain:
 
     def extended(self, symbols: set) -> Domain:
         """This domain plus default intervals for symbols it does not know."""
+        if isinstance(symbols, str) or not isinstance(symbols, set | frozenset | tuple | list):
+            raise SymflowError(f"extended() takes a set of Symbols, e.g. Domain().extended({{x}}), got {symbols!r:.60}")
+        symbols = set(symbols)
         known = {s for s, _ in self.variables + self.parameters}
         extra = tuple((s, interval_of_symbol(s)) for s in sorted(symbols - known, key=str) if isinstance(s, sp.Symbol))
         return Domain(self.variables, self.parameters + extra, self.constraints, self.kinks)
 
     def contains(self, point: dict) -> bool:
-        """Whether a point (Symbol -> number) lies inside every interval and constraint."""
+        """Whether a point (Symbol -> number, mpmath numbers included) lies inside every interval and constraint.
+
+        Edges that are symbolic constants (pi, sqrt(2)) are compared exactly by SymPy.
+        """
+        point = {k: exact_number(v) for k, v in point.items()}
         for sym, iv in self.variables + self.parameters:
             if sym not in point:
                 continue
             value = point[sym]
+            if not value.is_real:
+                return False
+            if iv.finite_set is not None:
+                if not any(sp.Eq(value, v) == sp.true for v in iv.finite_set):
+                    return False
+                continue
             lo, hi = iv.lo.xreplace(point), iv.hi.xreplace(point)
             if lo.free_symbols or hi.free_symbols:
                 return False
-            if not (lo < value < hi or (iv.integer and lo <= value <= hi)):
+            if not (bool(lo < value) and bool(value < hi) or (iv.integer and bool(lo <= value) and bool(value <= hi))):
                 return False
             if iv.integer and not sp.Integer(value) == value:
                 return False

@@ -16,11 +16,12 @@ import sympy as sp
 
 from ..errors import EstimatorError
 from ..printing.display import LatexDisplay
+from .chains import flow_chain
 from .convert import as_expr, as_vector, same_name_hint
 from .density import Density, same_variables
 from .steps import Basis, Proof, ProofStep, Step, proof_steps
 
-__all__ = ["ASSUMPTIONS_EQ50", "Estimator", "ExtraTerm", "TermKind"]
+__all__ = ["ASSUMPTIONS_EQ50", "Estimator", "ExtraTerm", "TermKind", "checked_estimator"]
 
 PSI = sp.Symbol("psi")
 
@@ -120,11 +121,37 @@ class Estimator(LatexDisplay):
                     f"{what} uses {', '.join(sorted(map(str, stray)))}, which are not variables or "
                     "parameters of p or q; write it over those only" + same_name_hint(stray, allowed)
                 )
+        if any(e.has(sp.I) or e.is_extended_real is False for e in (*v, psi)):
+            raise EstimatorError("the estimator's weights v and psi must be real; remove the imaginary unit I")
+        if any(e.has(sp.DiracDelta) for e in (*v, psi)):
+            # x ~ q never lands on the support of a delta => such a term is never sampled => bias
+            raise EstimatorError(
+                "the estimator's weights contain DiracDelta: a point mass on a surface is never hit by a "
+                "sample x ~ q, so it would be silently dropped; when it comes from a density that jumps inside "
+                "its support (Heaviside, Piecewise), give the jump as a support edge (support=sympy.Interval(...)) "
+                "and the density without it, or use a flow that does not cross the jump"
+            )
+        if not isinstance(self.extra_terms, tuple | list):
+            raise EstimatorError(f"extra_terms must be a tuple of terms, got {type(self.extra_terms).__name__}")
+        terms = tuple(self.extra_terms)
+        for t in terms:
+            needed = ("symbolic_expectation", "numeric_expectation", "mc_samples")
+            if not all(callable(getattr(t, m, None)) for m in needed):
+                raise EstimatorError(
+                    f"extra_terms must hold surface terms (SurfaceTerm, GOTerm: objects with the ExtraTerm "
+                    f"methods {', '.join(needed)}), got {type(t).__name__}"
+                )
+        if not isinstance(self.name, str):
+            raise EstimatorError(f"name must be a string, got {type(self.name).__name__}")
         object.__setattr__(self, "wrt", wrt)
         object.__setattr__(self, "v", v)
         object.__setattr__(self, "psi", psi)
+        if isinstance(self.steps, sp.Basic | str) or not isinstance(self.steps, tuple | list):
+            raise EstimatorError(f"steps must be a tuple of Step values, got {type(self.steps).__name__}")
+        if not all(isinstance(s, Step | ProofStep) for s in self.steps):
+            raise EstimatorError("steps must hold Step (or ProofStep) values only")
         object.__setattr__(self, "steps", tuple(self.steps))
-        object.__setattr__(self, "extra_terms", tuple(self.extra_terms))
+        object.__setattr__(self, "extra_terms", terms)
 
     def _key(self) -> tuple:
         return (self.density, self.wrt, self.v, self.psi, self.q, self.extra_terms, self.name)
@@ -174,6 +201,15 @@ class Estimator(LatexDisplay):
 
         return compile_estimator(self, backend=backend, **options)
 
+    def to_source(self, backend: str = "numpy", name: str = "estimator") -> str:
+        """Self-contained Python source of ``name(x, phi, grad_phi, params)`` (numpy, jax or torch; no symflow).
+
+        See ``symflow.numeric.source.to_source``.
+        """
+        from ..numeric.source import to_source
+
+        return to_source(self, backend=backend, name=name)
+
     def derivation(self) -> Proof:
         r"""The derivation of this estimator as an unchecked ``Proof`` (``symflow.proof_of`` checks it).
 
@@ -193,7 +229,9 @@ class Estimator(LatexDisplay):
         """
         p = self.density
         steps: list = []
-        if self.steps:
+        if self.steps and self.flow is not None and self.steps[0].lhs == PSI:
+            steps = self._flow_steps()
+        elif self.steps:
             defined: set = set()
             for s in self.steps:
                 if self.q is not None and self.flow is not None and s.lhs not in defined and s.lhs != PSI:
@@ -234,6 +272,83 @@ class Estimator(LatexDisplay):
             domain=domain,
         )
 
+    def _flow_steps(self) -> list:
+        r"""psi from the flow, as a chain: Eq. (19) in undefined p, q, u; the product rule and the log route
+        (Eq. 50); the density and the flow substituted; then the steps ``derive`` recorded (collected,
+        simplified) and each v_i = (p/q) u_i.
+        """
+        p, q = self.density, self.q
+        u = self.flow.field(self.wrt)
+        note = f" ({self.flow.note})" if self.flow.note else ""
+        chain = flow_chain(p, u, self.wrt, flow_rule=f"the {self.flow.kind} flow for {self.wrt}{note}", q=q)
+        n = len(chain.definitions)
+        over = chain.q if chain.q is not None else chain.p
+        ratio = sp.Mul(chain.p, 1 / chain.q, evaluate=False) if chain.q is not None else sp.S.One
+        ratio_written = sp.Mul(p.expr, sp.Pow(q.expr, -1, evaluate=False), evaluate=False) if q is not None else 1
+        by_defs = tuple(range(1, n + 1))
+        steps: list = [
+            *chain.definitions,
+            ProofStep(
+                PSI,
+                sp.Mul(chain.divergence, 1 / over, evaluate=False),
+                "the flow estimator's weight on phi: psi = (div(p u) + dp/dtheta) / q",
+                "19",
+                basis=Basis.DEFINITION,
+            ),
+            ProofStep(
+                PSI,
+                sp.Mul(ratio, chain.bracket, evaluate=False) if q is not None else chain.bracket,
+                "product rule, with the derivatives of p written as p times those of log p",
+                "50",
+                basis=Basis.PREVIOUS,
+                follows=n + 1,
+            ),
+            ProofStep(
+                PSI,
+                sp.Mul(ratio_written, chain.written, evaluate=False) if q is not None else chain.written,
+                "substitute the densities and the flow",
+                basis=Basis.PREVIOUS,
+                follows=n + 2,
+                given=chain.given,
+                given_from=by_defs,
+            ),
+        ]
+        seen: set = set()
+        for k, s in enumerate(self.steps[1:]):
+            name = str(s.lhs)
+            if k == 0 and s.lhs == PSI:
+                # derive's "psi = (p/q) (div u + u . grad log p + dlog p/dtheta)", collected
+                steps.append(ProofStep(s.lhs, s.rhs, "collect the terms", s.equation, basis=Basis.PREVIOUS))
+                continue
+            if name.startswith("v_") and name[2:].isdigit() and s.lhs not in seen:
+                seen.add(s.lhs)
+                i = int(name[2:])
+                steps.append(
+                    ProofStep(
+                        s.lhs,
+                        sp.Mul(ratio, chain.u[i - 1], evaluate=False) if q is not None else chain.u[i - 1],
+                        "the flow estimator's weight on grad phi: v = (p/q) u" if q is not None else "v = u when q = p",
+                        "19",
+                        basis=Basis.DEFINITION,
+                    )
+                )
+                extra = "" if s.rule == "v = (p/q) u" else f"; {s.rule}"
+                steps.append(
+                    ProofStep(
+                        s.lhs,
+                        s.rhs,
+                        "substitute" + (" and simplify" if q is not None else "") + extra,
+                        s.equation if q is None or extra else None,
+                        basis=Basis.PREVIOUS,
+                        follows=len(steps),
+                        given=chain.given,
+                        given_from=by_defs,
+                    )
+                )
+                continue
+            steps.append(s)
+        return steps
+
     def _theorem4_steps(self) -> list:
         """Theorem 4 for an estimator without recorded steps: psi must equal (div(p u) + dp/dtheta) / q."""
         p = self.density
@@ -268,3 +383,10 @@ class Estimator(LatexDisplay):
         return (
             f"{head} of d/d{self.wrt} E_{self.density.name}[phi], x ~ {qname}\n  v   = {v}\n  psi = {sp.sstr(self.psi)}"
         )
+
+
+def checked_estimator(est: object, what: str = "est") -> Estimator:
+    """``est`` after checking that it is an ``Estimator``."""
+    if not isinstance(est, Estimator):
+        raise EstimatorError(f"{what} must be a symflow Estimator (see sf.derive), got {type(est).__name__}")
+    return est

@@ -72,6 +72,8 @@ class Flow(LatexDisplay):
                 f"kind={self.kind!r} is not a flow kind; choose one of {', '.join(k.value for k in FlowKind)} "
                 "(describe the flow in note=)"
             ) from None
+        if not isinstance(self.note, str):
+            raise FlowError(f"note must be a string, got {type(self.note).__name__}")
         raw = self.fields
         if isinstance(raw, tuple):
             raw = dict(raw)
@@ -93,6 +95,11 @@ class Flow(LatexDisplay):
                     f"{p.dim} variable(s) {tuple(map(str, p.x))}; give one component per variable"
                 )
             for c in comps:
+                if c.has(sp.DiracDelta):
+                    raise FlowError(
+                        f"the flow for {theta} contains DiracDelta; a flow is a field of ordinary functions "
+                        "(jumps of phi get their surface terms from derive(..., phi=...))"
+                    )
                 stray = free_symbols(c) - allowed  # Gaussian atoms' d x d arguments read once
                 if stray:
                     raise FlowError(

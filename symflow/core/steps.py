@@ -24,6 +24,9 @@ checked:
 ``argument``
     a step of reasoning outside algebra (a nonnegative integrand with zero
     integral vanishes); stated, not checked, and printed as such.
+``computed``
+    a value a check computed with SymPy (a definite integral, a limit at a
+    support edge) and did not re-check; printed as such.
 
 ``symflow.proof.check_steps`` fills in the verdicts; ``symflow.printing.latex.proof_latex`` renders
 the result.  A checkable step without a verdict, or whose verdict is
@@ -39,10 +42,11 @@ from typing import Any
 
 import sympy as sp
 
+from ..errors import SymflowError
 from ..printing.display import LatexDisplay
-from .verdict import Status, Verdict
+from .status import Status
 
-__all__ = ["Basis", "Proof", "ProofStep", "Step", "proof_steps"]
+__all__ = ["Basis", "Proof", "ProofStep", "Step", "difference_proof", "proof_steps"]
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,33 @@ class Step:
     equation: str | None = None
     assumes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        _check_step_fields(self, "Step")
+
     def __str__(self) -> str:
         eq = f" [Eq. {self.equation}]" if self.equation else ""
         return f"{sp.sstr(self.lhs)} = {sp.sstr(self.rhs)}    ({self.rule}{eq})"
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise SymflowError(f"{what} must be a tuple of strings, got {type(value).__name__}")
+    if not all(isinstance(v, str) for v in value):
+        raise SymflowError(f"{what} must hold strings only")
+    return tuple(value)
+
+
+def _check_step_fields(step: Any, kind: str) -> None:
+    """A step is lhs = rhs between SymPy objects, a rule in words, an optional equation number, assumptions."""
+    for side in ("lhs", "rhs"):
+        value = getattr(step, side)
+        if not isinstance(value, sp.Basic | int | float):
+            raise SymflowError(f"a {kind}'s {side} must be a SymPy expression, got {type(value).__name__}")
+    if not isinstance(step.rule, str):
+        raise SymflowError(f"a {kind}'s rule must be a string (the justification in words), got {step.rule!r}")
+    if step.equation is not None and not isinstance(step.equation, str):
+        raise SymflowError(f"a {kind}'s equation must be a string such as '19' or None, got {step.equation!r}")
+    object.__setattr__(step, "assumes", _strings(step.assumes, f"a {kind}'s assumes"))
 
 
 class Basis(str, enum.Enum):
@@ -75,6 +103,7 @@ class Basis(str, enum.Enum):
     IDENTITY = "identity"
     VERDICT = "verdict"
     ARGUMENT = "argument"
+    COMPUTED = "computed"
 
     def __str__(self) -> str:
         return self.value
@@ -122,21 +151,39 @@ class ProofStep(LatexDisplay):
     equation: str | None = None
     assumes: tuple[str, ...] = ()
     basis: Basis = Basis.IDENTITY
-    verdict: Verdict | None = field(default=None, compare=False)
+    verdict: Any = field(default=None, compare=False)
     follows: int | None = None
     given: tuple[tuple[Any, Any], ...] = ()
     given_from: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "basis", Basis(self.basis))
-        object.__setattr__(self, "assumes", tuple(self.assumes))
+        _check_step_fields(self, "ProofStep")
+        try:
+            object.__setattr__(self, "basis", Basis(self.basis))
+        except ValueError:
+            raise SymflowError(
+                f"basis={self.basis!r} is not a Basis; choose one of {', '.join(b.value for b in Basis)}"
+            ) from None
+        # A Verdict (core.verdict imports this module, so it is recognised by its fields here).
+        if self.verdict is not None and not all(hasattr(self.verdict, a) for a in ("status", "method", "residual")):
+            raise SymflowError(f"a ProofStep's verdict must be a Verdict or None, got {type(self.verdict).__name__}")
+        if self.follows is not None and (isinstance(self.follows, bool) or not isinstance(self.follows, int)):
+            raise SymflowError(f"follows must be a step number (int) or None, got {self.follows!r}")
+        if not isinstance(self.given, tuple | list) or not all(
+            isinstance(g, tuple | list) and len(g) == 2 for g in self.given
+        ):
+            raise SymflowError("given must be a tuple of (old, new) pairs")
+        if not isinstance(self.given_from, tuple | list) or not all(
+            isinstance(g, int) and not isinstance(g, bool) for g in self.given_from
+        ):
+            raise SymflowError("given_from must be a tuple of step numbers")
         object.__setattr__(self, "given", tuple(tuple(g) for g in self.given))
         object.__setattr__(self, "given_from", tuple(self.given_from))
 
     @property
     def needs_check(self) -> bool:
         """True for steps that claim something (not definitions or assumptions)."""
-        return self.basis not in (Basis.DEFINITION, Basis.ASSUMPTION, Basis.ARGUMENT)
+        return self.basis not in (Basis.DEFINITION, Basis.ASSUMPTION, Basis.ARGUMENT, Basis.COMPUTED)
 
     @property
     def checked(self) -> bool:
@@ -150,6 +197,8 @@ class ProofStep(LatexDisplay):
         """``definition``, ``assumption``, a verdict status, or ``not checked``."""
         if self.basis is Basis.ARGUMENT:
             return "argument, not machine-checked"
+        if self.basis is Basis.COMPUTED:
+            return "computed by SymPy in the check, not re-checked"
         if self.basis is Basis.ASSUMPTION:
             return "assumption, not machine-checked"
         if not self.needs_check:
@@ -160,7 +209,7 @@ class ProofStep(LatexDisplay):
             return "not checked (unknown)"
         return self.verdict.status.value
 
-    def with_verdict(self, verdict: Verdict | None) -> ProofStep:
+    def with_verdict(self, verdict: Any) -> ProofStep:
         return replace(self, verdict=verdict)
 
     def __str__(self) -> str:
@@ -183,7 +232,7 @@ class ProofStep(LatexDisplay):
 
 @dataclass(frozen=True)
 class Proof(LatexDisplay):
-    """An ordered, machine-checked derivation.
+    """An ordered, machine-checked derivation, possibly made of sub-proofs.
 
     Parameters
     ----------
@@ -195,7 +244,7 @@ class Proof(LatexDisplay):
     assumptions : tuple of str
         Hypotheses of the whole proof (printed before the steps).
     notes : tuple of str
-        Extra remarks printed after the steps (how a claim was decided, details).
+        Remarks for the reader, printed after the steps.
     verdict : Verdict or None
         The verdict the proof stands behind (a claim's verdict), if any; any
         result with ``.status`` and ``.method`` (a Monte Carlo test) is kept as is.
@@ -203,9 +252,24 @@ class Proof(LatexDisplay):
         Where the symbols of the steps live, for checking them (a check records
         its proof unchecked, with its domain; ``symflow.proof_of`` checks it
         when asked).
+    parts : tuple of Proof
+        Sub-proofs, one per part of a conjunction (one per parameter of a
+        transport claim, one per family, ...): the proof holds when every
+        part holds.  ``combine`` records them.
+    equation : str
+        The paper's equation number of the whole statement (for labels).
+    checks : tuple of str
+        How the proof's own verdict was reached (the method, its error bound,
+        numbers compared), for the appendix of a document rather than its body.
+    notation : tuple of (shown, meaning) pairs
+        Names for the printed form only: each ``meaning`` (an expression, or a
+        matrix of them) is printed as ``shown`` (a symbol, or a matrix of
+        symbols) in every step, and the pairs are listed once under the
+        statement (``G_{jk} = dg_j/deps_k``).  The steps keep the meanings, so
+        the checks see the real expressions.
 
-    ``status`` is the weakest status among the checked steps (and the
-    verdict): ``refuted`` < ``unknown`` < ``consistent`` < ``proved``.
+    ``status`` is the weakest status among the checked steps, the parts and
+    the verdict: ``refuted`` < ``unknown`` < ``consistent`` < ``proved``.
     """
 
     title: str
@@ -213,21 +277,39 @@ class Proof(LatexDisplay):
     statement: str = ""
     assumptions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    verdict: Verdict | None = field(default=None, compare=False)
+    verdict: Any = field(default=None, compare=False)
     domain: Any = field(default=None, compare=False, repr=False)
+    parts: tuple[Proof, ...] = ()
+    equation: str = ""
+    checks: tuple[str, ...] = ()
+    notation: tuple[tuple[Any, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.title, str):
+            raise SymflowError(f"a Proof's title must be a string, got {type(self.title).__name__}")
+        if not isinstance(self.statement, str):
+            raise SymflowError(f"a Proof's statement must be a string, got {type(self.statement).__name__}")
+        if not isinstance(self.steps, tuple | list):
+            raise SymflowError(f"a Proof's steps must be a tuple of ProofStep values, got {type(self.steps).__name__}")
         steps = tuple(self.steps)
         for s in steps:
             if not isinstance(s, ProofStep):
-                raise TypeError(f"a Proof holds ProofStep values, not {type(s).__name__}; use check_steps")
+                raise SymflowError(f"a Proof holds ProofStep values, not {type(s).__name__}; use check_steps")
+        parts = tuple(self.parts)
+        for part in parts:
+            if not isinstance(part, Proof):
+                raise SymflowError(f"the parts of a Proof are Proof values, not {type(part).__name__}")
         object.__setattr__(self, "steps", steps)
-        object.__setattr__(self, "assumptions", tuple(self.assumptions))
-        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "assumptions", _strings(self.assumptions, "a Proof's assumptions"))
+        object.__setattr__(self, "notes", _strings(self.notes, "a Proof's notes"))
+        object.__setattr__(self, "checks", tuple(self.checks))
+        object.__setattr__(self, "notation", tuple(tuple(pair) for pair in self.notation))
+        object.__setattr__(self, "equation", str(self.equation or ""))
 
     @property
     def status(self) -> Status:
-        """The weakest status among checked steps and the attached verdict.
+        """The weakest status among checked steps, the parts and the attached verdict.
 
         A step that needs a check but has none counts as ``unknown``; a proof
         with nothing checked at all is ``unknown``.
@@ -235,7 +317,8 @@ class Proof(LatexDisplay):
         found: list[Status] = []
         for s in self.steps:
             if s.needs_check:
-                found.append(s.verdict.status if s.verdict is not None else Status.UNKNOWN)
+                found.append(_status_of(s.verdict) if s.verdict is not None else Status.UNKNOWN)
+        found.extend(part.status for part in self.parts)
         if self.verdict is not None:
             found.append(_status_of(self.verdict))
         if not found:
@@ -249,8 +332,29 @@ class Proof(LatexDisplay):
 
     @property
     def unchecked(self) -> tuple[int, ...]:
-        """1-based numbers of the steps that need a check but did not get a decision."""
+        """1-based numbers of this proof's own steps that need a check but did not get a decision."""
         return tuple(i for i, s in enumerate(self.steps, start=1) if not s.checked)
+
+    def walk(self) -> tuple[Proof, ...]:
+        """This proof and every sub-proof, depth first (a part before the parts inside it)."""
+        out: list[Proof] = [self]
+        for part in self.parts:
+            out.extend(part.walk())
+        return tuple(out)
+
+    def bare_zero_steps(self) -> tuple[int, ...]:
+        """1-based numbers of the steps that say only "symbol = 0" but do not close their chain.
+
+        Such a step shows no mathematics (a residual named and set to 0 before
+        anything is shown about it); only the last step of a chain -- no later
+        step with the same left-hand side -- may read "R = 0".
+        """
+        out = []
+        for i, s in enumerate(self.steps):
+            if isinstance(s.lhs, sp.Symbol) and _is_zero(s.rhs):
+                if any(later.lhs == s.lhs for later in self.steps[i + 1 :]):
+                    out.append(i + 1)
+        return tuple(out)
 
     def to_latex(self, standalone: bool = False, **settings: Any) -> str:
         """LaTeX for the proof: a fragment, or a complete amsmath document.
@@ -264,18 +368,27 @@ class Proof(LatexDisplay):
         return proof_latex(self, **settings)
 
     def __str__(self) -> str:
-        lines = [f"Proof: {self.title}  [{self.status.value}]"]
+        return "\n".join(self._lines(""))
+
+    def _lines(self, indent: str) -> list[str]:
+        lines = [f"{indent}Proof: {self.title}  [{self.status.value}]"]
         if self.statement:
-            lines.append(f"  {self.statement}")
+            lines.append(f"{indent}  {self.statement}")
         for a in self.assumptions:
-            lines.append(f"  assume: {a}")
+            lines.append(f"{indent}  assume: {a}")
         for i, s in enumerate(self.steps, start=1):
             body = str(s).splitlines()
-            lines.append(f"  ({i}) {body[0]}")
-            lines.extend(f"      {ln}" for ln in body[1:])
+            lines.append(f"{indent}  ({i}) {body[0]}")
+            lines.extend(f"{indent}      {ln}" for ln in body[1:])
+        for part in self.parts:
+            lines.extend(part._lines(indent + "  "))
         for n in self.notes:
-            lines.append(f"  note: {n}")
-        return "\n".join(lines)
+            lines.append(f"{indent}  note: {n}")
+        return lines
+
+
+def _is_zero(expr: Any) -> bool:
+    return (isinstance(expr, sp.Basic) and expr == 0) or (isinstance(expr, int | float) and expr == 0)
 
 
 def proof_steps(steps: Sequence[Step | ProofStep], known: frozenset = frozenset()) -> tuple[ProofStep, ...]:
@@ -293,7 +406,7 @@ def proof_steps(steps: Sequence[Step | ProofStep], known: frozenset = frozenset(
             out.append(step)
             continue
         if not isinstance(step, Step):
-            raise TypeError(f"a proof step must be a Step or ProofStep, got {type(step).__name__}")
+            raise SymflowError(f"a proof step must be a Step or ProofStep, got {type(step).__name__}")
         follows = next((j + 1 for j in range(len(out) - 1, -1, -1) if out[j].lhs == step.lhs), None)
         if follows is not None:
             basis = Basis.PREVIOUS
@@ -303,3 +416,37 @@ def proof_steps(steps: Sequence[Step | ProofStep], known: frozenset = frozenset(
             basis = Basis.DEFINITION if is_name else Basis.IDENTITY
         out.append(ProofStep(step.lhs, step.rhs, step.rule, step.equation, step.assumes, basis, None, follows))
     return tuple(out)
+
+
+def difference_proof(
+    title: str,
+    a: tuple[Any, Any],
+    b: tuple[Any, Any],
+    *,
+    statement: str = "",
+    equation: str = "",
+    domain: Any = None,
+    rule_a: str = "",
+    rule_b: str = "",
+) -> Proof:
+    """The proof that two expressions are equal, as the checks record it (unchecked).
+
+    ``a`` and ``b`` are ``(name, expression)`` pairs, e.g. ``("u_implicit",
+    implicit_flow)``.  Steps: the difference with both sides written out
+    (``Delta = a - b``, a definition naming both), and ``Delta = 0`` decided by
+    the verdict that carries the proof (``symflow.proof_of`` fills it in, with
+    the difference's expanded form between them when that is cheap and new).
+    """
+    (name_a, expr_a), (name_b, expr_b) = a, b
+    what_a = rule_a or str(name_a)
+    what_b = rule_b or str(name_b)
+    steps = (
+        ProofStep(
+            sp.Symbol("Delta"),
+            sp.Add(expr_a, -expr_b, evaluate=False),
+            f"{what_a} minus {what_b}",
+            basis=Basis.DEFINITION,
+        ),
+        ProofStep(sp.Symbol("Delta"), sp.S.Zero, "the difference vanishes", equation or None, basis=Basis.VERDICT),
+    )
+    return Proof(title, steps, statement, domain=domain, equation=equation)

@@ -19,36 +19,18 @@ A verdict is one of four statuses, each with the evidence behind it:
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
 
+from ..errors import SymflowError
 from ..printing.display import LatexDisplay
+from .status import Status
+from .steps import Proof
 
 __all__ = ["Status", "Verdict", "Witness", "combine"]
-
-
-class Status(str, enum.Enum):
-    """The four possible outcomes of a check (compares equal to its string)."""
-
-    PROVED = "proved"
-    CONSISTENT = "consistent"
-    REFUTED = "refuted"
-    UNKNOWN = "unknown"
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def strength(self) -> int:
-        """refuted 0 < unknown 1 < consistent 2 < proved 3: a conjunction is as strong as its weakest part."""
-        return _STRENGTH[self.value]
-
-
-_STRENGTH = {"refuted": 0, "unknown": 1, "consistent": 2, "proved": 3}
 
 
 @dataclass(frozen=True)
@@ -64,6 +46,15 @@ class Witness:
     value: Any
     value_low: Any
     digits: tuple[int, int] = (30, 50)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.point, tuple | list) or not all(
+            isinstance(pair, tuple | list) and len(pair) == 2 for pair in self.point
+        ):
+            raise SymflowError("a Witness's point must be a tuple of (Symbol, value) pairs")
+        object.__setattr__(self, "point", tuple(tuple(pair) for pair in self.point))
+        if not (isinstance(self.digits, tuple | list) and len(self.digits) == 2):
+            raise SymflowError(f"a Witness's digits must be (low, high) precisions, got {self.digits!r}")
 
     def as_dict(self) -> dict:
         return dict(self.point)
@@ -116,11 +107,26 @@ class Verdict(LatexDisplay):
     proof: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "status", Status(self.status))
+        try:
+            object.__setattr__(self, "status", Status(self.status))
+        except ValueError:
+            raise SymflowError(
+                f"status={self.status!r} is not a verdict status; choose one of {', '.join(s.value for s in Status)}"
+            ) from None
+        for name in ("method", "reason", "claim"):
+            if not isinstance(getattr(self, name), str):
+                raise SymflowError(f"a Verdict's {name} must be a string, got {type(getattr(self, name)).__name__}")
+        if self.witness is not None and not isinstance(self.witness, Witness):
+            raise SymflowError(f"a Verdict's witness must be a Witness or None, got {type(self.witness).__name__}")
+        if not isinstance(self.details, tuple | list) or not all(
+            isinstance(d, tuple | list) and len(d) == 2 for d in self.details
+        ):
+            raise SymflowError("a Verdict's details must be a tuple of (name, value) pairs")
+        object.__setattr__(self, "details", tuple(tuple(d) for d in self.details))
         if self.status is Status.REFUTED and self.witness is None:
-            raise ValueError("a refuted verdict needs a witness")
+            raise SymflowError("a refuted verdict needs a witness")
         if self.status is Status.UNKNOWN and not self.reason:
-            raise ValueError("an unknown verdict needs a reason")
+            raise SymflowError("an unknown verdict needs a reason")
 
     @property
     def ok(self) -> bool:
@@ -170,16 +176,33 @@ def combine(
     (``noun`` and ``label`` name the parts otherwise, e.g. ``noun="parts",
     label="{}"``), and each part's status and method in ``details``.
 
+    Its ``proof`` holds one sub-proof per part, titled by the part's label: the
+    part's own recorded proof when it has one, else a proof to be built from the
+    part's verdict (``symflow.proof_of`` builds and checks them), so a claim
+    over k parameters shows k proofs, not only its weakest part's.
+
     Examples
     --------
     >>> from symflow import Verdict, combine
     >>> both = combine({"mu": Verdict("proved", "expansion"), "sigma": Verdict("consistent", "50 digits")})
     >>> both.status.value, both.method.split(";")[0]
     ('consistent', '1 proved, 1 consistent of 2 parameters')
+    >>> [part.title for part in both.proof.parts]
+    ['d/dmu', 'd/dsigma']
     """
-    items = list(parts.items()) if isinstance(parts, Mapping) else [tuple(kv) for kv in parts]
+    if isinstance(parts, Mapping):
+        items = list(parts.items())
+    elif isinstance(parts, Iterable) and not isinstance(parts, str | bytes):
+        items = [tuple(kv) if isinstance(kv, tuple | list) else (None, kv) for kv in parts]
+    else:
+        raise SymflowError(f"combine() takes a dict or (label, verdict) pairs, got {type(parts).__name__}")
     if not items:
-        raise ValueError("combine() needs at least one verdict")
+        raise SymflowError("combine() needs at least one verdict")
+    for item in items:
+        if len(item) != 2 or not isinstance(item[1], Verdict):
+            raise SymflowError(f"combine() takes (label, Verdict) pairs; got {item!r:.80}")
+    if not (isinstance(claim, str) and isinstance(noun, str) and isinstance(label, str)):
+        raise SymflowError("claim, noun and label must be strings")
     worst = min((v for _, v in items), key=lambda v: v.status.strength)
     counts: dict[str, int] = {}
     for _, v in items:
@@ -187,6 +210,23 @@ def combine(
     tally = ", ".join(f"{n} {s}" for s, n in counts.items())
     methods = "; ".join(f"{label.format(k)}: {v.method}" for k, v in items)
     details = worst.details + tuple((label.format(k), f"{v.status}: {v.method}") for k, v in items)
-    return replace(
-        worst, method=f"{tally} of {len(items)} {noun}; {methods}", claim=claim or worst.claim, details=details
+    claim = claim or worst.claim
+    proof = Proof(
+        claim or "conjunction",
+        statement=claim,
+        verdict=None,
+        parts=tuple(_part_proof(label.format(k), v) for k, v in items),
+        checks=(f"{tally} of {len(items)} {noun}",),
     )
+    return replace(
+        worst, method=f"{tally} of {len(items)} {noun}; {methods}", claim=claim, details=details, proof=proof
+    )
+
+
+def _part_proof(title: str, verdict: Any) -> Proof:
+    """The sub-proof of one part: its recorded proof (retitled), or a stub ``proof_of`` builds from the verdict."""
+    recorded = getattr(verdict, "proof", None)
+    if isinstance(recorded, Proof):
+        statement = recorded.statement or recorded.title
+        return replace(recorded, title=title, statement=statement, verdict=recorded.verdict or verdict)
+    return Proof(title, statement=str(getattr(verdict, "claim", "") or ""), verdict=verdict)

@@ -17,11 +17,12 @@ import sympy as sp
 
 from ..calculus.transport import transport_residual
 from ..core import budget as budgets
-from ..core.budget import resolve_timeout
+from ..core.budget import bounded, resolve_timeout
 from ..core.density import Density, same_variables
 from ..core.estimator import Estimator
 from ..core.flow import Flow, field_over
 from ..core.steps import Step
+from ..errors import EstimatorError
 from ..zero import proves_zero
 
 __all__ = ["derive"]
@@ -37,6 +38,7 @@ def _density_ratio(p: Density, q: Density | None, budget: float) -> sp.Expr:
     return budgets.simplify(sp.powsimp(raw, force=True), timeout=budget, what="simplifying p/q")
 
 
+@bounded
 def derive(
     p: Density,
     flow: Flow,
@@ -73,7 +75,7 @@ def derive(
         The jump set given explicitly as level functions f (M = {f = 0});
         used instead of detecting it from ``phi``.
     timeout : float, optional
-        Budget in seconds for each simplification (default: the global one).
+        Budget in seconds for the whole call (every simplification shares it; default: the global one).
 
     Returns
     -------
@@ -101,6 +103,7 @@ def derive(
     u = field_over(p, flow, wrt)
     if q is not None:
         same_variables(p, q)
+    outside = _outside_p(p, q)  # q wider than p: where p = 0 the estimator must be 0 (Eq. 19 with p = 0)
     budget = resolve_timeout(timeout)
     ratio = _density_ratio(p, q, budget)
     q_expr = q.expr if q is not None else p.expr
@@ -130,6 +133,14 @@ def derive(
     v = tuple(budgets.simplify(ratio * ui, timeout=budget) if ratio != 1 else ui for ui in u)
     for i, vi in enumerate(v, start=1):
         steps.append(Step(sp.Symbol(f"v_{i}"), vi, "v = (p/q) u", "19"))
+    if outside is not None:
+        inside = outside
+        psi = sp.Piecewise((psi, inside), (0, True)) if psi != 0 else psi
+        v = tuple(sp.Piecewise((vi, inside), (0, True)) if vi != 0 else vi for vi in v)
+        rule = "q is positive where p = 0: there p u = 0 and dp/dtheta = 0, so v = psi = 0 (Eq. 19 with p = 0)"
+        steps.append(Step(PSI, psi, rule, "19"))
+        for i, vi in enumerate(v, start=1):
+            steps.append(Step(sp.Symbol(f"v_{i}"), vi, rule, "19"))
     extra = _extra_terms(p, u, wrt, q, phi, jumps, timeout)
     for term in extra:
         steps.extend(term.steps())
@@ -137,23 +148,60 @@ def derive(
     return Estimator(p, wrt, v, psi, q, flow=flow, steps=tuple(steps), extra_terms=extra, name=name)
 
 
+def _outside_p(p: Density, q: Density | None) -> sp.Basic | None:
+    r"""The condition "x in p's support" when q's support is wider (None when they are the same).
+
+    Eq. (19) is written for p defined everywhere, 0 off its support: there
+    :math:`p u = 0` and :math:`\partial_\theta p = 0`, so v and psi vanish.  p's formula
+    does not (lambda e^{-lambda x} grows for x < 0), so the estimator is restricted to
+    p's support explicitly; the flux through p's edges is the boundary term of Eq. 47
+    (or the moving-boundary term of Eq. 77).  A q that misses part of p's support
+    cannot give an unbiased estimator (it never samples there): refused.
+    """
+    if q is None or q.support_sets == p.support_sets:
+        return None
+    conditions = []
+    for xi, sp_, sq in zip(p.x, p.support_sets, q.support_sets, strict=True):
+        if sp_ == sq:
+            continue
+        covered = sp_.is_subset(sq)
+        if covered is False:
+            raise EstimatorError(
+                f"q's support {sp.sstr(sq)} for {xi} does not cover p's support {sp.sstr(sp_)}: samples from q never "
+                "land where only p lives, so no estimator with this q is unbiased; choose a q whose support "
+                "contains p's"
+            )
+        if isinstance(sp_, sp.Interval):
+            lo, hi = sp_.inf, sp_.sup
+            if not lo.is_infinite:
+                conditions.append(xi > lo)
+            if not hi.is_infinite:
+                conditions.append(xi < hi)
+        elif p.is_discrete:
+            conditions.append(sp.Contains(xi, sp_))
+    return sp.And(*conditions) if conditions else None
+
+
 def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
     """Jump terms (Eq. 66) for phi's jumps and moving-boundary terms (Eq. 77) for moving edges."""
-    from ..calculus.heaviside import jump_set
+    from ..calculus.heaviside import jump_levels, jump_set
+    from ..core.convert import as_phi
     from .jumps import jump_terms
     from .moving_boundary import moving_boundary_terms
 
     terms: list = []
+    phi_e = as_phi(phi, p.x) if phi is not None else None
     if jumps is not None:
-        levels = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
-    elif phi is not None:
-        from ..core.convert import as_phi
-
-        levels = list(jump_set(as_phi(phi, p.x), p.x))
+        raw = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
+        levels = list(jump_levels(raw, p.x))  # f = (x - 1) y is two surfaces
+    elif phi_e is not None:
+        levels = list(jump_set(phi_e, p.x))
     else:
         levels = []
     if levels:
-        terms.extend(jump_terms(p, u, wrt, levels, q, timeout=timeout))
+        # every branch of every level gets its term, or jump_terms refuses; with phi known, kinks
+        # (|x| has a level at 0 but no jump) are dropped where the jump is shown to be 0
+        terms.extend(jump_terms(p, u, wrt, levels, q, phi=phi_e if jumps is None else None, timeout=timeout))
     if p.has_moving_support:
         terms.extend(moving_boundary_terms(p, u, wrt, q, timeout=timeout))
     return tuple(terms)

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_symbols, as_vector
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.flow import Flow
 from ..errors import FlowError
 
@@ -24,6 +24,7 @@ __all__ = ["implicit", "omt", "reparam", "weighted", "zero"]
 
 def zero(p: Density) -> Flow:
     """The zero flow u = 0 for every parameter: the likelihood-ratio estimator."""
+    p = checked_density(p)
     return Flow(p, {t: [sp.S.Zero] * p.dim for t in p.params}, kind="zero", note="likelihood ratio, u = 0")
 
 
@@ -45,6 +46,12 @@ def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tu
         sols = run_with_budget(solve, timeout=timeout, what="solving x = g(eps) for eps")
     except BudgetExceeded as exc:
         raise FlowError(f"could not invert g within the budget ({exc}); pass S= explicitly") from None
+    except SYMPY_GAVE_UP as exc:
+        # SymPy's solve says so when it has no method for this equation: the input, not a bug here
+        raise FlowError(
+            f"SymPy could not invert x = g(eps) for eps ({type(exc).__name__}: {str(exc)[:120]}); "
+            "pass the standardization S= (the inverse of g) explicitly"
+        ) from None
     if len(sols) != 1:
         raise FlowError(
             f"x = g(eps) has {len(sols)} solution(s) for eps; pass the standardization S= (the inverse of g) explicitly"
@@ -52,6 +59,7 @@ def _solve_standardization(g: tuple, eps: tuple, x: tuple, timeout: float) -> tu
     return tuple(sols[0])
 
 
+@bounded
 def reparam(
     p: Density,
     g: Sequence | sp.Expr | None = None,
@@ -77,6 +85,7 @@ def reparam(
         The standardization eps = S(x; theta).  Found by solving x = g(eps)
         when not given (linear systems and invertible 1-D maps).
     """
+    p = checked_density(p)
     budget = resolve_timeout(timeout)
     if g is None:
         if p.reparam is None:
@@ -118,6 +127,7 @@ def reparam(
     return Flow(p, fields, kind="reparam", note=f"x = g(eps) = {sp.sstr(list(g_vec) if p.dim > 1 else g_vec[0])}")
 
 
+@bounded
 def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float | None = None) -> Flow:
     """The implicit reparameterization flow u = -(dS/dx)^{-1} dS/dtheta_i (Eq. 56).
 
@@ -125,6 +135,7 @@ def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float 
     defaults to the CDF in 1-D (Figurnov et al.), else to the density's own
     standardization.
     """
+    p = checked_density(p)
     budget = resolve_timeout(timeout)
     if S is None:
         if p.dim == 1 and p.cdf is not None:
@@ -162,6 +173,8 @@ def weighted(flow: Flow, k: object) -> Flow:
 
     ``k`` is a number or an expression in the density's parameters.
     """
+    if not isinstance(flow, Flow):
+        raise FlowError(f"flow must be a Flow (see symflow.flows), got {type(flow).__name__}")
     k_expr = as_expr(k, "k")
     stray = k_expr.free_symbols - set(flow.density.params)
     if stray:
@@ -173,6 +186,7 @@ def weighted(flow: Flow, k: object) -> Flow:
     return Flow(flow.density, fields, kind="weighted", note=f"{sp.sstr(k_expr)} x ({flow.kind} flow)")
 
 
+@bounded
 def omt(p: Density, *, timeout: float | None = None) -> Flow:
     r"""The optimal-transport flow of a Gaussian (Jankowiak & Obermeyer 2018; App. E.1).
 
@@ -202,6 +216,7 @@ def omt(p: Density, *, timeout: float | None = None) -> Flow:
     W (x - mu) + dmu, with (A y)_a kept as one ``OmtTurn`` atom per
     component; it is built in about a second at d = 32.
     """
+    p = checked_density(p)
     structured = _omt_precision_form(p)
     if structured is not None:
         return structured

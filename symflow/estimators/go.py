@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
@@ -63,7 +63,40 @@ def _check_discrete(p: Density) -> sp.Symbol:
             f"{p.name} lives on {s}, which skips integers; write the pmf over consecutive integers "
             f"(e.g. y = {s.inf} + {s.step} k with k in a Range of step 1)"
         )
+    _check_positive_inside(p)
     return p.x[0]
+
+
+# Members of an infinite support screened for zeros of the pmf (finite supports: every member up to this many).
+PMF_ZERO_SCREEN = 200
+
+
+def _check_positive_inside(p: Density) -> None:
+    """Refuse a pmf that is 0 at a member of its support below its top: GO would miss a jump there.
+
+    The GO term at y carries the flux -dQ(y)/dtheta across y + 1 and is sampled with
+    probability p(y) (Eq. 73): where p(y) = 0 it is never sampled, though the flux need
+    not vanish, so the estimator is biased.  Screened exactly (SymPy decides p(y) = 0) at
+    the first PMF_ZERO_SCREEN members.
+    """
+    y = p.x[0]
+    s = p.support_sets[0]
+    lo, hi = s.inf, s.sup
+    if not lo.is_number or not lo.is_finite:
+        return
+    top = int(hi) if hi.is_number and hi.is_finite else None
+    last = int(lo) + PMF_ZERO_SCREEN if top is None else min(top, int(lo) + PMF_ZERO_SCREEN)
+    for k in range(int(lo), last + 1):
+        if top is not None and k == top:
+            break  # the top member's jump lies outside the support
+        value = p.expr.xreplace({y: sp.Integer(k)})
+        if value.is_zero:
+            raise EstimatorError(
+                f"{p.name} is 0 at {y} = {k}, inside its support {s}: the GO estimator samples the jump at "
+                f"{y} + 1 = {k + 1} with probability p({k}) = 0, so that part of the gradient would never be seen; "
+                f"remove the point from the support (relabel the remaining points as consecutive integers), or use "
+                "the likelihood-ratio estimator (derive with flows.zero)"
+            )
 
 
 def _budgeted(fn, *args, timeout: float, what: str):
@@ -73,6 +106,7 @@ def _budgeted(fn, *args, timeout: float, what: str):
         return None
 
 
+@bounded
 def discrete_cdf(p: Density, *, timeout: float | None = None) -> sp.Expr | None:
     """Q(y) = sum_{i = lo}^{y} p(i) in closed form: the density's ``cdf``, else SymPy's sum, else None."""
     y = _check_discrete(p)
@@ -124,8 +158,10 @@ def _flux_derivation(p: Density, wrt: sp.Symbol, timeout: float | None) -> tuple
     return exit_flux, closed, steps
 
 
+@bounded
 def go_weight(p: Density, wrt: sp.Symbol, *, timeout: float | None = None) -> sp.Expr:
     r"""The GO weight :math:`w(y) = -\frac{1}{p(y)}\frac{\partial Q(y)}{\partial\theta}` (Eq. 73), simplified."""
+    _check_discrete(p)
     p.check_param(wrt)
     _, closed, _ = _flux_derivation(p, wrt, timeout)
     return _weight_from(p, closed, timeout)
@@ -255,6 +291,7 @@ class GOTerm:
         )
 
 
+@bounded
 def go_estimator(p: Density, wrt: sp.Symbol, *, timeout: float | None = None) -> Estimator:
     r"""The GO gradient of d/dtheta E_{y~p}[phi(y)] for a pmf p, derived as a flow estimator (Eq. 73-75).
 
@@ -270,7 +307,7 @@ def go_estimator(p: Density, wrt: sp.Symbol, *, timeout: float | None = None) ->
     wrt : Symbol
         The parameter theta.
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (every symbolic step shares it; default: the global one).
 
     Examples
     --------

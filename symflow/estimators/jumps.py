@@ -40,16 +40,16 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ..calculus.heaviside import canonical_level, is_zero_number
+from ..calculus.heaviside import canonical_level, is_zero_number, jump_across, one_sided
 from ..calculus.marginal import marginal_density
 from ..core import budget as budgets
-from ..core.budget import resolve_timeout
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr
 from ..core.density import Density
 from ..core.estimator import TermKind
 from ..errors import EstimatorError, FlowError
 from ..zero import proves_zero
-from .surface import SurfaceTerm, budgeted
+from .surface import SurfaceTerm
 
 __all__ = ["jump_terms"]
 
@@ -58,11 +58,24 @@ def _solve_for(f: sp.Expr, x: tuple[sp.Symbol, ...], budget: float) -> tuple[sp.
     """Solve f = 0 for one coordinate: all real points in 1-D, a linear coordinate in d-D."""
     if len(x) == 1:
         xi = x[0]
+        if f.is_polynomial(xi) and sp.Poly(f, xi).degree() == 1:  # the common case, without a solver
+            a, b = sp.Poly(f, xi).all_coeffs()
+            return xi, (-b / a,)
 
         def roots():
             return sp.solveset(f, xi, domain=sp.S.Reals)
 
-        sol = budgeted(roots, timeout=budget, what="solving for the jump points")
+        try:
+            sol = run_with_budget(roots, timeout=budget, what="solving for the jump points")
+        except BudgetExceeded as exc:
+            raise EstimatorError(
+                f"the points where phi jumps ({sp.sstr(f)} = 0) were not found within the budget ({exc}); "
+                "give a larger timeout=, or pass jumps=[...] with level functions whose roots are easy to find"
+            ) from None
+        except SYMPY_GAVE_UP as exc:
+            sol = f"SymPy's solveset failed: {type(exc).__name__}"
+        if sol is sp.S.EmptySet:
+            return xi, ()  # a factor without real roots (x**2 + x + 1): no surface
         if not isinstance(sol, sp.FiniteSet):
             raise EstimatorError(
                 f"the jump set {sp.sstr(f)} = 0 is not a finite set of points that SymPy can find "
@@ -72,11 +85,39 @@ def _solve_for(f: sp.Expr, x: tuple[sp.Symbol, ...], budget: float) -> tuple[sp.
     for xi in reversed(x):
         if xi in f.free_symbols and f.is_polynomial(xi) and sp.Poly(f, xi).degree() == 1:
             coeff = sp.diff(f, xi)
+            rest = sp.expand(f - coeff * xi)
+            if not (coeff.is_positive or coeff.is_negative) and _common_factor(coeff, rest, x):
+                # f = a x_j + b vanishes on all of {a = 0 = b} as well: x_j = -b/a would miss that branch
+                continue
             return xi, (budgets.simplify(xi - f / coeff, timeout=budget),)
     raise EstimatorError(
-        f"the jump surface {sp.sstr(f)} = 0 is not linear in any coordinate of {tuple(map(str, x))}; "
-        "symflow parameterizes surfaces as x_j = s(other coordinates)"
+        f"the jump surface {sp.sstr(f)} = 0 is not linear in any coordinate of {tuple(map(str, x))} (or it is, "
+        "with a coefficient that vanishes on a whole branch of the surface); symflow parameterizes surfaces as "
+        "x_j = s(other coordinates): write phi's condition with factors linear in some coordinate, or pass "
+        "jumps=[...] with such level functions"
     )
+
+
+def _jumping(phi: sp.Expr, f: sp.Expr, xj: sp.Symbol, branches: tuple, x: tuple, budget: float) -> tuple:
+    """The branches of the surface f = 0 across which phi provably jumps, or may (kept unless shown 0)."""
+    if len(x) == 1:
+        keep = []
+        for r in branches:
+            jump = one_sided(phi, xj, r, 1, x) - one_sided(phi, xj, r, -1, x)
+            if not (jump.is_number and is_zero_number(jump)):
+                keep.append(r)
+        return tuple(keep)
+    delta = jump_across(phi, f, x)
+    return tuple(s for s in branches if not proves_zero(delta.xreplace({xj: s}), budget))
+
+
+def _common_factor(a: sp.Expr, b: sp.Expr, x: tuple[sp.Symbol, ...]) -> bool:
+    """Whether a and b share a factor that depends on x (or that cannot be ruled out)."""
+    try:
+        g = sp.gcd(a, b)
+    except (sp.PolynomialError, NotImplementedError, ValueError, TypeError):
+        return True
+    return bool(g.free_symbols & set(x))
 
 
 def jump_terms(
@@ -86,6 +127,7 @@ def jump_terms(
     levels: Sequence[sp.Expr],
     q: Density | None = None,
     *,
+    phi: sp.Expr | None = None,
     timeout: float | None = None,
 ) -> tuple[SurfaceTerm, ...]:
     r"""One ``SurfaceTerm`` per jump surface f = 0 (Eq. 66).
@@ -123,6 +165,10 @@ def jump_terms(
         if proves_zero(normal_flux, budget):
             continue
         xj, branches = _solve_for(f, x, budget)
+        if phi is not None:
+            branches = _jumping(phi, f, xj, branches, x, budget)  # a kink of |g| or max(a, b) is no jump
+            if not branches:
+                continue
         weight = p.expr * normal_flux / sp.Abs(sp.diff(f, xj)) if len(x) > 1 else p.expr * normal_flux
         if len(x) == 1:
             # in 1-D the term is sum_k p u (phi(r_k+) - phi(r_k-)); a shared point is one jump of phi

@@ -23,7 +23,7 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.heaviside import jump_across, one_sided
-from ..core.budget import BudgetExceeded, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, run_with_budget
 from ..core.convert import as_expr, exact_values
 from ..core.density import Density
 from ..core.estimator import TermKind
@@ -40,7 +40,7 @@ def budgeted(fn: Callable, *args, timeout: float, what: str):
         return run_with_budget(fn, *args, timeout=timeout, what=what)
     except BudgetExceeded:
         return None
-    except (NotImplementedError, ValueError, TypeError):
+    except SYMPY_GAVE_UP:
         return None
 
 

@@ -167,8 +167,8 @@ def mvn(
         expand to 0 term by term, deterministically, in milliseconds per
         parameter at any d (docs/performance.md).
     """
-    if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1:
-        raise DensityError(f"d must be a positive integer dimension, got {d!r}")
+    if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 1 <= d <= 64:
+        raise DensityError(f"d must be an integer dimension in 1..64, got {d!r}")
     d = int(d)
     if covariance not in _COVARIANCES:
         raise DensityError(f"covariance must be one of {_COVARIANCES}, got {covariance!r}")

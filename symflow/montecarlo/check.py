@@ -9,7 +9,8 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.integrals import expectation_gradient
-from ..core.convert import as_param_values, as_phi
+from ..core.budget import BudgetExceeded, deadline, time_left
+from ..core.convert import as_param_values, as_phi, refuse_unevaluated
 from ..core.estimator import Estimator
 from ..core.verdict import Status
 from ..errors import EstimatorError, SymflowError
@@ -18,7 +19,7 @@ from ..numeric.evaluate import numpy_function
 from ..numeric.numpy_backend import as_samples
 from .result import MCResult, critical_z
 from .stream import Moments, chunk_seed, ordered_map, part_stats, progress_bar, want_progress
-from .tails import TAIL_INDEX_LIMIT, block_size, hill_k
+from .tails import OUTLIER_MIN_N, OUTLIER_SHARE, TAIL_INDEX_LIMIT, block_size, hill_k
 
 # Rounding floor on the standard error, in units of the mean's last bit (see mc_check).
 ROUNDING_ULPS = 64
@@ -63,6 +64,7 @@ def mc_check(
     exact: float | None = None,
     workers: int | None = None,
     progress: bool | None = None,
+    client: object = None,
 ) -> MCResult:
     r"""Is the estimator's Monte Carlo mean consistent with :math:`\partial_{\theta_i} E_p[\phi]`?
 
@@ -105,7 +107,10 @@ def mc_check(
     chunk : int
         Rows drawn and evaluated at once (memory is a few chunks per worker).
     timeout : float, optional
-        Budget in seconds for the exact value's symbolic integration (and its quadrature).
+        Budget in seconds for the whole call: sampling stops when it runs out (the verdict is then
+        ``unknown``, with the samples drawn so far reported), and the exact value's symbolic
+        integration and quadrature share it.  None: the sampling is not bounded (n samples are
+        drawn) and the exact value gets the global default budget.
     exact : float, optional
         A known value of the gradient (e.g. a planted truth) to test against instead of
         computing it with ``symflow.calculus.integrals.expectation_gradient``.
@@ -116,11 +121,23 @@ def mc_check(
         A tqdm progress bar on stderr.  None (default) shows it only when stderr is a terminal,
         the environment variable CI is unset, and the run is expected (from the first chunk)
         to take more than about 2 s; True or False force it on or off.
+    client : dask.distributed.Client, optional
+        Run the chunks as tasks on a Dask cluster instead of local threads (``workers`` is then
+        unused): the same chunks and per-chunk seeds, merged in chunk order, so the result is the
+        same as the local run's whatever the number of Dask workers (``montecarlo.distributed``;
+        docs/scaling.md).  None (default): local threads, and Dask is not imported.
 
     Returns
     -------
     MCResult
     """
+    if timeout is None:
+        return _mc_check(est, phi, params, n, seed, alpha, chunk, None, exact, workers, progress, client)
+    with deadline(timeout):  # validates timeout; every step below, sampling included, shares it
+        return _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, progress, client)
+
+
+def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, progress, client) -> MCResult:
     if not isinstance(est, Estimator):
         raise EstimatorError(f"mc_check needs an Estimator, got {type(est).__name__}")
     n = _positive_int(n, "n", "10**5")
@@ -140,6 +157,8 @@ def mc_check(
         exact = given
     p, q = est.density, est.sampling
     phi = as_phi(phi, p.x)
+    for part in (*est.v, est.psi, phi):
+        refuse_unevaluated(part, "the estimator or phi")
     values = as_param_values(params, est.params)
     p_values = p.param_values({t: values[t] for t in p.params})
     q_values = {t: values[t] for t in q.params}
@@ -185,8 +204,10 @@ def mc_check(
 
     accs = [Moments(keep) for _ in range(1 + len(terms))]
     bar = None
+    out_of_budget = None
+    seconds_left = time_left if timeout is not None else None
     try:
-        for k, parts, elapsed in ordered_map(run_chunk, chunks, workers):
+        for k, parts, elapsed in _chunk_results(run_chunk, chunks, workers, client, seconds_left):
             for acc, part in zip(accs, parts, strict=True):
                 acc.merge(part)
             done = min(n, (k + 1) * chunk)
@@ -194,6 +215,12 @@ def mc_check(
                 bar = progress_bar(n, done)
             elif bar is not None:
                 bar.update(done - bar.n)
+    except BudgetExceeded:
+        out_of_budget = f"the {timeout:g} s budget ran out after {accs[0].count} of {n} samples"
+    except OverflowError as exc:  # an exact integer beyond float64 (10**400) in the estimator or phi
+        raise SymflowError(
+            f"the estimator or phi cannot be evaluated in float64 at these values ({exc}); rescale their constants"
+        ) from None
     finally:
         if bar is not None:
             bar.close()
@@ -208,6 +235,8 @@ def mc_check(
 
     if exact is not None:
         exact_method = "given by the caller"
+    elif out_of_budget is not None:
+        exact_method = "not computed: the budget ran out while sampling"
     else:
         exact_value, exact_method = expectation_gradient(p, phi, est.wrt, p_values, timeout=timeout)
         exact = _real_float(exact_value)
@@ -220,7 +249,8 @@ def mc_check(
     seed_note = repr(seed) if seed is not None else f"None (entropy {root.entropy})"
     method = (
         f"two-sided z-test at alpha = {alpha:g} (|z| > {crit:.4g} refutes): {n} samples from {q.name} "
-        f"in {chunks} chunk(s) of {chunk}, seed {seed_note}, {workers} worker(s){extra_note}"
+        f"in {chunks} chunk(s) of {chunk}, seed {seed_note}, "
+        f"{'a Dask cluster' if client is not None else f'{workers} worker(s)'}{extra_note}"
     )
     common = dict(
         mean=mean,
@@ -233,6 +263,8 @@ def mc_check(
         claim=claim,
         tail_index=tail_index,
     )
+    if out_of_budget is not None:
+        return MCResult(**common, z=None, delta=delta, status=Status.UNKNOWN, reason=out_of_budget)
     nonfinite = sum(acc.nonfinite for acc in accs)
     if nonfinite:
         reason = f"{nonfinite} of the sampled estimates were not finite (nan or inf); the estimator is undefined there"
@@ -258,8 +290,33 @@ def mc_check(
             "two apart, an estimator with a lighter tail (another flow or sampling density) avoids the problem"
         )
         return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
+    if n >= OUTLIER_MIN_N:
+        shares = [(acc.outlier_share(), i) for i, acc in enumerate(accs)]
+        share, part_index = max(shares)
+        if share > OUTLIER_SHARE:
+            part = "the estimator" if part_index == 0 else f"extra term {part_index}"
+            reason = (
+                f"one outlier dominates: a single draw of {part} holds {100 * share:.0f} % of the sum of squared "
+                f"deviations, so the mean {mean:.6g} and its standard error rest on one sample; the estimator has "
+                "likely no finite variance (or no mean: an importance weight p/q that grows where q has less mass "
+                "than p, a psi that is nonzero where p = 0); use a sampling density with heavier tails than p, or a "
+                "larger n to tell a rare large value from an infinite variance"
+            )
+            return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
     status = Status.REFUTED if abs(z) > crit else Status.CONSISTENT
     return MCResult(**common, z=z, delta=delta, status=status)
+
+
+def _chunk_results(run_chunk, chunks: int, workers: int, client: object, seconds_left=None):
+    """The chunks' results in order: local threads, or (``client`` given) Dask tasks (``distributed``).
+
+    ``seconds_left`` (local threads) stops waiting for chunks when the call's budget runs out.
+    """
+    if client is None:
+        return ordered_map(run_chunk, chunks, workers, seconds_left)
+    from .distributed import check_client, ordered_map_dask
+
+    return ordered_map_dask(check_client(client), run_chunk, chunks)
 
 
 def _real_float(value: object) -> float | None:

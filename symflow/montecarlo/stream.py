@@ -16,10 +16,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.budget import BudgetExceeded
 from .tails import TailBuffer, block_extremes
 
 __all__ = ["PROGRESS_AFTER_SECONDS", "Moments", "PartStats", "chunk_seed", "ordered_map", "part_stats", "want_progress"]
@@ -111,31 +113,54 @@ class Moments:
     def tail_index(self) -> float | None:
         return self.tail.tail_index(self.mean, self.count) if self.count else None
 
+    def outlier_share(self) -> float:
+        """The share of the sum of squared deviations held by the most extreme value (0 for a constant)."""
+        if self.count < 2 or not self.m2 > 0:
+            return 0.0
+        return min(1.0, self.tail.largest_deviation(self.mean) ** 2 / self.m2)
 
-def ordered_map(fn: Callable[[int], object], count: int, workers: int) -> Iterator[tuple[int, object, float]]:
+
+def ordered_map(
+    fn: Callable[[int], object], count: int, workers: int, seconds_left: Callable[[], float | None] | None = None
+) -> Iterator[tuple[int, object, float]]:
     """Yield ``(k, fn(k), seconds since start)`` for k = 0..count-1 in order, computed by ``workers`` threads.
 
     At most 2 * workers chunks are in flight, so memory stays bounded by a few chunks; an
-    exception in any chunk cancels the ones not started and propagates.
+    exception in any chunk cancels the ones not started and propagates.  ``seconds_left``
+    (a budget's remaining time, None when unbounded) makes the wait for a chunk raise
+    ``BudgetExceeded`` when the budget runs out: chunks then run in threads even for one
+    worker, so the caller returns on time (a chunk already running is abandoned and
+    finishes in the background).
     """
     start = time.perf_counter()
-    if workers == 1:
+    if workers == 1 and seconds_left is None:
         for k in range(count):
             yield k, fn(k), time.perf_counter() - start
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="symflow-mc") as pool:
-        pending: deque[Future] = deque()
-        submitted = 0
-        try:
-            for k in range(count):
-                while submitted < count and len(pending) < 2 * workers:
-                    pending.append(pool.submit(fn, submitted))
-                    submitted += 1
-                value = pending.popleft().result()
-                yield k, value, time.perf_counter() - start
-        finally:
-            for future in pending:
-                future.cancel()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="symflow-mc")
+    pending: deque[Future] = deque()
+    submitted = 0
+    abandoned = False
+    try:
+        for k in range(count):
+            while submitted < count and len(pending) < 2 * workers:
+                pending.append(pool.submit(fn, submitted))
+                submitted += 1
+            left = seconds_left() if seconds_left is not None else None
+            if left is not None and left <= 0:
+                abandoned = True
+                raise BudgetExceeded(0.0, f"sampling (after {k} of {count} chunks)")
+            try:
+                value = pending.popleft().result(timeout=left)
+            except FuturesTimeout:
+                abandoned = True
+                raise BudgetExceeded(0.0, f"sampling (after {k} of {count} chunks)") from None
+            yield k, value, time.perf_counter() - start
+    finally:
+        for future in pending:
+            future.cancel()
+        # a budget that ran out must not wait for the chunk still running (it cannot be interrupted)
+        pool.shutdown(wait=not abandoned, cancel_futures=True)
 
 
 def want_progress(progress: bool | None, expected_seconds: float, stream: object = None) -> bool:

@@ -28,10 +28,28 @@ import math
 
 import numpy as np
 
-__all__ = ["HILL_K_MAX", "HILL_MIN_N", "TAIL_INDEX_LIMIT", "TailBuffer", "block_extremes", "hill", "hill_k"]
+__all__ = [
+    "HILL_K_MAX",
+    "HILL_MIN_N",
+    "OUTLIER_MIN_N",
+    "OUTLIER_SHARE",
+    "TAIL_INDEX_LIMIT",
+    "TailBuffer",
+    "block_extremes",
+    "hill",
+    "hill_k",
+]
 
 # Tail index below which the variance is infinite (a Pareto tail with index a has E|X|^r < inf iff r < a).
 TAIL_INDEX_LIMIT = 2.0
+# One sample holding more than this share of the sum of squared deviations dominates the mean and
+# the variance: the z-test's standard error is then a statement about one draw.  For light tails
+# the largest share is about 2 log(n) / n (normal) or log(n)^2 / n (exponential): below 0.25 from
+# n = 100 on; an estimator without a finite variance (or mean) reaches shares near 1 (issue 12:
+# mean 136834 against -1.82, from one draw).
+OUTLIER_SHARE = 0.5
+# Below this n the share is not judged (three draws share their variance in thirds at best).
+OUTLIER_MIN_N = 10
 # Hill's k: at most this many order statistics (standard error ~ a/sqrt(k) = 3 % at the cap).
 HILL_K_MAX = 1000
 # Below this n no diagnostic: the top sqrt(n) values of a light but skewed estimator (the LR estimator
@@ -94,6 +112,12 @@ class TailBuffer:
     def add(self, highs: np.ndarray, lows: np.ndarray) -> None:
         self.highs = _top(np.concatenate([self.highs, highs]), self.keep)
         self.lows = _top(np.concatenate([self.lows, lows]), self.keep)
+
+    def largest_deviation(self, center: float) -> float:
+        """The largest |value - center| among the kept extremes (0 when none were kept)."""
+        devs = [float(np.max(self.highs)) - center if self.highs.size else 0.0]
+        devs.append(float(np.max(self.lows)) + center if self.lows.size else 0.0)
+        return max(0.0, *devs)
 
     def tail_index(self, center: float, n: int) -> float | None:
         """The smaller Hill estimate of the two tails around ``center``; None if neither could be estimated."""

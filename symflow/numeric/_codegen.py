@@ -17,11 +17,27 @@ from sympy.core.function import AppliedUndef
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from ..errors import BackendError
+from .special import SPECIAL_CLASSES, special_table
 
-__all__ = ["first_unsupported", "generate", "substitute"]
+__all__ = ["first_unsupported", "generate", "numpy_kernels", "substitute"]
 
 # A SymPy function class -> (stand-in name, implementation taking the same arguments).
 Table = Mapping[type, tuple[str, Callable]]
+
+
+def numpy_kernels() -> dict[type, tuple[str, Callable]]:
+    """symflow's special classes -> (stand-in name, the float64 numpy kernel of ``symflow.numeric.special``).
+
+    The parameter derivatives of the regularized incomplete gamma and beta and the Student-t and
+    von Mises CDFs have no implementation in JAX or torch; a backend calls these kernels on the
+    host (jax: ``jax.pure_callback``; torch: on the tensors' numpy views) and wraps the result.
+    """
+    out = {}
+    for entry in special_table():
+        if entry.sympy_class in SPECIAL_CLASSES:
+            name = entry.sympy_class.__name__
+            out[entry.sympy_class] = (f"_{name}", entry.numpy[name])
+    return out
 
 
 def substitute(expr: sp.Expr, table: Table) -> tuple[sp.Expr, dict[str, Callable]]:

@@ -66,17 +66,32 @@ def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
     # The special-function table first: lambdify's own mapping of some functions is wrong (it calls the
     # unregularized mpmath.betainc for betainc_regularized) and knows no parameter derivatives.
     exprs = tuple(rewrite_parameter_derivatives(e) for e in exprs)
+    # SymPy 1.14 prints -s*Mod(x, m) as "-s*x % m" ((-s*x) % m in Python): floor form instead.
+    printable = [e.replace(sp.Mod, lambda a, m: a - m * sp.floor(a / m)) if e.has(sp.Mod) else e for e in exprs]
     try:
-        fn = sp.lambdify(args, list(exprs), modules=[mpmath_implementations(), "mpmath"], dummify=True)
+        fn = sp.lambdify(args, printable, modules=[mpmath_implementations(), "mpmath"], dummify=True)
     except Exception:  # noqa: BLE001 - SymPy's printers raise many kinds on unprintable input
         return by_evalf
     try:
         fn(*[mpmath.mpf(_SMOKE)] * len(args))
-    except (NameError, TypeError, AttributeError, SyntaxError, KeyError):
+    except _UNPRINTED:
         return by_evalf
     except Exception:  # noqa: BLE001 - a pole or domain error at the smoke point is fine
         pass
-    return fn
+
+    def guarded(*values) -> list:
+        # A branch the smoke point did not reach may still call a name mpmath lacks (exp_polar inside a
+        # hyper of the Student-t flow): evaluate that call by evalf instead of failing.
+        try:
+            return fn(*values)
+        except _UNPRINTED:
+            return by_evalf(*values)
+
+    return guarded
+
+
+# What generated code raises when a function was printed under a name the namespace lacks.
+_UNPRINTED = (NameError, AttributeError, KeyError, SyntaxError)
 
 
 def numpy_function(args: Sequence, exprs: sp.Expr | Sequence[sp.Expr]) -> Callable[..., tuple]:

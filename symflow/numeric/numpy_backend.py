@@ -75,7 +75,13 @@ def _head_name(node: sp.Basic) -> str:
 
 def _mpmath_elementwise(node: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> Callable:
     """``node`` evaluated by mpmath at 15 digits, one element at a time."""
-    scalar_fn = sp.lambdify(symbols, node, modules="mpmath")
+    try:
+        scalar_fn = sp.lambdify(symbols, node, modules="mpmath")
+    except (NotImplementedError, ValueError) as exc:  # the printer has no mpmath form either (Derivative of zeta)
+        raise BackendError(
+            f"{_head_name(node)} has no numeric implementation (neither numpy nor mpmath: {str(exc).splitlines()[0]}); "
+            "give the expression in closed form or with functions numpy or mpmath know"
+        ) from None
 
     def scalar(*values: float) -> float:
         value = complex(scalar_fn(*(mpmath.mpf(float(v)) for v in values)))

@@ -9,6 +9,13 @@ them gamma (``exp(lgamma)`` with the sign of Gamma for negative arguments), beta
 lowergamma/uppergamma (regularized ``gammainc``/``gammaincc`` times Gamma).  Functions torch
 lacks (e.g. betainc, Bessel functions of general order) raise ``BackendError`` naming them,
 and so does polygamma of order >= 1: torch's trigamma is off by about 5e-10 relative.
+symflow's special classes: the regularized incomplete gamma (``torch.special.gammainc/gammaincc``)
+natively; the regularized incomplete beta, the parameter derivatives and the Student-t and von Mises
+CDFs through the float64 numpy kernels of ``symflow.numeric.special`` on the tensors' values (no
+gradient flows through them).  Expressions are rewritten by ``rewrite_parameter_derivatives`` first.
+
+``torch_function(args, exprs)`` is the same code generation without the estimator around it, in the
+inputs' dtype: ``symflow.frameworks.torch`` builds samplers and surrogates with it.
 """
 
 from __future__ import annotations
@@ -21,10 +28,11 @@ import torch
 from sympy.printing.pytorch import TorchPrinter
 
 from ..errors import BackendError
-from ._codegen import generate
+from ._codegen import generate, numpy_kernels
 from ._formula import Built, formula
+from .special import rewrite_parameter_derivatives
 
-__all__ = ["build"]
+__all__ = ["build", "torch_function"]
 
 OPTIONS: tuple[str, ...] = ()
 
@@ -59,6 +67,10 @@ def _digamma(order, x):
     return torch.special.digamma(_tensor(x))
 
 
+def _erfc(x):
+    return torch.special.erfc(_tensor(x))
+
+
 def _heaviside(x, h0=0.5):
     x = _tensor(x)
     return torch.heaviside(x, torch.tensor(float(h0), dtype=x.dtype))
@@ -82,21 +94,78 @@ TABLE = {
     sp.lowergamma: ("_lowergamma", _lowergamma),
     sp.uppergamma: ("_uppergamma", _uppergamma),
     sp.polygamma: ("_digamma", _digamma),  # order 0 only: see build
-    sp.erfc: ("_erfc", lambda x: torch.special.erfc(_tensor(x))),
+    sp.erfc: ("_erfc", _erfc),
 }
 
 
-def build(compiled) -> Built:
-    """The function ``(xs, phis, grads, values) -> (n,) numpy float64`` for a ``CompiledEstimator``."""
-    form = formula(compiled)
-    higher = sorted({str(p) for p in form.expr.atoms(sp.polygamma) if p.args[0] != 0}, key=str)
+def _host(kernel):
+    """An elementwise float64 numpy kernel applied to tensors' values (no gradient), in their dtype."""
+
+    def call(*args):
+        tensors = torch.broadcast_tensors(*(_tensor(a) for a in args))
+        dtype = torch.promote_types(tensors[0].dtype, torch.get_default_dtype())
+        for t in tensors[1:]:
+            dtype = torch.promote_types(dtype, t.dtype)
+        values = [t.detach().cpu().numpy().astype(np.float64) for t in tensors]
+        out = np.asarray(kernel(*values), dtype=np.float64).reshape(values[0].shape)
+        return torch.from_numpy(out).to(dtype=dtype, device=tensors[0].device)
+
+    return call
+
+
+def _native_RegularizedLowerGamma(a, x):
+    return torch.special.gammainc(_tensor(a), _tensor(x))
+
+
+def _native_RegularizedUpperGamma(a, x):
+    return torch.special.gammaincc(_tensor(a), _tensor(x))
+
+
+_NATIVE = {
+    "RegularizedLowerGamma": _native_RegularizedLowerGamma,
+    "RegularizedUpperGamma": _native_RegularizedUpperGamma,
+}
+TABLE.update(
+    {cls: (name, _NATIVE.get(cls.__name__) or _host(kernel)) for cls, (name, kernel) in numpy_kernels().items()}
+)
+
+
+def _refuse_higher_polygamma(expr: sp.Expr) -> None:
+    higher = sorted({str(p) for p in expr.atoms(sp.polygamma) if p.args[0] != 0}, key=str)
     if higher:
         # torch.special.polygamma(1, 1.2) = 1.2673772060 vs 1.2673772054 (mpmath, scipy): 5e-10 relative.
         raise BackendError(
             f"the 'torch' backend cannot evaluate the function polygamma of order >= 1 ({', '.join(higher)}): "
             "torch's is accurate to only about 1e-9; use backend='numpy' or 'jax'"
         )
-    fn = generate(form.args, form.expr, "torch", TorchPrinter, TABLE, "torch")
+
+
+def _constants_as_floats(expr: sp.Expr) -> sp.Expr:
+    """Numeric subexpressions (sqrt(2), 1/sqrt(pi)) as Floats: TorchPrinter prints torch.sqrt(2), needing a tensor."""
+
+    def is_constant(e: sp.Basic) -> bool:
+        return isinstance(e, sp.Expr) and not e.is_Number and not e.free_symbols and e.is_real is True
+
+    return expr.replace(is_constant, lambda e: sp.Float(e.evalf(30), 17))
+
+
+def torch_function(args, exprs):
+    """A torch function of ``args`` returning a tuple, one tensor per expression of ``exprs`` (lambdify, cse).
+
+    Special-function forms are rewritten first (``rewrite_parameter_derivatives``); raises
+    ``BackendError`` naming a function torch cannot evaluate.
+    """
+    rewritten = sp.Tuple(*(_constants_as_floats(rewrite_parameter_derivatives(sp.S.Zero + e)) for e in exprs))
+    _refuse_higher_polygamma(rewritten)
+    return generate(list(args), rewritten, "torch", TorchPrinter, TABLE, "torch")
+
+
+def build(compiled) -> Built:
+    """The function ``(xs, phis, grads, values) -> (n,) numpy float64`` for a ``CompiledEstimator``."""
+    form = formula(compiled)
+    expr = _constants_as_floats(rewrite_parameter_derivatives(form.expr))
+    _refuse_higher_polygamma(expr)
+    fn = generate(form.args, expr, "torch", TorchPrinter, TABLE, "torch")
 
     def evaluate(xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, values: tuple) -> np.ndarray:
         n = xs.shape[0]

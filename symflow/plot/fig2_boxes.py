@@ -94,9 +94,12 @@ def boxes(
     x = _one_dimensional(p, "boxes")
     targets = _params_list(p, wrt)
     values = _default_params(p, params)
-    if not isinstance(n_boxes, int) or n_boxes < 2:
-        raise SymflowError(f"n_boxes must be an integer >= 2, got {n_boxes!r}")
-    deltas = {t: float(step[t]) if isinstance(step, Mapping) else float(step) for t in targets}
+    if isinstance(n_boxes, bool) or not isinstance(n_boxes, int) or not 2 <= n_boxes <= 10**4:
+        raise SymflowError(f"n_boxes must be an integer in 2..10^4, got {n_boxes!r}")
+    raw = {t: step.get(t) if isinstance(step, Mapping) else step for t in targets}
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) for v in raw.values()):
+        raise SymflowError(f"step must be a finite number (or a dict of them per parameter), got {step!r:.60}")
+    deltas = {t: float(v) for t, v in raw.items()}
     fig, axes = _figure(2, len(targets), (5.0 * len(targets), 6.4))
     for col, t in enumerate(targets):
         moved = dict(values)
@@ -140,6 +143,10 @@ def boxes(
         )
         ax.text(lo + 0.02 * (hi - lo), -0.09 * top, r"$\Delta P$ per box", fontsize=7, va="center")
         ax.set_title(f"LR: boxes fixed in $x$, their mass changes ({change})", fontsize=9.5)
+        if not np.isfinite(top) or top <= 0:
+            raise SymflowError(
+                f"{p.name} is not finite on the plotted range (its peak is {top}); the boxes need a bounded density"
+            )
         ax.set_ylim(-0.18 * top, top * 1.15)
         ax.axhline(0, color="#777777", lw=0.6)
         ax.legend(fontsize=7, loc="upper right", frameon=False)
@@ -175,6 +182,10 @@ def boxes(
                 ax.plot([m0], [-0.08 * top], "o", color=_FLOW_RED, ms=3)
         ax.text(lo + 0.02 * (hi - lo), -0.13 * top, "box moves", fontsize=7, va="center", color=_FLOW_RED)
         ax.set_title(f"RP: each box keeps its mass $1/{n_boxes}$ and moves ({change})", fontsize=9.5)
+        if not np.isfinite(top) or top <= 0:
+            raise SymflowError(
+                f"{p.name} is not finite on the plotted range (its peak is {top}); the boxes need a bounded density"
+            )
         ax.set_ylim(-0.18 * top, top * 1.15)
         ax.axhline(0, color="#777777", lw=0.6)
         ax.legend(fontsize=7, loc="upper right", frameon=False)

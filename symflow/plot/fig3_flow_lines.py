@@ -155,12 +155,16 @@ def flow_line_paths(
     x = _one_dimensional(p, "flow_line_paths")
     flow_over(p, flow)
     wrt = p.check_param(wrt)
-    if not isinstance(n_lines, int) or n_lines < 1:
-        raise SymflowError(f"n_lines must be a positive integer, got {n_lines!r}")
+    if isinstance(n_lines, bool) or not isinstance(n_lines, int) or not 1 <= n_lines <= 10**4:
+        raise SymflowError(f"n_lines must be an integer in 1..10^4, got {n_lines!r}")
     values = _default_params(p, params)
     pdf = _numeric(p.expr, x, values)
     u, material = _augmented_field(p, flow, wrt, values)
     dp = _numeric(sp.diff(p.expr, wrt), x, values)
+    if xlim is not None and not (
+        isinstance(xlim, tuple | list) and len(xlim) == 2 and all(isinstance(v, int | float) for v in xlim)
+    ):
+        raise SymflowError(f"xlim must be a pair of numbers (lo, hi), got {xlim!r:.60}")
     lo, hi = xlim if xlim is not None else _plot_range(pdf, p.support_sets[0])
     grid = np.linspace(lo, hi, 4001)
     hmax = float(np.nanmax(pdf(grid)))
@@ -235,7 +239,9 @@ def _draw_flow_panel(ax: Axes, p: Density, flow: Flow, wrt: sp.Symbol, values: d
     ax.plot(grid, curve, color=_CURVE, lw=1.8)
     # LR's view: the curve itself moves up or down by dp/dtheta at each fixed x.
     marks = np.linspace(lo, hi, 17)[1:-1]
-    rates = dp(marks)
+    rates = np.asarray(dp(marks), dtype=float)
+    if not np.all(np.isfinite(rates)) or not np.all(np.isfinite(curve)):
+        raise SymflowError(f"p or dp/d{wrt} of {p.name} is not finite on the plotted range; nothing sensible to draw")
     # Arrows too short to read only add clutter => drop those under 6 % of the largest.
     marks = marks[np.abs(rates) >= 0.06 * np.abs(rates).max()]
     rates = dp(marks)

@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.density import Density, same_variables
+from ..errors import SymflowError
 from ._common import (
     _CURVE,
     _FILL,
@@ -71,6 +72,11 @@ def l_distribution(
     _require_matplotlib()
     from .. import families as families
 
+    for name, value, least in (("n", n, 2), ("n_slices", n_slices, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= 10**8:
+            raise SymflowError(f"{name} must be an integer in {least}..10^8, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SymflowError(f"seed must be a non-negative integer, got {seed!r}")
     p = families.normal() if p is None else p
     q = families.l_distribution() if q is None else q
     x = _one_dimensional(p, "l_distribution")

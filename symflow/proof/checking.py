@@ -25,10 +25,12 @@ from dataclasses import replace
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..core.budget import bounded
 from ..core.convert import as_expr
 from ..core.domain import Domain
 from ..core.steps import Basis, Proof, ProofStep, Step, proof_steps
 from ..core.verdict import Status, Verdict
+from ..errors import SymflowError
 from ..zero import decide_zero
 
 __all__ = ["check_proof", "check_steps", "evaluate_derivatives", "step_residual"]
@@ -85,6 +87,14 @@ def _canonical_derivatives(expr: sp.Expr) -> sp.Expr:
     return out.replace(lambda e: isinstance(e, sp.Subs), _merge_slot_subs)
 
 
+def _merged_derivative(d: sp.Derivative) -> sp.Expr:
+    """d/dv_n ... d/dv_1 f taken one variable at a time, innermost first, each with SymPy's ``diff``."""
+    out = d.expr
+    for v, n in d.variable_count:
+        out = sp.diff(out, v, n)
+    return out
+
+
 def evaluate_derivatives(expr: sp.Expr) -> sp.Expr:
     """Evaluate unevaluated ``Derivative``/``Subs`` objects and put derivatives in one form.
 
@@ -98,6 +108,12 @@ def evaluate_derivatives(expr: sp.Expr) -> sp.Expr:
     out = out.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
     # A second pass: evaluating an outer Derivative can expose inner ones.
     out = out.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: e.doit(deep=False))
+    # A mixed derivative of a known function left over (d/dx of d/dalpha of an incomplete beta): SymPy can
+    # often take the inner one once the outer is merged into it, as it does when differentiating directly.
+    out = out.replace(
+        lambda e: isinstance(e, sp.Derivative) and len(e.variables) > 1 and not e.atoms(AppliedUndef),
+        lambda e: _merged_derivative(e),
+    )
     if not out.atoms(AppliedUndef):
         return out
     return _canonical_derivatives(out)
@@ -131,6 +147,46 @@ def _decide(residual: sp.Expr, domain: Domain, timeout: float | None, claim: str
         )
 
 
+def _decide_factor(residual: sp.Expr, domain: Domain, timeout: float | None, claim: str) -> Verdict:
+    """decide_zero, and when it cannot decide a product u (A - B), each factor: one that vanishes settles it."""
+    verdict = _decide(residual, domain, timeout, claim)
+    if verdict.status is not Status.UNKNOWN:
+        return verdict
+    product = sp.factor_terms(residual)
+    if isinstance(product, sp.Mul):
+        for factor in product.args:
+            if factor.is_number:
+                continue
+            v = _decide(factor, domain, timeout, claim)
+            if v.status is Status.PROVED:
+                return Verdict(Status.PROVED, f"a factor vanishes: {v.method}", residual, claim=claim)
+    return verdict
+
+
+def _termwise(step: ProofStep, previous: sp.Expr, domain: Domain, timeout: float | None, claim: str) -> Verdict | None:
+    """A sum checked term by term against the sum it follows from, when the whole was not decided.
+
+    Both sides are sums written term for term (the substituted form of
+    ``div u + u . grad log p + dlog p/dtheta`` against its terms written out);
+    terms that vanish after the substitution are dropped.  None when the sums do
+    not line up or a term is not decided.
+    """
+    if not isinstance(step.rhs, sp.Add) or not isinstance(previous, sp.Add):
+        return None
+    ours = [evaluate_derivatives(t) for t in step.rhs.args]
+    theirs = [evaluate_derivatives(_apply_given(t, step.given)) for t in previous.args]
+    theirs = [t for t in theirs if t != 0]
+    if len(ours) != len(theirs):
+        return None
+    verdicts = [_decide_factor(a - b, domain, timeout, claim) for a, b in zip(ours, theirs, strict=True)]
+    if any(v.status not in (Status.PROVED, Status.CONSISTENT) for v in verdicts):
+        return None
+    status = min((v.status for v in verdicts), key=lambda st: st.strength)
+    methods = "; ".join(dict.fromkeys(v.method for v in verdicts))
+    return Verdict(status, f"term by term ({len(verdicts)} terms): {methods}", step.rhs - previous, claim=claim)
+
+
+@bounded
 def check_steps(
     steps: Iterable[Step | ProofStep],
     domain: Domain | None = None,
@@ -159,6 +215,10 @@ def check_steps(
         Each checkable step carries a ``Verdict``; a check that could not
         decide carries an ``unknown`` verdict with its reason.
     """
+    if isinstance(steps, str | bytes | sp.Basic) or not isinstance(steps, Iterable):
+        raise SymflowError(f"steps must be a sequence of Step or ProofStep values, got {type(steps).__name__}")
+    if domain is not None and not isinstance(domain, Domain):
+        raise SymflowError(f"domain must be a Domain or None, got {type(domain).__name__}")
     known = frozenset(s for s, _ in domain.variables + domain.parameters) if domain is not None else frozenset()
     out: list[ProofStep] = []
     for k, step in enumerate(proof_steps(tuple(steps), known)):
@@ -180,11 +240,16 @@ def check_steps(
                 symbols = residual.free_symbols if isinstance(residual, sp.Basic) else set()
                 dom = (domain or Domain()).extended(symbols)
                 verdict = _decide(residual, dom, timeout, claim)
+                if verdict.status is Status.UNKNOWN and previous is not None:
+                    verdict = _termwise(step, previous, dom, timeout, claim) or verdict
             step = step.with_verdict(verdict)
         out.append(step)
     return tuple(out)
 
 
+@bounded
 def check_proof(proof: Proof, domain: Domain | None = None, *, timeout: float | None = None) -> Proof:
     """The same proof with every unchecked step checked (see ``check_steps``); ``domain`` defaults to the proof's."""
+    if not isinstance(proof, Proof):
+        raise SymflowError(f"check_proof takes a Proof (e.g. est.derivation()), got {type(proof).__name__}")
     return replace(proof, steps=check_steps(proof.steps, domain or proof.domain, timeout=timeout))

@@ -1,9 +1,9 @@
-"""Compiling a standalone proof document to PDF with pdflatex.
+r"""Compiling a standalone proof document to PDF with pdflatex.
 
 Runs ``pdflatex -interaction=nonstopmode -halt-on-error`` in a fresh
 temporary directory, so no auxiliary files are left behind, and returns the
-PDF bytes.  Any LaTeX error raises ``LatexError`` with the error lines of
-the log.
+PDF bytes.  It runs twice, so ``\eqref`` between steps resolves.  Any LaTeX
+error raises ``LatexError`` with the error lines of the log.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..core.budget import bounded
 from ..errors import SymflowError
 
 __all__ = ["LatexError", "compile_pdf", "pdflatex_path"]
@@ -36,8 +37,9 @@ def _error_lines(log: str, context: int = 3) -> str:
     return "\n".join(picked) or "\n".join(lines[-20:])
 
 
-def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof") -> bytes:
-    """Compile a complete LaTeX document and return the PDF.
+@bounded
+def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof", passes: int = 2) -> bytes:
+    """Compile a complete LaTeX document and return the PDF (``passes`` pdflatex runs, for references).
 
     Raises
     ------
@@ -45,6 +47,10 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof") -> byt
         When pdflatex is not installed (install ``texlive-latex-base`` and
         ``texlive-latex-recommended``), fails, or runs past ``timeout`` seconds.
     """
+    if not isinstance(tex, str) or not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
+        raise LatexError(
+            "tex must be the LaTeX source as a string and name a plain file name (letters, digits, - and _)"
+        )
     exe = pdflatex_path()
     if exe is None:
         raise LatexError(
@@ -54,16 +60,19 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof") -> byt
     with tempfile.TemporaryDirectory(prefix="symflow-latex-") as tmp:
         src = Path(tmp) / f"{name}.tex"
         src.write_text(tex, encoding="utf-8")
-        try:
-            run = subprocess.run(
-                [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", src.name],
-                cwd=tmp,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise LatexError(f"pdflatex ran past {timeout:.0f} s on {name}.tex") from None
+        for _ in range(passes):  # the second pass resolves \eqref
+            try:
+                run = subprocess.run(
+                    [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", src.name],
+                    cwd=tmp,
+                    capture_output=True,
+                    timeout=timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise LatexError(f"pdflatex ran past {timeout:.0f} s on {name}.tex") from None
+            if run.returncode != 0:
+                break
         pdf = Path(tmp) / f"{name}.pdf"
         if run.returncode != 0 or not pdf.exists():
             log_path = Path(tmp) / f"{name}.log"

@@ -15,17 +15,32 @@ everything that is algebra or calculus on integrands is machine-checked.
     Eq. 52-55 in 1-D: for an arbitrary invertible g with inverse S and a base
     density that does not depend on theta, the flow u = dg/dtheta at
     eps = S(x; theta) solves the transport equation d(p u)/dx + dp/dtheta = 0.
+``theorem_grp_trace_identity()``
+    Eq. 60-62 in d = 1, 2, 3 dimensions: GRP's u term d log|det dg/deps|/dtheta at
+    eps = S(x) is Tr[d2g/(dtheta deps) dS/dx], the divergence of the flow
+    u = dg/dtheta at eps = S(x), so GRP is the flow estimator.
+``general_theorems()``
+    the three, computed once: the first section of every generated document.
 """
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
+from ..core.budget import bounded
 from ..core.domain import Domain, Interval1D
 from ..core.steps import Basis, Proof, ProofStep
-from .checking import check_steps
+from ..estimators.identity_proofs import grp_trace_derivation
+from .checking import check_proof, check_steps
 
-__all__ = ["theorem_flow_estimator", "theorem_reparameterization_transport"]
+__all__ = [
+    "general_theorems",
+    "theorem_flow_estimator",
+    "theorem_grp_trace_identity",
+    "theorem_reparameterization_transport",
+]
 
 x = sp.Symbol("x", real=True)
 theta = sp.Symbol("theta", real=True)
@@ -40,6 +55,7 @@ def _step(lhs, rhs, rule, equation=None, basis=Basis.IDENTITY, **kw) -> ProofSte
     return ProofStep(lhs, rhs, rule, equation, basis=basis, **kw)
 
 
+@bounded
 def theorem_flow_estimator(*, timeout: float | None = None) -> Proof:
     r"""Theorem 3 / 4 (Eq. 47-50) for undefined p(x, theta), u(x), phi(x), q(x) in 1-D.
 
@@ -136,9 +152,11 @@ def theorem_flow_estimator(*, timeout: float | None = None) -> Proof:
         "for every smooth choice.",
         ("p, u, phi, q are smooth; q > 0 on the support", "p u phi vanishes as |x| -> oo (footnote 9)"),
         notes=("Integrating (4) and (7) over x and using (1) and (2) gives Eq. (50).",),
+        equation="50",
     )
 
 
+@bounded
 def theorem_reparameterization_transport(*, timeout: float | None = None) -> Proof:
     r"""Eq. 52-55 in 1-D: the reparameterization flow solves the transport equation for any invertible g.
 
@@ -230,4 +248,49 @@ def theorem_reparameterization_transport(*, timeout: float | None = None) -> Pro
         "density p_epsilon that does not depend on theta, the flow u = dg/dtheta at eps = S(x; theta) solves "
         "d(p u)/dx + dp/dtheta = 0 (Eq. 52). g, S and p_epsilon are undefined functions.",
         ("g and S are inverse, twice continuously differentiable, dS/dx > 0", "p_epsilon does not depend on theta"),
+        equation="52",
+    )
+
+
+def theorem_grp_trace_identity(dims: tuple[int, ...] = (1, 2, 3), *, timeout: float | None = None) -> Proof:
+    r"""Eq. 60-62: GRP's u term is the divergence of the reparameterization flow, for any invertible g.
+
+    With :math:`J = \det(\partial g/\partial\epsilon)` and :math:`h = \partial g/\partial\theta`,
+
+    .. math::
+        \partial_\theta \log J\,\Big|_{\epsilon=S(x)}
+        = \mathrm{Tr}\Big[\frac{\partial^2 g}{\partial\theta\,\partial\epsilon}\Big|_{\epsilon=S(x)}
+          \frac{\partial S}{\partial x}\Big]
+        = \nabla_x\cdot h(S(x;\theta);\theta)  \qquad\text{(Eq. 61, 62)},
+
+    proved for undefined :math:`g_j(\epsilon_1..\epsilon_d, \theta)` and
+    :math:`S_k(x_1..x_d, \theta)` in each dimension of ``dims`` (one sub-proof
+    each; Jacobi's formula for the determinant is checked by expanding it, so a
+    general d is out of reach of the check).  The inverse function theorem
+    :math:`\partial S/\partial x = (\partial g/\partial\epsilon)^{-1}` at
+    :math:`\epsilon = S` is the one assumption.
+    """
+    parts = tuple(check_proof(grp_trace_derivation(d), timeout=timeout) for d in dims)
+    return Proof(
+        "GRP's u term is the divergence of the flow (Eq. 60-62)",
+        (),
+        "For x = g(eps; theta) with g invertible and S its inverse, d log|det(dg/deps)|/dtheta at eps = S(x; theta) "
+        "equals Tr[d2g/(dtheta deps) dS/dx] and the divergence of the flow u = dg/dtheta at eps = S(x; theta) "
+        f"(Eq. 61, 62), in d = {', '.join(map(str, dims))} dimensions; so GRP is the flow estimator (Eq. 58-60).",
+        ("g and S are inverse and twice continuously differentiable", "det(dg/deps) > 0"),
+        parts=parts,
+        equation="61",
+    )
+
+
+@functools.cache
+def general_theorems(timeout: float | None = None) -> tuple[Proof, ...]:
+    """The general theorems every generated document opens with: Thm. 3-4, transport for any g, GRP's trace.
+
+    Computed once per process and timeout (the proofs are immutable values).
+    """
+    return (
+        theorem_flow_estimator(timeout=timeout),
+        theorem_reparameterization_transport(timeout=timeout),
+        theorem_grp_trace_identity(timeout=timeout),
     )

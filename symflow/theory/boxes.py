@@ -30,12 +30,12 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.integrals import expectation_gradient
-from ..core.budget import resolve_timeout
-from ..core.convert import as_expr, as_param_values, exact_values
-from ..core.density import Density
+from ..core.budget import bounded, resolve_timeout
+from ..core.convert import as_expr, as_param_values, at_values, exact_values
+from ..core.density import Density, checked_density
 from ..core.flow import Flow
 from ..core.verdict import Status, Verdict, Witness
-from ..errors import EstimatorError
+from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
 from .variances import _integrate
 
@@ -88,22 +88,37 @@ class BoxTable:
         return self.to_markdown()
 
 
+# More boxes than this would not fit in memory as float64 arrays several times over.
+MAX_BOXES = 10**7
+
+
 def equal_mass_centers(p: Density, values: dict, n_boxes: int) -> np.ndarray:
     """x_i = F^{-1}((i - 1/2)/N): centers of N boxes of mass 1/N each, by vectorized bisection on the CDF."""
-    if p.cdf is None:
-        raise EstimatorError(f"{p.name} has no CDF; the equal-mass boxes need one (Density(cdf=...))")
-    cdf = numpy_scalar_function(p.x, p.cdf.xreplace(values))
+    p = checked_density(p)
+    if p.cdf is None or p.dim != 1:
+        raise EstimatorError(
+            f"{p.name} has no CDF; the equal-mass boxes need a 1-D density with one (Density(cdf=...))"
+        )
+    if isinstance(n_boxes, bool) or not isinstance(n_boxes, int | np.integer) or not 1 <= n_boxes <= MAX_BOXES:
+        raise EstimatorError(f"n_boxes must be an integer in 1..{MAX_BOXES}, got {n_boxes!r}")
+    values = exact_values(as_param_values(values, p.params))
+    cdf = numpy_scalar_function(p.x, at_values(p.cdf, values))
     target = (np.arange(n_boxes) + 0.5) / n_boxes
     s = p.support_sets[0]
     lo_edge, hi_edge = s.inf.xreplace(values), s.sup.xreplace(values)
     lo = np.full(n_boxes, float(lo_edge) if lo_edge.is_finite else -1.0)
     hi = np.full(n_boxes, float(hi_edge) if hi_edge.is_finite else 1.0)
-    if not lo_edge.is_finite:
-        while np.any(cdf(lo) > target[0]):
+    with np.errstate(all="ignore"):
+        for _ in range(1100):  # 2^1100 overflows float64: a CDF that never gets there is not a CDF
+            if lo_edge.is_finite or not np.any(cdf(lo) > target[0]):
+                break
             lo = lo * 2
-    if not hi_edge.is_finite:
-        while np.any(cdf(hi) < target[-1]):
+        for _ in range(1100):
+            if hi_edge.is_finite or not np.any(cdf(hi) < target[-1]):
+                break
             hi = hi * 2
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise EstimatorError(f"the CDF of {p.name} does not reach the box masses at these parameters; check its cdf")
     for _ in range(200):  # bisection to float64 resolution
         mid = (lo + hi) / 2
         below = np.asarray(cdf(mid)) < target
@@ -113,6 +128,7 @@ def equal_mass_centers(p: Density, values: dict, n_boxes: int) -> np.ndarray:
     return (lo + hi) / 2
 
 
+@bounded
 def box_gradients(
     p: Density,
     phi: object,
@@ -140,8 +156,9 @@ def box_gradients(
     flow : Flow, optional
         The box velocity for RP (default ``flows.implicit(p)``).
     timeout : float, optional
-        Budget for each symbolic step (the exact gradient).
+        Budget in seconds for the whole call (the exact gradient included).
     """
+    p = checked_density(p)
     if not isinstance(p, Density) or p.dim != 1:
         raise EstimatorError("box_gradients needs a 1-D Density")
     wrt = p.check_param(wrt)
@@ -153,9 +170,11 @@ def box_gradients(
         from ..estimators.flows import implicit
 
         flow = implicit(p, timeout=timeout)
+    if not isinstance(flow, Flow):
+        raise EstimatorError(f"flow must be a Flow over {p.name} (see symflow.flows), got {type(flow).__name__}")
     (u,) = flow.field(wrt)
-    lr_term = numpy_scalar_function(p.x, (p.score(wrt) * phi).xreplace(values))
-    rp_term = numpy_scalar_function(p.x, (u * sp.diff(phi, p.x[0])).xreplace(values))
+    lr_term = numpy_scalar_function(p.x, at_values(p.score(wrt) * phi, values))
+    rp_term = numpy_scalar_function(p.x, at_values(u * sp.diff(phi, p.x[0]), values))
     exact, how = _integrate(p, sp.diff(p.expr, wrt) * phi, values, resolve_timeout(timeout))
     if exact is None:
         exact, how = expectation_gradient(p, phi, wrt, values, timeout=timeout)
@@ -163,6 +182,8 @@ def box_gradients(
             raise EstimatorError(f"the exact gradient could not be computed: {how}")
     with mpmath.workdps(30):
         exact_f = float(sp.N(exact, 30))
+    if isinstance(n_boxes, str) or not isinstance(n_boxes, Sequence):
+        raise EstimatorError(f"n_boxes must be a sequence of positive integers, got {n_boxes!r}")
     rows = []
     for n in n_boxes:
         if not isinstance(n, int | np.integer) or n < 1:
@@ -198,6 +219,8 @@ def check_boxes_converge(table: BoxTable) -> Verdict:
     slowly that it is still moving at the largest N passes both; only more
     boxes (or an exact check of the flow, ``check_transport``) tell it apart.
     """
+    if not isinstance(table, BoxTable):
+        raise SymflowError(f"check_boxes_converge takes the BoxTable of box_gradients, got {type(table).__name__}")
     claim = f"box discretizations of d/d{table.wrt} E[{sp.sstr(table.phi)}] converge (Eq. 34, 38)"
     floor = FLOOR * max(1.0, abs(table.exact))
     details = (("table", str(table)),)

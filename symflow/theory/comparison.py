@@ -19,7 +19,7 @@ import sympy as sp
 from ..calculus.integrals import expectation_gradient
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
-from ..core.budget import resolve_timeout
+from ..core.budget import bounded
 from ..core.convert import as_expr, as_param_values, exact_values
 from ..errors import EstimatorError
 from .variances import DEFAULT_N, VarianceResult, _integrate, variance
@@ -125,17 +125,18 @@ def _target(p, phi: sp.Expr, wrt: sp.Symbol, values: dict, timeout: float | None
         return None, "phi depends on the parameters"
     if phi.free_symbols - set(p.x) - set(values):
         return None, "phi has constants without values"
-    val, how = _integrate(p, sp.diff(p.expr, wrt) * phi, values, resolve_timeout(timeout))
+    # the symbolic look gets a quarter of the call's budget: quadrature below is the dependable route
+    val, how = _integrate(p, sp.diff(p.expr, wrt) * phi, values, budgets.share(timeout, 0.25))
     if val is not None:
-        return sp.nsimplify(val) if val.is_Float else budgets.simplify(val, timeout=timeout), how
+        return sp.nsimplify(val) if val.is_Float else budgets.simplify(val, timeout=budgets.share(timeout, 0.25)), how
     if p.has_moving_support:
         return expectation_gradient(p, phi.xreplace(values), wrt, values, timeout=timeout)
-    # quadrature is numeric, not a symbolic step: give it room even under a tight symbolic budget;
     # 20 digits are plenty for a displayed reference and several times faster than 50
-    val = numeric_integral(p, sp.diff(p.expr, wrt) * phi, values, dps=20, timeout=max(resolve_timeout(timeout), 10.0))
+    val = numeric_integral(p, sp.diff(p.expr, wrt) * phi, values, dps=20, timeout=timeout)
     return (val, "mpmath quadrature at 20 digits") if val is not None else (None, "quadrature failed")
 
 
+@bounded
 def compare(
     estimators: Sequence | Mapping,
     phi: object,
@@ -159,7 +160,7 @@ def compare(
         Monte Carlo sample size and seed, for estimators whose integrals
         cannot be done exactly (each gets its own stream from ``seed``).
     timeout : float, optional
-        Budget in seconds for each symbolic step.
+        Budget in seconds for the whole call (every symbolic step shares it; default: the global one).
 
     Returns
     -------
@@ -193,10 +194,15 @@ def compare(
         raise EstimatorError("params must be a dict from Symbols to numbers")
     needed = tuple(dict.fromkeys(t for _, est in items for t in est.params))
     values = as_param_values(params, needed)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise EstimatorError(f"seed must be a non-negative integer, got {seed!r}")
     seeds = np.random.SeedSequence(seed).spawn(len(items))
-    rows = []
-    for (name, est), ss in zip(items, seeds, strict=True):
-        res = variance(est, phi, values, n=n, seed=np.random.default_rng(ss), timeout=timeout)
-        rows.append(ComparisonRow.from_result(name, res))
+    # the reference first (quadrature needs its share), then each row's exact attempt gets an equal part of what is
+    # left: Monte Carlo replaces an exact moment that runs out
     target, how = _target(first.density, phi, first.wrt, exact_values(values), timeout)
+    rows = []
+    for k, ((name, est), ss) in enumerate(zip(items, seeds, strict=True)):
+        row_budget = budgets.share(timeout, 0.8 / (len(items) - k))
+        res = variance(est, phi, values, n=n, seed=np.random.default_rng(ss), timeout=row_budget)
+        rows.append(ComparisonRow.from_result(name, res))
     return Comparison(tuple(rows), phi, first.wrt, tuple(values.items()), target, how)

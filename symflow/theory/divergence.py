@@ -14,14 +14,15 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
+from ..calculus.flux import flux_at_infinity, has_infinite_face
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi, exact_values
-from ..core.density import Density
+from ..core.density import Density, checked_density
 from ..core.flow import Flow, field_over
 from ..core.precision import QUADRATURE_FAST
-from ..core.verdict import Status, Verdict
+from ..core.verdict import Status, Verdict, combine
 from ..errors import SymflowError
 from ..zero import decide_zero
 
@@ -37,6 +38,8 @@ def _boundary_term(p: Density, field: tuple, phi: sp.Expr, budget: float) -> tup
         if flux == 0:
             continue
         for edge, sign, direction in ((s.inf, -1, "+"), (s.sup, 1, "-")):
+            if edge.is_infinite and p.dim >= 2:
+                continue  # flux escaping to infinity: through the faces of growing boxes (flux_at_infinity)
             lim = budgets.limit(flux, xj, edge, direction, timeout=budget, what="boundary limit")
             if lim.has(sp.Limit):
                 raise BudgetExceeded(budget, f"limit at {xj} -> {edge}")
@@ -69,6 +72,25 @@ def _divergence_theorem(
     verdict = decide_zero(term, p.domain(), timeout=budget, claim=claim)
     details = (("boundary term", term), *edges)
     method = f"fundamental theorem of calculus: integral = boundary term; boundary term by {verdict.method}"
+    if has_infinite_face(p):
+        # d >= 2: the term at infinity is the limit of the flux through growing boxes, not axis-wise limits
+        values = exact_values(p.param_values(params)) if params is not None else None
+        at_infinity = flux_at_infinity(
+            p,
+            tuple(p.expr * fj * phi for fj in field),
+            values=values,
+            timeout=budget,
+            claim="the flux of p u phi through the faces of growing boxes vanishes",
+        )
+        details = (*details, ("flux at infinity", f"{at_infinity.status}: {at_infinity.method}"), *at_infinity.details)
+        combined = combine(
+            [("finite edges", verdict), ("flux at infinity", at_infinity)], claim, noun="parts", label="{}"
+        )
+        method = f"divergence theorem on growing boxes: {combined.method}"
+        if combined.status is Status.REFUTED and at_infinity.status is Status.REFUTED:
+            term = term + at_infinity.residual
+            details = (("boundary term", term), *details[1:])
+        verdict = combined
     if params is not None and p.dim == 1:
         values = exact_values(p.param_values(params))
         integrand = sum((sp.diff(p.expr * fj * phi, xj) for fj, xj in zip(field, p.x, strict=True)), sp.S.Zero)
@@ -94,6 +116,7 @@ def _divergence_theorem(
     return Verdict(verdict.status, method, term, verdict.witness, verdict.reason, claim, details)
 
 
+@bounded
 def check_divergence_theorem(
     p: Density,
     flow: Flow,
@@ -118,6 +141,7 @@ def check_divergence_theorem(
     return _divergence_theorem(p, u, phi, params, claim, timeout)
 
 
+@bounded
 def check_stein(
     p: Density, phi: object, j: int = 0, params: dict | None = None, *, timeout: float | None = None
 ) -> Verdict:
@@ -132,6 +156,7 @@ def check_stein(
     not for densities that are positive at a finite edge, e.g. the
     exponential at 0: then the boundary term is reported).
     """
+    p = checked_density(p)
     phi = as_phi(phi, p.x)
     if not isinstance(j, int) or not 0 <= j < p.dim:
         raise SymflowError(f"j must be a coordinate index 0..{p.dim - 1}, got {j!r}")

@@ -21,12 +21,13 @@ from typing import Any
 
 import sympy as sp
 
+from ..checks.records import baseline_record
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr
-from ..core.density import Density
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.convert import as_expr, as_symbols
+from ..core.density import Density, checked_density
 from ..core.domain import Domain, Interval1D
-from ..core.estimator import Estimator
+from ..core.estimator import Estimator, checked_estimator
 from ..core.steps import Step
 from ..core.verdict import Status, Verdict
 from ..errors import EstimatorError
@@ -98,6 +99,7 @@ class BaselineEstimator:
 
 def with_baseline(est: Estimator, b: object) -> BaselineEstimator:
     """The estimator with a constant baseline subtracted from phi (Eq. 22)."""
+    est = checked_estimator(est)
     return BaselineEstimator(est, b)
 
 
@@ -110,6 +112,7 @@ def _param_domain(*densities: Density) -> Domain:
     return Domain((), tuple(params), tuple(constraints))
 
 
+@bounded
 def check_baseline_unbiased(est: Estimator, *, timeout: float | None = None) -> Verdict:
     r"""Does any constant baseline keep ``est`` unbiased?  Decides :math:`\mathbb{E}_q[\psi] = 0`.
 
@@ -118,6 +121,7 @@ def check_baseline_unbiased(est: Estimator, *, timeout: float | None = None) -> 
     phi = 1).  For LR this is :math:`\int p\,\partial_\theta \log p\,dx = \partial_\theta \int p\,dx = 0`
     (the score has mean zero; Eq. 22).
     """
+    est = checked_estimator(est)
     est = est.estimator if isinstance(est, BaselineEstimator) else est
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
@@ -162,6 +166,7 @@ class OptimalBaseline:
         return "\n".join(str(s) for s in self.steps)
 
 
+@bounded
 def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float | None = None) -> OptimalBaseline:
     r"""The variance-minimizing constant baseline for LR (Eq. 23-24), derived symbolically.
 
@@ -175,6 +180,7 @@ def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float 
     because the second derivative 2 E[s^2] is positive.  Symbols in phi other
     than x are constants.
     """
+    p = checked_density(p)
     if not isinstance(p, Density):
         raise EstimatorError(f"p must be a Density, got {type(p).__name__}")
     wrt = p.check_param(wrt)
@@ -206,8 +212,10 @@ def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float 
     return OptimalBaseline(value, b_general.xreplace({Bm: E(s**2 * phi), C: E(s**2)}), tuple(steps))
 
 
+@bounded
 def baseline_equals_mean(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float | None = None) -> Verdict:
     """Decide b_opt (Eq. 24) = E_p[phi]; true for linear phi under the Gaussian (App. B)."""
+    p = checked_density(p)
     phi = as_expr(phi, "phi")
     budget = resolve_timeout(timeout)
     claim = f"optimal baseline for d/d{wrt} equals E[{sp.sstr(phi)}] under {p.name}"
@@ -225,7 +233,7 @@ def baseline_equals_mean(p: Density, phi: object, wrt: sp.Symbol, *, timeout: fl
         verdict.reason,
         claim,
         (("b_opt", b.value), ("E[phi]", mean)),
-        proof=b,
+        proof=baseline_record(b.steps, mean, claim, _param_domain(p)),
     )
 
 
@@ -239,14 +247,17 @@ def _pair(sampling: Density, eps: tuple[sp.Symbol, ...] | None) -> tuple[tuple, 
             f"{sampling.name} has no reparameterization x = g(eps); antithetic pairs x+- = g(+-eps) need one"
         )
     base_eps = r.eps
-    use = base_eps if eps is None else tuple(eps)
+    use = base_eps if eps is None else as_symbols(eps, "eps")
+    if len(use) != len(base_eps):
+        raise EstimatorError(f"eps has {len(use)} Symbol(s) for the {len(base_eps)} base variable(s); give one each")
     g = tuple(gi.xreplace(dict(zip(base_eps, use, strict=True))) for gi in r.g)
     minus = tuple(gi.xreplace({e: -e for e in use}) for gi in g)
     return g, minus, use, r.base
 
 
 def _at(expr: sp.Expr, x: tuple, point: tuple) -> sp.Expr:
-    return expr.xreplace(dict(zip(x, point, strict=True)))
+    # subs, not xreplace: Derivative(phi(x), x) at x = g(eps) is Subs(...), not a derivative with respect to g(eps)
+    return expr.subs(dict(zip(x, point, strict=True)), simultaneous=True)
 
 
 def antithetic_average(est: Any, phi: object, *, eps: tuple[sp.Symbol, ...] | None = None) -> sp.Expr:
@@ -267,6 +278,7 @@ def finite_difference(p: Density, phi: object, *, eps: tuple[sp.Symbol, ...] | N
 
     1-D only; for the normal, x+ - x- = 2 sigma eps.
     """
+    p = checked_density(p)
     if p.dim != 1:
         raise EstimatorError("the finite difference of Eq. (25) is 1-D; the density has several variables")
     plus, minus, _, _ = _pair(p, eps)
@@ -285,6 +297,7 @@ def _eps_domain(est_density: Density, base: Density, eps: tuple, extra: Density 
     )
 
 
+@bounded
 def check_antithetic_baseline_cancels(est: Estimator, *, timeout: float | None = None) -> Verdict:
     r"""Does a baseline drop out of the antithetic average, for every phi and every b?
 
@@ -293,6 +306,7 @@ def check_antithetic_baseline_cancels(est: Estimator, *, timeout: float | None =
     function, so a proof covers every phi.  For LR under the normal in mu,
     psi(x+-) = +-eps/sigma and it cancels (App. B); in sigma it does not.
     """
+    est = checked_estimator(est)
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
     phi = sp.Function("phi")(*est.x)
@@ -304,6 +318,7 @@ def check_antithetic_baseline_cancels(est: Estimator, *, timeout: float | None =
     return decide_zero(residual, domain, timeout=timeout, claim=claim)
 
 
+@bounded
 def antithetic_vs_finite_difference(est: Estimator, phi: object, *, timeout: float | None = None) -> Verdict:
     r"""Is the antithetic LR average (Eq. 27) the finite difference of Eq. (26)?  (It is not.)
 
@@ -312,6 +327,7 @@ def antithetic_vs_finite_difference(est: Estimator, phi: object, *, timeout: flo
     details record each one's expectation over eps where it can be integrated
     (both unbiased for linear phi; the finite difference is biased for cubic phi).
     """
+    est = checked_estimator(est)
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
     phi = as_expr(phi, "phi")

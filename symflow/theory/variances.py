@@ -46,8 +46,8 @@ import sympy as sp
 from ..calculus.gaussian_forms import gaussian_integral, interval_gaussian_integral, real_part
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_param_values, exact_values
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.convert import as_expr, as_param_values, at_values, exact_values, refuse_unevaluated
 from ..core.density import Density
 from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
@@ -164,7 +164,7 @@ def _integrate(
 
     The closed forms get ``budget``; SymPy's ``integrate`` gets ``sympy_budget`` (default the same).
     """
-    expr = integrand.xreplace(values)
+    expr = at_values(integrand, values)
     limits = _limits(q, values)
     real = not expr.has(sp.I)
 
@@ -199,7 +199,7 @@ def _integrate(
         got = run_with_budget(by_sympy, timeout=sympy_budget or budget, what="symbolic integration")
     except BudgetExceeded as exc:
         return None, str(exc)
-    except (NotImplementedError, ValueError, TypeError, RecursionError, sp.PolynomialError) as exc:
+    except SYMPY_GAVE_UP as exc:
         return None, f"SymPy could not integrate ({type(exc).__name__})"
     if got is None:
         return None, "SymPy left the integral unevaluated or conditional"
@@ -552,18 +552,45 @@ def estimator_moments(
 # -- Monte Carlo ------------------------------------------------------------------------
 
 
+# Rows drawn and evaluated at once by the Monte Carlo route; the budget is checked between chunks.
+MC_CHUNK = 2**16
+
+
 def _mc(est: Any, phi: sp.Expr, values: dict, n: int, seed: int | np.random.Generator | None):
+    """n draws of the estimator, or fewer when the call's budget runs out (at least one chunk is drawn)."""
+    if not isinstance(seed, np.random.Generator) and (
+        isinstance(seed, bool)
+        or not (seed is None or isinstance(seed, int | np.integer))
+        or (seed is not None and seed < 0)
+    ):
+        raise SymflowError(f"seed must be a non-negative integer, None or a numpy Generator, got {seed!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     q = est.sampling
     q_params = {t: values[t] for t in q.params}
-    xs = q.sample(n, q_params, rng)
-    single = est.single_sample(phi).xreplace(values)
+    single = at_values(est.single_sample(phi), values)
     stray = single.free_symbols - set(est.x)
     if stray:
         raise SymflowError(f"Monte Carlo needs values for {', '.join(sorted(map(str, stray)))}; add them to params")
+    refuse_unevaluated(single, "the estimator")
+    if single.has(sp.zoo, sp.nan):
+        raise SymflowError(
+            f"the estimator is undefined at these parameter values ({sp.sstr(single)[:80]}); choose other values"
+        )
     fn = numpy_scalar_function(est.x, single)
-    with np.errstate(all="ignore"):
-        vals = np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (n,)).copy()
+    parts, drawn = [], 0
+    while drawn < n and not (drawn and budgets.expired()):
+        m = min(MC_CHUNK, n - drawn)
+        xs = q.sample(m, q_params, rng)  # consecutive draws from one generator: the same stream as one big draw
+        with np.errstate(all="ignore"):
+            try:
+                parts.append(np.broadcast_to(np.asarray(fn(*xs.T), dtype=float), (m,)).copy())
+            except OverflowError as exc:  # an exact integer beyond float64 (10**400) in the estimator
+                raise SymflowError(
+                    f"the estimator cannot be evaluated in float64 at these values ({exc}); rescale its constants"
+                ) from None
+        drawn += m
+    vals = np.concatenate(parts)
+    n = drawn
     for term in est.extra_terms:
         floats = {k: float(v) for k, v in values.items()}
         vals = vals + np.asarray(term.mc_samples(phi.xreplace(values), floats, n, rng), dtype=float)
@@ -582,6 +609,7 @@ def _mc_summary(vals: np.ndarray) -> tuple[float, float, float, float]:
     return mean, math.sqrt(var / n), var, math.sqrt(max(m4 - var**2, 0.0) / n)
 
 
+@bounded
 def variance(
     est: Any,
     phi: object,
@@ -615,7 +643,8 @@ def variance(
         Monte Carlo sample size and seed (used only when neither the exact
         route nor quadrature gives the value).
     timeout : float, optional
-        Budget in seconds for each symbolic step and each quadrature.
+        Budget in seconds for the whole call (every symbolic step and quadrature shares it; default: the
+        global one).
     exact : bool
         Try the exact route and quadrature first (default).  ``False`` forces Monte Carlo.
     route : {"exact", "quadrature", "Monte Carlo"}, optional
@@ -647,6 +676,8 @@ def variance(
         if not isinstance(params, dict):
             raise SymflowError(f"params must be a dict from Symbols to numbers, got {type(params).__name__}")
         values = as_param_values(params, est.params)
+        for dens in {id(d): d for d in (est.density, est.sampling)}.values():
+            dens.param_values({t: values[t] for t in dens.params})  # their constraints (a < b) too
     if route not in (None, "exact", "quadrature", "Monte Carlo"):
         raise SymflowError(f"route must be 'exact', 'quadrature' or 'Monte Carlo', got {route!r}")
     if route == "quadrature" and values is None:
@@ -690,14 +721,15 @@ def variance(
         raise SymflowError(f"phi's constants {', '.join(missing)} need values in params for Monte Carlo")
     vals = _mc(est, phi, exact_values(values), int(n), seed)
     mean, mean_se, var, var_se = _mc_summary(vals)
+    cut = "" if vals.size == int(n) else f" (the budget ran out after {vals.size} of {int(n)} samples)"
     return VarianceResult(
         var,
         var_se,
-        f"Monte Carlo, n = {int(n)}, sample variance with delta-method standard error",
+        f"Monte Carlo, n = {vals.size}, sample variance with delta-method standard error{cut}",
         False,
         mean,
         mean_se,
-        int(n),
+        int(vals.size),
         reason,
     )
 

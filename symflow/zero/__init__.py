@@ -7,12 +7,18 @@
 2. polynomial-identity test on the (abstracted) rational form — ``proved``
    with an error bound <= 1e-30, or a certain refutation when the residual is
    a genuine rational function;
-   then the numeric test of step 4, whose stable nonzero value refutes at once;
+   then a quick pass of the numeric test of step 4 (random points only), whose
+   confirmed nonzero value refutes at once;
 3. symbolic canonical forms (cancel, simplify, special-function rewrites);
    a form that is literally 0 proves it, and the identity test is re-run on
    each rewritten form;
 4. high-precision numeric evaluation over the domain: ``consistent``
    (never ``proved``) or ``refuted`` with a witness.
+
+Every numeric refutation passes ``_refuted``: its witness must lie in the
+domain and SymPy's ``evalf`` of the residual at the exact point, at two
+precisions, must reproduce the value (``witness.confirm_witness``); a witness
+the independent route does not reproduce gives ``unknown`` naming both values.
 
 Whatever is left is ``unknown`` with the reasons collected on the way.
 """
@@ -21,10 +27,12 @@ from __future__ import annotations
 
 import time
 
+import mpmath
 import sympy as sp
+from mpmath.libmp import NoConvergence
 
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import exact_floats
+from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.convert import as_residual, exact_floats
 from ..core.domain import Domain
 from ..core.verdict import Status, Verdict, Witness
 from .expansion import expands_to_zero
@@ -77,25 +85,78 @@ class _Deadline:
 MIN_STEP = 0.05
 
 
-def _numeric(residual: sp.Expr, domain: Domain, deadline: _Deadline, reasons: list[str]):
-    """The numeric test's result, or None (its reason recorded) when the budget runs out."""
+def _numeric(
+    residual: sp.Expr, domain: Domain, deadline: _Deadline, reasons: list[str], share: float = 1.0, quick: bool = False
+):
+    """The numeric test's result, or None (its reason recorded) when the budget runs out.
+
+    ``share`` of what is left of the budget: the test stops itself then (so the
+    early pass leaves time for the symbolic rewrites), and the forked step gets
+    a little longer so that the test, not the kill, ends it.
+    """
     if deadline.spent():
         reasons.append(f"numeric test skipped: the {deadline.budget:g} s budget is used up")
         return None
+    allowed = max(deadline.left() * share, MIN_STEP)
+    until = time.monotonic() + allowed
     try:
-        return run_with_budget(numeric_zero_test, residual, domain, timeout=deadline.step(), what="numeric test")
+        return run_with_budget(
+            _numeric_until,
+            residual,
+            domain,
+            until,
+            quick,
+            timeout=min(deadline.step(), allowed + 1.0),
+            what="numeric test",
+        )
     except BudgetExceeded as exc:
         reasons.append(str(exc))
         return None
+    except NoConvergence as exc:  # an mpmath root or series search on this residual did not converge
+        reasons.append(f"numeric test: mpmath did not converge ({exc})")
+        return None
 
 
-def _refuted(num, residual: sp.Expr, claim: str) -> Verdict:
-    witness = Witness(tuple(num.witness_point.items()), num.value_high, num.value_low, (LOW_DPS, HIGH_DPS))
+def _numeric_until(residual: sp.Expr, domain: Domain, until: float, quick: bool):
+    return numeric_zero_test(residual, domain, until=until, quick=quick)
+
+
+# Share of the budget the first (quick) numeric pass may use before the symbolic rewrites run,
+# and the share of the whole budget the rewrites leave for the full numeric test after them.
+EARLY_NUMERIC_SHARE = 0.4
+NUMERIC_RESERVE_SHARE = 0.3
+
+
+def _refuted(num, residual: sp.Expr, domain: Domain, claim: str) -> Verdict | None:
+    """The refutation by a numeric witness, or None when the witness does not stand.
+
+    A witness stands only when it lies in the domain and was confirmed by an
+    independent route (evalf at two precisions: ``numeric_zero_test`` records
+    the confirmation, made inside its own budget).
+    """
+    point = num.witness_point
+    if num.outcome != "nonzero" or not num.confirmed_by or not domain.extended(set(point)).contains(point):
+        return None
+    low, high = num.digits
+    witness = Witness(tuple(point.items()), num.value_high, num.value_low, (low, high))
     return Verdict(
-        Status.REFUTED, f"mpmath evaluation at {LOW_DPS} and {HIGH_DPS} digits", residual, witness, claim=claim
+        Status.REFUTED,
+        f"mpmath evaluation at {low} and {high} digits, confirmed by evalf",
+        residual,
+        witness,
+        claim=claim,
+        details=(("evalf at the witness", num.confirmed_by[-1]),),
     )
 
 
+def _disputed(num, reasons: list[str]) -> None:
+    point = ", ".join(f"{k} = {mpmath.nstr(v, 12)}" for k, v in num.witness_point.items())
+    reasons.append(
+        f"the numeric test found {mpmath.nstr(num.value_high, 12)} at {point}, but it does not stand: {num.note}"
+    )
+
+
+@bounded
 def decide_zero(
     residual: sp.Expr,
     domain: Domain,
@@ -132,6 +193,7 @@ def decide_zero(
     >>> v.status.value, v.witness.as_dict()[x] < 0
     ('refuted', True)
     """
+    residual = as_residual(residual, domain)  # commuting scalars only (A*B - B*A is not 0), a Domain
     budget = resolve_timeout(timeout)
     deadline = _Deadline(budget)
     try:
@@ -166,20 +228,27 @@ def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, 
             return Verdict(Status.PROVED, _pit_method(res), residual, claim=claim)
         rational_nonzero = not res.abstracted
 
-    num, numeric_tried = None, False
     if numeric and not rational_nonzero:
         # Rewrites can only prove; a value that is clearly nonzero at two precisions
         # refutes at once, so a wrong claim need not wait seconds for simplify.
-        num, numeric_tried = _numeric(residual, domain, deadline, reasons), True
+        # The quick pass (random points only) may take a share of the budget; the full test,
+        # landmarks included, runs after the rewrites when they prove nothing.
+        num = _numeric(residual, domain, deadline, [], EARLY_NUMERIC_SHARE, quick=True)
         if num is not None and num.outcome == "nonzero":
-            return _refuted(num, residual, claim)
+            refuted = _refuted(num, residual, domain, claim)
+            if refuted is not None:
+                return refuted
+    # The full numeric test keeps a share of the budget for itself after the rewrites.
+    reserve = NUMERIC_RESERVE_SHARE * deadline.budget if numeric and not rational_nonzero else 0.0
     if not rational_nonzero:
         for name, strategy in strategies_for(exact):
-            if deadline.spent():
-                reasons.append(f"{name} skipped: the {deadline.budget:g} s budget is used up")
+            room = deadline.left() - reserve
+            if room < MIN_STEP:
+                used = "used up" if deadline.spent() else f"kept for the numeric test ({reserve:.2g} s)"
+                reasons.append(f"{name} skipped: the rest of the {deadline.budget:g} s budget is {used}")
                 continue
             try:
-                form = run_with_budget(strategy, exact, timeout=deadline.step(), what=name)
+                form = run_with_budget(strategy, exact, timeout=room, what=name)
             except BudgetExceeded as exc:
                 reasons.append(str(exc))
                 continue
@@ -197,8 +266,7 @@ def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, 
 
     if not numeric:
         return Verdict(Status.UNKNOWN, "symbolic strategies", residual, reason="; ".join(reasons), claim=claim)
-    if not numeric_tried:
-        num = _numeric(residual, domain, deadline, reasons)
+    num = _numeric(residual, domain, deadline, reasons)
     if num is None:
         return Verdict(
             Status.UNKNOWN,
@@ -207,8 +275,22 @@ def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, 
             reason="; ".join(reasons),
             claim=claim,
         )
-    if num.outcome == "nonzero":
-        return _refuted(num, residual, claim)
+    if num.outcome in ("nonzero", "disputed"):
+        refuted = _refuted(num, residual, domain, claim)
+        if refuted is not None:
+            return refuted
+        if num.outcome == "disputed":
+            _disputed(num, reasons)
+        else:
+            reasons.append("a numeric witness was found but lies outside the domain or was not confirmed")
+        return Verdict(
+            Status.UNKNOWN,
+            "symbolic and numeric strategies",
+            residual,
+            reason="; ".join(reasons),
+            claim=claim,
+            details=(("numeric value", num.value_high), ("independent value", num.note)),
+        )
     if rational_nonzero:
         # The exact test proved the residual is a nonzero rational function, yet no test
         # point showed it clearly (all below 40 digits, or too few points, e.g. a constant
@@ -228,8 +310,8 @@ def _decide(residual: sp.Expr, domain: Domain, deadline: _Deadline, claim: str, 
     if num.outcome == "zero":
         return Verdict(
             Status.CONSISTENT,
-            f"numeric: |residual| <= 1e-40 (relative) at {num.points_zero} points, "
-            f"mpmath {HIGH_DPS} digits; not a proof",
+            f"numeric: |residual| <= 1e-40 (relative to what survives cancellation) at {num.points_zero} "
+            f"distinct points, mpmath at rising precision ({LOW_DPS} digits and up); not a proof",
             residual,
             reason="; ".join(reasons),
             claim=claim,

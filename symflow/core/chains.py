@@ -1,0 +1,124 @@
+r"""The chain of equations from :math:`\nabla\cdot(p u) + \partial_\theta p` to the log route, as proof steps.
+
+Both the transport proof (``symflow.checks.transport.transport_derivation``)
+and an estimator's derivation (``Estimator.derivation``) start from the same
+expression (Eq. 19, 50, 52)
+
+.. math::
+    \nabla\cdot(p u) + \partial_{\theta_i} p
+    = \sum_j \big(u_j\,\partial_j p + p\,\partial_j u_j\big) + \partial_{\theta_i} p
+    = p\,\big(\nabla\cdot u + u\cdot\nabla\log p + \partial_{\theta_i}\log p\big),
+
+first with p and u undefined functions (so those steps hold for every density
+and flow, and are checked as such) and then with the density and the flow
+substituted.  ``flow_chain`` builds the pieces; the callers number the steps.
+Steps are plain data; nothing here checks anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from .steps import Basis, ProofStep
+
+__all__ = ["FlowChain", "flow_chain"]
+
+
+# Log-derivatives up to this many operations are tidied for display; larger ones are shown as computed
+# (tidying them costs more than the check itself at d >= 4).
+TIDY_OPS = 40
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """A log-derivative over one denominator with common factors taken out, for display (a checked step links it)."""
+    if sp.count_ops(expr) > TIDY_OPS:
+        return expr
+    return sp.factor_terms(sp.together(expr))
+
+
+@dataclass(frozen=True)
+class FlowChain:
+    r"""The pieces of the chain for one density p, flow u and parameter theta.
+
+    Attributes
+    ----------
+    definitions : the steps ``p = ...``, (``q = ...``), ``u_j = ...`` (definitions).
+    given : the substitutions those definitions stand for (undefined function -> expression).
+    p, q, u : the undefined functions p(x; theta), q(x) (None when q is p) and u_j(x).
+    divergence : :math:`\nabla\cdot(p u) + \partial_\theta p` in the undefined functions (Eq. 52).
+    product : the same after the product rule (Eq. 53).
+    factored : :math:`p\,(\nabla\cdot u + u\cdot\nabla\log p + \partial_\theta\log p)` (Eq. 50).
+    bracket : the bracket of ``factored`` alone, in the undefined functions.
+    written : the bracket with the density and the flow substituted, term by term.
+    """
+
+    definitions: tuple[ProofStep, ...]
+    given: tuple[tuple[Any, Any], ...]
+    p: Any
+    q: Any
+    u: tuple[Any, ...]
+    divergence: sp.Expr
+    product: sp.Expr
+    factored: sp.Expr
+    bracket: sp.Expr
+    written: sp.Expr
+
+
+def flow_chain(p: Any, u: tuple, wrt: sp.Symbol, *, flow_rule: str, q: Any = None) -> FlowChain:
+    """The chain for density ``p`` (a ``Density``), flow components ``u`` and parameter ``wrt``.
+
+    ``flow_rule`` describes the flow in the definition steps ("the reparam flow
+    for sigma"); ``q`` is a sampling density other than p, defined as well.
+    """
+    xs = p.x
+    p_f = sp.Function("p")(*xs, wrt)
+    if p.dim == 1:
+        u_f: tuple = (sp.Function("u")(*xs),)
+    else:
+        u_f = tuple(sp.Function(f"u_{j}")(*xs) for j in range(1, p.dim + 1))
+    q_f = sp.Function("q")(*xs) if q is not None else None
+    definitions = [ProofStep(p_f, p.expr, f"the density {p.name}", basis=Basis.DEFINITION)]
+    given: list = [(p_f, p.expr)]
+    if q is not None:
+        definitions.append(ProofStep(q_f, q.expr, f"the sampling density {q.name}", basis=Basis.DEFINITION))
+        given.append((q_f, q.expr))
+    for j, (uj, ej) in enumerate(zip(u_f, u, strict=True)):
+        rule = flow_rule if j == 0 else f"component {j + 1} of the same flow"
+        definitions.append(ProofStep(uj, ej, rule, basis=Basis.DEFINITION))
+        given.append((uj, ej))
+    pairs = tuple(zip(u_f, xs, strict=True))
+    divergence = sp.Add(*(sp.Derivative(p_f * uj, xj) for uj, xj in pairs), sp.Derivative(p_f, wrt), evaluate=False)
+    product = sp.Add(
+        *(uj * sp.Derivative(p_f, xj) + p_f * sp.Derivative(uj, xj) for uj, xj in pairs),
+        sp.Derivative(p_f, wrt),
+        evaluate=False,
+    )
+    bracket = sp.Add(
+        *(sp.Derivative(uj, xj) for uj, xj in pairs),
+        *(uj * sp.Derivative(sp.log(p_f), xj) for uj, xj in pairs),
+        sp.Derivative(sp.log(p_f), wrt),
+        evaluate=False,
+    )
+    terms = [p.diff(uj, xj) for uj, xj in zip(u, xs, strict=True)]
+    terms += [
+        _tidy(gj) if uj == 1 else sp.Mul(uj, _tidy(gj), evaluate=False)
+        for uj, gj in zip(u, p.grad_log(), strict=True)
+        if uj != 0
+    ]
+    terms = [t for t in terms if t != 0] + [_tidy(p.score(wrt))]
+    written = sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+    return FlowChain(
+        tuple(definitions),
+        tuple(given),
+        p_f,
+        q_f,
+        u_f,
+        divergence,
+        product,
+        sp.Mul(p_f, bracket, evaluate=False),
+        bracket,
+        written,
+    )

@@ -1,0 +1,276 @@
+"""Test points for the numeric zero test: random, spread over the whole domain, distinct.
+
+A numeric test that samples a fixed grid can be fooled by any residual that is
+zero on that grid (``Mod(x + 200, 400) - x - 200`` vanishes on [-200, 200)).
+So the points are drawn afresh on every call (operating-system randomness, as
+the identity test does: a residual cannot be built to vanish at points nobody
+has chosen yet) and spread over the whole support:
+
+* the real line: a few points near 0, log-spaced magnitudes 1e-4 ... 1e6 of
+  both signs, and one far point (1e6 ... 1e12);
+* a half-line: log-spaced offsets from the edge (1e-8 ... 1e12);
+* a finite interval: uniform inside, plus log-spaced distances 1e-10 ... 1e-2
+  from each edge;
+* integers: the small ones, and log-spaced ones up to 1e6.
+
+Edges that are symbolic constants (pi, 2 pi, sqrt 2, log 2) are numbers here
+(``symflow.core.domain.edge_number``).  The landmarks of the residual (kinks,
+jumps, peaks; ``landmarks.py``) are added with points just on each side.
+Only points inside the support are kept, and only distinct points count.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Iterator
+
+import mpmath
+import sympy as sp
+
+from ..core.domain import EDGE_DPS, Domain, Interval1D, edge_number, exact_number
+
+__all__ = ["distinct", "exact_point", "inside", "iter_points", "sample_points", "variable_candidates"]
+
+# Landmark finder: (variable, its interval, numeric values of every other symbol) -> candidate values.
+Landmarks = Callable[[sp.Symbol, Interval1D, dict], list]
+
+
+def _rng(seed: int | None) -> random.Random:
+    return random.Random(int.from_bytes(os.urandom(16), "big") if seed is None else seed)
+
+
+def _mpf(v: float | int) -> mpmath.mpf:
+    with mpmath.workdps(EDGE_DPS):
+        return mpmath.mpf(v)
+
+
+def _log_uniform(rng: random.Random, lo_exp: float, hi_exp: float) -> mpmath.mpf:
+    return _mpf(10 ** rng.uniform(lo_exp, hi_exp))
+
+
+def _param_value(iv: Interval1D, rng: random.Random, wide: bool) -> sp.Expr:
+    """A random parameter value inside its interval (exact, 8 significant digits)."""
+    if iv.finite_set is not None:
+        return rng.choice(iv.finite_set)
+    if iv.integer:
+        # Integer intervals include their finite ends; stay on the allowed side of them.
+        step = rng.randint(1, 40 if wide else 7)
+        if iv.lo.is_finite and iv.lo.is_number:
+            return sp.Integer(int(sp.ceiling(iv.lo)) + step)
+        if iv.hi.is_finite and iv.hi.is_number:
+            return sp.Integer(int(sp.floor(iv.hi)) - step)
+        return sp.Integer(rng.choice((-1, 1)) * step)
+    lo = None if not iv.lo.is_finite else iv.lo
+    hi = None if not iv.hi.is_finite else iv.hi
+    if lo is not None and hi is not None and lo.is_number and hi.is_number:
+        return lo + (hi - lo) * _nice(rng.uniform(0.05, 0.95))
+    spread = 2.0 if wide else 1.0
+    if lo is not None and lo.is_number:
+        return lo + _nice(10 ** rng.uniform(-spread, spread))
+    if hi is not None and hi.is_number:
+        return hi - _nice(10 ** rng.uniform(-spread, spread))
+    magnitude = 10 ** rng.uniform(-spread, 0.5 * spread) if rng.random() < 0.5 else rng.uniform(0, 3)
+    return _nice(rng.choice((-1, 1)) * magnitude)
+
+
+def _nice(v: float) -> sp.Rational:
+    """v rounded to 8 significant digits, as an exact rational (short to print in a witness)."""
+    return sp.Rational(sp.Float(v, 8))
+
+
+def variable_candidates(iv: Interval1D, pvals: dict, rng: random.Random) -> list:
+    """Random candidate values for a variable with interval ``iv`` at parameter values ``pvals``."""
+    if iv.finite_set is not None:
+        vals = [v for v in iv.finite_set]
+        chosen = vals if len(vals) <= 40 else rng.sample(vals, 40)
+        return [_mpf_exact(v) for v in chosen]
+    lo, hi = edge_number(iv.lo, pvals), edge_number(iv.hi, pvals)
+    if iv.integer:
+        return _integer_candidates(lo, hi, rng)
+    with mpmath.workdps(EDGE_DPS):
+        if lo is None and hi is None:
+            out = [_mpf(rng.uniform(-3, 3)) for _ in range(3)]
+            out += [rng.choice((-1, 1)) * _log_uniform(rng, -4, 2) for _ in range(3)]
+            out += [_log_uniform(rng, 1.3, 6), -_log_uniform(rng, 1.3, 6)]  # both tails, always
+            out += [rng.choice((-1, 1)) * _log_uniform(rng, 2, 6) for _ in range(2)]
+            out.append(rng.choice((-1, 1)) * _log_uniform(rng, 6, 12))
+            return out
+        if lo is None or hi is None:
+            edge, sign = (lo, 1) if hi is None else (hi, -1)
+            offs = [_log_uniform(rng, -8, -2) for _ in range(2)]
+            offs += [_log_uniform(rng, -2, 1) for _ in range(4)]
+            offs += [_log_uniform(rng, 1, 3) for _ in range(2)]
+            offs += [_log_uniform(rng, 3, 6), _log_uniform(rng, 6, 12)]
+            return [edge + sign * o for o in offs]
+        width = hi - lo
+        fracs = [_mpf(rng.uniform(0, 1)) for _ in range(6)]
+        near = [_log_uniform(rng, -10, -2) for _ in range(2)]
+        fracs += near + [1 - f for f in (_log_uniform(rng, -10, -2) for _ in range(2))]
+        return [lo + width * f for f in fracs]
+
+
+def _mpf_exact(v: sp.Expr) -> mpmath.mpf:
+    with mpmath.workdps(EDGE_DPS):
+        return mpmath.mpf(sp.N(v, EDGE_DPS))
+
+
+def _integer_candidates(lo, hi, rng: random.Random) -> list:
+    if lo is not None and hi is not None:
+        a, b = int(mpmath.ceil(lo)), int(mpmath.floor(hi))
+        if b - a <= 40:
+            return [_mpf(k) for k in range(a, b + 1)]
+        return [_mpf(k) for k in sorted({a, a + 1, b, *(rng.randint(a, b) for _ in range(20))})]
+    if lo is None and hi is None:
+        small = list(range(-5, 6))
+        far = [rng.choice((-1, 1)) * int(10 ** rng.uniform(1, 6)) for _ in range(6)]
+        return [_mpf(k) for k in sorted(set(small + far))]
+    start, sign = (int(mpmath.ceil(lo)), 1) if hi is None else (int(mpmath.floor(hi)), -1)
+    offs = set(range(12)) | {int(10 ** rng.uniform(1, 6)) for _ in range(6)}
+    return [_mpf(start + sign * k) for k in sorted(offs)]
+
+
+def inside(value: mpmath.mpf, iv: Interval1D, pvals: dict) -> bool:
+    """Whether a candidate lies in the support: a member of a finite set, an
+    integer of an integer interval (ends included), else strictly inside."""
+    if iv.finite_set is not None:
+        return any(value == _mpf_exact(v) for v in iv.finite_set)
+    if not mpmath.isfinite(value):
+        return False
+    lo, hi = edge_number(iv.lo, pvals), edge_number(iv.hi, pvals)
+    if iv.integer:
+        # kink candidates such as 0.3 or 1e-8 are not points of an integer support
+        return value == mpmath.floor(value) and (lo is None or value >= lo) and (hi is None or value <= hi)
+    return (lo is None or value > lo) and (hi is None or value < hi)
+
+
+def _constraints_hold(constraints: tuple, values: dict) -> bool:
+    for c in constraints:
+        try:
+            if not bool(c.xreplace(values)):
+                return False
+        except TypeError:
+            return False
+    return True
+
+
+def _bounds_need(s: sp.Symbol, variables: list) -> bool:
+    return any(s in (iv.lo.free_symbols | iv.hi.free_symbols) for _, iv in variables)
+
+
+def _key(point: dict) -> tuple:
+    return tuple(sorted((str(k), mpmath.nstr(v, 40)) for k, v in point.items()))
+
+
+def distinct(points: list[dict]) -> list[dict]:
+    """The points with repeats removed (a point tried twice is one point)."""
+    seen, out = set(), []
+    for pt in points:
+        k = _key(pt)
+        if k not in seen:
+            seen.add(k)
+            out.append(pt)
+    return out
+
+
+def sample_points(
+    domain: Domain,
+    symbols: set,
+    *,
+    draws: int = 4,
+    per_draw: int = 12,
+    seed: int | None = None,
+    landmarks: Landmarks | None = None,
+) -> list[dict]:
+    """Distinct points (Symbol -> mpf) spread over ``domain`` for the given free symbols.
+
+    ``seed`` None (the default) draws from the operating system; ``landmarks``
+    adds the points where the residual kinks, jumps or peaks.
+    """
+    return list(iter_points(domain, symbols, draws=draws, per_draw=per_draw, seed=seed, landmarks=landmarks))
+
+
+def iter_points(
+    domain: Domain,
+    symbols: set,
+    *,
+    draws: int = 4,
+    per_draw: int = 12,
+    seed: int | None = None,
+    landmarks: Landmarks | None = None,
+) -> Iterator[dict]:
+    """``sample_points`` lazily: the random points of every draw first, then the landmarks of each draw.
+
+    A residual that is clearly nonzero somewhere is usually refuted by a random
+    point, before any landmark (which costs root-finding) is located.
+    """
+    rng = _rng(seed)
+    domain = domain.extended(set(symbols))
+    variables = [(s, iv) for s, iv in domain.variables if s in symbols]
+    params = [(s, iv) for s, iv in domain.parameters if s in symbols or _bounds_need(s, variables)]
+    if landmarks is None and domain.kinks:
+        from .landmarks import LandmarkFinder
+
+        landmarks = LandmarkFinder(sp.S.Zero, sorted(symbols, key=str), tuple(domain.kinks))
+    seen: set = set()
+
+    def fresh(pt: dict) -> bool:
+        k = _key(pt)
+        if k in seen:
+            return False
+        seen.add(k)
+        return True
+
+    contexts = []
+    # Without variables each draw gives one point: draw more parameter values, so a
+    # residual in the parameters alone can reach the 16 points 'consistent' needs.
+    for k in range(draws if variables or not params else draws * per_draw):
+        for _ in range(100):
+            pvals = {s: _param_value(iv, rng, wide=k % 3 == 2) for s, iv in params}
+            if _constraints_hold(domain.constraints, pvals):
+                break
+        else:
+            continue
+        base = {s: _mpf_exact(v) for s, v in pvals.items()}
+        if not variables:
+            if fresh(base):
+                yield base
+            continue
+        try:
+            cands = {s: [c for c in variable_candidates(iv, pvals, rng) if inside(c, iv, pvals)] for s, iv in variables}
+        except ValueError:
+            continue  # an edge that is not a real number at these parameters
+        if not all(cands.values()):
+            # The support is empty at these parameters (e.g. [a, b] with a > b): a point
+            # outside it could "refute" an identity that holds wherever p lives.
+            continue
+        contexts.append((pvals, base, cands, {**base, **{s: rng.choice(cs) for s, cs in cands.items()}}))
+        if len(variables) == 1:
+            s = variables[0][0]
+            chosen = cands[s] if len(cands[s]) <= per_draw else rng.sample(cands[s], per_draw)
+            for c in chosen:
+                pt = {**base, s: c}
+                if fresh(pt):
+                    yield pt
+            continue
+        for j in range(per_draw):
+            pt = dict(base)
+            for s, _ in variables:
+                pt[s] = cands[s][j % len(cands[s])] if j < 2 else rng.choice(cands[s])
+            if fresh(pt):
+                yield pt
+    if landmarks is None:
+        return
+    for pvals, _, _, fixed in contexts:
+        for s, iv in variables:  # each landmark with the other coordinates where it was found
+            others = {t: v for t, v in fixed.items() if t != s}
+            for c in landmarks(s, iv, others):
+                if inside(c, iv, pvals):
+                    pt = {**fixed, s: c}
+                    if fresh(pt):
+                        yield pt
+
+
+def exact_point(point: dict) -> dict:
+    """A point's coordinates as exact SymPy numbers (what a witness records and evalf re-evaluates)."""
+    return {k: exact_number(v) for k, v in point.items()}

@@ -1,0 +1,67 @@
+"""Time limits for single numeric evaluations inside the numeric test.
+
+mpmath can spend seconds or minutes on one value (a Meijer G function at
+10^5, a hypergeometric series far from its expansion point), and a test that
+waits for it spends the whole budget on one point.  Inside the numeric
+test, every evaluation runs under ``time_limit``: an interval timer
+(``SIGALRM``) interrupts it, and the point counts as out of reach (no
+evidence either way).  Timers work in the main thread of a process only,
+which is where budgeted steps run (``core.budget`` forks a child for them);
+elsewhere, or when another timer is already running, evaluations are not
+limited and the caller's budget still bounds the whole test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+__all__ = ["Clock", "EvaluationTimeout", "time_limit"]
+
+
+class EvaluationTimeout(Exception):
+    """One evaluation ran past its time limit."""
+
+
+def _handler(signum, frame):  # noqa: ARG001 - the signal handler signature
+    raise EvaluationTimeout
+
+
+def _can_time() -> bool:
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return False
+    return signal.getitimer(signal.ITIMER_REAL)[0] == 0  # never disturb a timer someone else set
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``EvaluationTimeout`` inside the block after ``seconds`` (where a timer can be used)."""
+    if seconds <= 0:
+        raise EvaluationTimeout
+    if not _can_time():
+        yield
+        return
+    old = signal.signal(signal.SIGALRM, _handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+class Clock:
+    """The time left to a numeric test (``until``: a ``time.monotonic`` end, or None for no end)."""
+
+    def __init__(self, until: float | None) -> None:
+        self.until = until
+
+    def left(self) -> float:
+        return float("inf") if self.until is None else self.until - time.monotonic()
+
+    def per_evaluation(self, cap: float) -> float:
+        """The limit for one evaluation: ``cap``, or less when the test's own end is nearer."""
+        return min(cap, self.left())

@@ -1,0 +1,298 @@
+"""Issue 12, classes 1-3, and issue 13's quadrature: every example as a regression test.
+
+Class 1: a symbolic integral, gradient or limit is used only after a numeric route agrees with it.
+Class 2: a refutation stands only after an independent route (evalf, quadrature at the witness,
+         other nodes) reproduces its witness; support edges such as pi, 2 pi, sqrt 2, log 2 are numbers.
+Class 3: the numeric test looks everywhere (random spread points, numerically located kinks and
+         peaks, distinct points), and at rising precision (no threshold relative to huge terms).
+"""
+
+import dataclasses
+
+import mpmath
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.calculus import integrals, limits
+from symflow.calculus.crosscheck import cross_examine
+from symflow.calculus.integrals import checked_integral, expectation_gradient, numeric_gradient
+from symflow.calculus.limits import LimitDisagreement, cross_examined_limit
+from symflow.calculus.quadrature import numeric_integral
+from symflow.core.domain import Domain, Interval1D, edge_number
+from symflow.core.precision import POINTWISE, Outcome, decide
+from symflow.zero import decide_zero
+from symflow.zero.landmarks import LandmarkFinder
+from symflow.zero.numeric import numeric_zero_test
+from symflow.zero.points import sample_points
+from symflow.zero.witness import confirm_witness
+
+x = sp.Symbol("x", real=True)
+y = sp.Symbol("y", real=True)
+a = sp.Symbol("a", positive=True)
+mu = sp.Symbol("mu", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+REAL = Domain(((x, Interval1D()),))
+
+
+def _on(lo, hi) -> Domain:
+    return Domain(((x, Interval1D(sp.sympify(lo), sp.sympify(hi))),))
+
+
+# -- class 1: symbolic results are cross-examined --------------------------------------------------
+
+B = a**2 + 1
+COS_DENSITY = sp.sqrt(B**2 - 1) / (2 * (B + sp.cos(sp.pi * x)))  # integrates to 1 over [0, 2]
+
+
+def _cos_density(scale=1) -> sf.Density:
+    return sf.Density(scale * COS_DENSITY, x, (a,), support=sp.Interval(0, 2), name="cos density")
+
+
+@pytest.fixture
+def sympy_integrates_to_zero(monkeypatch):
+    """SymPy 1.14's answer for the integral of 1/(b + cos(pi x)) over [0, 2] (0), planted for speed."""
+    raw = integrals._raw_symbolic_integral
+
+    def wrong(p, integrand, budget):
+        if integrand.has(sp.cos(sp.pi * x)):
+            return sp.S.Zero
+        return raw(p, integrand, budget)
+
+    monkeypatch.setattr(integrals, "_raw_symbolic_integral", wrong)
+
+
+def test_wrong_symbolic_normalization_is_neither_refuted_nor_proved(sympy_integrates_to_zero):
+    v = sf.check_normalized(_cos_density(), timeout=10)
+    assert v.status is sf.Status.UNKNOWN
+    assert "gives 0" in v.reason and "1.0" in v.reason  # both numbers named
+    v = sf.check_normalized(_cos_density(2), timeout=10)  # unnormalized, through the same integral
+    assert v.status is not sf.Status.PROVED
+
+
+def test_biased_estimator_through_a_wrong_integral_is_not_proved(sympy_integrates_to_zero):
+    # psi = 1 estimates d/da E[phi] + E[phi]: biased.  SymPy's 0 for both sides made it 'proved'.
+    p = _cos_density()
+    est = sf.Estimator(p, a, [0], 1)
+    v = sf.check_unbiased(est, 1, timeout=10)
+    assert v.status is not sf.Status.PROVED
+
+
+def test_cross_examine_agrees_disagrees_and_names_both_numbers():
+    dom = Domain((), ((a, Interval1D(sp.S.Zero)),))
+    exact = lambda pt, dps: mpmath.mpf(2) / mpmath.sqrt((exact_b(pt)) ** 2 - 1)  # noqa: E731
+    assert cross_examine(2 / sp.sqrt(B**2 - 1), exact, dom).agreed
+    wrong = cross_examine(sp.S.Zero, exact, dom, symbols={a})
+    assert wrong.disagreed and "gives 0" in wrong.describe("integral")
+
+
+def exact_b(pt):
+    return mpmath.mpmathify(sp.N(B.xreplace(pt), 40))
+
+
+@pytest.mark.slow
+def test_sympy_own_wrong_integral_is_caught():
+    # No planting: SymPy 1.14 itself returns 0 here (takes a few seconds).
+    checked = checked_integral(_cos_density(), COS_DENSITY, timeout=60)
+    if checked.symbolic == 0:
+        assert checked.disagreed and checked.value is None
+    assert sf.check_normalized(_cos_density(), timeout=60).status is not sf.Status.REFUTED
+
+
+def test_wrong_symbolic_limit_is_not_used(monkeypatch):
+    # 1 + exp(-x) -> 1; a limit routine answering 0 would "prove" a boundary term vanishes.
+    monkeypatch.setattr(limits.budgets, "limit", lambda *args, **kw: sp.S.Zero)
+    with pytest.raises(LimitDisagreement, match="settle on 1"):
+        cross_examined_limit(1 + sp.exp(-x), x, sp.oo, "-", timeout=5)
+
+
+def test_right_symbolic_limit_passes():
+    assert cross_examined_limit(x**3 * sp.exp(-(x**2)), x, sp.oo, "-", timeout=5) == 0
+    assert cross_examined_limit(mu * (1 + sp.exp(-x)), x, sp.oo, "-", timeout=5) == mu
+
+
+# -- class 2: refutations are confirmed; symbolic edges are numbers ---------------------------------
+
+
+def test_wrong_function_mapping_does_not_refute():
+    # lambdify maps betainc_regularized to the unregularized mpmath.betainc; I_x(a, b) = 1 - I_{1-x}(b, a).
+    b = sp.Symbol("b", positive=True)
+    residual = sp.betainc_regularized(a, b, 0, x) - 1 + sp.betainc_regularized(b, a, 0, 1 - x)
+    dom = Domain(((x, Interval1D(sp.S.Zero, sp.S.One)),), ((a, Interval1D(sp.S.Zero)), (b, Interval1D(sp.S.Zero))))
+    v = decide_zero(residual, dom, timeout=8)
+    assert v.status is not sf.Status.REFUTED
+    assert v.status is sf.Status.PROVED or "evalf" in v.reason
+
+
+def test_witness_confirmation_rejects_a_wrong_value_and_a_point_outside():
+    conf = confirm_witness(sp.sin(x) ** 2, {x: mpmath.mpf(1)}, mpmath.mpf("0.5"))
+    assert not conf.confirmed and "evalf" in conf.reason
+    assert confirm_witness(sp.sin(x) ** 2, {x: mpmath.mpf(1)}, mpmath.sin(1) ** 2).confirmed
+    outside = confirm_witness(x, {x: mpmath.mpf(4)}, mpmath.mpf(4), _on(-sp.pi, sp.pi))
+    assert not outside.confirmed and "not inside" in outside.reason
+
+
+@pytest.mark.parametrize("edge", [sp.pi, 2 * sp.pi, sp.sqrt(2), sp.log(2)])
+def test_symbolic_edges_are_numbers(edge):
+    assert abs(edge_number(edge) - mpmath.mpmathify(sp.N(edge, 30))) < 1e-25
+    assert edge_number(sp.oo) is None
+    # Heaviside(x - 7) vanishes on (0, edge) for every edge < 7: points beyond the edge would refute it
+    v = decide_zero(x * sp.Heaviside(x - 7), _on(0, edge), timeout=5)
+    assert v.status is sf.Status.CONSISTENT
+    for pt in sample_points(_on(0, edge), {x}):
+        assert 0 < pt[x] < edge_number(edge)
+
+
+def test_quadrature_over_minus_pi_pi():
+    k = sp.Symbol("kappa", positive=True)
+    vm = sf.Density(sp.exp(k * sp.cos(x)) / (2 * sp.pi * sp.besseli(0, k)), x, (k,), support=sp.Interval(-sp.pi, sp.pi))
+    got = numeric_integral(vm, vm.expr * sp.cos(x), {k: 2}, dps=50, timeout=20)
+    with mpmath.workdps(50):
+        assert abs(got - mpmath.besseli(1, 2) / mpmath.besseli(0, 2)) < mpmath.mpf(10) ** -40
+    assert sf.check_normalized(vm, timeout=10).status in (sf.Status.PROVED, sf.Status.CONSISTENT)
+
+
+def test_refutation_by_a_symbolic_bias_is_confirmed_by_quadrature():
+    p = sf.families.normal()
+    m, s = p.params
+    wrong = sf.Estimator(p, s, [(p.x[0] - m) / s**2], 0)
+    v = sf.check_unbiased(wrong, p.x[0] ** 2, timeout=60)
+    assert v.status is sf.Status.REFUTED
+
+
+# -- class 3: a numeric test that sees -------------------------------------------------------------
+
+
+def test_periodic_difference_beyond_a_fixed_grid_is_refuted():
+    v = decide_zero(sp.Mod(x + 200, 400) - x - 200, REAL, timeout=5)
+    assert v.status is sf.Status.REFUTED and abs(v.witness.as_dict()[x]) >= 200
+
+
+def test_quartic_bump_in_a_flow_is_refuted():
+    p = sf.families.normal()
+    m, s = p.params
+    u = sf.flows.reparam(p).field(s)[0] + sp.exp(-(10**6) * (p.x[0] - 3) ** 4)
+    v = sf.check_transport(p, sf.Flow(p, {s: [u]}), s, timeout=10)
+    assert v.status is sf.Status.REFUTED
+    assert abs(float(v.witness.as_dict()[p.x[0]]) - 3) < 0.1
+
+
+def test_residual_one_under_huge_terms_is_refuted():
+    big = sp.Integer(10) ** 50
+    v = decide_zero(big * sp.sin(x) ** 2 + big * sp.cos(x) ** 2 - big + 1, REAL, timeout=5)
+    assert v.status is sf.Status.REFUTED and abs(v.witness.value - 1) < 1e-20
+
+
+def test_rising_precision_sees_past_cancellation_and_does_not_refute_round_off():
+    one_hidden = lambda dps: mpmath.mpf(10) ** (50 - dps) * mpmath.sin(dps) + 1  # noqa: E731
+    assert decide(lambda dps: (one_hidden(dps), mpmath.mpf(10) ** 50), POINTWISE).outcome is Outcome.NONZERO
+    round_off = lambda dps: (mpmath.mpf(10) ** (5 - dps) * mpmath.sin(dps), mpmath.mpf(1))  # noqa: E731
+    assert decide(round_off, POINTWISE).outcome is Outcome.ZERO
+    # a value that repeats exactly at every precision far below the round-off floor is not 'real'
+    artifact = lambda dps: (mpmath.mpf(10) ** -2000, mpmath.mpf(1))  # noqa: E731
+    assert decide(artifact, POINTWISE).outcome is not Outcome.NONZERO
+
+
+@pytest.mark.parametrize(
+    "residual",
+    [
+        sp.Max(0, sp.Rational(1, 10**7) - sp.Abs(x - sp.pi)),  # a tent 1e-7 wide at pi (Abs)
+        sp.Max(0, sp.frac(x) - 1 + sp.Rational(1, 10**7)),  # 1e-7 below each integer (frac)
+        sp.Max(0, sp.Mod(x, 3) - 3 + sp.Rational(1, 10**7)),  # 1e-7 below each multiple of 3 (Mod)
+        # nonzero only within ~3e-7 of 5, on one side (im, re, arg change there)
+        sp.im(sp.sqrt(x - 5)) * sp.exp(-((10**7 * (x - 5)) ** 2)),
+        sp.re(sp.sqrt(x - 5)) * sp.exp(-((10**7 * (x - 5)) ** 2)),
+        sp.arg(x - 5) * sp.exp(-((10**7 * (x - 5)) ** 2)),
+    ],
+)
+def test_features_at_kinks_are_found(residual):
+    v = decide_zero(residual, REAL, timeout=8)
+    assert v.status is sf.Status.REFUTED, v
+
+
+def test_landmarks_locate_kinks_of_mod_frac_arg_re_im():
+    exprs = {
+        sp.Mod(x, 3): 3,
+        sp.frac(x - sp.Rational(1, 3)): sp.Rational(4, 3),
+        sp.arg(x - 2): 2,
+        sp.re(sp.sqrt(x - 5)): 5,
+        sp.im(sp.log(x - 7)): 7,
+        sp.Max(x, 11): 11,
+    }
+    for expr, where in exprs.items():
+        roots = LandmarkFinder(sp.S.Zero, [x], tuple(LandmarkFinder(expr, [x]).kinks)).kink_roots(x, Interval1D(), {})
+        assert any(abs(r - float(where)) < 1e-12 for r in roots), (expr, roots)
+
+
+def test_points_are_distinct_random_and_spread():
+    pts = sample_points(REAL, {x}, draws=4)
+    keys = [mpmath.nstr(p[x], 30) for p in pts]
+    assert len(keys) == len(set(keys))
+    mags = [abs(float(p[x])) for p in pts]
+    assert max(mags) > 1e6 and min(mags) < 1
+    assert {mpmath.nstr(p[x], 20) for p in sample_points(REAL, {x})} != set(keys)  # drawn afresh
+
+
+def test_repeated_points_do_not_count():
+    # on the finite support {0, 1, 2} only 3 distinct points exist: never 16, so never 'consistent'
+    k = sp.Symbol("k", integer=True)
+    dom = Domain(((k, Interval1D(sp.S.Zero, sp.Integer(2), True, (sp.S.Zero, sp.S.One, sp.Integer(2)))),))
+    res = numeric_zero_test(sp.sin(sp.pi * k), dom)
+    assert res.outcome != "zero" and res.points_tried <= 3
+
+
+# -- issue 13: quadrature that takes any support -----------------------------------------------------
+
+
+def _truncated_exponential():
+    lam, c = sp.Symbol("lambda", positive=True), sp.Symbol("c", positive=True)
+    p = sf.Density(lam * sp.exp(-lam * x) / (1 - sp.exp(-lam * c)), x, (lam, c), support=sp.Interval(0, c))
+    return p, lam, c
+
+
+def test_moving_edge_gradient_follows_the_edge():
+    p, lam, c = _truncated_exponential()
+    values = {lam: sp.Rational(7, 10), c: 2}
+    got = numeric_gradient(p, x, c, values, dps=30)
+    # d/dc E[x] on [0, c] by hand: c p(c) - (integral of x p) dlog Z/dc
+    with mpmath.workdps(30):
+        lv, cv = mpmath.mpf("0.7"), mpmath.mpf(2)
+        z = 1 - mpmath.exp(-lv * cv)
+        mean = (1 - mpmath.exp(-lv * cv) * (1 + lv * cv)) / (lv * z)
+        want = cv * lv * mpmath.exp(-lv * cv) / z - mean * lv * mpmath.exp(-lv * cv) / z
+    assert abs(got - want) < 1e-25
+    assert mpmath.nstr(want, 9) == "0.280909647"
+    value, how = expectation_gradient(p, x, c, values, timeout=10)
+    assert abs(mpmath.mpmathify(value) - want) < 1e-25
+
+
+def test_truncated_exponential_lr_with_moving_edge_is_not_refuted():
+    p, lam, c = _truncated_exponential()
+    lr = sf.derive(p, sf.flows.zero(p), c)
+    v = sf.check_unbiased(lr, x, {lam: sp.Rational(7, 10), c: 2}, timeout=20)
+    assert v.status is sf.Status.CONSISTENT
+    naive = dataclasses.replace(lr, extra_terms=())
+    assert sf.check_unbiased(naive, x, {lam: sp.Rational(7, 10), c: 2}, timeout=20).status is sf.Status.REFUTED
+
+
+def test_heavy_tail_quadrature():
+    nu = sp.Rational(3, 2)
+    t = sf.Density(
+        sp.gamma((nu + 1) / 2) / (sp.sqrt(nu * sp.pi) * sp.gamma(nu / 2)) * (1 + x**2 / nu) ** (-(nu + 1) / 2), x, ()
+    )
+    assert abs(numeric_integral(t, t.expr, {}, dps=30) - 1) < 1e-25
+    with mpmath.workdps(30):  # E|x|^(1/2) = nu^(1/4) Gamma(3/4) Gamma((nu - 1/2)/2) / (sqrt(pi) Gamma(nu/2))
+        n = mpmath.mpf(3) / 2
+        num = n ** mpmath.mpf(0.25) * mpmath.gamma(mpmath.mpf(0.75)) * mpmath.gamma((n - mpmath.mpf(0.5)) / 2)
+        want = num / (mpmath.sqrt(mpmath.pi) * mpmath.gamma(n / 2))
+    assert abs(numeric_integral(t, t.expr * sp.sqrt(sp.Abs(x)), {}, dps=30) - want) < 1e-20
+
+
+def test_two_dimensional_cubature_with_non_polynomial_phi():
+    p = sf.Density(sp.exp(-(x**2 + y**2) / 2) / (2 * sp.pi), (x, y), ())
+    got = numeric_integral(p, p.expr * sp.sin(x * y + 1) ** 2, {}, dps=15, timeout=30)
+    with mpmath.workdps(20):
+        f = lambda u, v: mpmath.exp(-(u * u + v * v) / 2) / (2 * mpmath.pi) * mpmath.sin(u * v + 1) ** 2  # noqa: E731
+        want = mpmath.quad(f, [-12, -3, 0, 3, 12], [-12, -3, 0, 3, 12])
+    assert abs(got - want) < 1e-10
+    assert sf.check_normalized(p, timeout=20).status in (sf.Status.PROVED, sf.Status.CONSISTENT)
