@@ -43,7 +43,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..calculus.gaussian_forms import real_part
+from ..calculus.gaussian.intervals import real_part
 from ..calculus.integrals import expectation_gradient
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
