@@ -119,7 +119,9 @@ def test_verify_on_the_cluster_gives_the_local_verdicts(client, tmp_path, capsys
     import json
 
     def key(rows):
-        return [(r["claim"], r["status"], r["as_expected"], r["witness"]) for r in json.loads(rows)]
+        # Witnesses are drawn with operating-system randomness (symflow.zero.points): the verdicts must
+        # agree, the witness points need not; each side's witness is a confirmed one.
+        return [(r["claim"], r["status"], r["as_expected"], r["witness"] is None) for r in json.loads(rows)]
 
     assert key(local) == key(remote)
     assert [r["status"] for r in json.loads(remote)] == ["proved", "refuted", "consistent"]

@@ -27,16 +27,17 @@ import sympy as sp
 
 from ..core import budget as budgets
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_phi, exact_values
+from ..core.convert import as_phi, at_values, exact_values
 from ..core.density import Density, checked_density
 from ..core.domain import Domain, edge_number
 from ..core.precision import CROSS_CHECK, CUBATURE, QUADRATURE
 from ..numeric.evaluate import mpmath_function
-from .crosscheck import CrossCheck, cross_examine
+from .crosscheck import AGREED, UNCHECKED, CrossCheck, cross_examine
 from .gaussian import gaussian_expectation_gradient, gaussian_expectation_how, may_be_gaussian
 from .quadrature import center_scale, numeric_integral, quad_1d
 
 __all__ = [
+    "confirm_at",
     "CheckedIntegral",
     "checked_integral",
     "expectation_gradient",
@@ -61,7 +62,8 @@ class CheckedIntegral:
     value: sp.Expr | None
     symbolic: sp.Expr | None = None
     check: CrossCheck | None = None
-    how: str = "symbolic integration, cross-examined by quadrature"
+    steps: tuple = ()  # the 1-D steps of an iterated integral in d >= 3 (see _stepwise_check)
+    how: str = "symbolic integration, cross-examined by quadrature"  # or the Gaussian moment route's text
 
     @property
     def disagreed(self) -> bool:
@@ -73,10 +75,16 @@ class CheckedIntegral:
         return self.check.describe(what) if self.check is not None else ""
 
 
-def _raw_symbolic_integral(p: Density, integrand: sp.Expr, budget: float) -> sp.Expr | None:
-    """SymPy's integral (or sum) of ``integrand`` over p's support, taken on SymPy's word (None if it cannot)."""
+def _raw_symbolic_integral(p: Density, integrand: sp.Expr, budget: float, trail: list | None = None) -> sp.Expr | None:
+    """SymPy's integral (or sum) of ``integrand`` over p's support, taken on SymPy's word (None if it cannot).
 
-    def work() -> sp.Expr | None:
+    ``trail``, when given, receives each 1-D step of an iterated integral as
+    ``(x_j, lower, upper, integrand, result)`` (the last result simplified), so the
+    steps can be cross-examined one at a time where no d-D quadrature exists.
+    """
+
+    def work() -> tuple[sp.Expr | None, list]:
+        steps: list = []
         out = integrand
         if p.dim == 1 and not p.is_discrete:
             from .heaviside import split_pieces
@@ -85,26 +93,32 @@ def _raw_symbolic_integral(p: Density, integrand: sp.Expr, budget: float) -> sp.
             if pieces is not None:  # integrate a discontinuous integrand piece by piece
                 out = sp.Add(*(budgets.integrate(e, (p.x[0], a, b)) for a, b, e in pieces))
                 out = budgets.simplify(out)
-                return None if out.has(sp.Integral, sp.nan) else out
+                return (None if out.has(sp.Integral, sp.nan) else out), steps
         # Last variable first: in triangular (Cholesky) forms it appears in one factor only.
         for xi, s in reversed(tuple(zip(p.x, p.support_sets, strict=True))):
             lo, hi = s.inf, s.sup
+            before = out
             out = budgets.summation(out, (xi, lo, hi)) if p.is_discrete else budgets.integrate(out, (xi, lo, hi))
             if out.has(sp.Integral, sp.Sum):
-                return None
+                return None, steps
+            steps.append((xi, lo, hi, before, out))
         out = budgets.simplify(out)
+        if steps:
+            steps[-1] = (*steps[-1][:4], out)
         if out.has(sp.Integral, sp.Sum, sp.nan) or out.has(sp.Piecewise):
             # Piecewise results carry convergence conditions; the parameters'
             # assumptions usually settle them, and piecewise_fold/simplify did not.
-            return out if not out.has(sp.Integral, sp.Sum, sp.nan) and _conditions_true(out) else None
-        return out
+            return (out if not out.has(sp.Integral, sp.Sum, sp.nan) and _conditions_true(out) else None), steps
+        return out, steps
 
     try:
-        out = run_with_budget(work, timeout=budget, what="symbolic integration")
+        out, steps = run_with_budget(work, timeout=budget, what="symbolic integration")
     except BudgetExceeded:
         return None
     except SYMPY_GAVE_UP:
         return None
+    if trail is not None:
+        trail.extend(steps)
     # A divergent integral (E[x**2] under a Cauchy density is oo) has no value to
     # compare or differentiate: d/dtheta of oo would be taken as 0.
     if out is not None and out.has(sp.oo, sp.S.NegativeInfinity, sp.zoo, sp.nan):
@@ -160,10 +174,15 @@ def checked_integral(
     if factor is not None:
         exact, how = gaussian_moment_integral(p, factor, budget)
         if exact is not None:
-            return CheckedIntegral(exact, exact, None, how)
-    sym = _raw_symbolic_integral(p, integrand, budget)
+            return CheckedIntegral(exact, exact, None, how=how)
+    # Half of what is left: the cross-examination (or the caller's quadrature fallback) needs the rest.
+    trail: list = []
+    sym = _raw_symbolic_integral(p, integrand, budgets.share(timeout, 0.5), trail)
     if sym is None:
         return CheckedIntegral(None)
+    if p.dim >= 3 and not p.is_discrete:
+        check = _stepwise_check(p, trail, _params_domain(p, domain), at, budget)
+        return CheckedIntegral(sym if check.agreed else None, sym, check, tuple(trail))
     precision = _route_precision(p)
 
     def numeric(point: dict, dps: int):
@@ -172,6 +191,58 @@ def checked_integral(
     needs = (set(p.params) | integrand.free_symbols) - set(p.x)
     check = cross_examine(sym, numeric, _params_domain(p, domain), at=at, precision=precision, symbols=needs)
     return CheckedIntegral(sym if check.agreed else None, sym, check)
+
+
+def _stepwise_check(p: Density, trail: list, params: Domain, at: tuple, budget: float) -> CrossCheck:
+    """Cross-examine an iterated d-D integral (d >= 3) one 1-D step at a time.
+
+    There is no d-D quadrature to compare the whole with, but each step
+    int_lo^hi f(x_1..x_j) dx_j = g(x_1..x_{j-1}) is a 1-D identity: it is compared
+    with 1-D quadrature at random points of the remaining variables (inside the
+    support) and parameters.  Agreed only when every step agrees.
+    """
+    if len(trail) != p.dim:
+        return CrossCheck(UNCHECKED, (), "the integral was not computed one variable at a time")
+    variables = dict(p.domain().variables)
+    comparisons: tuple = ()
+    for xj, lo, hi, body, result in trail:
+        rest = tuple(x for x in p.x if x != xj and x in (body.free_symbols | lo.free_symbols | hi.free_symbols))
+        step_domain = Domain(tuple((x, variables[x]) for x in rest), params.parameters, params.constraints)
+
+        def numeric(point: dict, dps: int, xj=xj, lo=lo, hi=hi, body=body):
+            a, b = (at_values(e, point) for e in (lo, hi))
+            if (a.free_symbols | b.free_symbols) or not (a < b) == sp.true:
+                return None
+            line = Density(sp.S.One, (xj,), (), support=sp.Interval(a, b), name=f"d{xj}")
+            return numeric_integral(line, at_values(body, point), {}, dps=dps, timeout=budget)
+
+        needs = (body.free_symbols | lo.free_symbols | hi.free_symbols) - {xj}
+        check = cross_examine(result, numeric, step_domain, at=at, precision=CROSS_CHECK, symbols=needs)
+        comparisons += check.comparisons
+        if not check.agreed:
+            return CrossCheck(check.status, comparisons, f"integrating over {xj}: {check.reason}")
+    return CrossCheck(AGREED, comparisons)
+
+
+def confirm_at(
+    p: Density, integrand: sp.Expr, checked: CheckedIntegral, at: dict, domain: Domain, timeout: float | None
+) -> CrossCheck:
+    """Cross-examine ``checked``'s symbolic value again at the parameter point ``at`` (a witness).
+
+    1-D and 2-D: quadrature of the whole at ``at``; d >= 3: each recorded 1-D step at ``at``.
+    """
+    budget = resolve_timeout(timeout)
+    if p.dim >= 3 and not p.is_discrete:
+        return _stepwise_check(p, list(checked.steps), domain, (at,), budget)
+    return cross_examine(
+        checked.symbolic,
+        lambda pt, dps: numeric_integral(p, integrand, pt, dps=dps, timeout=budget),
+        domain,
+        at=(at,),
+        points=1,
+        precision=_route_precision(p),
+        symbols=set(p.params),
+    )
 
 
 def symbolic_integral(
@@ -282,7 +353,7 @@ def expectation_gradient(
             if values is None:
                 return exact[0], how
             return sp.Float(sp.N(exact[0].xreplace(values), dps), dps), how
-    sym_budget = budget if values is None else min(budget, SYMBOLIC_LOOK)
+    sym_budget = budgets.share(timeout, 0.5) if values is None else min(budgets.share(timeout, 0.5), SYMBOLIC_LOOK)
     sym = _raw_symbolic_integral(p, p.expr * phi, sym_budget)
     note = ""
     if sym is not None:

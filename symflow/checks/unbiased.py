@@ -129,7 +129,7 @@ def _symbolic(est: Estimator, phi: sp.Expr, claim: str, timeout: float | None) -
     exact, exact_how = gaussian_moment_integral(q, factor, resolve_timeout(timeout))
     if exact is not None:
         integrand = q.expr * factor
-        lhs_checked = CheckedIntegral(exact, exact, None, exact_how)
+        lhs_checked = CheckedIntegral(exact, exact, None, how=exact_how)
     else:
         integrand = _weighted_integrand(est, phi, timeout)
         lhs_checked = checked_integral(q, integrand, timeout=timeout, domain=params_domain)

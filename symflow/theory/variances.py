@@ -392,7 +392,8 @@ class _Evaluator:
             # with every symbol given a value, quadrature is the dependable route: SymPy gets a short look only
             fixed = self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x))
             # in 2-D a closed form over one variable and quadrature over the other is the dependable route too
-            look = min(self.budget, SYMBOLIC_LOOK) if fixed or r.dim == 2 else None
+            # (a share of what is left of the call's budget, so quadrature keeps the rest)
+            look = min(budgets.share(self.budget, 0.3), SYMBOLIC_LOOK) if fixed or r.dim == 2 else None
             if self.symbolic:
                 val, how = _integrate(r, integrand, self.values, self.budget, look)
             else:
