@@ -52,8 +52,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "montecarlo": ("bench_montecarlo.py", ["--repeats", "5"], ["--repeats", "1", "--n", "10000000"]),
     "gaussian": (
         "bench_gaussian_expectation.py",
-        ["--repeats", "1", "--phis", "dense quartic"],
-        ["--repeats", "1", "--phis", "dense quartic"],
+        ["--repeats", "1", "--phis", "|x|^4", "dense quartic"],
+        ["--repeats", "1", "--phis", "|x|^4"],
     ),
     "verify": ("bench_verify.py", ["--repeats", "1"], ["--repeats", "1"]),
     "calibration": ("bench_calibration.py", [], ["--runs", "200", "--heavy-runs", "50"]),

@@ -49,6 +49,11 @@ def run_once(paths: list[str]) -> dict:
         "as_expected": sum(1 for c in claims if c.get("as_expected")),
         "claim_seconds_total": sum(float(c.get("seconds") or 0) for c in claims),
         "slowest": [f"{c['claim'][:50]} {float(c['seconds']):.1f} s" for c in slowest],
+        "not_as_expected": [
+            f"{c.get('module', '')}: {c['claim'][:60]} ({c.get('status')}, expected {c.get('expected')})"
+            for c in claims
+            if not c.get("as_expected")
+        ],
         "exit_status": done.returncode,
         "goal_s": GOAL_S if paths == ["derivations"] else None,
         "load_before": load_before,
