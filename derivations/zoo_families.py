@@ -1,5 +1,8 @@
 """The flows of the newer families: Weibull, log-normal, Kumaraswamy, chi-squared, von Mises, Dirichlet, ties.
 
+Student's t for nu, Gamma, Beta and the rest of the public zoo of issue 13 are
+claimed in zoo_table.py.
+
 Each family carries either an explicit reparameterization x = g(eps; theta)
 (Sec. 2.2; its flow is dg/dtheta at eps = S(x)) or a standardization / CDF
 from which ``flows.implicit`` builds u = -(dS/dx)^{-1} dS/dtheta (Eq. 56).
@@ -10,7 +13,7 @@ every parameter where today's checks can decide it.
 Left out, because they cannot come out 'holds' yet: the Dirichlet flow for
 alpha_2 and alpha_3 (its stick-breaking Jacobian holds Subs(d/dalpha
 betainc_regularized) that no rewrite removes and the numeric layer cannot
-evaluate), Student's t with nu a parameter, for nu (d/dnu of 2F1), and the
+evaluate) and the
 Weibull and Kumaraswamy reparameterization flows as separate transport
 claims (their fields equal the implicit ones, claimed below; the transport
 checks themselves are numeric only and take 2-5 s per parameter).

@@ -96,10 +96,14 @@ def test_sample_refuses_bad_n_and_missing_params():
         p.sample(10, {"mu": 0, sigma: 1})
 
 
-def test_no_sampler_is_a_clear_error():
-    p = exponential().with_(sampler=None)
+def test_no_sampler_falls_back_to_inversion_in_1d_and_is_a_clear_error_in_2d():
+    p = exponential().with_(sampler=None, reparam=None)
+    draws = p.sample(4000, {p.params[0]: 2.0}, rng=0)
+    assert abs(draws.mean() - 0.5) < 6 * 0.5 / 4000**0.5  # Exp(rate 2): mean 1/2, sd 1/2; 6 sigma
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    q = sf.Density(sp.exp(-(x1**2) - x2**2) / sp.pi, (x1, x2), ())
     with pytest.raises(sf.SymflowError, match="no sampler"):
-        p.sample(5, {p.params[0]: 1.0})
+        q.sample(5, {})
 
 
 def test_wrt_must_be_a_parameter():

@@ -92,3 +92,16 @@ def test_density_written_with_heaviside_gives_symflow_errors_or_verdicts_not_nam
     lr = sf.derive(p, sf.flows.zero(p), t)  # no flux through the jump: fine
     assert sf.check_unbiased(lr, x, {t: 1.0}).status in ("consistent", "proved")
     assert sf.mc_check(lr, x, {t: 1.0}, n=20_000, seed=1).status == "consistent"
+
+
+def test_psi_is_zero_when_the_transport_residual_is_proved_zero():
+    # Beta's implicit flow: the quick test leaves a residual that is 0 on (0, 1) but not
+    # literally 0; decide_zero proves it (cancel(together(.))), so derive writes psi = 0
+    p = sf.families.beta()
+    a = p.params[0]
+    est = sf.derive(p, sf.flows.implicit(p), a)
+    assert est.psi == 0
+    assert "proved" in est.steps[-2].rule  # the step before v = (p/q) u records how
+    # a flow that is not built to solve transport (u = 0) keeps its psi: the score
+    lr = sf.derive(p, sf.flows.zero(p), a)
+    assert lr.psi != 0

@@ -99,3 +99,51 @@ def test_a_refuted_verdict_shows_its_witness():
     assert verdict.status is Status.REFUTED
     assert "\\text{witness: at" in verdict._repr_latex_()
     assert "witness: at" in verdict._repr_mimebundle_()["text/plain"]
+
+
+# -- extra terms and Monte Carlo results ----------------------------------------------------------
+
+
+def _truncated_exponential() -> tuple[sf.Density, sp.Symbol, sp.Symbol]:
+    lam, c = sp.Symbol("lambda", positive=True), sp.Symbol("c", positive=True)
+    p = sf.Density(lam * sp.exp(-lam * x) / (1 - sp.exp(-lam * c)), x, (lam, c), support=sp.Interval(0, c), name="p")
+    return p, lam, c
+
+
+def test_estimator_text_and_latex_show_the_moving_boundary_term():
+    p, lam, c = _truncated_exponential()
+    est = sf.derive(p, sf.flows.zero(p), c)
+    text = str(est)
+    assert text.splitlines()[-1] == (
+        "  + moving-boundary term (Eq. 77) at the upper edge x = c: "
+        "+ lambda*exp(-lambda*x)/(1 - exp(-c*lambda)) * phi at x = c; q_M = point mass"
+    )
+    assert est._latex_body().endswith(
+        r"&+ \left. \frac{\lambda e^{- \lambda x}}{1 - e^{- c \lambda}}\,\phi \right|_{x = c} "
+        r"\quad \text{(moving-boundary term (Eq. 77) at the upper edge x = c)}\end{aligned}"
+    )
+
+
+def test_estimator_text_and_latex_show_jump_and_go_terms():
+    p = _normal()
+    est = sf.derive(p, _flow(p), mu, phi=sp.Heaviside(x - 1))
+    assert "+ jump term (Eq. 66) across x - 1 = 0" in str(est)
+    assert r"\Delta\phi \right|_{x = 1}" in est._latex_body()
+    poisson = sf.families.poisson()
+    go = sf.go_estimator(poisson, poisson.params[0])
+    assert "+ GO jump term (Eq. 73)" in str(go)
+    assert r"\text{(GO jump term, Eq. 73)}" in go._latex_body()
+
+
+def test_mc_result_renders_in_notebooks():
+    from symflow.core.verdict import Status as S
+    from symflow.montecarlo import MCResult
+
+    r = MCResult(0.25, 0.01, 0.2, "planted", 5.0, 0.05, S.REFUTED, 1000, 1e-6, "test", claim="toy")
+    assert r._repr_latex_() == (
+        r"$\displaystyle \begin{aligned}&\text{toy: }\mathsf{refuted} \\ &\bar{E} = 0.25 \pm 0.01\ (n = 1000) \\ "
+        r"&\text{exact} = 0.2 \quad \text{(planted)} \\ &z = 5.000,\quad \alpha = 1e-06,\quad \delta = 0.05"
+        r"\end{aligned}$"
+    )
+    assert set(r._repr_mimebundle_()) == {"text/plain", "text/latex"}
+    assert r._repr_mimebundle_()["text/plain"] == str(r)

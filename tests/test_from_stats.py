@@ -445,6 +445,24 @@ def test_refuses_what_is_not_a_random_variable():
             from_stats(bad)
 
 
+def test_density_refuses_sympy_stats_objects_and_points_to_from_stats():
+    # Density(density(X), ...) used to be accepted and fail later with an AttributeError
+    X = ss.Normal("X", m, b)
+    x = sp.Symbol("x", real=True)
+    for bad, words in [
+        (ss.density(X), "sympy.stats distribution"),
+        (ss.density(ss.Poisson("N", b)), "sympy.stats distribution"),
+        (X, "random variable X"),
+        (ss.density(X)(x) * sp.exp(-(X**2)), "random variable X"),
+        (ss.cdf(X), "Lambda"),
+    ]:
+        with pytest.raises(SymflowError, match=words) as info:
+            Density(bad, x, (m, b))
+        assert "sf.from_stats" in str(info.value)
+    # the working glue still works: density(X)(x) is an expression in x
+    assert Density(ss.density(X)(x), x, (m, b)).params == (m, b)
+
+
 def test_params_order_and_its_refusal():
     assert from_stats(ss.Normal("X", m, b), params=(b, m)).params == (b, m)
     with pytest.raises(SymflowError, match="must list each parameter"):

@@ -345,3 +345,39 @@ def test_pmf_refusals():
         inverse_pmf_sampler(_zipf_105, -np.inf)
     with pytest.raises(SymflowError, match="empty"):
         inverse_pmf_sampler(_zipf_105, 3, 2)
+
+
+# -- Density.sample falls back to numeric inversion -----------------------------------------------
+
+
+def test_density_without_a_sampler_samples_by_inversion():
+    # von Mises typed in by hand: no sampler, no reparameterization, symbolic edges (-pi, pi)
+    x = sp.Symbol("x", real=True)
+    kappa = sp.Symbol("kappa", positive=True)
+    p = sf.Density(
+        sp.exp(kappa * sp.cos(x)) / (2 * sp.pi * sp.besseli(0, kappa)), x, (kappa,), support=sp.Interval(-sp.pi, sp.pi)
+    )
+    assert p.sampler is None and p.reparam is None
+    draws = p.sample(N_KS, {kappa: 2.0}, np.random.default_rng(7)).ravel()
+    assert stats.kstest(draws, stats.vonmises(2.0).cdf).pvalue > ALPHA
+    # the sampler it falls back to pickles with the Density and draws the same after a round trip
+    again = pickle.loads(pickle.dumps(p))
+    assert np.array_equal(again.sample(5, {kappa: 2.0}, 3), p.sample(5, {kappa: 2.0}, 3))
+
+
+def test_density_without_a_sampler_refuses_in_two_dimensions():
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    p = sf.Density(sp.exp(-(x1**2) - x2**2) / sp.pi, (x1, x2), ())
+    with pytest.raises(SymflowError, match="numeric inversion covers 1-D densities only"):
+        p.sample(10, {})
+
+
+def test_a_pmf_without_a_sampler_samples_by_inversion():
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    m = sp.Symbol("m", positive=True)
+    p = sf.Density(sp.exp(-m) * m**k / sp.factorial(k), k, (m,), support=sp.Naturals0)
+    draws = p.sample(N_KS, {m: 2.5}, np.random.default_rng(8)).ravel()
+    # chi-squared goodness of fit on 0..7 and the tail, against Poisson(2.5)
+    counts = np.bincount(np.minimum(draws.astype(int), 8), minlength=9)
+    probs = np.append(stats.poisson(2.5).pmf(np.arange(8)), stats.poisson(2.5).sf(7))
+    assert stats.chisquare(counts, N_KS * probs).pvalue > ALPHA

@@ -23,6 +23,7 @@ from scipy import stats
 
 from symflow.errors import BackendError
 from symflow.numeric import special as S
+from symflow.numeric.special import mp as mp_impl
 
 DPS = 30
 RTOL = {"float64": 1e-10, "mpmath": 10.0 ** (5 - DPS)}
@@ -733,3 +734,58 @@ def test_symflow_implicit_flows_compile(family: str) -> None:
             draw = density.sample(1, {p: v for p, v in params.items()}, rng)[0, 0]
             values = {**params, density.x[0]: float(draw)}
             assert_close(fn(*(values[s] for s in args)), oracle(u, values), "float64", f"{family} d/d{theta}")
+
+
+# -- the mpmath series routes against mpmath.diff --------------------------------------------------
+
+_SERIES_RNG = np.random.default_rng(13)
+
+
+def _series_points(n: int) -> list[tuple[float, ...]]:
+    a = np.exp(_SERIES_RNG.uniform(np.log(0.05), np.log(150), n))
+    b = np.exp(_SERIES_RNG.uniform(np.log(0.05), np.log(40), n))
+    b[::5] = _SERIES_RNG.integers(1, 6, b[::5].size)  # integer b: (1 - b)_n vanishes from n = b on
+    x = _SERIES_RNG.uniform(0, 1, n)
+    x[::7] = 10.0 ** -_SERIES_RNG.integers(1, 12, x[::7].size)
+    x[3::7] = 1 - 10.0 ** -_SERIES_RNG.integers(1, 12, x[3::7].size)
+    return list(zip(a, b, x, strict=True))
+
+
+@pytest.mark.parametrize("point", _series_points(40))
+def test_beta_series_derivatives_match_mpmath_diff(point):
+    a, b, x = (mpmath.mpf(float(v)) for v in point)
+    with mpmath.workdps(40):
+        for series, by_diff in (
+            (mp_impl.betainc_da, mp_impl.betainc_da_by_diff),
+            (mp_impl.betainc_db, mp_impl.betainc_db_by_diff),
+        ):
+            got, want = series(a, b, x), by_diff(a, b, x)
+            assert abs(got - want) <= mpmath.mpf(10) ** -30 * abs(want), (point, got, want)
+
+
+@pytest.mark.parametrize("a", [0.01, 0.3, 2.3, 40.0, 150.0])
+@pytest.mark.parametrize("x", [1e-6, 0.4, 3.0, 45.0, 320.0])
+def test_gamma_series_derivative_matches_mpmath_diff(a, x):
+    # x = 320 with small a: dP/da ~ e^-320, the difference of two O(1) parts the guard bits cover
+    with mpmath.workdps(40):
+        got, want = mp_impl.gammainc_da(a, x), mp_impl.gammainc_da_by_diff(a, x)
+        assert abs(got - want) <= mpmath.mpf(10) ** -30 * abs(want)
+
+
+@pytest.mark.parametrize("kappa", [0.001, 0.7, 2.0, 13.0, 49.0])
+def test_von_mises_fourier_derivative_matches_the_quadrature_route(kappa, monkeypatch):
+    xs = [-3.14159, -2.0, -0.3, 0.0, 1.1, 2.9, float(mpmath.pi) - 1e-9]
+    with mpmath.workdps(40):
+        got = [mp_impl.von_mises_cdf_dkappa(kappa, x) for x in xs]
+        monkeypatch.setattr(mp_impl, "_FOURIER_MAX_KAPPA", 0)  # the quadrature route
+        want = [mp_impl.von_mises_cdf_dkappa(kappa, x) for x in xs]
+    for g, w, x in zip(got, want, xs, strict=True):
+        assert abs(g - w) <= mpmath.mpf(10) ** -30 * abs(w) or (w == 0 and g == 0), (kappa, x, g, w)
+
+
+@pytest.mark.parametrize("nu", [0.1, 0.9, 5.5, 40.0, 350.0])
+@pytest.mark.parametrize("x", [-1e4, -2.5, 1e-6, 0.3, 7.0])
+def test_student_t_chain_rule_derivative_matches_mpmath_diff(nu, x):
+    with mpmath.workdps(40):
+        got, want = mp_impl.student_t_cdf_dnu(nu, x), mp_impl.student_t_cdf_dnu_by_diff(nu, x)
+        assert abs(got - want) <= mpmath.mpf(10) ** -30 * abs(want)

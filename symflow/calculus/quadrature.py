@@ -45,6 +45,7 @@ from ..core.density import Density
 from ..core.domain import Interval1D, edge_number
 from ..core.precision import CUBATURE, QUADRATURE
 from ..numeric.evaluate import mpmath_function, numpy_function
+from ..numeric.special import rewrite_parameter_derivatives
 from ..zero.landmarks import LandmarkFinder, kink_expressions
 
 __all__ = [
@@ -149,10 +150,12 @@ def numeric_integral(
     expr = at_values(integrand, values)
     if expr.free_symbols - set(p.x):
         return None
-    # Constants (special functions of the parameters) once, at more digits than the quadrature uses.
+    # Constants (special functions of the parameters) once, at more digits than the quadrature uses;
+    # SymPy's forms of special functions (Meijer G of d/da lowergamma, ...) named first: evalf of a
+    # meijerg with a symbolic argument raises AttributeError inside SymPy.
     try:
-        expr = sp.N(expr, dps + 10)
-    except (ArithmeticError, ValueError, TypeError):  # 1e308 in an exponent: mpmath's integers overflow
+        expr = sp.N(rewrite_parameter_derivatives(expr), dps + 10)
+    except (ArithmeticError, ValueError, TypeError, AttributeError):  # 1e308 in an exponent: mpmath's integers overflow
         return None
     if p.dim == 2 and not p.is_discrete and dps <= CUBATURE.high:
         return _cubature(p, expr, values, dps, budget)

@@ -9,6 +9,7 @@ rational it stands for only when asked; by default it stays a ``Float``).
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -28,6 +29,7 @@ def as_expr(value: object, what: str) -> sp.Expr:
     if isinstance(value, str | bytes):
         raise SymflowError(f"{what} is the string {value!r}; {_STRING_HINT}")
     if isinstance(value, sp.Basic | sp.MatrixBase):
+        _refuse_stats_objects(value, what)
         _check_scalar(value, what)
         _check_depth(value, what)
         return value
@@ -42,6 +44,41 @@ def as_expr(value: object, what: str) -> sp.Expr:
     if hasattr(value, "dtype") and getattr(value, "shape", None) == ():
         return as_expr(value.item(), what)  # numpy scalar
     raise SymflowError(f"{what} has type {type(value).__name__}; pass a SymPy expression or a number")
+
+
+_FROM_STATS_HINT = (
+    "for a Density from a sympy.stats random variable X use sf.from_stats(X) (support, CDF and sampler "
+    "included); for its formula in your own variable x use sympy.stats.density(X)(x)"
+)
+
+
+def _refuse_stats_objects(value: sp.Basic, what: str) -> None:
+    """Refuse sympy.stats distributions and random variables, and Lambdas (such as cdf(X)), naming the fix.
+
+    sympy.stats is imported only by users of it, so it is looked up in sys.modules: a value can
+    hold one of its objects only when the module is loaded.
+    """
+    if isinstance(value, sp.Lambda):
+        raise SymflowError(
+            f"{what} is a Lambda ({sp.sstr(value)[:80]}), a function rather than an expression (sympy.stats' "
+            f"cdf(X) and density(X) return these); apply it to your variable, e.g. F(x); {_FROM_STATS_HINT}"
+        )
+    rv = sys.modules.get("sympy.stats.rv")
+    if rv is None:
+        return
+    if isinstance(value, rv.Distribution):
+        raise SymflowError(
+            f"{what} is the sympy.stats distribution {sp.sstr(value)[:80]}, not an expression; {_FROM_STATS_HINT}"
+        )
+    randoms = value.atoms(rv.RandomSymbol) if not isinstance(value, sp.MatrixBase) else set()
+    if isinstance(value, rv.RandomSymbol):
+        randoms = {value}
+    if randoms:
+        names = ", ".join(sorted(str(r) for r in randoms))
+        raise SymflowError(
+            f"{what} holds the sympy.stats random variable {names}; symflow works with plain Symbols: "
+            f"{_FROM_STATS_HINT}, and write test functions in the Density's own variables (p.x)"
+        )
 
 
 # Atoms no density, flow, weight or test function can contain: SymPy makes them from 1/0, 0/0 and

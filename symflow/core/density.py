@@ -19,6 +19,7 @@ import sympy as sp
 
 from ..errors import DensityError, EstimatorError, ParameterError, SymflowError
 from ..numeric.evaluate import numpy_function
+from ..numeric.inversion import InversionSampler
 from ..printing.display import LatexDisplay
 from ..structured.ops import diff_structured, has_gaussian_atoms
 from .convert import as_expr, as_param_values, as_symbols, refuse_bound_variables, same_name_hint
@@ -472,7 +473,9 @@ class Density(LatexDisplay):
         """Draw ``n`` samples as an (n, d) float array.
 
         Uses the density's sampler, or its reparameterization when the base
-        density has a sampler.
+        density has a sampler; a 1-D density with neither is sampled by
+        numeric inversion of its CDF (``symflow.numeric.inversion``, u-error
+        <= 1e-10, built once per parameter value).
         """
         if not isinstance(n, int | np.integer) or isinstance(n, bool) or n <= 0:
             raise SymflowError(f"n must be a positive integer number of samples, got {n!r}")
@@ -485,12 +488,29 @@ class Density(LatexDisplay):
             g = numpy_function([self.reparam.eps, self.params], self.reparam.g)
             cols = g(tuple(eps.T), tuple(floats[t] for t in self.params))
             out = np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in cols])
+        elif self.dim == 1:
+            out = self._inversion(n, floats, rng)
         else:
             raise SymflowError(
                 f"{self.name} has no sampler; pass sampler=... (a function (n, params, rng) -> (n, d) array) "
-                "or a reparameterization whose base density has one"
+                "or a reparameterization whose base density has one (numeric inversion covers 1-D densities only)"
             )
         return out.reshape(int(n), self.dim)
+
+    @cached_property
+    def inversion_sampler(self) -> InversionSampler:
+        """The numeric-inversion sampler ``sample`` falls back to in 1-D (one build per parameter value)."""
+        s = self.support_sets[0]
+        return InversionSampler(self.expr, self.x[0], self.params, s.inf, s.sup, self.is_discrete)
+
+    def _inversion(self, n: int, floats: dict, rng: np.random.Generator) -> np.ndarray:
+        try:
+            return self.inversion_sampler(int(n), floats, rng)
+        except SymflowError as e:
+            raise SymflowError(
+                f"{self.name} has no sampler and numeric inversion of its CDF failed ({e}); "
+                "pass sampler=... (a function (n, params, rng) -> (n, 1) array)"
+            ) from e
 
     def with_(self, **changes: Any) -> Density:
         """A copy with some fields replaced."""

@@ -380,9 +380,11 @@ class Estimator(LatexDisplay):
         head = self.name or "estimator"
         qname = self.q.name if self.q is not None else self.density.name
         v = sp.sstr(self.v[0]) if len(self.v) == 1 else sp.sstr(list(self.v))
-        return (
-            f"{head} of d/d{self.wrt} E_{self.density.name}[phi], x ~ {qname}\n  v   = {v}\n  psi = {sp.sstr(self.psi)}"
-        )
+        lines = [f"{head} of d/d{self.wrt} E_{self.density.name}[phi], x ~ {qname}", f"  v   = {v}"]
+        lines.append(f"  psi = {sp.sstr(self.psi)}")
+        # every extra term, sampled apart from x ~ q: surface, moving-boundary, jump, GO, MVD
+        lines.extend(f"  + {term}" for term in self.extra_terms)
+        return "\n".join(lines)
 
 
 def checked_estimator(est: object, what: str = "est") -> Estimator:

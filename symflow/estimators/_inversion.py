@@ -7,14 +7,12 @@ applies:
    was built);
 2. a closed-form CDF F: vectorized bisection of F(x) = u in float64 (60 halvings
    of a bracket found by doubling outwards from the piece's finite edge);
-3. anything else: ``generic_inverse_cdf``, the one hook for a generic 1-D
-   inverse-CDF sampler built from the density alone.  Until
-   ``symflow.numeric.inversion`` (a generic sampler written elsewhere) lands
-   on this branch, the hook uses scipy's ``NumericalInversePolynomial``
-   (u-error 1e-10); swapping it is a one-line change here.
+3. anything else: ``generic_inverse_cdf``, numeric inversion of the density
+   alone by ``symflow.numeric.inversion`` (u-error <= 1e-10; the same sampler
+   ``Density.sample`` falls back to), built once per parameter value.
 
-Pmfs (integer pieces) are inverted by cumulative sums of the pmf up to where the
-tail is below 1e-16.  ``quantiles(...)`` maps given uniforms, which is what
+Pmfs (integer pieces) are inverted by the same module (cumulative sums of the
+pmf up to a tail mass below 1e-14).  ``quantiles(...)`` maps given uniforms, which is what
 coupling two pieces through common uniforms needs.  Samplers are module-level
 functions bound with ``functools.partial`` (so Densities carrying them pickle);
 the numeric functions are built lazily and cached per process.
@@ -30,6 +28,7 @@ import sympy as sp
 from ..core.convert import as_expr
 from ..errors import SymflowError
 from ..numeric.evaluate import numpy_scalar_function
+from ..numeric.inversion import InversionSampler
 
 __all__ = ["generic_inverse_cdf", "quantile_sampler", "quantiles"]
 
@@ -82,56 +81,16 @@ def _bisect(cdf: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr,
 
 
 @lru_cache(maxsize=64)
-def _pinv(expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple):
-    from scipy.stats.sampling import NumericalInversePolynomial
-
-    pdf = numpy_scalar_function([x, params], expr)
-    a, b = _edge(lo, params, vals), _edge(hi, params, vals)
-
-    class _Dist:
-        def pdf(self, t: float) -> float:
-            return float(pdf(t, vals))
-
-    center = (
-        a + 1.0
-        if np.isfinite(a) and not np.isfinite(b)
-        else (b - 1.0 if np.isfinite(b) and not np.isfinite(a) else None)
-    )
-    if center is None:
-        center = 0.5 * (a + b) if np.isfinite(a) and np.isfinite(b) else 0.0
-    return NumericalInversePolynomial(_Dist(), domain=(a, b), center=center, random_state=0)
+def _inverter(expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, discrete: bool):
+    return InversionSampler(expr, x, params, lo, hi, discrete)
 
 
-def generic_inverse_cdf(expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple, u):
-    """Q(u) for the density ``expr`` on [lo, hi] at parameter values ``vals``: the generic hook (see module doc)."""
-    return np.asarray(_pinv(expr, x, params, lo, hi, vals).ppf(u), dtype=float)
-
-
-@lru_cache(maxsize=64)
-def _pmf_table(expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple):
-    fn = numpy_scalar_function([x, params], expr)
-    start = int(_edge(lo, params, vals))
-    stop = _edge(hi, params, vals)
-    block = 256
-    probs: list[np.ndarray] = []
-    k = start
-    while True:
-        ks = np.arange(k, k + block if not np.isfinite(stop) else min(k + block, int(stop) + 1))
-        if ks.size == 0:
-            break
-        with np.errstate(all="ignore"):
-            vals_k = np.nan_to_num(np.broadcast_to(np.asarray(fn(ks.astype(float), vals), dtype=float), ks.shape))
-        probs.append(vals_k)
-        k = int(ks[-1]) + 1
-        total = float(sum(p.sum() for p in probs))
-        if np.isfinite(stop) and k > stop:
-            break
-        if total >= 1 - 1e-16 and vals_k[-1] < 1e-18:
-            break
-        if k - start > 10**7:  # pragma: no cover - a pmf whose mass does not settle
-            raise SymflowError("the pmf's mass did not reach 1 within 10^7 integers")
-    table = np.cumsum(np.concatenate(probs))
-    return start, table / table[-1]
+def generic_inverse_cdf(
+    expr: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr, vals: tuple, u, discrete: bool = False
+):
+    """Q(u) for the density (pmf) ``expr`` on [lo, hi] at parameter values ``vals``: numeric inversion."""
+    inverse = _inverter(expr, x, params, lo, hi, discrete).inverse(dict(zip(params, vals, strict=True)))
+    return np.asarray(inverse.ppf(u), dtype=float)
 
 
 def quantiles(
@@ -150,8 +109,7 @@ def quantiles(
     vals = _floats(params, values)
     u = np.asarray(u, dtype=float)
     if discrete:
-        start, table = _pmf_table(expr, x, params, lo, hi, vals)
-        return start + np.searchsorted(table, u, side="left").astype(float)
+        return generic_inverse_cdf(expr, x, params, lo, hi, vals, u, discrete=True)
     if quantile is not None:
         fn = numpy_scalar_function([_U, params], quantile)
         with np.errstate(all="ignore"):

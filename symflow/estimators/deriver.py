@@ -20,14 +20,35 @@ from ..core import budget as budgets
 from ..core.budget import bounded, resolve_timeout
 from ..core.density import Density, same_variables
 from ..core.estimator import Estimator
-from ..core.flow import Flow, field_over
+from ..core.flow import Flow, FlowKind, field_over
+from ..core.status import Status
 from ..core.steps import Step
 from ..errors import EstimatorError
-from ..zero import proves_zero
+from ..zero import decide_zero, proves_zero
 
 __all__ = ["derive"]
 
 PSI = sp.Symbol("psi")
+
+
+# Flows built to solve the transport equation: for these a residual the quick test leaves is worth
+# the symbolic strategies of decide_zero (Beta's implicit flow cancels only after together()).
+_TRANSPORT_FLOWS = (FlowKind.REPARAM, FlowKind.IMPLICIT, FlowKind.OMT, FlowKind.INTEGRATION_BY_PARTS)
+
+
+def _transport_proved(p: Density, flow: Flow, core: sp.Expr, budget: float) -> str | None:
+    """'' or ' (<how>)' when the transport residual is proved 0; None when not proved.
+
+    transport proved => psi == 0 => the estimator has no phi term (and compiles without it).
+    Only a proof counts: decide_zero runs without its numeric fallback, so a residual that is
+    merely small at sample points never removes a term.
+    """
+    if proves_zero(core, budget):
+        return ""
+    if flow.kind not in _TRANSPORT_FLOWS:
+        return None
+    verdict = decide_zero(core, p.domain(), timeout=budget, numeric=False)
+    return f" (proved: {verdict.method})" if verdict.status is Status.PROVED else None
 
 
 def _density_ratio(p: Density, q: Density | None, budget: float) -> sp.Expr:
@@ -124,9 +145,11 @@ def derive(
             "50",
         ),
     ]
-    if proves_zero(core, budget):
+    transport = _transport_proved(p, flow, core, budget)
+    if transport is not None:
         psi = sp.S.Zero
-        steps.append(Step(PSI, sp.S.Zero, "u solves the transport equation div(p u) + dp/dtheta_i = 0", "52"))
+        rule = f"u solves the transport equation div(p u) + dp/dtheta_i = 0{transport}"
+        steps.append(Step(PSI, sp.S.Zero, rule, "52"))
     else:
         psi = budgets.simplify(ratio * core, timeout=budget)
         steps.append(Step(PSI, psi, "simplification"))

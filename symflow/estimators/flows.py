@@ -164,8 +164,18 @@ def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float 
             comps = list(-jac.LUsolve(dS))
         else:
             comps = list(-jac.inv() * dS)
-        fields[theta] = [budgets.simplify(c, timeout=budget) for c in comps]
+        fields[theta] = [_simpler(c, budgets.simplify(c, timeout=budget)) for c in comps]
     return Flow(p, fields, kind="implicit", note=note)
+
+
+def _simpler(raw: sp.Expr, simplified: sp.Expr) -> sp.Expr:
+    """The simplified component unless it has more operations than the raw one (same value either way).
+
+    simplify can expand a power of a sum into a product of powers with symbolic exponents
+    (Student's t in nu: (1 + z^2/nu)^((nu+1)/2) becomes (x^2 - 2 mu x + nu sigma^2 + mu^2)^(...)
+    nu^(...) sigma^(-nu)), which the transport check can no longer cancel.
+    """
+    return simplified if sp.count_ops(simplified) < sp.count_ops(raw) else raw
 
 
 def weighted(flow: Flow, k: object) -> Flow:

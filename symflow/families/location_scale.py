@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..core.density import Density
+from ..numeric.special import StudentTCDF
 from ._common import EPS, MU, NU, REAL, SIGMA, Family, Slot, X, positive_number, slot_value, symbol_or_default
 from .bases import SQRT2PI, base, std_l_expr, std_laplace_expr, std_logistic_expr, std_normal_expr, std_t_expr
 from .samplers import Draw, std_l_draw
@@ -191,7 +192,12 @@ def _t_family(nu: sp.Expr, fixed: bool) -> Family:
         density=lambda x, mu, sigma, *t: std_t_expr((x - mu) / sigma, arg((mu, sigma, *t))) / sigma,
         support=lambda *theta: sp.S.Reals,
         draw=lambda mu, sigma, *t: Draw("standard_t", (arg((mu, sigma, *t)),), loc=mu, scale=sigma),
-        cdf=lambda x, mu, sigma, *t: _t_cdf((x - mu) / sigma, arg((mu, sigma, *t))),
+        # nu a parameter: StudentTCDF, whose d/dnu is StudentTCDFDerivNu (a name the numeric layer
+        # evaluates) -- d/dnu of the 2F1 form is an unevaluated Derivative of hyper, and simplify
+        # writes its argument with exp_polar(I pi).  A fixed nu keeps the 2F1 form.
+        cdf=(lambda x, mu, sigma: _t_cdf((x - mu) / sigma, nu))
+        if fixed
+        else (lambda x, mu, sigma, n: StudentTCDF(n, (x - mu) / sigma)),
         # x = mu + sigma eps needs eps ~ t(nu) free of every parameter: only for a fixed nu.
         reparam=(lambda mu, sigma: (mu + sigma * EPS, base("t", nu))) if fixed else None,
         standardize=(lambda x, mu, sigma: (x - mu) / sigma) if fixed else None,

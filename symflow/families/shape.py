@@ -29,6 +29,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.density import Density
+from ..numeric.special import RegularizedLowerGamma
 from ._common import (
     A_POSITIVE,
     ALPHA,
@@ -75,10 +76,10 @@ def _unit(*theta: sp.Expr) -> sp.Set:
 
 
 def _regularized_lower_gamma(s: sp.Expr, z: sp.Expr) -> sp.Expr:
-    # P(s, z) = lowergamma(s, z)/Gamma(s), written 1 - uppergamma/Gamma: SymPy differentiates
-    # uppergamma in s into Meijer G functions that its rewrites then prove transport with (3 s for
-    # chi_squared's k); with lowergamma the same residual is only checked numerically.
-    return 1 - sp.uppergamma(s, z) / sp.gamma(s)
+    # P(s, z) = lowergamma(s, z)/Gamma(s) as the named function P: its s-derivative is the named
+    # dP/ds (evaluated by the numeric layer's kernels, no Meijer G), and its z-derivative the
+    # density, so the implicit flow's transport residual cancels by cancel(together(.)).
+    return RegularizedLowerGamma(s, z)
 
 
 _EXPONENTIAL = Family(
@@ -243,8 +244,10 @@ def gamma(x: sp.Symbol | None = None, alpha: sp.Expr | None = None, beta: sp.Exp
 
     Parameter order: ``(alpha, beta)`` (shape, rate; mean alpha/beta,
     variance alpha/beta^2).  No explicit reparameterization: the CDF
-    P(alpha, beta x) = 1 - uppergamma(alpha, beta x)/Gamma(alpha) gives the
-    implicit flow (Eq. 56) through ``flows.implicit``.  ``gamma(alpha=k,
+    P(alpha, beta x) = lowergamma(alpha, beta x)/Gamma(alpha), written as the
+    named function ``RegularizedLowerGamma`` (``symflow.numeric.special``: its
+    alpha-derivative is a named function too, evaluated by vectorized kernels),
+    gives the implicit flow (Eq. 56) through ``flows.implicit``.  ``gamma(alpha=k,
     beta=k)`` ties shape and rate (params ``(k,)``).
 
     Parameters
@@ -286,9 +289,9 @@ def chi_squared(x: sp.Symbol | None = None, k: sp.Expr | None = None) -> Density
     .. math:: p(x;k) = \frac{x^{k/2-1} e^{-x/2}}{2^{k/2}\,\Gamma(k/2)}, \quad x > 0
 
     Parameter order: ``(k,)``; mean k, variance 2k.  The Gamma(k/2, rate 1/2).
-    CDF P(k/2, x/2) = lowergamma(k/2, x/2)/Gamma(k/2), written as
-    1 - uppergamma(k/2, x/2)/Gamma(k/2) (the same function; SymPy proves the
-    implicit flow's transport (Eq. 56) in this form).  No explicit
+    CDF P(k/2, x/2) = lowergamma(k/2, x/2)/Gamma(k/2), written as the named
+    function ``RegularizedLowerGamma`` (as for ``gamma``; the implicit flow's
+    transport (Eq. 56) then cancels by ``cancel(together(.))``).  No explicit
     reparameterization.
 
     Parameters

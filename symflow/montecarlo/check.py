@@ -17,6 +17,7 @@ from ..errors import EstimatorError, SymflowError
 from ..numeric import compile_estimator
 from ..numeric.evaluate import numpy_function
 from ..numeric.numpy_backend import as_samples
+from ..numeric.special import rewrite_parameter_derivatives
 from .result import MCResult, critical_z
 from .stream import Moments, chunk_seed, ordered_map, part_stats, progress_bar, want_progress
 from .tails import OUTLIER_MIN_N, OUTLIER_SHARE, TAIL_INDEX_LIMIT, block_size, hill_k
@@ -158,7 +159,9 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
     p, q = est.density, est.sampling
     phi = as_phi(phi, p.x)
     for part in (*est.v, est.psi, phi):
-        refuse_unevaluated(part, "the estimator or phi")
+        # what the compiled estimator evaluates: integrals the special-function layer names
+        # (the von Mises CDF and its kappa-derivative) are functions, not unevaluated Integrals
+        refuse_unevaluated(rewrite_parameter_derivatives(part), "the estimator or phi")
     values = as_param_values(params, est.params)
     p_values = p.param_values({t: values[t] for t in p.params})
     q_values = {t: values[t] for t in q.params}

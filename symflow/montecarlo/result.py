@@ -6,6 +6,7 @@ import statistics
 from dataclasses import dataclass
 
 from ..core.verdict import Status
+from ..printing.display import LatexDisplay
 
 __all__ = ["MCResult", "critical_z"]
 
@@ -16,8 +17,11 @@ def critical_z(alpha: float) -> float:
 
 
 @dataclass(frozen=True)
-class MCResult:
+class MCResult(LatexDisplay):
     r"""The outcome of ``mc_check``.
+
+    Prints as text (``str``) and renders in notebooks (``_repr_latex_``, ``_repr_mimebundle_``:
+    the claim, the verdict, mean +- standard error against the exact value, z and delta).
 
     Attributes
     ----------

@@ -410,6 +410,21 @@ class ExpressionLatexPrinter(LatexPrinter):
             rows.append(r"&\text{reason: " + latex_text(_truncate(verdict.reason)) + "}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
+    def _print_MCResult(self, r: Any) -> str:
+        head = latex_text(r.claim) + ": " if r.claim else "Monte Carlo check: "
+        rows = [r"&\text{" + head + r"}\mathsf{" + r.status.value + "}"]
+        mean = rf"\bar{{E}} = {r.mean:.10g} \pm {r.stderr:.3g}\ (n = {r.n})"
+        rows.append("&" + mean)
+        if r.exact is not None:
+            rows.append(rf"&\text{{exact}} = {r.exact:.15g} \quad \text{{({latex_text(_truncate(r.exact_method))})}}")
+        else:
+            rows.append(r"&\text{exact: unavailable (" + latex_text(_truncate(r.exact_method)) + ")}")
+        if r.z is not None:
+            rows.append(rf"&z = {r.z:.3f},\quad \alpha = {r.alpha:g},\quad \delta = {r.delta:.3g}")
+        if r.reason:
+            rows.append(r"&\text{reason: " + latex_text(_truncate(r.reason)) + "}")
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
     def _density_name(self, density: Any) -> str:
         name = density.name
         return self._print(sp.Symbol(name)) if len(name) == 1 else r"\mathrm{" + latex_text(name) + "}"
@@ -448,9 +463,43 @@ class ExpressionLatexPrinter(LatexPrinter):
         )
         v = self._print(est.v[0]) if len(est.v) == 1 else self._print(sp.Matrix(est.v))
         rows = [head, "&" + target, f"&v = {v}", f"&\\psi = {self._print(est.psi)}"]
-        if est.extra_terms:
-            rows.append(r"&\text{plus " + str(len(est.extra_terms)) + " separately sampled surface term(s)}")
+        rows.extend("&+ " + self._extra_term(t) for t in est.extra_terms)
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _extra_term(self, term: Any) -> str:
+        """One extra term of an estimator (sampled apart from x ~ q), by its class's printer or its text."""
+        method = getattr(self, f"_print_{type(term).__name__}", None)
+        return method(term) if method is not None else r"\text{" + latex_text(str(term)) + "}"
+
+    def _print_SurfaceTerm(self, term: Any) -> str:
+        jump = r"\Delta\phi" if term.level is not None else r"\phi"
+        at = ", ".join(f"{self._print(term.coordinate)} = {self._print(s)}" for s in term.branches)
+        body = r"\left. " + self._print(term.weight) + r"\," + jump + r" \right|_{" + at + "}"
+        if term.q_M is not None:
+            others = r"\, ".join("d" + self._print(x) for x in term.others)
+            body = r"\int " + body + r"\, " + others
+        name = latex_text(term.description or f"{term.kind} term (Eq. {term.equation})")
+        return body + r" \quad \text{(" + name + ")}"
+
+    def _print_GOTerm(self, term: Any) -> str:
+        y = self._print(term.y)
+        return (
+            self._print(term.weight)
+            + r"\left(\phi("
+            + y
+            + r" + 1) - \phi("
+            + y
+            + r")\right)"
+            + r" \quad \text{(GO jump term, Eq. 73)}"
+        )
+
+    def _print_MVDTerm(self, term: Any) -> str:
+        return (
+            self._print(term.c)
+            + r"\left(\phi(x^{+}) - \phi(x^{-})\right) \quad \text{(measure-valued term, "
+            + latex_text(term.coupling_name)
+            + ")}"
+        )
 
 
 _WORDY = re.compile(r"[\[\]/ ()]")

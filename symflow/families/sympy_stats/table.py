@@ -7,18 +7,12 @@ and equal samplers compare equal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
-from ...numeric.evaluate import ExprFunction
-from ...numeric.inversion import (
-    InversePmfSampler,
-    InverseSampler,
-    inverse_cdf_sampler,
-    inverse_pmf_sampler,
-)
+from ...numeric.inversion import InversionSampler as InversionSampler
 from . import draws
 
 # -- the table ------------------------------------------------------------------------------
@@ -198,48 +192,3 @@ class StatsSampler:
     def __call__(self, n: int, params: dict, rng: np.random.Generator) -> np.ndarray:
         draw = _TABLE[self.kind].draw
         return np.asarray(draw(int(n), _numeric_args(self.args, params), rng), dtype=float).reshape(-1, 1)
-
-
-@dataclass(frozen=True)
-class InversionSampler:
-    """Draws by numeric inversion of the CDF (pmf) of ``pdf``, built once per parameter value.
-
-    The built ``InverseSampler`` objects are kept for the last 8 parameter values and are
-    not pickled (they are rebuilt on first use).
-    """
-
-    pdf: sp.Expr
-    x: sp.Symbol
-    params: tuple[sp.Symbol, ...]
-    lo: sp.Expr
-    hi: sp.Expr
-    discrete: bool = False
-    _built: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def inverse(self, params: dict) -> InverseSampler | InversePmfSampler:
-        """The ``InverseSampler`` (``InversePmfSampler``) at these parameter values."""
-        key = tuple(float(params[p]) for p in self.params)
-        got = self._built.get(key)
-        if got is None:
-            subs = {p: sp.Float(v) for p, v in zip(self.params, key, strict=True)}
-            lo, hi = (float(e.xreplace(subs)) for e in (self.lo, self.hi))
-            pdf = ExprFunction(self.pdf, self.x, self.params, key)
-            # "table", not PINV: PINV calls the pdf once per point, 10^4-2*10^4 times, and a lambdified
-            # expression costs 5-100 us a call (RaisedCosine: PINV 2.6 s, the vectorized table 0.1 s)
-            got = (
-                inverse_pmf_sampler(pdf, lo, hi) if self.discrete else inverse_cdf_sampler(pdf, lo, hi, method="table")
-            )
-            if len(self._built) >= 8:
-                self._built.clear()
-            self._built[key] = got
-        return got
-
-    def __call__(self, n: int, params: dict, rng: np.random.Generator) -> np.ndarray:
-        return np.asarray(self.inverse(params).sample(int(n), rng), dtype=float).reshape(-1, 1)
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_built"}
-
-    def __setstate__(self, state: dict) -> None:
-        for k, v in {**state, "_built": {}}.items():
-            object.__setattr__(self, k, v)

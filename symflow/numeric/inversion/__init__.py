@@ -61,6 +61,7 @@ from .continuous import InverseSampler as InverseSampler
 from .continuous import inverse_cdf_sampler as inverse_cdf_sampler
 from .discrete import InversePmfSampler as InversePmfSampler
 from .discrete import inverse_pmf_sampler as inverse_pmf_sampler
+from .expr import InversionSampler as InversionSampler
 from .table import CdfTable as CdfTable
 from .table import cdf_table as cdf_table
 
@@ -68,6 +69,7 @@ __all__ = [
     "CdfTable",
     "InversePmfSampler",
     "InverseSampler",
+    "InversionSampler",
     "cdf_table",
     "inverse_cdf_sampler",
     "inverse_pmf_sampler",

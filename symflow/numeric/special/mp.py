@@ -11,19 +11,25 @@ complement) is the smaller, so the difference quotient keeps its relative accura
 
 from __future__ import annotations
 
+import functools
+
 import mpmath
 
 __all__ = [
     "betainc_da",
+    "betainc_da_by_diff",
     "betainc_db",
+    "betainc_db_by_diff",
     "betainc_regularized",
     "erf2",
     "erfcinv",
     "gammainc_da",
+    "gammainc_da_by_diff",
     "gammainc_p",
     "gammainc_q",
     "student_t_cdf",
     "student_t_cdf_dnu",
+    "student_t_cdf_dnu_by_diff",
     "von_mises_cdf",
     "von_mises_cdf_dkappa",
 ]
@@ -31,6 +37,9 @@ __all__ = [
 # Guard bits for numerical differentiation: mpmath.diff loses about half the working precision to
 # the step, so the function is evaluated with this many extra bits.
 _GUARD = 40
+# The series routes of the shape derivatives hold for shape parameters up to this size (the beta
+# series' guard bits grow with a + b); above, mpmath.diff of mpmath's functions.
+_SERIES_MAX_SHAPE = 200
 
 
 def gammainc_p(a, x):
@@ -43,12 +52,73 @@ def gammainc_q(a, x):
     return mpmath.gammainc(a, x, mpmath.inf, regularized=True)
 
 
-def gammainc_da(a, x):
-    r""":math:`\partial P(a, x)/\partial a` (:math:`= -\partial Q/\partial a`), by ``mpmath.diff``.
+# The series route of dP/da is used for x up to this size (its guard bits grow like 1.5 x: near
+# P = 1 the derivative is ~ e^-x of the series' parts) and a up to _SERIES_MAX_SHAPE.
+_GAMMA_SERIES_MAX_X = 400
 
-    Differentiates :math:`P` where :math:`P < 1/2` and :math:`-Q` otherwise: the smaller one
-    keeps full relative precision, so the derivative does too in both tails.
+
+def _fixed(v, wp: int) -> int:
+    """v (an mpf) as an integer scaled by 2^wp: the series below run on Python integers (~30x
+    faster than mpf arithmetic), each step rounding by at most one unit of 2^-wp."""
+    return int(mpmath.floor(mpmath.ldexp(v, wp)))
+
+
+def _unfixed(v: int, wp: int):
+    return mpmath.ldexp(mpmath.mpf(v), -wp)
+
+
+def _gammainc_da_series(a, x):
+    r""":math:`\partial P(a, x)/\partial a` from :math:`P = x^a e^{-x}\sum_{n\ge0} x^n/\Gamma(a + n + 1)`.
+
+    Term by term: :math:`\partial_a P = P \log x - x^a e^{-x}\sum_n \psi(a + n + 1)\,x^n/\Gamma(a + n + 1)`,
+    with :math:`\psi(a + n + 1) = \psi(a + n) + 1/(a + n)`: one gamma and one digamma per call,
+    the sums in fixed point.  All terms are positive; the difference loses about log2(e) x bits
+    where P is near 1, which the guard bits cover.
     """
+    prec = mpmath.mp.prec
+    wp = prec + 60 + int(1.5 * x)
+    with mpmath.workprec(wp):
+        one = 1 << wp
+        X, A = _fixed(x, wp), _fixed(a, wp)
+        term = one  # the terms relative to the first, 1/Gamma(a + 1) (a tiny number in fixed point)
+        psi = _fixed(mpmath.digamma(a + 1), wp)
+        s0, s1 = term, (term * psi) >> wp
+        n = 0
+        while True:
+            n += 1
+            an = A + n * one
+            term = (term * X) // an
+            psi += (one << wp) // an
+            s0 += term
+            s1 += (term * psi) >> wp
+            # the tail below 2^-(wp - 20) of the sum: the cancellation of up to 1.5 x bits
+            # afterwards leaves prec + 40 bits
+            if (n > x and term * (abs(psi >> wp) + 1) <= s0 >> (wp - 20)) or term == 0:
+                break
+        scale = mpmath.power(x, a) * mpmath.exp(-x) / mpmath.gamma(a + 1)
+        return scale * (_unfixed(s0, wp) * mpmath.log(x) - _unfixed(s1, wp))
+
+
+def gammainc_da(a, x):
+    r""":math:`\partial P(a, x)/\partial a` (:math:`= -\partial Q/\partial a`).
+
+    By the term-by-term derivative of the power series (``_gammainc_da_series``, about 1 ms at
+    60 digits) for x <= 400 and a <= 200; else by ``mpmath.diff``, which differentiates :math:`P`
+    where :math:`P < 1/2` and :math:`-Q` otherwise: the smaller one keeps full relative
+    precision, so the derivative does too in both tails.
+    """
+    a, x = mpmath.mpf(a), mpmath.mpf(x)
+    if x <= 0:
+        return mpmath.mpf(0) if x == 0 else mpmath.nan
+    if mpmath.isinf(x):
+        return mpmath.mpf(0)
+    if 0 < a <= _SERIES_MAX_SHAPE and x <= _GAMMA_SERIES_MAX_X:
+        return +_gammainc_da_series(a, x)
+    return gammainc_da_by_diff(a, x)
+
+
+def gammainc_da_by_diff(a, x):
+    r""":math:`\partial P(a, x)/\partial a` by ``mpmath.diff`` (the independent reference of the series)."""
     a, x = mpmath.mpf(a), mpmath.mpf(x)
     if x <= 0:
         return mpmath.mpf(0) if x == 0 else mpmath.nan
@@ -97,13 +167,90 @@ def _betainc_d(a, b, x, wrt_a: bool):
     return +value
 
 
+def _beta_series(a, b, x):
+    r"""(I, dI/da, dI/db) of :math:`I_x(a, b)` by its power series, for :math:`0 < x \le 1/2`.
+
+    .. math::
+        I_x(a, b) = \frac{x^a}{B(a, b)} \sum_{n \ge 0} \frac{t_n}{a + n}, \qquad
+        t_n = \frac{(1 - b)_n x^n}{n!},
+
+    differentiated term by term: :math:`\partial_a` adds
+    :math:`I(\log x - \psi(a) + \psi(a + b)) - \frac{x^a}{B}\sum t_n/(a + n)^2`, and
+    :math:`\partial_b` adds :math:`I(\psi(a + b) - \psi(b)) + \frac{x^a}{B}\sum t_n'/(a + n)`
+    with :math:`t_n' = \partial_b t_n` carried by the recursion of the product (no division by
+    :math:`1 - b + k`, which is 0 for an integer b).  The terms shrink like :math:`x^n \le 2^{-n}`;
+    the sums run in fixed point at the caller's working precision.
+    """
+    wp = mpmath.mp.prec
+    one = 1 << wp
+    X, A, B1 = _fixed(x, wp), _fixed(a, wp), _fixed(1 - b, wp)
+    t, dt = one, 0
+    s0 = s1 = sb = 0
+    n = 0
+    while True:
+        an = A + n * one
+        q = (t << wp) // an
+        s0 += q
+        s1 += (q << wp) // an
+        sb += (dt << wp) // an
+        # floor division leaves a negative term at -1 ulp for ever: stop within 16 ulps
+        if n > 8 and abs(t) + abs(dt) <= max((abs(s0) + abs(sb)) >> (wp - 20), 16):
+            break
+        bn = B1 + n * one
+        t, dt = ((t * bn >> wp) * X >> wp) // (n + 1), (((dt * bn >> wp) - t) * X >> wp) // (n + 1)
+        n += 1
+        if n > 100000:  # pragma: no cover - x <= 1/2 converges in ~prec terms
+            raise mpmath.libmp.NoConvergence("betainc series")
+    scale = mpmath.power(x, a) / mpmath.beta(a, b)
+    value = scale * _unfixed(s0, wp)
+    da = value * (mpmath.log(x) - mpmath.digamma(a) + mpmath.digamma(a + b)) - scale * _unfixed(s1, wp)
+    db = value * (mpmath.digamma(a + b) - mpmath.digamma(b)) + scale * _unfixed(sb, wp)
+    return value, da, db
+
+
+def _betainc_d_series(a, b, x, wrt_a: bool):
+    """dI_x(a, b)/da (or /db) by ``_beta_series``, on the side x <= 1/2 (else through I_x(a, b) = 1 - I_{1-x}(b, a)).
+
+    Guard bits cover the growth of the alternating terms (1 - b)_n / n! (up to 2^b) and the
+    cancellation of the two parts of the derivative.
+    """
+    guard = 40 + int(abs(a) + abs(b))
+    with mpmath.workprec(mpmath.mp.prec + guard):
+        if x <= 0.5:
+            _, da, db = _beta_series(a, b, x)
+            return da if wrt_a else db
+        _, da_c, db_c = _beta_series(b, a, 1 - x)  # I_{1-x}(b, a): its 'a' is our b
+        return -db_c if wrt_a else -da_c
+
+
 def betainc_da(a, b, x):
-    r""":math:`\partial I_x(a, b)/\partial a` of the regularized incomplete beta function, by ``mpmath.diff``."""
+    r""":math:`\partial I_x(a, b)/\partial a` of the regularized incomplete beta function.
+
+    By the term-by-term derivative of the power series (``_beta_series``) for a + b <= 200 (about
+    0.2 ms at 60 digits, against 11 ms for ``mpmath.diff``: quadrature at 50 digits evaluates it
+    at hundreds of nodes), else by ``mpmath.diff``.
+    """
+    a, b, x = mpmath.mpf(a), mpmath.mpf(b), mpmath.mpf(x)
+    if 0 < x < 1 and a > 0 and b > 0 and a + b <= _SERIES_MAX_SHAPE:
+        return +_betainc_d_series(a, b, x, True)
     return _betainc_d(a, b, x, True)
 
 
 def betainc_db(a, b, x):
-    r""":math:`\partial I_x(a, b)/\partial b` of the regularized incomplete beta function, by ``mpmath.diff``."""
+    r""":math:`\partial I_x(a, b)/\partial b` of the regularized incomplete beta function (see ``betainc_da``)."""
+    a, b, x = mpmath.mpf(a), mpmath.mpf(b), mpmath.mpf(x)
+    if 0 < x < 1 and a > 0 and b > 0 and a + b <= _SERIES_MAX_SHAPE:
+        return +_betainc_d_series(a, b, x, False)
+    return _betainc_d(a, b, x, False)
+
+
+def betainc_da_by_diff(a, b, x):
+    r""":math:`\partial I_x(a, b)/\partial a` by ``mpmath.diff`` (the independent reference of the series)."""
+    return _betainc_d(a, b, x, True)
+
+
+def betainc_db_by_diff(a, b, x):
+    r""":math:`\partial I_x(a, b)/\partial b` by ``mpmath.diff`` (the independent reference of the series)."""
     return _betainc_d(a, b, x, False)
 
 
@@ -130,11 +277,39 @@ def student_t_cdf(nu, x):
 
 
 def student_t_cdf_dnu(nu, x):
-    r""":math:`\partial F_\nu(x)/\partial\nu` of the Student-t CDF, by ``mpmath.diff``.
+    r""":math:`\partial F_\nu(x)/\partial\nu` of the Student-t CDF.
 
-    Odd in :math:`x`; for :math:`x > 0` it differentiates :math:`F - 1/2` or :math:`-(1 - F)`,
-    whichever is smaller.
+    Odd in :math:`x`; for :math:`x > 0` it differentiates :math:`F - 1/2 = \tfrac12 I_y(\tfrac12,
+    \tfrac\nu2)`, :math:`y = x^2/(\nu + x^2)`, or :math:`-(1 - F) = -\tfrac12 I_z(\tfrac\nu2,
+    \tfrac12)`, :math:`z = \nu/(\nu + x^2)`, whichever is smaller, by the chain rule through the
+    incomplete beta's shape derivative (``betainc_db`` / ``betainc_da``: series) and its
+    x-derivative (the beta density) times :math:`dy/d\nu = -x^2/(\nu + x^2)^2 = -dz/d\nu`.
+    Beyond the series' range (nu > 400) ``mpmath.diff`` of the CDF pieces.
     """
+    nu, x = mpmath.mpf(nu), mpmath.mpf(x)
+    if x == 0 or mpmath.isinf(x):
+        return mpmath.mpf(0)
+    if not 0 < nu <= 2 * _SERIES_MAX_SHAPE - 1:
+        return student_t_cdf_dnu_by_diff(nu, x)
+    prec = mpmath.mp.prec
+    with mpmath.workprec(prec + 20):
+        x2 = x * x
+        half, shape = mpmath.mpf(0.5), nu / 2
+        dnu = x2 / (nu + x2) ** 2  # dz/dnu; dy/dnu = -dnu
+        central, _ = _t_pieces(nu, abs(x))
+        if central(nu) < 0.25:
+            y = x2 / (nu + x2)
+            density = mpmath.power(y, -half) * mpmath.power(1 - y, shape - 1) / mpmath.beta(half, shape)
+            value = (betainc_db(half, shape, y) / 2 - density * dnu) / 2
+        else:
+            z = nu / (nu + x2)
+            density = mpmath.power(z, shape - 1) * mpmath.power(1 - z, -half) / mpmath.beta(shape, half)
+            value = -(betainc_da(shape, half, z) / 2 + density * dnu) / 2
+    return +value if x > 0 else -value
+
+
+def student_t_cdf_dnu_by_diff(nu, x):
+    r""":math:`\partial F_\nu(x)/\partial\nu` by ``mpmath.diff`` (the independent reference of the chain rule)."""
     nu, x = mpmath.mpf(nu), mpmath.mpf(x)
     if x == 0 or mpmath.isinf(x):
         return mpmath.mpf(0)
@@ -194,6 +369,43 @@ def von_mises_cdf(kappa, x):
     return k + left if y <= 0 else (k + 1) - left
 
 
+# The Fourier route of the kappa-derivative is used up to this kappa: its terms reach
+# e^{-2 kappa} of the largest (the value near x = +-pi), covered by guard bits growing with kappa.
+_FOURIER_MAX_KAPPA = 50
+
+
+def _fourier_guard(kappa) -> int:
+    return 30 + int(3 * kappa)
+
+
+@functools.lru_cache(maxsize=32)
+def _dkappa_fourier(kappa, prec: int) -> tuple:
+    r"""Coefficients :math:`c_n = r_n'(\kappa)/(\pi n)` of :math:`\partial_\kappa F = \sum_{n \ge 1} c_n \sin(n x)`.
+
+    From :math:`e^{\kappa\cos t} = I_0(\kappa) + 2\sum_{n\ge1} I_n(\kappa)\cos(n t)`:
+    :math:`F(x) = \frac{x + \pi}{2\pi} + \frac1\pi\sum_{n\ge1} r_n \frac{\sin(n x)}{n}` with
+    :math:`r_n = I_n/I_0`, and :math:`r_n' = \frac{I_{n-1} + I_{n+1}}{2 I_0} - r_n r_1`.  Summed
+    until a coefficient is below 2^-(prec + guard) (the terms fall faster than geometrically
+    once n > kappa); computed once per (kappa, precision), so a quadrature over x costs one
+    sine sum per node.
+    """
+    with mpmath.workprec(prec + _fourier_guard(kappa)):
+        eps = mpmath.mpf(2) ** (-(prec + _fourier_guard(kappa)))
+        i0 = mpmath.besseli(0, kappa)
+        bessel = [i0, mpmath.besseli(1, kappa)]
+        r1 = bessel[1] / i0
+        coeffs = []
+        n = 1
+        while True:
+            bessel.append(mpmath.besseli(n + 1, kappa))
+            rn = bessel[n] / i0
+            c = ((bessel[n - 1] + bessel[n + 1]) / (2 * i0) - rn * r1) / (mpmath.pi * n)
+            coeffs.append(c)
+            if n > kappa and abs(c) < eps:
+                return tuple(coeffs)
+            n += 1
+
+
 def von_mises_cdf_dkappa(kappa, x):
     r""":math:`\partial F/\partial\kappa = \int_{-\pi}^{x} f(t)\,(\cos t - A)\,dt`, :math:`A = I_1(\kappa)/I_0(\kappa)`.
 
@@ -206,6 +418,11 @@ def von_mises_cdf_dkappa(kappa, x):
     """
     kappa, x = mpmath.mpf(kappa), mpmath.mpf(x)
     prec = mpmath.mp.prec
+    if 0 < kappa <= _FOURIER_MAX_KAPPA:
+        with mpmath.workprec(prec + _fourier_guard(kappa)):
+            y, _ = _reduce_angle(x)
+            value = mpmath.fsum(c * mpmath.sin(n * y) for n, c in enumerate(_dkappa_fourier(kappa, prec), start=1))
+        return +value
     with mpmath.workprec(prec + 20):
         y, _ = _reduce_angle(x)
         sign = -1 if y > 0 else 1
