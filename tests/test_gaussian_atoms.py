@@ -21,6 +21,7 @@ from symflow.structured.atoms import (
     Entries,
     LogDetCov,
     OmtSkew,
+    OmtTurn,
     Precision,
     PrecVec,
     QuadForm,
@@ -203,3 +204,39 @@ def test_simplify_and_factor_terms_accept_the_atoms():
     point = {s: sp.Float(v, 30) for s, v in _positive_diagonal(p, _point(list(p.x) + list(p.params), 5)).items()}
     for rewritten in (sp.simplify(expr), sp.factor_terms(expr)):
         assert abs((rewritten - expr).subs(point).evalf(25)) < 1e-20
+
+
+def test_omt_turn_is_the_sum_of_skew_times_y():
+    p = sf.families.mvn(3, form="precision")
+    theta = p.params[4]  # L_21
+    flow = sf.flows.omt(p)
+    turns = sorted({t for c in flow.field(theta) for t in sp.preorder_traversal(c) if isinstance(t, OmtTurn)}, key=str)
+    point = _positive_diagonal(p, _point(list(p.x) + list(p.params), seed=5))
+    floats = {s: sp.Float(v, 40) for s, v in point.items()}
+    for turn in turns:
+        assert abs(turn.subs(floats).evalf(30) - turn.expanded().subs(floats).evalf(30)) < 1e-25
+        for s in (p.x[0], p.x[2], p.params[1]):
+            # the rule for x is exact; for parameters both sides hold the same unevaluated Lyapunov derivatives
+            assert sp.expand(sp.diff(turn, s) - sp.diff(turn.expanded(), s)) == 0
+    assert OmtTurn(0, Entries(*[0] * 9), *turns[0].args[2:]) == 0
+    assert str(turns[0]).startswith("(A y)_") and "(A y)_{" in sp.latex(turns[0])
+
+
+def test_free_symbols_and_depth_read_each_argument_tuple_once():
+    from symflow.core.convert import expression_depth
+    from symflow.structured.ops import free_symbols
+
+    p = sf.families.mvn(4, form="precision")
+    flow = sf.flows.omt(p)
+    for _, comps in flow.fields:
+        for c in comps:
+            assert free_symbols(c) == c.free_symbols
+    x = p.x[0]
+    for e in (sp.Integral(x * p.params[0], (x, 0, 1)), sp.Lambda(x, x + p.params[1]), sp.exp(x) * p.params[2]):
+        assert free_symbols(e) == e.free_symbols
+
+    def naive(e) -> int:
+        return 1 + max((naive(a) for a in e.args), default=0)
+
+    for c in flow.field(p.params[5]) + (p.expr,):
+        assert expression_depth(c) == naive(c)  # the atoms' depths are cached, the answer is the same

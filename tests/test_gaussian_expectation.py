@@ -545,3 +545,45 @@ def test_bad_input_is_a_symflow_error() -> None:
 def test_docstring_examples_run() -> None:
     failures, _ = doctest.testmod(ge_module)
     assert failures == 0
+
+
+# -- the moment route inside check_unbiased, expectation_gradient and check_normalized ---------------------
+
+
+@pytest.mark.parametrize("form", ["nested", "precision"])
+def test_check_unbiased_proves_lr_under_mvn2_by_moments(form: str) -> None:
+    import symflow as sf
+
+    p = mvn(2, form=form)
+    x1, x2 = p.x
+    phi = x1**3 + x1 * x2 + x2**2
+    for theta in (p.params[0], p.params[-1]):  # a mean and an entry of L
+        verdict = sf.check_unbiased(sf.derive(p, sf.flows.zero(p), theta), phi, timeout=60)
+        assert verdict.status is sf.Status.PROVED, verdict
+        assert "Gaussian moments" in verdict.method  # both sides exact by moments, not SymPy's integrate
+
+
+def test_check_unbiased_refutes_a_wrong_estimator_under_mvn2() -> None:
+    import symflow as sf
+
+    p = mvn(2)
+    x1, x2 = p.x
+    theta = p.params[2]  # L_11
+    wrong = sf.Estimator(p, theta, (sp.S.Zero, sp.S.Zero), 2 * p.score(theta), name="LR, score doubled")
+    verdict = sf.check_unbiased(wrong, x1**2 + x2, timeout=60)
+    assert verdict.status is sf.Status.REFUTED, verdict
+
+
+def test_expectation_gradient_by_moments_is_the_planted_truth() -> None:
+    import symflow as sf
+
+    p = normal()
+    (x,) = p.x
+    mu, sigma = p.params
+    got, how = sf.expectation_gradient(p, x**4, sigma, timeout=60)
+    assert sp.expand(got - (12 * mu**2 * sigma + 12 * sigma**3)) == 0
+    assert "Gaussian moments" in how
+    # not a Gaussian: the moment route steps aside without a forked reading
+    assert not ge_module.may_be_gaussian(laplace())
+    assert not ge_module.may_be_gaussian(student_t())
+    assert ge_module.may_be_gaussian(mvn(3, form="precision"))

@@ -71,3 +71,31 @@ def test_a_kink_is_not_affine():
     x, y, z = sp.symbols("x y z", real=True)
     assert affine_part((sp.Abs(x), y, z), (x, y, z)) is None
     assert affine_part((2 * x + y - 3, z, sp.Symbol("a")), (x, y, z)) is not None
+
+
+def test_random_points_decide_the_identities_in_process():
+    import random
+
+    from symflow.calculus.gaussian.transport import transport_at_random_points
+
+    p = sf.families.mvn(4)
+    flow = sf.flows.reparam(p)
+    for theta in p.params:
+        got = transport_at_random_points(p, flow.field(theta), theta, rng=random.Random(1))
+        assert got.zero and got.error_bound <= 1e-30 and got.degree >= 1, (theta, got)
+    v = sf.check_transport(p, flow, wrt=p.params[7])
+    assert v.status is sf.Status.PROVED and "Schwartz-Zippel" in v.method
+    theta = p.params[-1]
+    for which in ("matrix", "shift"):
+        got = transport_at_random_points(p, _perturbed(p, theta, which).field(theta), theta, rng=random.Random(2))
+        assert not got.zero and got.nonzero.startswith("(A ")  # the first identity found nonzero at the point
+
+
+def test_random_points_apply_only_to_rational_flows_affine_by_structure():
+    from symflow.calculus.gaussian.transport import transport_at_random_points
+
+    p = sf.families.mvn(3)
+    x1, x2, x3 = p.x
+    mu1 = p.params[0]
+    assert transport_at_random_points(p, (x1 * x2, sp.S.Zero, sp.S.Zero), mu1) is None  # not affine
+    assert transport_at_random_points(p, (sp.sqrt(p.params[3]), sp.S.Zero, sp.S.Zero), mu1) is None  # not rational

@@ -33,6 +33,7 @@ from ..core.domain import Domain, edge_number
 from ..core.precision import CROSS_CHECK, CUBATURE, QUADRATURE
 from ..numeric.evaluate import mpmath_function
 from .crosscheck import AGREED, UNCHECKED, CrossCheck, cross_examine
+from .gaussian import gaussian_expectation_gradient, gaussian_expectation_how, may_be_gaussian
 from .quadrature import center_scale, numeric_integral, quad_1d
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "CheckedIntegral",
     "checked_integral",
     "expectation_gradient",
+    "gaussian_moment_integral",
     "numeric_gradient",
     "symbolic_integral",
 ]
@@ -61,6 +63,7 @@ class CheckedIntegral:
     symbolic: sp.Expr | None = None
     check: CrossCheck | None = None
     steps: tuple = ()  # the 1-D steps of an iterated integral in d >= 3 (see _stepwise_check)
+    how: str = "symbolic integration, cross-examined by quadrature"  # or the Gaussian moment route's text
 
     @property
     def disagreed(self) -> bool:
@@ -130,6 +133,19 @@ def _conditions_true(expr: sp.Expr) -> bool:
     return True
 
 
+def gaussian_moment_integral(p: Density, factor: sp.Expr, budget: float) -> tuple[sp.Expr | None, str]:
+    r"""``(\int factor p dx, how)`` by Gaussian moments when p is a Gaussian over R^d, else ``(None, why)``.
+
+    Exact algebra (Isserlis/Stein moments, completing the square; ``calculus.gaussian``),
+    no SymPy ``integrate``: this is the route for polynomial x exp-quadratic factors under
+    ``normal`` and ``mvn`` (d = 2 took SymPy more than 60 s).  Tried before SymPy.
+    """
+    if not may_be_gaussian(p):  # in process: no forked reading for Laplace, Student, ...
+        return None, "not a Gaussian over all of R^d"
+    value, how = gaussian_expectation_how(p, factor, timeout=budget)
+    return value, (f"Gaussian moments, {how}" if value is not None else how)
+
+
 def _params_domain(p: Density, domain: Domain | None) -> Domain:
     return domain if domain is not None else Domain((), p.domain().parameters, p.constraints)
 
@@ -145,13 +161,20 @@ def checked_integral(
     timeout: float | None = None,
     domain: Domain | None = None,
     at: tuple[dict, ...] = (),
+    factor: sp.Expr | None = None,
 ) -> CheckedIntegral:
     """SymPy's integral of ``integrand`` over p's support, cross-examined by quadrature.
 
     ``domain`` holds the parameters' intervals and constraints (default: p's);
     ``at`` are parameter points to compare at first (besides random ones).
+    ``factor``, when given, says ``integrand = p.expr * factor``: for a Gaussian p
+    the integral is then exact by moments (``gaussian_moment_integral``), before SymPy.
     """
     budget = resolve_timeout(timeout)
+    if factor is not None:
+        exact, how = gaussian_moment_integral(p, factor, budget)
+        if exact is not None:
+            return CheckedIntegral(exact, exact, None, how=how)
     # Half of what is left: the cross-examination (or the caller's quadrature fallback) needs the rest.
     trail: list = []
     sym = _raw_symbolic_integral(p, integrand, budgets.share(timeout, 0.5), trail)
@@ -322,6 +345,14 @@ def expectation_gradient(
     # With parameter values, quadrature is the dependable route: give the symbolic
     # attempt only a short look so hopeless integrals do not eat the whole budget.
     budget = resolve_timeout(timeout)
+    if may_be_gaussian(p):
+        # A Gaussian p: the gradient of the exact closed form by moments (None outside that class).
+        exact = gaussian_expectation_gradient(p, phi, (wrt,), timeout=budget)
+        if exact is not None:
+            how = "exact: Gaussian moments (Isserlis/Stein, completing the square), chain rule through mu and Sigma"
+            if values is None:
+                return exact[0], how
+            return sp.Float(sp.N(exact[0].xreplace(values), dps), dps), how
     sym_budget = budgets.share(timeout, 0.5) if values is None else min(budgets.share(timeout, 0.5), SYMBOLIC_LOOK)
     sym = _raw_symbolic_integral(p, p.expr * phi, sym_budget)
     note = ""

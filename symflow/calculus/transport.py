@@ -17,8 +17,8 @@ from functools import lru_cache
 import sympy as sp
 
 from ..core.density import Density
+from ..structured import polys
 from ..structured.ops import is_atom
-from ..zero import polydict
 
 __all__ = ["transport_polynomial", "transport_residual"]
 
@@ -31,29 +31,30 @@ def transport_residual(p: Density, u: tuple[sp.Expr, ...], wrt: sp.Symbol) -> sp
 
 
 class _Polys:
-    """log p and its gradient as dict polynomials, with the memo tables shared by every parameter's residual."""
+    """log p and its gradient as polynomials over the atoms, with the tables shared by every parameter's residual."""
 
     def __init__(self, p: Density) -> None:
-        self.memo: dict = {}
-        self.leaf: dict = {}
-        self.log = polydict.to_poly(p.log_expr, memo=self.memo)
-        self.grad = [polydict.diff(self.log, xi, self.leaf_diff) for xi in p.x]
+        self.ring = polys.Ring()
+        self.leaf_memo: dict = {}
+        self.log = self.ring.poly(p.log_expr)
+        self.grad = [self.ring.diff(self.log, xi, self.leaf_diff) for xi in p.x]
 
-    def leaf_diff(self, leaf: sp.Expr, s: sp.Symbol):
-        if leaf.is_Symbol:
-            return dict(polydict.ONE) if leaf == s else {}
-        key = (leaf, s)
-        got = self.leaf.get(key, False)
+    def leaf_diff(self, k: int, s: sp.Symbol) -> polys.Poly | None:
+        key = (k, s)
+        got = self.leaf_memo.get(key, False)
         if got is not False:
             return got
-        if s not in leaf.free_symbols:
+        leaf = self.ring.leaves[k]
+        if leaf.is_Symbol:
+            got = {(): 1} if leaf == s else {}
+        elif not polys.depends_on(leaf, s):
             got = {}
         elif is_atom(leaf):
             d = leaf._eval_derivative(s)
-            got = None if d is None else polydict.to_poly(d, memo=self.memo)
+            got = None if d is None else self.ring.poly(d)
         else:
             got = None
-        self.leaf[key] = got
+        self.leaf_memo[key] = got
         return got
 
 
@@ -64,27 +65,30 @@ def _polys(p: Density) -> _Polys:
 
 
 def transport_polynomial(p: Density, u: tuple, wrt: sp.Symbol):
-    """The transport residual (Eq. 52) as a dict polynomial, for densities written in Gaussian atoms.
+    """The transport residual (Eq. 52) as a polynomial, for densities written in Gaussian atoms.
 
     Every piece is a polynomial in the atoms and symbols, so the residual is
-    computed and compared with 0 in ``symflow.zero.polydict``'s plain-dict
-    arithmetic.  Returns the polynomial ({} is the zero polynomial), or None
+    computed and compared with 0 in ``symflow.structured.polys``' arithmetic
+    over numbered leaves (the OMT flow's ``OmtTurn`` atoms expanded into their
+    summands).  Returns the polynomial ({} is the zero polynomial), or None
     when some leaf has no derivative rule (then use the SymPy route).
     """
     try:
-        polys = _polys(p)
-        if any(g is None for g in polys.grad):
+        pp = _polys(p)
+        if any(g is None for g in pp.grad):
             return None
-        score = polydict.diff(polys.log, wrt, polys.leaf_diff)
+        ring = pp.ring
+        score = ring.diff(pp.log, wrt, pp.leaf_diff)
         if score is None:
             return None
         total = dict(score)
-        for ui, xi, gi in zip(u, p.x, polys.grad, strict=True):
-            up = polydict.to_poly(ui, memo=polys.memo)
-            div = polydict.diff(up, xi, polys.leaf_diff)
+        for ui, xi, gi in zip(u, p.x, pp.grad, strict=True):
+            up = ring.poly(ui)
+            div = ring.diff(up, xi, pp.leaf_diff)
             if div is None:
                 return None
-            total = polydict.add(total, div, polydict.mul(up, gi))
+            polys.add_into(total, div)
+            polys.add_into(total, polys.mul(up, gi, ring.cap))
         return total
-    except polydict.TooBig:
+    except polys.TooBig:
         return None

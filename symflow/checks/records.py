@@ -159,8 +159,12 @@ def unbiased_record(
     extra: Sequence[sp.Expr],
     claim: str,
     domain: Any = None,
+    by: str | None = None,
 ) -> Proof:
     r"""The proof of unbiasedness by integration (Eq. 4, 19), unchecked.
+
+    ``by`` names how both integrals were computed when not by symbolic integration
+    (``"Gaussian moments"``: Isserlis/Stein and completing the square, exact).
 
     .. math::
         L = \int q\,(v\cdot\nabla\phi + \psi\phi)\,dx, \qquad
@@ -173,9 +177,9 @@ def unbiased_record(
     extra_total = sp.Add(*extra) if extra else sp.S.Zero
     steps = [
         ProofStep(L, sampling_integral, "the estimator's expectation under q", "19", basis=Basis.DEFINITION),
-        ProofStep(L, lhs, "symbolic integration", basis=Basis.COMPUTED),
+        ProofStep(L, lhs, by or "symbolic integration", basis=Basis.COMPUTED),
         ProofStep(G, gradient_integral, "the exact gradient", "4", basis=Basis.DEFINITION),
-        ProofStep(G, rhs, "symbolic integration, then d/dtheta", basis=Basis.COMPUTED),
+        ProofStep(G, rhs, f"{by or 'symbolic integration'}, then d/dtheta", basis=Basis.COMPUTED),
     ]
     if extra:
         steps.append(

@@ -27,7 +27,7 @@ from dataclasses import replace
 import mpmath
 import sympy as sp
 
-from ..calculus.gaussian_forms import iterated_gaussian_integral
+from ..calculus.gaussian.intervals import iterated_gaussian_integral
 from ..calculus.integrals import symbolic_integral
 from ..core import budget as budgets
 from ..core.density import Density

@@ -67,11 +67,16 @@ class FlowChain:
     written: sp.Expr
 
 
-def flow_chain(p: Any, u: tuple, wrt: sp.Symbol, *, flow_rule: str, q: Any = None) -> FlowChain:
+def flow_chain(p: Any, u: tuple, wrt: sp.Symbol, *, flow_rule: str, q: Any = None, evaluate: bool = True) -> FlowChain:
     """The chain for density ``p`` (a ``Density``), flow components ``u`` and parameter ``wrt``.
 
     ``flow_rule`` describes the flow in the definition steps ("the reparam flow
     for sigma"); ``q`` is a sampling density other than p, defined as well.
+    ``evaluate=False`` writes ``written`` with its derivatives unevaluated (the
+    density and the flow substituted, nothing differentiated): a caller whose check
+    never built R (the structured transport route) does not pay for it here; the
+    proof's check evaluates them when it is checked (at d = 32 with the OMT flow,
+    evaluating them cost 6x the check itself).
     """
     xs = p.x
     p_f = sp.Function("p")(*xs, wrt)
@@ -102,6 +107,24 @@ def flow_chain(p: Any, u: tuple, wrt: sp.Symbol, *, flow_rule: str, q: Any = Non
         sp.Derivative(sp.log(p_f), wrt),
         evaluate=False,
     )
+    if not evaluate:
+        log_p = p.log_expr
+        terms = [sp.Derivative(uj, xj) for uj, xj in zip(u, xs, strict=True) if uj != 0]
+        terms += [uj * sp.Derivative(log_p, xj) for uj, xj in zip(u, xs, strict=True) if uj != 0]
+        terms.append(sp.Derivative(log_p, wrt))
+        written = sp.Add(*terms, evaluate=False)
+        return FlowChain(
+            tuple(definitions),
+            tuple(given),
+            p_f,
+            q_f,
+            u_f,
+            divergence,
+            product,
+            sp.Mul(p_f, bracket, evaluate=False),
+            bracket,
+            written,
+        )
     terms = [p.diff(uj, xj) for uj, xj in zip(u, xs, strict=True)]
     terms += [
         _tidy(gj) if uj == 1 else sp.Mul(uj, _tidy(gj), evaluate=False)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import numbers
 import sys
 from collections.abc import Iterable
+from functools import lru_cache
 
 import sympy as sp
 
 from ..errors import EstimatorError, ParameterError, SymflowError
+from ..structured.ops import is_atom
 
 _STRING_HINT = (
     "symflow never parses strings; build the expression with SymPy instead, "
@@ -279,12 +281,23 @@ def expression_depth(expr: sp.Basic, limit: int = MAX_DEPTH) -> int:
         if best.get(node, 0) >= d:
             continue  # a shared subtree already walked at least this deep
         best[node] = d
+        leaf = node.is_Atom or is_atom(node)
+        if leaf and node.args:
+            # A leaf with arguments (a Gaussian atom and its d x d argument tuples, shared by thousands of
+            # expressions of one flow) => its own depth once, not once per expression it appears in.
+            d += _leaf_depth(node, limit) - 1
         if d > deepest:
             deepest = d
             if deepest > limit:
                 return limit + 1
-        stack.extend((a, d + 1) for a in node.args)
+        if not leaf:
+            stack.extend((a, d + 1) for a in node.args)
     return deepest
+
+
+@lru_cache(maxsize=1024)
+def _leaf_depth(node: sp.Basic, limit: int) -> int:
+    return 1 + max((expression_depth(a, limit) for a in node.args), default=0)
 
 
 def _check_depth(expr: sp.Basic, what: str) -> None:

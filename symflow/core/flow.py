@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..errors import FlowError, ParameterError
 from ..printing.display import LatexDisplay
+from ..structured.ops import free_symbols
 from .convert import as_vector, same_name_hint
 from .density import Density
 
@@ -99,7 +100,7 @@ class Flow(LatexDisplay):
                         f"the flow for {theta} contains DiracDelta; a flow is a field of ordinary functions "
                         "(jumps of phi get their surface terms from derive(..., phi=...))"
                     )
-                stray = c.free_symbols - allowed
+                stray = free_symbols(c) - allowed  # Gaussian atoms' d x d arguments read once
                 if stray:
                     raise FlowError(
                         f"the flow for {theta} uses {', '.join(sorted(map(str, stray)))}, which are not "

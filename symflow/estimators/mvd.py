@@ -40,7 +40,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..calculus.gaussian_forms import interval_gaussian_integral, real_part
+from ..calculus.gaussian.intervals import interval_gaussian_integral, real_part
 from ..calculus.integrals import symbolic_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget

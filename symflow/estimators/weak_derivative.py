@@ -43,7 +43,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..calculus.gaussian_forms import interval_gaussian_integral
+from ..calculus.gaussian.intervals import interval_gaussian_integral
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..structured.atoms import LogDetCov, OmtSkew, Precision, PrecVec, QuadForm, _square
+from ..structured.atoms import LogDetCov, OmtSkew, OmtTurn, Precision, PrecVec, QuadForm, _square
 from ..structured.ops import is_atom, walk_outside_atoms
 
 __all__ = ["lower_for_numeric"]
@@ -44,6 +44,10 @@ def lower_for_numeric(expr: sp.Expr, params: tuple[sp.Symbol, ...]):
     def vec(a: int, xs, mus, lflat) -> sp.Expr:
         return sp.Add(*[prec(a, b, lflat) * (xs[b] - mus[b]) for b in range(len(xs))])
 
+    def skew(a: int, b: int, dl, lflat) -> sp.Expr:
+        # A is antisymmetric => one scalar per pair a < b
+        return scalar("A", (a, b, dl, lflat)) if a < b else -scalar("A", (b, a, dl, lflat))
+
     rule = {}
     for atom in sorted(found, key=sp.default_sort_key):
         args = atom.args
@@ -53,6 +57,9 @@ def lower_for_numeric(expr: sp.Expr, params: tuple[sp.Symbol, ...]):
             rule[atom] = scalar("D", (args[0],))
         elif isinstance(atom, OmtSkew):
             rule[atom] = scalar("A", (int(args[0]), int(args[1]), args[2], args[3]))
+        elif isinstance(atom, OmtTurn):
+            a, dl, xs, mus, lflat = int(args[0]), *args[1:]
+            rule[atom] = sp.Add(*[skew(a, b, dl, lflat) * vec(b, xs, mus, lflat) for b in range(len(xs)) if b != a])
         elif isinstance(atom, PrecVec):
             rule[atom] = vec(int(args[0]), *args[1:])
         elif isinstance(atom, QuadForm):
@@ -86,10 +93,12 @@ def lower_for_numeric(expr: sp.Expr, params: tuple[sp.Symbol, ...]):
             elif kind == "D":
                 out.append(float(logdet))
             else:
-                dlow = entries(key[2], floats)
-                sdot = dlow @ lower.T + lower @ dlow.T
-                w = solve_continuous_lyapunov(sigma, sdot)
-                out.append(float((w @ sigma - dlow @ lower.T)[key[0], key[1]]))
+                if (key[2], lflat) not in cache:  # one Lyapunov solve per (dL, L), not per entry of A
+                    dlow = entries(key[2], floats)
+                    sdot = dlow @ lower.T + lower @ dlow.T
+                    w = solve_continuous_lyapunov(sigma, sdot)
+                    cache[(key[2], lflat)] = w @ sigma - dlow @ lower.T
+                out.append(float(cache[(key[2], lflat)][key[0], key[1]]))
         return tuple(out)
 
     return lowered, tuple(scalars[k] for k in keys), values

@@ -50,6 +50,7 @@ __all__ = [
     "Entries",
     "LogDetCov",
     "OmtSkew",
+    "OmtTurn",
     "PrecVec",
     "Precision",
     "QuadForm",
@@ -85,6 +86,11 @@ class Entries(sp.Basic):
         return iter(self.args)
 
 
+@lru_cache(maxsize=4096)
+def _integer(i: int) -> sp.Integer:
+    return sp.Integer(i)
+
+
 def _square(flat: Entries) -> int:
     d = int(round(len(flat) ** 0.5))
     if d * d != len(flat):
@@ -109,11 +115,19 @@ def _derivative_entries(flat: Entries, s: sp.Symbol) -> dict[int, sp.Expr]:
     if s not in _free(flat):
         return {}
     out = {}
+    for i in _where(flat).get(s, ()):
+        e = flat[i]
+        out[i] = sp.S.One if e == s else sp.diff(e, s)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _where(flat: Entries) -> dict:
+    """{symbol: indices of the entries it occurs in}: one pass over the d x d entries, not one per symbol."""
+    out: dict = {}
     for i, e in enumerate(flat):
-        if e == s:
-            out[i] = sp.S.One
-        elif not e.is_number and s in e.free_symbols:
-            out[i] = sp.diff(e, s)
+        for sym in (e,) if e.is_Symbol else () if e.is_number else e.free_symbols:
+            out.setdefault(sym, []).append(i)
     return out
 
 
@@ -197,12 +211,33 @@ def numeric_matrices(lflat: tuple, dps: int):
         return prec, sigma, logdet, lower
 
 
+@lru_cache(maxsize=64)
+def _skew_matrix(dvals: tuple, lvals: tuple, dps: int):
+    """A = W Sigma - dL L^T (mpmath, dps digits), W the Lyapunov solution; cached by the values."""
+    with mpmath.workdps(dps):
+        _, sigma, _, lower = numeric_matrices(lvals, dps)
+        d = sigma.rows
+        dlow = mpmath.matrix(d, d)
+        for i in range(d):
+            for j in range(d):
+                dlow[i, j] = dvals[i * d + j]
+        sdot = dlow * lower.T + lower * dlow.T
+        # Lyapunov W Sigma + Sigma W = Sigma-dot through Sigma = V diag(lam) V^T.
+        lam, vecs = mpmath.eigsy(sigma)
+        c = vecs.T * sdot * vecs
+        w_eig = mpmath.matrix(d, d)
+        for i in range(d):
+            for j in range(d):
+                w_eig[i, j] = c[i, j] / (lam[i] + lam[j])
+        return vecs * w_eig * vecs.T * sigma - dlow * lower.T
+
+
 class Precision(_GaussianAtom):
     r"""P_ab = ((L L^T)^{-1})_ab; arguments (a, b, L flattened row-major), indices from 0, a <= b."""
 
     @classmethod
     def eval(cls, a, b, lflat):
-        if a > b:
+        if int(a) > int(b):  # int: SymPy's Integer comparison sympifies both sides
             return cls.make(b, a, lflat)
         return None
 
@@ -347,7 +382,7 @@ class OmtSkew(_GaussianAtom):
     def eval(cls, a, b, dlflat, lflat):
         if a == b or _all_zero(dlflat):
             return sp.S.Zero
-        if a > b:
+        if int(a) > int(b):  # int: SymPy's Integer comparison sympifies both sides
             return -cls.make(b, a, dlflat, lflat)
         return None
 
@@ -355,22 +390,7 @@ class OmtSkew(_GaussianAtom):
         return (self.args[2], self.args[3])
 
     def _value(self, dps, dvals, lvals):
-        _, sigma, _, lower = numeric_matrices(lvals, dps)
-        d = sigma.rows
-        dlow = mpmath.matrix(d, d)
-        for i in range(d):
-            for j in range(d):
-                dlow[i, j] = dvals[i * d + j]
-        sdot = dlow * lower.T + lower * dlow.T
-        # Lyapunov W Sigma + Sigma W = Sigma-dot through Sigma = V diag(lam) V^T.
-        lam, vecs = mpmath.eigsy(sigma)
-        c = vecs.T * sdot * vecs
-        w_eig = mpmath.matrix(d, d)
-        for i in range(d):
-            for j in range(d):
-                w_eig[i, j] = c[i, j] / (lam[i] + lam[j])
-        skew = vecs * w_eig * vecs.T * sigma - dlow * lower.T
-        return skew[int(self.args[0]), int(self.args[1])]
+        return _skew_matrix(dvals, lvals, dps)[int(self.args[0]), int(self.args[1])]
 
     def _eval_derivative(self, s):
         if not (self.args[2].free_symbols | self.args[3].free_symbols) & {s}:
@@ -382,6 +402,75 @@ class OmtSkew(_GaussianAtom):
 
     def _latex_label(self) -> str:
         return f"A_{{{int(self.args[0]) + 1}{int(self.args[1]) + 1}}}"
+
+
+class OmtTurn(_GaussianAtom):
+    r"""(A y)_a = sum_b A_ab y_b: the OMT flow's turn, A = ``OmtSkew`` and y = ``PrecVec``.
+
+    Arguments (a, dL flattened, x, mu, L flattened); 0 when dL = 0.  One atom
+    per flow component instead of a SymPy sum of d - 1 products: building those
+    sums (SymPy sorts the terms of every Add) was most of the time of
+    ``flows.omt`` at d = 32 (17,920 components of 31 terms).  Its derivative is
+    the sum's, and ``terms`` gives the summands to code that expands it (the
+    transport polynomial, where yᵀAy and tr(AP) cancel term by term).
+    """
+
+    @classmethod
+    def eval(cls, a, dlflat, xs, mus, lflat):
+        if _all_zero(dlflat):
+            return sp.S.Zero
+        return None
+
+    def signed_terms(self) -> tuple[tuple[int, sp.Expr, sp.Expr], ...]:
+        """The summands as (sign, A_ij with i < j, y_b), b != a: A_ab = sign * A_ij by antisymmetry."""
+        a, dl, xs, mus, lflat = int(self.args[0]), *self.args[1:]
+        out = []
+        for b in range(len(xs)):
+            if b != a:
+                i, j = (a, b) if a < b else (b, a)
+                # Already canonical (i < j, dL != 0, checked by eval) => built without eval.
+                skew = sp.Expr.__new__(OmtSkew, _integer(i), _integer(j), dl, lflat)
+                out.append((1 if a < b else -1, skew, PrecVec.make(b, xs, mus, lflat)))
+        return tuple(out)
+
+    def terms(self) -> tuple[tuple[sp.Expr, sp.Expr], ...]:
+        """The summands (A_ab, y_b), b != a, with A_ab as ``OmtSkew.make`` gives it (-A_ba when a > b)."""
+        return tuple((skew if sign > 0 else -skew, y) for sign, skew, y in self.signed_terms())
+
+    def expanded(self) -> sp.Expr:
+        """The sum itself, sum_b A_ab y_b, as a SymPy expression."""
+        return sp.Add(*[skew * y for skew, y in self.terms()])
+
+    def _matrix_args(self) -> tuple:
+        return (self.args[1], self.args[2], self.args[3], self.args[4])
+
+    def _value(self, dps, dvals, xv, mv, lvals):
+        a = int(self.args[0])
+        prec, *_ = numeric_matrices(lvals, dps)
+        skew = _skew_matrix(dvals, lvals, dps)
+        d = len(xv)
+        z = [xv[e] - mv[e] for e in range(d)]
+        y = [mpmath.fsum(prec[b, e] * z[e] for e in range(d)) for b in range(d)]
+        return mpmath.fsum(skew[a, b] * y[b] for b in range(d) if b != a)
+
+    def _eval_derivative(self, s):
+        if s not in self.free_symbols:
+            return sp.S.Zero
+        out = []
+        for skew, y in self.terms():
+            dskew = sp.diff(skew, s)  # 0 in x; an unevaluated derivative of a Lyapunov solution in the parameters
+            dy = y._eval_derivative(s)
+            if dskew != 0:
+                out.append(dskew * y)
+            if dy != 0:
+                out.append(skew * dy)
+        return sp.Add(*out)
+
+    def _label(self) -> str:
+        return f"(A y)_{int(self.args[0]) + 1}"
+
+    def _latex_label(self) -> str:
+        return f"(A y)_{{{int(self.args[0]) + 1}}}"
 
 
 def precision_density(X: Entries, Mu: Entries, lflat: Entries) -> sp.Expr:

@@ -12,7 +12,7 @@ The parts are independent, so
 Every moment is an expectation E_r[f] under some density r (q for the main
 part; q_M, p, p+, p- or a coupling's base density for a term).  Each is done
 
-1. exactly: by the closed forms of ``symflow.calculus.gaussian_forms``
+1. exactly: by the closed forms of ``symflow.calculus.gaussian.intervals``
    (polynomial x Gaussian over intervals, sin and cos included), then by
    SymPy's ``integrate``/``summation`` under the time budget;
 2. by mpmath quadrature at ``QUAD_DPS`` digits when parameter values are
@@ -43,7 +43,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..calculus.gaussian_forms import gaussian_integral, interval_gaussian_integral, real_part
+from ..calculus.gaussian.intervals import gaussian_integral, interval_gaussian_integral, real_part
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget

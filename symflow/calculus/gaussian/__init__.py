@@ -49,6 +49,12 @@ Sigma = Lambda^{-1} (small d; budgeted).
 
 Every result is the integral of f p over R^d, which is E_p[f] for a normalized
 p (the normalizer is read off log p and multiplied in when it is not 1).
+
+The package's other modules: ``transport`` (the moment identities of an affine flow,
+App. E.1) and ``intervals`` (one-dimensional integrals of polynomial x exp(-A x^2 + B x + C)
+over any interval, by the J_n recursion with erf: the variances of the measure-valued and
+L-distribution estimators, whose pieces live on half-lines, need that; this module's
+expectations are over all of R^d).
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ from ...core.density import Density
 from ...errors import EstimatorError, SymflowError
 from ...structured.atoms import PrecVec, QuadForm
 from .moments import _J, Key, Moments, PolyDict, Terms, Walk, split_j, tilt
-from .reading import GaussianParameters, Outside, log_density, read_gaussian
+from .reading import GaussianParameters, Outside, log_density, may_be_gaussian, read_gaussian
 
 __all__ = [
     "GaussianParameters",
@@ -70,6 +76,7 @@ __all__ = [
     "gaussian_expectation_gradient",
     "gaussian_expectation_how",
     "gaussian_parameters",
+    "may_be_gaussian",
 ]
 
 

@@ -204,6 +204,21 @@ def log_density(p: Density) -> sp.Expr:
     return sp.Add(*exponents) + sp.log(sp.Mul(*const))
 
 
+def may_be_gaussian(p: Density) -> bool:
+    """A cheap structural pre-test, in process: False when p certainly is no Gaussian over R^d.
+
+    False for a discrete density, a support other than R^d, or a log-density that is not a
+    polynomial in x (Laplace's |x - mu|, the logistic's log(1 + e^x), Student's log(1 + x^2)):
+    those need no forked reading.  True means only "read it" (``read_gaussian`` decides).
+    """
+    if p.is_discrete or any(s != sp.S.Reals for s in p.support_sets):
+        return False
+    lp = log_density(p)
+    if lp.has(QuadForm):
+        return True
+    return lp.is_polynomial(*p.x)
+
+
 def read_gaussian(p: Density) -> GaussianParameters:
     """The Gaussian p is (``Outside`` when it is none); remembered per density (reading mvn(8) takes 0.2 s)."""
     got = _read_cached(p)

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ..core.convert import as_expr
+from ...core.convert import as_expr
 
 __all__ = ["gaussian_integral", "interval_gaussian_integral", "iterated_gaussian_integral", "real_part", "trig_to_exp"]
 
