@@ -1,0 +1,146 @@
+"""False verdicts found by the first adversarial review (/work/review/r1), one section per root cause.
+
+Each test plants the known truth: a residual that is wrong only somewhere the old test never looked
+(a region of parameter space, one integer of a pmf's support), a phi whose expectation is undefined,
+an infinite variance, a witness where the support is empty.  A wrong claim must be refuted or left
+unknown, never called consistent; a right one must not be refuted.
+"""
+
+import mpmath
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.core.domain import Domain, Interval1D
+from symflow.zero import decide_zero
+from symflow.zero.landmarks import LandmarkFinder
+from symflow.zero.points import sample_points
+
+x = sp.Symbol("x", real=True)
+mu = sp.Symbol("mu", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+theta = sp.Symbol("theta", positive=True)
+NORMAL_DOMAIN = Domain(((x, Interval1D()),), ((mu, Interval1D()), (sigma, Interval1D(sp.S.Zero, sp.oo))))
+NOT_ZERO = (sf.Status.PROVED, sf.Status.CONSISTENT)
+
+
+def _witness(v: sf.Verdict) -> dict:
+    return {k: float(val) for k, val in v.witness.as_dict().items()}
+
+
+# -- 1. residuals wrong only in a region of parameter space ----------------------------------------
+# The numeric test located kinks and peaks in the variables only: a residual that is zero at every
+# random parameter draw (mu > 1000, sigma > 50, a bump 1e-3 wide at mu = 3) was called consistent.
+
+PARAMETER_REGIONS = [
+    # (residual, the region where it is nonzero, as a test of the witness)
+    (x * sp.Heaviside(mu - 1000), lambda w: w["mu"] > 1000),
+    ((x - mu) * sp.Max(0, sigma - 50), lambda w: w["sigma"] > 50),
+    (sp.Piecewise((x, mu > 1000), (0, True)), lambda w: w["mu"] > 1000),
+    (sp.exp(-(10**6) * (mu - 3) ** 2), lambda w: abs(w["mu"] - 3) < 0.01),  # parameters only
+    (x * sp.exp(-(10**6) * (sigma - 3) ** 2), lambda w: abs(w["sigma"] - 3) < 0.01),
+    (sp.Abs(mu + 700) - (mu + 700), lambda w: w["mu"] < -700),
+]
+
+
+@pytest.mark.parametrize(("residual", "region"), PARAMETER_REGIONS)
+def test_residual_nonzero_only_in_a_parameter_region_is_refuted(residual, region):
+    v = decide_zero(residual, NORMAL_DOMAIN, timeout=15)
+    assert v.status is sf.Status.REFUTED, v
+    assert region({str(k): val for k, val in _witness(v).items()}), v.witness
+
+
+def test_identity_with_a_parameter_kink_is_not_refuted():
+    v = decide_zero(sp.Max(0, mu - 1000) - (mu - 1000) * sp.Heaviside(mu - 1000), NORMAL_DOMAIN, timeout=15)
+    assert v.status in NOT_ZERO, v
+
+
+def test_parameter_landmarks_stay_inside_the_interval_and_the_constraints():
+    a, b = sp.Symbol("a", positive=True), sp.Symbol("b", positive=True)
+    # kinks at a = 3 (inside), a = -5 (outside a > 0) and b = a + 7; constraint a < b < 20
+    residual = sp.Heaviside(a - 3) + sp.Heaviside(a + 5) + sp.Max(0, b - a - 7)
+    dom = Domain((), ((a, Interval1D(sp.S.Zero, sp.oo)), (b, Interval1D(sp.S.Zero, sp.oo))), (a < b, b < 20))
+    finder = LandmarkFinder(residual, [a, b])
+    pts = sample_points(dom, {a, b}, landmarks=finder)
+    assert pts and all(dom.contains(pt) for pt in pts)
+    near = [pt for pt in pts if abs(pt[a] - 3) < 1e-6]
+    assert any(pt[a] > 3 for pt in near) and any(pt[a] < 3 for pt in near)  # both sides of the kink
+
+
+def test_transport_wrong_only_for_large_mu_is_refuted():
+    p = sf.families.normal()
+    m, _ = p.params
+    v = sf.check_transport(p, sf.Flow(p, {m: [1 + sp.Heaviside(m - 1000)]}), m, timeout=20)
+    assert v.status is sf.Status.REFUTED and float(v.witness.as_dict()[m]) > 1000
+
+
+def test_classify_estimator_wrong_only_for_large_mu_is_refuted():
+    p = sf.families.normal()
+    m, s = p.params
+    e = sf.Estimator(p, m, [0], (p.x[0] - m) / s**2 * (1 + sp.Max(0, m - 1000)))
+    v = sf.classify(e, bias=False, timeout=20)
+    assert v.status is sf.Status.REFUTED and float(v.witness.as_dict()[m]) > 1000
+
+
+def test_classify_estimator_with_a_narrow_bump_in_mu_is_refuted():
+    p = sf.families.normal()
+    m, s = p.params
+    e = sf.Estimator(p, m, [0], (p.x[0] - m) / s**2 * (1 + sp.exp(-(10**6) * (m - 3) ** 2)))
+    v = sf.classify(e, bias=False, timeout=20)
+    assert v.status is sf.Status.REFUTED and abs(float(v.witness.as_dict()[m]) - 3) < 0.01
+
+
+def test_density_normalized_only_below_a_parameter_kink_is_refuted():
+    y = sp.Symbol("y", real=True)
+    q = sf.Density(
+        theta * sp.exp(-theta * y) * (1 + sp.Max(0, theta - 100)), y, (theta,), support=sp.Interval(0, sp.oo)
+    )
+    v = sf.check_normalized(q, timeout=30)
+    assert v.status is sf.Status.REFUTED and float(v.witness.as_dict()[theta]) > 100
+
+
+@pytest.mark.slow
+def test_check_unbiased_bias_a_narrow_bump_in_mu_is_refuted():
+    p = sf.families.normal()
+    m, s = p.params
+    e = sf.Estimator(p, m, [0], (p.x[0] - m) / s**2 * (1 + sp.exp(-(10**6) * (m - 3) ** 2)))
+    v = sf.check_unbiased(e, p.x[0], timeout=40)
+    assert v.status is sf.Status.REFUTED and abs(float(v.witness.as_dict()[m]) - 3) < 0.01
+
+
+# -- 2. a pmf's residual wrong at one integer of the support -----------------------------------------
+# Integer test points were 0..11 and a few random ones: KroneckerDelta(y, 12) was never seen.
+
+
+def _poisson_with(extra):
+    po = sf.families.poisson()
+    (lam,) = po.params
+    (y,) = po.x
+    lr = sf.derive(po, sf.flows.zero(po), lam)
+    return sf.Estimator(po, lam, [0], lr.psi + extra(y)), y
+
+
+@pytest.mark.parametrize("k", [12, 30])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        lambda y, k: sp.KroneckerDelta(y, k),
+        lambda y, k: sp.Piecewise((1, sp.Eq(y, k)), (0, True)),
+        lambda y, k: sp.Piecewise((0, sp.Ne(y, k)), (1, True)),
+    ],
+    ids=["KroneckerDelta", "Eq", "Ne"],
+)
+def test_pmf_psi_wrong_at_one_integer_is_refuted(extra, k):
+    e, y = _poisson_with(lambda y: extra(y, k))
+    v = sf.classify(e, bias=False, timeout=30)
+    assert v.status is sf.Status.REFUTED, v
+    assert float(v.witness.as_dict()[y]) == k
+
+
+def test_integer_landmarks_are_the_integers_around_the_root():
+    n = sp.Symbol("n", integer=True, nonnegative=True)
+    dom = Domain(((n, Interval1D(sp.S.Zero, sp.oo, True)),))
+    pts = sample_points(dom, {n}, landmarks=LandmarkFinder(sp.KroneckerDelta(n, 1234), [n]))
+    values = {int(pt[n]) for pt in pts}
+    assert {1233, 1234, 1235} <= values
+    assert all(pt[n] == mpmath.floor(pt[n]) for pt in pts)
