@@ -144,3 +144,52 @@ def test_integer_landmarks_are_the_integers_around_the_root():
     values = {int(pt[n]) for pt in pts}
     assert {1233, 1234, 1235} <= values
     assert all(pt[n] == mpmath.floor(pt[n]) for pt in pts)
+
+
+# -- 3. phi = DiracDelta -------------------------------------------------------------------------------
+# E[DiracDelta(x)] = p(0) is never seen by a sample or by quadrature: every entry that takes phi
+# refuses it (derive always did), with the same error.
+
+POINT_MASSES = [
+    sp.DiracDelta(x),
+    2 + sp.DiracDelta(x - 1),
+    sp.DiracDelta(x, 1),
+    sp.Derivative(sp.Heaviside(x), x),
+    sp.SingularityFunction(x, 0, -1),
+]
+
+
+def _entries():
+    p = sf.families.normal()
+    m, s = p.params
+    rp = sf.derive(p, sf.flows.reparam(p), s)
+    vals = {m: 0.0, s: 1.0}
+    return (
+        p,
+        rp,
+        [
+            lambda phi: sf.check_unbiased(rp, phi, vals, timeout=20),
+            lambda phi: sf.check_unbiased(rp, phi, timeout=20),
+            lambda phi: sf.mc_check(rp, phi, vals, 1000, timeout=20),
+            lambda phi: sf.variance(rp, phi, vals, timeout=20),
+            lambda phi: sf.compare([rp], phi, vals, n=1000, timeout=20),
+            lambda phi: sf.derive(p, sf.flows.reparam(p), s, phi=phi),
+            lambda phi: rp.single_sample(phi),
+        ],
+    )
+
+
+@pytest.mark.parametrize("phi", POINT_MASSES, ids=str)
+def test_point_mass_phi_is_refused_everywhere(phi):
+    p, rp, entries = _entries()
+    phi = phi.xreplace({x: p.x[0]})
+    for entry in entries:
+        with pytest.raises(sf.EstimatorError, match="DiracDelta"):
+            entry(phi)
+
+
+def test_ordinary_phi_with_jumps_and_kinks_is_accepted():
+    from symflow.core.convert import as_test_function
+
+    for phi in (sp.Heaviside(x), sp.Abs(x), sp.Derivative(sp.Abs(x), x), sp.SingularityFunction(x, 0, 1)):
+        assert as_test_function(phi) == phi

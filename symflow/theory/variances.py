@@ -47,7 +47,7 @@ from ..calculus.gaussian_forms import gaussian_integral, interval_gaussian_integ
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_param_values, at_values, exact_values, refuse_unevaluated
+from ..core.convert import as_param_values, as_test_function, at_values, exact_values, refuse_unevaluated
 from ..core.density import Density
 from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
@@ -487,7 +487,7 @@ def estimator_covariance(
     ests = list(estimators)
     for est in ests:
         _check_estimator(est)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     budget = resolve_timeout(timeout)
     values = {} if params is None else exact_values(dict(params))
     ev = _Evaluator(values, budget, QUAD_DPS, params is not None, set())
@@ -542,7 +542,7 @@ def estimator_moments(
 ) -> tuple[sp.Expr, sp.Expr, str] | tuple[None, None, str]:
     """Exact (mean, variance, how), or (None, None, why) when some moment cannot be integrated exactly."""
     _check_estimator(est)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     values = {} if params is None else exact_values(dict(params))
     mean, var, ev = _moments(est, phi, values, resolve_timeout(timeout), numeric=False)
     if mean is None:
@@ -668,7 +668,7 @@ def variance(
     4*sigma**2
     """
     _check_estimator(est)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 2:
         raise SymflowError(f"n must be an integer >= 2 (Monte Carlo samples), got {n!r}")
     budget = resolve_timeout(timeout)
