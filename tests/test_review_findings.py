@@ -193,3 +193,45 @@ def test_ordinary_phi_with_jumps_and_kinks_is_accepted():
 
     for phi in (sp.Heaviside(x), sp.Abs(x), sp.Derivative(sp.Abs(x), x), sp.SingularityFunction(x, 0, 1)):
         assert as_test_function(phi) == phi
+
+
+# -- 4. E_p[phi] infinite or undefined ------------------------------------------------------------------
+# The exact gradient integrates (dp/dtheta) phi, which converges one power faster than p phi:
+# for a Cauchy density and phi = x it is a number, and the estimator's mean matched it.
+
+m_, g_ = sp.Symbol("m", real=True), sp.Symbol("g", positive=True)
+CAUCHY = sf.Density(g_ / (sp.pi * (g_**2 + (x - m_) ** 2)), x, (m_, g_), name="cauchy")
+
+
+def _lr(p):
+    return sf.derive(p, sf.flows.zero(p), p.params[0])
+
+
+def _student_t(nu):
+    st = sf.families.student_t(nu=nu)  # nu = 1: the Cauchy density, with a sampler
+    return st, {st.params[0]: 0.5, st.params[1]: 1.0}
+
+
+@pytest.mark.parametrize(
+    ("nu", "phi"),
+    [(1, sp.Abs), (1, lambda t: t), (3, lambda t: t**3)],
+    ids=["cauchy |x|", "cauchy x", "t(3) x^3"],
+)
+def test_gradient_of_an_undefined_expectation_is_unknown(nu, phi):
+    p, vals = _student_t(nu)
+    phi = phi(p.x[0])
+    v = sf.check_unbiased(_lr(p), phi, vals, timeout=30)
+    assert v.status is sf.Status.UNKNOWN and "infinite" in v.reason, v
+    r = sf.mc_check(_lr(p), phi, vals, 10**4, timeout=30)
+    assert r.status is sf.Status.UNKNOWN and r.exact is None and "infinite" in r.exact_method, r
+
+
+def test_symbolic_gradient_of_an_undefined_expectation_is_not_claimed():
+    v = sf.check_unbiased(_lr(CAUCHY), x, timeout=30)
+    assert v.status not in NOT_ZERO, v
+
+
+def test_bounded_phi_under_a_heavy_tail_is_still_checked():
+    v = sf.check_unbiased(_lr(CAUCHY), sp.atan(x), {m_: 0.5, g_: 1.0}, timeout=30)
+    assert v.status is sf.Status.CONSISTENT, v
+
