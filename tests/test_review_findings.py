@@ -235,3 +235,30 @@ def test_bounded_phi_under_a_heavy_tail_is_still_checked():
     v = sf.check_unbiased(_lr(CAUCHY), sp.atan(x), {m_: 0.5, g_: 1.0}, timeout=30)
     assert v.status is sf.Status.CONSISTENT, v
 
+
+# -- 5. an infinite variance reported as a number ----------------------------------------------------------
+# The LR estimator under q = N(0, 0.5^2) for p = N(0, 1): (p/q)^2 q grows like exp(x^2), so
+# E_q[E^2] = oo; Monte Carlo gave 1899.8 with no warning.
+
+
+def _lr_under(tau_value):
+    p = sf.families.normal()
+    m, s = p.params
+    tau, nu0 = sp.Symbol("tau", positive=True), sp.Symbol("nu0", real=True)
+    lr = sf.derive(p, sf.flows.zero(p), m, q=sf.families.normal(mu=nu0, sigma=tau))
+    return lr, p.x[0], {m: 0.0, s: 1.0, nu0: 0.0, tau: tau_value}
+
+
+def test_infinite_variance_is_reported_infinite():
+    lr, x_, vals = _lr_under(0.5)
+    res = sf.variance(lr, x_, vals, timeout=30)
+    assert res.route == "divergent" and res.value == float("inf") and "infinite" in res.reason, res
+    table = sf.compare([lr], x_, vals, n=10**4, timeout=30)
+    row = table.rows[0]
+    assert float(row.variance) == float("inf") and "diverges" in row.how
+
+
+def test_finite_variance_under_a_wider_q_is_a_number():
+    lr, x_, vals = _lr_under(2.0)
+    res = sf.variance(lr, x_, vals, timeout=30)
+    assert res.route != "divergent" and 0 < float(res.value) < float("inf"), res

@@ -51,7 +51,9 @@ class ComparisonRow:
 
     @classmethod
     def from_result(cls, name: str, res: VarianceResult) -> ComparisonRow:
-        if res.route == "exact":
+        if res.route == "divergent":
+            how = "infinite: E_q[E^2] diverges (tail test)"
+        elif res.route == "exact":
             how = f"exact ({res.method})"
         elif res.route == "quadrature":
             how = f"quadrature ({res.method})"
