@@ -262,3 +262,29 @@ def test_finite_variance_under_a_wider_q_is_a_number():
     lr, x_, vals = _lr_under(2.0)
     res = sf.variance(lr, x_, vals, timeout=30)
     assert res.route != "divergent" and 0 < float(res.value) < float("inf"), res
+
+
+# -- 6. a witness where the support is empty -------------------------------------------------------------
+# A uniform density on [a, b] without the constraint a < b: the residual of a correct flow no longer
+# holds x, and it was "refuted" at a = 0.57, b = -0.18, where the support is empty.
+
+a_, b_ = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+UNIFORM_AB = Domain(((x, Interval1D(a_, b_)),), ((a_, Interval1D()), (b_, Interval1D())))
+
+
+def test_correct_flow_of_a_uniform_without_constraints_is_not_refuted():
+    pu = sf.Density(1 / (b_ - a_), x, (a_, b_), support=sp.Interval(a_, b_))
+    v = sf.check_transport(pu, sf.Flow(pu, {b_: [(x - a_) / sp.Abs(b_ - a_)]}), b_, timeout=30)
+    assert v.status in NOT_ZERO, v
+
+
+def test_residual_nonzero_only_where_the_support_is_empty_is_not_refuted():
+    v = decide_zero(sp.Heaviside(a_ - b_) * (a_ - b_), UNIFORM_AB, timeout=10)
+    assert v.status in NOT_ZERO, v
+
+
+def test_points_and_witnesses_lie_where_the_support_is_non_empty():
+    assert not UNIFORM_AB.contains({a_: sp.Rational(57, 100), b_: sp.Rational(-18, 100)})
+    assert UNIFORM_AB.contains({a_: sp.Rational(-18, 100), b_: sp.Rational(57, 100)})
+    pts = sample_points(UNIFORM_AB, {a_, b_})
+    assert pts and all(pt[a_] < pt[b_] for pt in pts)

@@ -213,7 +213,9 @@ def iter_points(
     rng = _rng(seed)
     domain = domain.extended(set(symbols))
     variables = [(s, iv) for s, iv in domain.variables if s in symbols]
-    params = [(s, iv) for s, iv in domain.parameters if s in symbols or _bounds_need(s, variables)]
+    # Parameters in the edges of every support are drawn too, even for a variable the residual no
+    # longer holds: test points must lie where the support is non-empty (lower edge < upper edge).
+    params = [(s, iv) for s, iv in domain.parameters if s in symbols or _bounds_need(s, domain.variables)]
     if landmarks is None and domain.kinks:
         from .landmarks import LandmarkFinder
 
@@ -231,7 +233,7 @@ def iter_points(
     # Without variables each draw gives one point: draw more parameter values, so a
     # residual in the parameters alone can reach the 16 points 'consistent' needs.
     for k in range(draws if variables or not params else draws * per_draw):
-        pvals = _draw_parameters(params, domain.constraints, rng, wide=k % 3 == 2)
+        pvals = _draw_parameters(domain, params, rng, wide=k % 3 == 2)
         if pvals is None:
             continue
         base = {s: _mpf_exact(v) for s, v in pvals.items()}
@@ -285,6 +287,8 @@ def iter_points(
                 moved = {**pvals, s: exact_number(c)}
                 if not inside(c, iv, pvals) or not _constraints_hold(domain.constraints, moved):
                     continue
+                if not domain.supports_nonempty(moved):
+                    continue
                 base = {**{t: v for t, v in fixed.items() if t not in dict(variables)}, s: c}
                 for pt in _with_variables(variables, moved, base, fixed, rng):
                     if fresh(pt):
@@ -311,11 +315,12 @@ def _with_variables(variables: list, pvals: dict, base: dict, fixed: dict, rng: 
     return out
 
 
-def _draw_parameters(params: list, constraints: tuple, rng: random.Random, wide: bool) -> dict | None:
-    """Random parameter values inside their intervals that satisfy the constraints (None after 100 tries)."""
+def _draw_parameters(domain: Domain, params: list, rng: random.Random, wide: bool) -> dict | None:
+    """Random parameter values inside their intervals that satisfy the constraints and leave every
+    support non-empty (None after 100 tries)."""
     for _ in range(100):
         pvals = {s: _param_value(iv, rng, wide=wide) for s, iv in params}
-        if _constraints_hold(constraints, pvals):
+        if _constraints_hold(domain.constraints, pvals) and domain.supports_nonempty(pvals):
             return pvals
     return None
 
