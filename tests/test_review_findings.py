@@ -226,6 +226,7 @@ def test_gradient_of_an_undefined_expectation_is_unknown(nu, phi):
     assert r.status is sf.Status.UNKNOWN and r.exact is None and "infinite" in r.exact_method, r
 
 
+@pytest.mark.slow
 def test_symbolic_gradient_of_an_undefined_expectation_is_not_claimed():
     v = sf.check_unbiased(_lr(CAUCHY), x, timeout=30)
     assert v.status not in NOT_ZERO, v
