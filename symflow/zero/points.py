@@ -277,8 +277,9 @@ def iter_points(
     # Max(0, mu - 1000)) or only near mu = 3 (exp(-10^6 (mu - 3)^2)) vanishes at every random
     # draw.  Each kink or peak in a parameter, with the other symbols where it was found, gives
     # points on each side of it inside the parameter's interval and the constraints, and a
-    # few variable values inside the support there.
-    for pvals, fixed in contexts:
+    # few variable values inside the support there (for the first PARAM_LANDMARK_CONTEXTS draws:
+    # a residual with many parameters must not spend its whole budget here).
+    for pvals, fixed in contexts[:PARAM_LANDMARK_CONTEXTS]:
         for s, iv in params:
             if s not in symbols:
                 continue
@@ -296,8 +297,9 @@ def iter_points(
 
 
 # Variable values tried at each parameter landmark: the draw's own (when still inside the
-# support there) and this many random ones.
+# support there) and this many random ones; parameter landmarks are looked for at this many draws.
 PARAM_LANDMARK_DRAWS = 3
+PARAM_LANDMARK_CONTEXTS = 2
 
 
 def _with_variables(variables: list, pvals: dict, base: dict, fixed: dict, rng: random.Random) -> list[dict]:
