@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ..core.convert import as_expr, as_symbols
+from ..core.convert import as_expr, as_symbols, as_test_function
 from ..errors import EstimatorError
 
 __all__ = [
@@ -193,9 +193,7 @@ def heaviside_form(phi: sp.Expr, x: Sequence[sp.Symbol], *, kinks: bool = False)
     express (floor, Mod, arg, atan(1/x), ...) are refused.
     """
     x = tuple(x)
-    phi = as_expr(phi, "phi")
-    if phi.has(sp.DiracDelta):
-        raise EstimatorError("phi contains DiracDelta; phi must be an ordinary function (jumps are fine)")
+    phi = as_test_function(phi)  # refuses DiracDelta
     _check_no_hidden_jumps(phi, x)
     if kinks:
         phi = _without_kinks(phi, x)

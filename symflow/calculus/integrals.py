@@ -34,7 +34,7 @@ from ..core.precision import CROSS_CHECK, CUBATURE, QUADRATURE
 from ..numeric.evaluate import mpmath_function
 from .crosscheck import AGREED, UNCHECKED, CrossCheck, cross_examine
 from .gaussian import gaussian_expectation_gradient, gaussian_expectation_how, may_be_gaussian
-from .quadrature import center_scale, numeric_integral, quad_1d
+from .quadrature import center_scale, infinite_expectation, numeric_integral, quad_1d
 
 __all__ = [
     "confirm_at",
@@ -320,6 +320,31 @@ def numeric_gradient(
         return mpmath.mpmathify(bulk) + faces
 
 
+# Parameter points where E_p|phi| is tested for a symbolic gradient (for all parameter values).
+TAIL_POINTS = 2
+
+
+def _infinite_expectation(p: Density, phi: sp.Expr, values: dict | None) -> str:
+    """Why E_p|phi| is infinite at ``values`` (or at random parameter points when None), else ''."""
+    from ..zero.points import exact_point, sample_points
+
+    if values is not None:
+        points = [values]
+    else:
+        points = [exact_point(pt) for pt in sample_points(_params_domain(p, None), set(p.params), draws=1)]
+    for point in points[:TAIL_POINTS]:
+        why = infinite_expectation(p, phi, point)
+        if why:
+            why = (
+                f"E_p[phi] is not defined ({why}), so neither is its gradient, although the integral of "
+                "(dp/dtheta) phi may converge"
+            )
+            if values is None:
+                why += " at " + ", ".join(f"{k} = {sp.sstr(sp.N(v, 6))}" for k, v in point.items())
+            return why
+    return ""
+
+
 @bounded
 def expectation_gradient(
     p: Density,
@@ -342,6 +367,11 @@ def expectation_gradient(
     phi = as_phi(phi, p.x)
     wrt = p.check_param(wrt)
     values = None if values is None else exact_values(values)
+    # E_p|phi| = oo (Cauchy, phi = x) => E_p[phi] and its gradient are undefined, though the
+    # integral of (dp/dtheta) phi may converge: no value, the reason instead.
+    divergent = _infinite_expectation(p, phi, values)
+    if divergent:
+        return None, divergent
     # With parameter values, quadrature is the dependable route: give the symbolic
     # attempt only a short look so hopeless integrals do not eat the whole budget.
     budget = resolve_timeout(timeout)

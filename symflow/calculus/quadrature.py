@@ -54,6 +54,7 @@ __all__ = [
     "center_scale",
     "confirm_integral",
     "gauss_box",
+    "infinite_expectation",
     "integral_precision",
     "kink_points",
     "numeric_integral",
@@ -458,6 +459,56 @@ def _tail_diverges(fn: Callable, bounds: tuple, hint: tuple[float, float], discr
         if not mpmath.isfinite(far) or far > _TAIL_DROP * near:
             return True
     return False
+
+
+def infinite_expectation(p: Density, f: sp.Expr, values: dict, *, dps: int = 30) -> str:
+    """Why E_p|f| is infinite at parameter ``values`` (p f does not decay in a tail), or '' when no tail says so.
+
+    d/dtheta E_p[phi] is undefined when E_p|phi| is: a Cauchy density with phi = x
+    or |x|, a Student t(3) with phi = x^3.  The integral of (dp/dtheta) phi can
+    converge all the same (it decays one power faster), so an exact gradient
+    computed that way, and every verdict compared with it, would be a number for
+    an undefined quantity.  The tail test of ``_tail_diverges`` (|t p f(t)| must
+    fall by 1e-3 between 10^3 and 10^15 scales: a decay faster than |t|^-1.25)
+    is applied towards each infinite end of a 1-D support (sums included).
+    Tails that cannot be evaluated are not judged; d >= 2 is not judged.
+    """
+    if p.dim != 1:
+        return ""
+    values = exact_values(values)
+    try:
+        expr = sp.N(at_values(p.expr * f, values), dps + 10)
+    except (ArithmeticError, ValueError, TypeError):
+        return ""
+    if expr.free_symbols - set(p.x):
+        return ""
+    try:
+        bounds = _edges(p, values, dps + 10)[0]
+    except ValueError:
+        return ""
+    if bounds[0] is not None and bounds[1] is not None:
+        return ""
+    center, scale = center_scale(p, values) if not p.is_discrete else (np.zeros(1), np.ones(1))
+    with mpmath.workdps(dps):
+        many = mpmath_function(p.x, expr)
+
+        def fn(t):
+            return many(t)[0]
+
+        hint = (float(center[0]), float(scale[0]))
+        finite = mpmath.mpf(0)  # a finite stand-in: _tail_diverges judges the infinite ends only
+        for end, one_end in (("+oo", (finite, bounds[1])), ("-oo", (bounds[0], finite))):
+            if None in one_end and _tail_diverges(fn, one_end, hint, p.is_discrete):
+                return (
+                    f"E|f| is infinite under {p.name}: its density times f = {_short(f)} does not decay faster than "
+                    f"1/|{p.x[0]}| towards {p.x[0]} -> {end}"
+                )
+    return ""
+
+
+def _short(expr: sp.Expr, limit: int = 80) -> str:
+    text = sp.sstr(expr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def gauss_box(fn: Callable, edges: list[np.ndarray], order: int) -> float:

@@ -87,16 +87,41 @@ def check_normalized(p: Density, *, timeout: float | None = None) -> Verdict:
     return replace(_numeric_normalization(p, timeout, claim), proof=normalization_proof(p, None, timeout))
 
 
-def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Verdict:
-    from ..zero.points import exact_point, sample_points
+# Parameter points where quadrature checks the total: random ones, and at most this many around
+# the landmarks of p in its parameters.
+RANDOM_POINTS = 3
+LANDMARK_POINTS = 8
 
-    pts = sample_points(Domain((), p.domain().parameters, p.constraints), set(p.params), draws=3)
-    if not pts:
-        pts = [{}]
+
+def _parameter_points(p: Density) -> list[dict]:
+    """Random parameter points, then points on both sides of p's kinks and peaks in its parameters.
+
+    p = theta exp(-theta y) (1 + Max(0, theta - 100)) integrates to 1 only for
+    theta <= 100: random draws rarely pass 100, the landmark theta = 100 +- ... does.
+    The kinks and bump exponents of p that do not involve x are kinks and bumps of its
+    integral over x.
+    """
+    from itertools import islice
+
+    from ..zero.landmarks import LandmarkFinder, kink_expressions, peak_expressions
+    from ..zero.points import exact_point, iter_points, sample_points
+
+    domain = Domain((), p.domain().parameters, p.constraints)
+    pts = sample_points(domain, set(p.params), draws=RANDOM_POINTS)[:RANDOM_POINTS]
+    xs = set(p.x)
+    kinks = tuple(k for k in kink_expressions(p.expr) if not k.free_symbols & xs)
+    peaks = tuple(e for e in peak_expressions(p.expr) if not e.free_symbols & xs)
+    if p.params and (kinks or peaks):
+        finder = LandmarkFinder(sp.S.Zero, sorted(p.params, key=str), kinks, extra_peaks=peaks)
+        marks = iter_points(domain, set(p.params), draws=2, landmarks=finder, random_points=False)
+        pts += list(islice(marks, LANDMARK_POINTS))
+    return [exact_point(pt) for pt in pts] or [{}]
+
+
+def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Verdict:
     agreed = 0
     precision = integral_precision(p)
-    for pt in pts[:3]:
-        pt = exact_point(pt)
+    for pt in _parameter_points(p):
         values = dict(pt)
 
         def gap(dps: int, values: dict = values):

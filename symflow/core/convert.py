@@ -309,9 +309,38 @@ def _check_depth(expr: sp.Basic, what: str) -> None:
         )
 
 
-def as_phi(phi: object, x: tuple) -> sp.Expr:
-    """A test function phi over the variables ``x`` only (strings refused; other symbols named)."""
+POINT_MASS_MESSAGE = "phi contains DiracDelta; phi must be an ordinary function (jumps are fine)"
+
+
+def _point_mass(expr: sp.Basic) -> bool:
+    """Whether ``expr`` holds a point mass: DiracDelta or a derivative of one, a SingularityFunction of
+    negative order, or an unevaluated derivative of a jump that SymPy evaluates to one
+    (d/dx Heaviside(x) is DiracDelta(x))."""
+    if expr.has(sp.DiracDelta):
+        return True
+    if any(f.args[2].is_negative for f in expr.atoms(sp.SingularityFunction)):
+        return True
+    jumps = (sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling, sp.frac, sp.Mod, sp.Abs)
+    return any(d.expr.has(*jumps) and d.doit().has(sp.DiracDelta) for d in expr.atoms(sp.Derivative))
+
+
+def as_test_function(phi: object) -> sp.Expr:
+    """phi as a SymPy expression, refusing a point mass (the one guard every entry that takes phi uses).
+
+    E_p[DiracDelta(x)] = p(0) is not an expectation a sample ever sees: every estimator's
+    value is 0 almost surely, and the numeric routes, which never hit the delta, would call
+    a gradient of p(0) 'consistent' with 0.  So phi = DiracDelta (or its derivative) is refused,
+    as ``derive`` always did.
+    """
     expr = as_expr(phi, "phi")
+    if _point_mass(expr):
+        raise EstimatorError(POINT_MASS_MESSAGE)
+    return expr
+
+
+def as_phi(phi: object, x: tuple) -> sp.Expr:
+    """A test function phi over the variables ``x`` only (strings and point masses refused; other symbols named)."""
+    expr = as_test_function(phi)
     refuse_bound_variables(expr, x, "phi")
     stray = expr.free_symbols - set(x)
     if stray:

@@ -208,6 +208,25 @@ class Domain:
         for c in self.constraints:
             if c.xreplace(point) != sp.true:
                 return False
+        return self.supports_nonempty(point)
+
+    def supports_nonempty(self, point: dict) -> bool:
+        """Whether every variable's support is non-empty at the parameter values in ``point``.
+
+        A support [a, b] whose edges are parameters is empty where a >= b: no point of it
+        exists there, so no identity about it can fail there (a witness at a = 0.57,
+        b = -0.18 refutes nothing), even when the residual no longer involves the variable.
+        Edges that still hold symbols without values are not judged.
+        """
+        point = {k: exact_number(v) for k, v in point.items()}
+        for _, iv in self.variables:
+            if iv.finite_set is not None:
+                continue
+            lo, hi = iv.lo.xreplace(point), iv.hi.xreplace(point)
+            if lo.free_symbols or hi.free_symbols or not lo.is_finite or not hi.is_finite:
+                continue
+            if not (bool(lo <= hi) if iv.integer else bool(lo < hi)):
+                return False
         return True
 
     def has_finite_discrete(self) -> bool:

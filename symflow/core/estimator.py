@@ -17,7 +17,7 @@ import sympy as sp
 from ..errors import EstimatorError
 from ..printing.display import LatexDisplay
 from .chains import flow_chain
-from .convert import as_expr, as_vector, same_name_hint
+from .convert import as_expr, as_test_function, as_vector, same_name_hint
 from .density import Density, same_variables
 from .steps import Basis, Proof, ProofStep, Step, proof_steps
 
@@ -188,7 +188,7 @@ class Estimator(LatexDisplay):
         sample never lands on a jump, whose contribution belongs to the
         surface terms in ``extra_terms`` (Eq. 66).
         """
-        phi = as_expr(phi, "phi")
+        phi = as_test_function(phi)
         grad = (sp.diff(phi, xi).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero) for xi in self.x)
         return sum((vi * gi for vi, gi in zip(self.v, grad, strict=True)), sp.S.Zero) + self.psi * phi
 

@@ -33,7 +33,7 @@ import sympy as sp
 
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, exact_values
+from ..core.convert import as_expr, as_test_function, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
 from ..core.steps import Step
@@ -205,7 +205,7 @@ class GOTerm:
 
     def summand(self, phi: sp.Expr) -> sp.Expr:
         """p(y) w(y) (phi(y + 1) - phi(y)), the term's mass at y."""
-        phi = as_expr(phi, "phi")
+        phi = as_test_function(phi)
         y = self.y
         return self.density.expr * self.weight * (phi.xreplace({y: y + 1}) - phi)
 
@@ -242,7 +242,7 @@ class GOTerm:
         y = self.y
         s = self.density.support_sets[0]
         dp = sp.diff(self.density.expr, self.wrt).xreplace(values)
-        dphi = (as_expr(phi, "phi").xreplace({y: y + 1}) - phi).xreplace(values)
+        dphi = (as_test_function(phi).xreplace({y: y + 1}) - phi).xreplace(values)
         with mpmath.workdps(dps):
             f_dp = _mpmath_of(y, dp)
             f_dphi = _mpmath_of(y, dphi)
@@ -270,7 +270,7 @@ class GOTerm:
         ys = p.sample(n, {t: params[t] for t in p.params}, rng)[:, 0].astype(np.int64)
         uniq, inverse = np.unique(ys, return_inverse=True)
         thetas = {t: sp.Float(float(params[t]), 30) for t in p.params}
-        phi = as_expr(phi, "phi")
+        phi = as_test_function(phi)
         dphi = _mpmath_of(y, phi.xreplace({y: y + 1}) - phi)
         if not self.weight.has(sp.Sum):
             w = _mpmath_of(y, self.weight.xreplace(thetas))

@@ -44,7 +44,7 @@ from ..calculus.gaussian.intervals import interval_gaussian_integral, real_part
 from ..calculus.integrals import symbolic_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, exact_values
+from ..core.convert import as_expr, as_test_function, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
 from ..core.steps import Basis, Proof, ProofStep, Step
@@ -223,7 +223,7 @@ class MVDTerm:
 
     def symbolic_expectation(self, phi: sp.Expr) -> sp.Expr | None:
         """c (E+[phi] - E-[phi]) exactly, or None."""
-        phi = as_expr(phi, "phi")
+        phi = as_test_function(phi)
         plus = self._mixture(self.decomposition.plus, phi)
         minus = self._mixture(self.decomposition.minus, phi) if plus is not None else None
         if plus is None or minus is None:
@@ -232,7 +232,7 @@ class MVDTerm:
 
     def numeric_expectation(self, phi: sp.Expr, values: dict, dps: int) -> mpmath.mpf | None:
         """c (E+[phi] - E-[phi]) at ``values`` by quadrature at ``dps`` digits."""
-        phi = as_expr(phi, "phi")
+        phi = as_test_function(phi)
         values = exact_values({k: as_expr(v, "value") for k, v in values.items()})
         wd = self.decomposition
         plus = mixture_moment(wd.plus, phi, values, dps, self.timeout)
@@ -251,7 +251,7 @@ class MVDTerm:
         """c (phi(x+) - phi(x-)) for n coupled pairs."""
         xp, xm = self.sample_pairs(n, params, rng)
         fixed = {t: sp.Float(float(params[t]), 17) for t in params}
-        f = numpy_scalar_function([self.x], as_expr(phi, "phi").xreplace(fixed))
+        f = numpy_scalar_function([self.x], as_test_function(phi).xreplace(fixed))
         c = float(sp.N(self.c.xreplace(fixed)))
         with np.errstate(all="ignore"):
             fp = np.broadcast_to(np.asarray(f(xp), dtype=float), (n,))
@@ -268,7 +268,7 @@ class MVDTerm:
         ight)`,
                 a product of marginal means when x+ and x- are independent.
         """
-        phi = as_expr(phi, "phi")
+        phi = as_test_function(phi)
         c = self.c
         wd = self.decomposition
         if k == 1:

@@ -24,7 +24,7 @@ import sympy as sp
 
 from ..calculus.heaviside import jump_across, one_sided
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, run_with_budget
-from ..core.convert import as_expr, exact_values
+from ..core.convert import as_expr, as_test_function, exact_values
 from ..core.density import Density
 from ..core.estimator import TermKind
 from ..core.steps import Step
@@ -102,7 +102,7 @@ class SurfaceTerm:
         return tuple(xi for xi in self.density.x if xi != self.coordinate)
 
     def _jump(self, phi: sp.Expr) -> sp.Expr:
-        phi = as_expr(phi, "phi")
+        phi = as_test_function(phi)
         if self.level is None:
             return phi
         return jump_across(phi, self.level, self.density.x)

@@ -31,7 +31,7 @@ import sympy as sp
 
 from ..calculus.integrals import expectation_gradient
 from ..core.budget import bounded, resolve_timeout
-from ..core.convert import as_expr, as_param_values, at_values, exact_values
+from ..core.convert import as_param_values, as_test_function, at_values, exact_values
 from ..core.density import Density, checked_density
 from ..core.flow import Flow
 from ..core.verdict import Status, Verdict, Witness
@@ -162,7 +162,7 @@ def box_gradients(
     if not isinstance(p, Density) or p.dim != 1:
         raise EstimatorError("box_gradients needs a 1-D Density")
     wrt = p.check_param(wrt)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     if phi.free_symbols - set(p.x):
         raise EstimatorError("phi must be a function of x only; substitute numbers for its constants")
     values = exact_values(as_param_values(params, p.params))

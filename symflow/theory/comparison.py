@@ -20,7 +20,7 @@ from ..calculus.integrals import expectation_gradient
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import bounded
-from ..core.convert import as_expr, as_param_values, exact_values
+from ..core.convert import as_param_values, as_test_function, exact_values
 from ..errors import EstimatorError
 from .variances import DEFAULT_N, VarianceResult, _integrate, variance
 
@@ -51,7 +51,9 @@ class ComparisonRow:
 
     @classmethod
     def from_result(cls, name: str, res: VarianceResult) -> ComparisonRow:
-        if res.route == "exact":
+        if res.route == "divergent":
+            how = "infinite: E_q[E^2] diverges (tail test)"
+        elif res.route == "exact":
             how = f"exact ({res.method})"
         elif res.route == "quadrature":
             how = f"quadrature ({res.method})"
@@ -189,7 +191,7 @@ def compare(
                 f"{name!r} estimates d/d{est.wrt} E_{est.density.name}[phi], but {items[0][0]!r} estimates "
                 f"d/d{first.wrt} E_{first.density.name}[phi]; compare estimators of the same gradient"
             )
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     if not isinstance(params, dict):
         raise EstimatorError("params must be a dict from Symbols to numbers")
     needed = tuple(dict.fromkeys(t for _, est in items for t in est.params))

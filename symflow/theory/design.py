@@ -46,7 +46,7 @@ from ..calculus.gaussian.intervals import real_part
 from ..calculus.integrals import expectation_gradient
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, exact_values
+from ..core.convert import as_expr, as_test_function, exact_values
 from ..core.domain import Domain
 from ..core.estimator import TermKind
 from ..core.verdict import Status, Verdict, Witness, combine
@@ -404,7 +404,7 @@ def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> D
     items = _items(estimators)
     names = tuple(n for n, _ in items)
     ests = [e for _, e in items]
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     budget = resolve_timeout(timeout)
     values = {} if params is None else exact_values(dict(params))
     cov = estimator_covariance(ests, phi, values or None, timeout=budget)

@@ -40,7 +40,7 @@ import sympy as sp
 
 from ..checks.transport import check_transport
 from ..core import budget as budgets
-from ..core.convert import as_expr, exact_values
+from ..core.convert import as_expr, as_test_function, exact_values
 from ..core.density import Density, checked_density
 from ..core.domain import Domain
 from ..core.flow import Flow, field_over
@@ -279,7 +279,7 @@ def optimize_flow(
 
 def _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout) -> OptimizedFlow:
     wrt = p.check_param(wrt)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     values = exact_values(dict(params))
     u0 = field_over(p, base, wrt)
     basis = divergence_free_basis(p, degree, timeout=timeout)

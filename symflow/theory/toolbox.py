@@ -24,7 +24,7 @@ import sympy as sp
 from ..checks.records import baseline_record
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_symbols
+from ..core.convert import as_expr, as_symbols, as_test_function
 from ..core.density import Density, checked_density
 from ..core.domain import Domain, Interval1D
 from ..core.estimator import Estimator, checked_estimator
@@ -91,7 +91,7 @@ class BaselineEstimator:
 
     def single_sample(self, phi: object) -> sp.Expr:
         """v . grad phi + psi (phi - b); grad(phi - b) = grad phi since b is constant in x."""
-        return self.estimator.single_sample(as_expr(phi, "phi") - self.b)
+        return self.estimator.single_sample(as_test_function(phi) - self.b)
 
     def __str__(self) -> str:
         return f"{self.estimator}\n  baseline b = {sp.sstr(self.b)}  (phi -> phi - b, Eq. 22)"
@@ -184,7 +184,7 @@ def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float 
     if not isinstance(p, Density):
         raise EstimatorError(f"p must be a Density, got {type(p).__name__}")
     wrt = p.check_param(wrt)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     budget = resolve_timeout(timeout)
     s = p.score(wrt)
     A, Bm, C = sp.symbols("A B C", positive=True)  # stand-ins for E[s^2 phi^2], E[s^2 phi], E[s^2]
@@ -216,7 +216,7 @@ def optimal_baseline(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float 
 def baseline_equals_mean(p: Density, phi: object, wrt: sp.Symbol, *, timeout: float | None = None) -> Verdict:
     """Decide b_opt (Eq. 24) = E_p[phi]; true for linear phi under the Gaussian (App. B)."""
     p = checked_density(p)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     budget = resolve_timeout(timeout)
     claim = f"optimal baseline for d/d{wrt} equals E[{sp.sstr(phi)}] under {p.name}"
     b = optimal_baseline(p, phi, wrt, timeout=budget)
@@ -269,7 +269,7 @@ def antithetic_average(est: Any, phi: object, *, eps: tuple[sp.Symbol, ...] | No
     if not hasattr(est, "single_sample"):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
     plus, minus, _, _ = _pair(est.sampling, eps)
-    single = est.single_sample(as_expr(phi, "phi"))
+    single = est.single_sample(as_test_function(phi))
     return (_at(single, est.x, plus) + _at(single, est.x, minus)) / 2
 
 
@@ -282,7 +282,7 @@ def finite_difference(p: Density, phi: object, *, eps: tuple[sp.Symbol, ...] | N
     if p.dim != 1:
         raise EstimatorError("the finite difference of Eq. (25) is 1-D; the density has several variables")
     plus, minus, _, _ = _pair(p, eps)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     return (_at(phi, p.x, plus) - _at(phi, p.x, minus)) / (plus[0] - minus[0])
 
 
@@ -330,7 +330,7 @@ def antithetic_vs_finite_difference(est: Estimator, phi: object, *, timeout: flo
     est = checked_estimator(est)
     if not isinstance(est, Estimator):
         raise EstimatorError(f"est must be an Estimator, got {type(est).__name__}")
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     budget = resolve_timeout(timeout)
     lr = antithetic_average(est, phi)
     fd = finite_difference(est.sampling, phi)

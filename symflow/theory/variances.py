@@ -44,10 +44,10 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.gaussian.intervals import gaussian_integral, interval_gaussian_integral, real_part
-from ..calculus.quadrature import numeric_integral
+from ..calculus.quadrature import infinite_expectation, numeric_integral
 from ..core import budget as budgets
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_param_values, at_values, exact_values, refuse_unevaluated
+from ..core.convert import as_param_values, as_test_function, at_values, exact_values, refuse_unevaluated
 from ..core.density import Density
 from ..errors import EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
@@ -97,7 +97,11 @@ class VarianceResult:
     n : int or None
         Number of Monte Carlo samples (None unless the route is Monte Carlo).
     reason : str
-        Why the exact route was not taken.
+        Why the exact route was not taken (for the ``"divergent"`` route: why the
+        second moment is infinite).
+    divergent : bool
+        True when the tail test found E_q[E^2] infinite: ``value`` is ``inf``
+        (never a finite number that quadrature or sampling would report).
     """
 
     value: Any
@@ -108,10 +112,13 @@ class VarianceResult:
     mean_stderr: float | None = None
     n: int | None = None
     reason: str = ""
+    divergent: bool = False
 
     @property
     def route(self) -> str:
-        """``"exact"``, ``"quadrature"`` or ``"Monte Carlo"``."""
+        """``"exact"``, ``"quadrature"``, ``"Monte Carlo"`` or ``"divergent"`` (the second moment is infinite)."""
+        if self.divergent:
+            return "divergent"
         if self.exact:
             return "exact"
         return "quadrature" if self.n is None else "Monte Carlo"
@@ -120,6 +127,8 @@ class VarianceResult:
         return _real(self.value)
 
     def __str__(self) -> str:
+        if self.divergent:
+            return f"Var = inf  ({self.method})"
         if self.exact:
             return f"Var = {sp.sstr(self.value)}  (exact: {self.method})"
         if self.n is None:
@@ -487,7 +496,7 @@ def estimator_covariance(
     ests = list(estimators)
     for est in ests:
         _check_estimator(est)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     budget = resolve_timeout(timeout)
     values = {} if params is None else exact_values(dict(params))
     ev = _Evaluator(values, budget, QUAD_DPS, params is not None, set())
@@ -542,7 +551,7 @@ def estimator_moments(
 ) -> tuple[sp.Expr, sp.Expr, str] | tuple[None, None, str]:
     """Exact (mean, variance, how), or (None, None, why) when some moment cannot be integrated exactly."""
     _check_estimator(est)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     values = {} if params is None else exact_values(dict(params))
     mean, var, ev = _moments(est, phi, values, resolve_timeout(timeout), numeric=False)
     if mean is None:
@@ -668,7 +677,7 @@ def variance(
     4*sigma**2
     """
     _check_estimator(est)
-    phi = as_expr(phi, "phi")
+    phi = as_test_function(phi)
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 2:
         raise SymflowError(f"n must be an integer >= 2 (Monte Carlo samples), got {n!r}")
     budget = resolve_timeout(timeout)
@@ -684,6 +693,12 @@ def variance(
     if route == "quadrature" and values is None:
         raise SymflowError("route='quadrature' needs params= (numbers for the parameters and phi's constants)")
     reason = "exact route not requested"
+    if values is not None:
+        # A Monte Carlo sample variance or a quadrature of E^2 over a finite range is a number
+        # even when E_q[E^2] is infinite (an LR weight (p/q)^2 q ~ exp(x^2) under a narrower q).
+        infinite = _second_moment_diverges(est, phi, values)
+        if infinite:
+            return VarianceResult(math.inf, None, f"tail test: {infinite}", False, None, None, None, infinite, True)
     if exact and route != "Monte Carlo":
         given = {} if values is None else exact_values(values)
         symbolic = route != "quadrature"
@@ -733,6 +748,19 @@ def variance(
         int(vals.size),
         reason,
     )
+
+
+def _second_moment_diverges(est: Any, phi: sp.Expr, values: dict) -> str:
+    """Why E_q[E^2] of the estimator's main part is infinite at ``values`` (its tail), else ''."""
+    q = getattr(est, "sampling", None)
+    if q is None or not hasattr(est, "single_sample") or set(_constants(est, phi)) - set(values):
+        return ""
+    try:
+        single = at_values(est.single_sample(phi), exact_values(values))
+    except (TypeError, ValueError):
+        return ""
+    why = infinite_expectation(q, single**2, values)
+    return f"the second moment E_q[E^2] is infinite ({why})" if why else ""
 
 
 def _real_form(expr: sp.Expr, budget: float) -> sp.Expr:

@@ -3,15 +3,20 @@
 A numeric zero test that looks only at scattered points misses what happens
 between them: x Heaviside(x - 5) vanishes at every point below 5, a bump
 exp(-10^6 (x - 3)^4) is below 10^-40 everywhere but near 3, and
-Mod(x + 200, 400) - x - 200 is zero until x = 200.  So for each variable,
-with the other symbols fixed at a test draw, this module finds numerically:
+Mod(x + 200, 400) - x - 200 is zero until x = 200.  The same holds for a
+parameter: a flow wrong only for mu > 1000 (Heaviside(mu - 1000)) or a bias
+exp(-10^6 (mu - 3)^2) vanishes at every random parameter draw.  So for each
+variable and each parameter (every free symbol of the residual), with the
+other symbols fixed at a test draw, this module finds numerically:
 
 * **kinks and jumps**: sign changes of the arguments of Abs, sign,
   Heaviside, of the differences of Max/Min arguments, of sin(pi a) for
   floor(a), ceiling(a), frac(a) and Mod(a, b) (a/b), of the real and
   imaginary parts of arg(z), of the branch points inside re/im (bases of
-  fractional powers, arguments of log), and of the sides of Piecewise
-  conditions; each root gives points just on either side of it;
+  fractional powers, arguments of log), of the sides of every relation
+  (Piecewise conditions, Eq, Ne) and of the difference of KroneckerDelta's
+  arguments; each root gives points just on either side of it (for an
+  integer-valued symbol, the integers around it: ``points.py``);
 * **peaks**: stationary points of every exponent, denominator and function
   argument (where a bump of any shape and width can sit), and the largest
   values of |R| itself on a grid, refined by golden-section search.
@@ -43,11 +48,13 @@ _INTEGER_JUMPS = (sp.floor, sp.ceiling, sp.frac)
 _BUMP_PARENTS = (sp.exp, sp.cosh, sp.sinh, sp.tanh, sp.sech, sp.erf, sp.erfc, sp.atan, sp.sinc, sp.log)
 MAX_SOURCES = 24
 MAX_ROOTS = 10
-# |R| is searched for its largest values at this many draws, on the grid points of magnitude at
+# |R| is searched for its largest values at this many draws (and once for each of the first
+# PARAM_PEAK_SEARCHES parameters), on the grid points of magnitude at
 # most PEAK_RANGE (far points are the random points' job), and no more once one search took
 # longer than PEAK_GRID_BUDGET seconds.  Each landmark pass of one variable stops after
 # PASS_SECONDS, and one evaluation after EVAL_SECONDS.
 PEAK_SEARCHES = 2
+PARAM_PEAK_SEARCHES = 6
 PEAK_RANGE = 1e4
 PEAK_GRID_BUDGET = 0.25
 PASS_SECONDS = 1.0
@@ -79,10 +86,12 @@ def kink_expressions(expr: sp.Expr) -> list[sp.Expr]:
         out.extend((sp.re(f.args[0]), sp.im(f.args[0])))
     for f in expr.atoms(sp.re, sp.im):
         out.extend(_branch_points(f.args[0]))
-    for pw in expr.atoms(sp.Piecewise):
-        for _, cond in pw.args:
-            for rel in cond.atoms(sp.Rel):
-                out.append(rel.lhs - rel.rhs)
+    for f in expr.atoms(sp.KroneckerDelta):
+        out.append(f.args[0] - f.args[1])
+    # Piecewise conditions, and Eq/Ne wherever they occur: KroneckerDelta(y, 12) and
+    # Piecewise((1, Eq(y, 12)), (0, True)) differ from 0 at y = 12 only.
+    for rel in expr.atoms(sp.Rel):
+        out.append(rel.lhs - rel.rhs)
     return _unique(out)
 
 
@@ -198,20 +207,35 @@ _PEAK_OFFSETS = (1e-6,)
 
 
 class LandmarkFinder:
-    """Candidate test values of one variable where ``expr`` kinks, jumps or peaks (see the module docstring).
+    """Candidate test values of one symbol where ``expr`` kinks, jumps or peaks (see the module docstring).
 
-    Called as ``finder(variable, interval, others)`` with ``others`` the numeric
-    values of every other symbol; returns values of the variable.
+    Called as ``finder(symbol, interval, others)`` with ``others`` the numeric
+    values of every other symbol; returns values of the symbol.  The symbol
+    may be a variable or a parameter: the |R| grid search is shared by the
+    variables (``PEAK_SEARCHES`` in all) and, for parameters
+    (``parameter=True``), done once per parameter, for at most
+    ``PARAM_PEAK_SEARCHES`` of them.  ``until`` (a ``time.monotonic`` end) stops
+    every search: landmarks only add points, so one cut short costs no verdict.
     """
 
-    def __init__(self, expr: sp.Expr, symbols: list, extra_kinks: tuple = ()) -> None:
+    def __init__(
+        self,
+        expr: sp.Expr,
+        symbols: list,
+        extra_kinks: tuple = (),
+        until: float | None = None,
+        extra_peaks: tuple = (),
+    ) -> None:
         self.expr = expr
         self.symbols = list(symbols)
         self.kinks = _unique(list(extra_kinks) + kink_expressions(expr))
-        self.peaks = peak_expressions(expr)
+        self.peaks = _unique(list(extra_peaks) + peak_expressions(expr))
+        self.until = until
         self._compiled: dict = {}
         self._residual = mpmath_function(self.symbols, [expr])
-        self._searches = 0  # |R| grid searches done (at most PEAK_SEARCHES, and none once one was slow)
+        self._searches = 0  # |R| grid searches of variables (at most PEAK_SEARCHES, none once one was slow)
+        self._param_searched: set = set()  # parameters whose |R| grid search is done
+        self._slow = False  # one |R| search was slow: no more of them
 
     def _sources(self, s: sp.Symbol) -> tuple[Callable, int] | None:
         """One mpmath function of all symbols giving every kink source, then every d(peak source)/ds."""
@@ -224,7 +248,13 @@ class LandmarkFinder:
             self._compiled[s] = (fn, len(kinks), len(exprs))
         return self._compiled[s]
 
-    def __call__(self, s: sp.Symbol, iv: Interval1D, others: dict) -> list[mpmath.mpf]:
+    def _end(self, seconds: float) -> float:
+        end = time.monotonic() + seconds
+        return end if self.until is None else min(end, self.until)
+
+    def __call__(self, s: sp.Symbol, iv: Interval1D, others: dict, *, parameter: bool = False) -> list[mpmath.mpf]:
+        if self.until is not None and time.monotonic() >= self.until:
+            return []
         try:
             grid = _grid(iv, others)
         except ValueError:
@@ -236,7 +266,7 @@ class LandmarkFinder:
         def args(t):
             return [t if sym == s else others.get(sym, mpmath.mpf("0.37")) for sym in self.symbols]
 
-        end = time.monotonic() + PASS_SECONDS
+        end = self._end(PASS_SECONDS)
         if fn is not None and position is not None:
             with mpmath.workdps(15):
                 table = []
@@ -255,9 +285,23 @@ class LandmarkFinder:
                     else:
                         out.append(r)
                         out.extend(_around(r, _PEAK_OFFSETS))
-        if position is not None:
+        if position is not None and self._may_search(s, parameter):
             out.extend(self._largest(args, grid))
         return out
+
+    def _may_search(self, s: sp.Symbol, parameter: bool) -> bool:
+        """Whether |R| is searched on a grid of ``s`` now (and count the search)."""
+        if self._slow or self.expr == 0:  # a finder of given kinks only: |0| has no peak
+            return False
+        if parameter:
+            if s in self._param_searched or len(self._param_searched) >= PARAM_PEAK_SEARCHES:
+                return False
+            self._param_searched.add(s)
+            return True
+        if self._searches >= PEAK_SEARCHES:
+            return False
+        self._searches += 1
+        return True
 
     def kink_roots(self, s: sp.Symbol, iv: Interval1D, others: dict) -> list[mpmath.mpf]:
         """The roots themselves of the kink sources in ``s`` (where quadrature must split its range)."""
@@ -268,7 +312,7 @@ class LandmarkFinder:
         fn, n_kinks, n_all = self._sources(s)
         if fn is None or not n_kinks or s not in self.symbols:
             return []
-        end = time.monotonic() + PASS_SECONDS
+        end = self._end(PASS_SECONDS)
 
         def args(t):
             return [t if sym == s else others.get(sym, mpmath.mpf("0.37")) for sym in self.symbols]
@@ -290,12 +334,9 @@ class LandmarkFinder:
 
     def _largest(self, args: Callable, grid: list) -> list[mpmath.mpf]:
         """Where |R| is largest on the grid, refined by golden-section search (a bump of any shape)."""
-        if self._searches >= PEAK_SEARCHES:
-            return []
-        self._searches += 1
         grid = [t for t in grid[::2] if abs(t) <= PEAK_RANGE]
         start = time.monotonic()
-        end = start + PEAK_GRID_BUDGET * 4
+        end = self._end(PEAK_GRID_BUDGET * 4)
         vals = []
         with mpmath.workdps(15):
             for t in grid:
@@ -303,7 +344,7 @@ class LandmarkFinder:
                 v = None if got is None else abs(mpmath.mpmathify(got[0]))
                 vals.append(v if v is not None and mpmath.isfinite(v) else None)
         if time.monotonic() - start > PEAK_GRID_BUDGET:
-            self._searches = PEAK_SEARCHES  # an expensive residual: later draws skip this search
+            self._slow = True  # an expensive residual: later draws skip this search
         peaks = [
             i
             for i in range(1, len(grid) - 1)
@@ -318,7 +359,7 @@ class LandmarkFinder:
         return out
 
     def _golden(self, args: Callable, a: mpmath.mpf, b: mpmath.mpf) -> mpmath.mpf:
-        end = time.monotonic() + PEAK_GRID_BUDGET
+        end = self._end(PEAK_GRID_BUDGET)
 
         def size(t):
             got = _timed(self._residual, *args(t), end=end)

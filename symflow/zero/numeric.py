@@ -134,7 +134,7 @@ def numeric_zero_test(
     """
     clock = Clock(until)
     symbols = sorted(expr.free_symbols, key=str)
-    finder = None if quick else LandmarkFinder(expr, symbols, tuple(domain.kinks))
+    finder = None if quick else LandmarkFinder(expr, symbols, tuple(domain.kinks), until=until)
     points = iter_points(domain, set(symbols), seed=seed, landmarks=finder, draws=2 if quick else 4)
     evaluate = _compile(expr, symbols)
     zero = tried = 0

@@ -15,8 +15,10 @@ has chosen yet) and spread over the whole support:
 
 Edges that are symbolic constants (pi, 2 pi, sqrt 2, log 2) are numbers here
 (``symflow.core.domain.edge_number``).  The landmarks of the residual (kinks,
-jumps, peaks; ``landmarks.py``) are added with points just on each side.
-Only points inside the support are kept, and only distinct points count.
+jumps, peaks; ``landmarks.py``) in every variable *and every parameter* are
+added with points just on each side (the integers around them for an
+integer-valued symbol).  Only points inside the support, the parameters'
+intervals and the constraints are kept, and only distinct points count.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from ..core.domain import EDGE_DPS, Domain, Interval1D, edge_number, exact_numbe
 
 __all__ = ["distinct", "exact_point", "inside", "iter_points", "sample_points", "variable_candidates"]
 
-# Landmark finder: (variable, its interval, numeric values of every other symbol) -> candidate values.
-Landmarks = Callable[[sp.Symbol, Interval1D, dict], list]
+# Landmark finder (``landmarks.LandmarkFinder``): (symbol, its interval, numeric values of every other
+# symbol, parameter=bool) -> candidate values of the symbol.
+Landmarks = Callable[..., list]
 
 
 def _rng(seed: int | None) -> random.Random:
@@ -198,16 +201,21 @@ def iter_points(
     per_draw: int = 12,
     seed: int | None = None,
     landmarks: Landmarks | None = None,
+    random_points: bool = True,
 ) -> Iterator[dict]:
     """``sample_points`` lazily: the random points of every draw first, then the landmarks of each draw.
 
     A residual that is clearly nonzero somewhere is usually refuted by a random
     point, before any landmark (which costs root-finding) is located.
+    ``random_points=False``: the landmark points only (the draws still fix
+    where each landmark is looked for).
     """
     rng = _rng(seed)
     domain = domain.extended(set(symbols))
     variables = [(s, iv) for s, iv in domain.variables if s in symbols]
-    params = [(s, iv) for s, iv in domain.parameters if s in symbols or _bounds_need(s, variables)]
+    # Parameters in the edges of every support are drawn too, even for a variable the residual no
+    # longer holds: test points must lie where the support is non-empty (lower edge < upper edge).
+    params = [(s, iv) for s, iv in domain.parameters if s in symbols or _bounds_need(s, domain.variables)]
     if landmarks is None and domain.kinks:
         from .landmarks import LandmarkFinder
 
@@ -225,50 +233,128 @@ def iter_points(
     # Without variables each draw gives one point: draw more parameter values, so a
     # residual in the parameters alone can reach the 16 points 'consistent' needs.
     for k in range(draws if variables or not params else draws * per_draw):
-        for _ in range(100):
-            pvals = {s: _param_value(iv, rng, wide=k % 3 == 2) for s, iv in params}
-            if _constraints_hold(domain.constraints, pvals):
-                break
-        else:
+        pvals = _draw_parameters(domain, params, rng, wide=k % 3 == 2)
+        if pvals is None:
             continue
         base = {s: _mpf_exact(v) for s, v in pvals.items()}
         if not variables:
-            if fresh(base):
+            if random_points and fresh(base):
                 yield base
+            if k < draws:
+                contexts.append((pvals, base))
             continue
-        try:
-            cands = {s: [c for c in variable_candidates(iv, pvals, rng) if inside(c, iv, pvals)] for s, iv in variables}
-        except ValueError:
-            continue  # an edge that is not a real number at these parameters
-        if not all(cands.values()):
+        cands = _variable_candidates(variables, pvals, rng)
+        if cands is None:
             # The support is empty at these parameters (e.g. [a, b] with a > b): a point
             # outside it could "refute" an identity that holds wherever p lives.
             continue
-        contexts.append((pvals, base, cands, {**base, **{s: rng.choice(cs) for s, cs in cands.items()}}))
+        contexts.append((pvals, {**base, **{s: rng.choice(cs) for s, cs in cands.items()}}))
         if len(variables) == 1:
             s = variables[0][0]
             chosen = cands[s] if len(cands[s]) <= per_draw else rng.sample(cands[s], per_draw)
             for c in chosen:
                 pt = {**base, s: c}
-                if fresh(pt):
+                if random_points and fresh(pt):
                     yield pt
             continue
         for j in range(per_draw):
             pt = dict(base)
             for s, _ in variables:
                 pt[s] = cands[s][j % len(cands[s])] if j < 2 else rng.choice(cands[s])
-            if fresh(pt):
+            if random_points and fresh(pt):
                 yield pt
     if landmarks is None:
         return
-    for pvals, _, _, fixed in contexts:
+    for pvals, fixed in contexts:
         for s, iv in variables:  # each landmark with the other coordinates where it was found
             others = {t: v for t, v in fixed.items() if t != s}
-            for c in landmarks(s, iv, others):
+            for c in _on_lattice(landmarks(s, iv, others), iv):
                 if inside(c, iv, pvals):
                     pt = {**fixed, s: c}
                     if fresh(pt):
                         yield pt
+    # Landmarks of the parameters: a residual wrong only for mu > 1000 (Heaviside(mu - 1000),
+    # Max(0, mu - 1000)) or only near mu = 3 (exp(-10^6 (mu - 3)^2)) vanishes at every random
+    # draw.  Each kink or peak in a parameter, with the other symbols where it was found, gives
+    # points on each side of it inside the parameter's interval and the constraints, and a
+    # few variable values inside the support there (for the first PARAM_LANDMARK_CONTEXTS draws:
+    # a residual with many parameters must not spend its whole budget here).
+    for pvals, fixed in contexts[:PARAM_LANDMARK_CONTEXTS]:
+        for s, iv in params:
+            if s not in symbols:
+                continue
+            others = {t: v for t, v in fixed.items() if t != s}
+            for c in _on_lattice(landmarks(s, iv, others, parameter=True), iv):
+                moved = {**pvals, s: exact_number(c)}
+                if not inside(c, iv, pvals) or not _constraints_hold(domain.constraints, moved):
+                    continue
+                if not domain.supports_nonempty(moved):
+                    continue
+                base = {**{t: v for t, v in fixed.items() if t not in dict(variables)}, s: c}
+                for pt in _with_variables(variables, moved, base, fixed, rng):
+                    if fresh(pt):
+                        yield pt
+
+
+# Variable values tried at each parameter landmark: the draw's own (when still inside the
+# support there) and this many random ones; parameter landmarks are looked for at this many draws.
+PARAM_LANDMARK_DRAWS = 3
+PARAM_LANDMARK_CONTEXTS = 2
+
+
+def _with_variables(variables: list, pvals: dict, base: dict, fixed: dict, rng: random.Random) -> list[dict]:
+    """Points with the parameters ``base`` and variables inside the support at ``pvals``."""
+    if not variables:
+        return [base]
+    cands = _variable_candidates(variables, pvals, rng)
+    if cands is None:
+        return []
+    out = []
+    if all(inside(fixed[s], iv, pvals) for s, iv in variables):
+        out.append({**base, **{s: fixed[s] for s, _ in variables}})
+    for _ in range(PARAM_LANDMARK_DRAWS):
+        out.append({**base, **{s: rng.choice(cs) for s, cs in cands.items()}})
+    return out
+
+
+def _draw_parameters(domain: Domain, params: list, rng: random.Random, wide: bool) -> dict | None:
+    """Random parameter values inside their intervals that satisfy the constraints and leave every
+    support non-empty (None after 100 tries)."""
+    for _ in range(100):
+        pvals = {s: _param_value(iv, rng, wide=wide) for s, iv in params}
+        if _constraints_hold(domain.constraints, pvals) and domain.supports_nonempty(pvals):
+            return pvals
+    return None
+
+
+def _variable_candidates(variables: list, pvals: dict, rng: random.Random) -> dict | None:
+    """Candidate values of each variable inside the support at ``pvals``; None where the support is empty."""
+    try:
+        cands = {s: [c for c in variable_candidates(iv, pvals, rng) if inside(c, iv, pvals)] for s, iv in variables}
+    except ValueError:
+        return None  # an edge that is not a real number at these parameters
+    return cands if all(cands.values()) else None
+
+
+def _on_lattice(values: list, iv: Interval1D) -> list:
+    """Landmarks of an integer-valued symbol as the integers around them (12 -> 11, 12, 13).
+
+    A kink source y - 12 of KroneckerDelta(y, 12) has its root at 12: points 1e-8
+    away from it are not points of the support, and the residual differs from 0 at
+    the integer itself.  Other symbols keep the values as found.
+    """
+    if not iv.integer:
+        return values
+    out, seen = [], set()
+    for v in values:
+        if not mpmath.isfinite(v):
+            continue
+        near = int(mpmath.nint(v))
+        for k in sorted({int(mpmath.floor(v)), near, int(mpmath.ceil(v))} | {near - 1, near + 1}):
+            if k not in seen:
+                seen.add(k)
+                out.append(_mpf(k))
+    return out
 
 
 def exact_point(point: dict) -> dict:

@@ -1,0 +1,291 @@
+"""False verdicts found by the first adversarial review (/work/review/r1), one section per root cause.
+
+Each test plants the known truth: a residual that is wrong only somewhere the old test never looked
+(a region of parameter space, one integer of a pmf's support), a phi whose expectation is undefined,
+an infinite variance, a witness where the support is empty.  A wrong claim must be refuted or left
+unknown, never called consistent; a right one must not be refuted.
+"""
+
+import mpmath
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.core.domain import Domain, Interval1D
+from symflow.zero import decide_zero
+from symflow.zero.landmarks import LandmarkFinder
+from symflow.zero.points import sample_points
+
+x = sp.Symbol("x", real=True)
+mu = sp.Symbol("mu", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+theta = sp.Symbol("theta", positive=True)
+NORMAL_DOMAIN = Domain(((x, Interval1D()),), ((mu, Interval1D()), (sigma, Interval1D(sp.S.Zero, sp.oo))))
+NOT_ZERO = (sf.Status.PROVED, sf.Status.CONSISTENT)
+
+
+def _witness(v: sf.Verdict) -> dict:
+    return {k: float(val) for k, val in v.witness.as_dict().items()}
+
+
+# -- 1. residuals wrong only in a region of parameter space ----------------------------------------
+# The numeric test located kinks and peaks in the variables only: a residual that is zero at every
+# random parameter draw (mu > 1000, sigma > 50, a bump 1e-3 wide at mu = 3) was called consistent.
+
+PARAMETER_REGIONS = [
+    # (residual, the region where it is nonzero, as a test of the witness)
+    (x * sp.Heaviside(mu - 1000), lambda w: w["mu"] > 1000),
+    ((x - mu) * sp.Max(0, sigma - 50), lambda w: w["sigma"] > 50),
+    (sp.Piecewise((x, mu > 1000), (0, True)), lambda w: w["mu"] > 1000),
+    (sp.exp(-(10**6) * (mu - 3) ** 2), lambda w: abs(w["mu"] - 3) < 0.01),  # parameters only
+    (x * sp.exp(-(10**6) * (sigma - 3) ** 2), lambda w: abs(w["sigma"] - 3) < 0.01),
+    (sp.Abs(mu + 700) - (mu + 700), lambda w: w["mu"] < -700),
+]
+
+
+@pytest.mark.parametrize(("residual", "region"), PARAMETER_REGIONS)
+def test_residual_nonzero_only_in_a_parameter_region_is_refuted(residual, region):
+    v = decide_zero(residual, NORMAL_DOMAIN, timeout=15)
+    assert v.status is sf.Status.REFUTED, v
+    assert region({str(k): val for k, val in _witness(v).items()}), v.witness
+
+
+def test_identity_with_a_parameter_kink_is_not_refuted():
+    v = decide_zero(sp.Max(0, mu - 1000) - (mu - 1000) * sp.Heaviside(mu - 1000), NORMAL_DOMAIN, timeout=15)
+    assert v.status in NOT_ZERO, v
+
+
+def test_parameter_landmarks_stay_inside_the_interval_and_the_constraints():
+    a, b = sp.Symbol("a", positive=True), sp.Symbol("b", positive=True)
+    # kinks at a = 3 (inside), a = -5 (outside a > 0) and b = a + 7; constraint a < b < 20
+    residual = sp.Heaviside(a - 3) + sp.Heaviside(a + 5) + sp.Max(0, b - a - 7)
+    dom = Domain((), ((a, Interval1D(sp.S.Zero, sp.oo)), (b, Interval1D(sp.S.Zero, sp.oo))), (a < b, b < 20))
+    finder = LandmarkFinder(residual, [a, b])
+    pts = sample_points(dom, {a, b}, landmarks=finder)
+    assert pts and all(dom.contains(pt) for pt in pts)
+    near = [pt for pt in pts if abs(pt[a] - 3) < 1e-6]
+    assert any(pt[a] > 3 for pt in near) and any(pt[a] < 3 for pt in near)  # both sides of the kink
+
+
+def test_transport_wrong_only_for_large_mu_is_refuted():
+    p = sf.families.normal()
+    m, _ = p.params
+    v = sf.check_transport(p, sf.Flow(p, {m: [1 + sp.Heaviside(m - 1000)]}), m, timeout=20)
+    assert v.status is sf.Status.REFUTED and float(v.witness.as_dict()[m]) > 1000
+
+
+def test_classify_estimator_wrong_only_for_large_mu_is_refuted():
+    p = sf.families.normal()
+    m, s = p.params
+    e = sf.Estimator(p, m, [0], (p.x[0] - m) / s**2 * (1 + sp.Max(0, m - 1000)))
+    v = sf.classify(e, bias=False, timeout=20)
+    assert v.status is sf.Status.REFUTED and float(v.witness.as_dict()[m]) > 1000
+
+
+def test_classify_estimator_with_a_narrow_bump_in_mu_is_refuted():
+    p = sf.families.normal()
+    m, s = p.params
+    e = sf.Estimator(p, m, [0], (p.x[0] - m) / s**2 * (1 + sp.exp(-(10**6) * (m - 3) ** 2)))
+    v = sf.classify(e, bias=False, timeout=20)
+    assert v.status is sf.Status.REFUTED and abs(float(v.witness.as_dict()[m]) - 3) < 0.01
+
+
+def test_density_normalized_only_below_a_parameter_kink_is_refuted():
+    y = sp.Symbol("y", real=True)
+    q = sf.Density(
+        theta * sp.exp(-theta * y) * (1 + sp.Max(0, theta - 100)), y, (theta,), support=sp.Interval(0, sp.oo)
+    )
+    v = sf.check_normalized(q, timeout=30)
+    assert v.status is sf.Status.REFUTED and float(v.witness.as_dict()[theta]) > 100
+
+
+@pytest.mark.slow
+def test_check_unbiased_bias_a_narrow_bump_in_mu_is_refuted():
+    p = sf.families.normal()
+    m, s = p.params
+    e = sf.Estimator(p, m, [0], (p.x[0] - m) / s**2 * (1 + sp.exp(-(10**6) * (m - 3) ** 2)))
+    v = sf.check_unbiased(e, p.x[0], timeout=40)
+    assert v.status is sf.Status.REFUTED and abs(float(v.witness.as_dict()[m]) - 3) < 0.01
+
+
+# -- 2. a pmf's residual wrong at one integer of the support -----------------------------------------
+# Integer test points were 0..11 and a few random ones: KroneckerDelta(y, 12) was never seen.
+
+
+def _poisson_with(extra):
+    po = sf.families.poisson()
+    (lam,) = po.params
+    (y,) = po.x
+    lr = sf.derive(po, sf.flows.zero(po), lam)
+    return sf.Estimator(po, lam, [0], lr.psi + extra(y)), y
+
+
+@pytest.mark.parametrize("k", [12, 30])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        lambda y, k: sp.KroneckerDelta(y, k),
+        lambda y, k: sp.Piecewise((1, sp.Eq(y, k)), (0, True)),
+        lambda y, k: sp.Piecewise((0, sp.Ne(y, k)), (1, True)),
+    ],
+    ids=["KroneckerDelta", "Eq", "Ne"],
+)
+def test_pmf_psi_wrong_at_one_integer_is_refuted(extra, k):
+    e, y = _poisson_with(lambda y: extra(y, k))
+    v = sf.classify(e, bias=False, timeout=30)
+    assert v.status is sf.Status.REFUTED, v
+    assert float(v.witness.as_dict()[y]) == k
+
+
+def test_integer_landmarks_are_the_integers_around_the_root():
+    n = sp.Symbol("n", integer=True, nonnegative=True)
+    dom = Domain(((n, Interval1D(sp.S.Zero, sp.oo, True)),))
+    pts = sample_points(dom, {n}, landmarks=LandmarkFinder(sp.KroneckerDelta(n, 1234), [n]))
+    values = {int(pt[n]) for pt in pts}
+    assert {1233, 1234, 1235} <= values
+    assert all(pt[n] == mpmath.floor(pt[n]) for pt in pts)
+
+
+# -- 3. phi = DiracDelta -------------------------------------------------------------------------------
+# E[DiracDelta(x)] = p(0) is never seen by a sample or by quadrature: every entry that takes phi
+# refuses it (derive always did), with the same error.
+
+POINT_MASSES = [
+    sp.DiracDelta(x),
+    2 + sp.DiracDelta(x - 1),
+    sp.DiracDelta(x, 1),
+    sp.Derivative(sp.Heaviside(x), x),
+    sp.SingularityFunction(x, 0, -1),
+]
+
+
+def _entries():
+    p = sf.families.normal()
+    m, s = p.params
+    rp = sf.derive(p, sf.flows.reparam(p), s)
+    vals = {m: 0.0, s: 1.0}
+    return (
+        p,
+        rp,
+        [
+            lambda phi: sf.check_unbiased(rp, phi, vals, timeout=20),
+            lambda phi: sf.check_unbiased(rp, phi, timeout=20),
+            lambda phi: sf.mc_check(rp, phi, vals, 1000, timeout=20),
+            lambda phi: sf.variance(rp, phi, vals, timeout=20),
+            lambda phi: sf.compare([rp], phi, vals, n=1000, timeout=20),
+            lambda phi: sf.derive(p, sf.flows.reparam(p), s, phi=phi),
+            lambda phi: rp.single_sample(phi),
+        ],
+    )
+
+
+@pytest.mark.parametrize("phi", POINT_MASSES, ids=str)
+def test_point_mass_phi_is_refused_everywhere(phi):
+    p, rp, entries = _entries()
+    phi = phi.xreplace({x: p.x[0]})
+    for entry in entries:
+        with pytest.raises(sf.EstimatorError, match="DiracDelta"):
+            entry(phi)
+
+
+def test_ordinary_phi_with_jumps_and_kinks_is_accepted():
+    from symflow.core.convert import as_test_function
+
+    for phi in (sp.Heaviside(x), sp.Abs(x), sp.Derivative(sp.Abs(x), x), sp.SingularityFunction(x, 0, 1)):
+        assert as_test_function(phi) == phi
+
+
+# -- 4. E_p[phi] infinite or undefined ------------------------------------------------------------------
+# The exact gradient integrates (dp/dtheta) phi, which converges one power faster than p phi:
+# for a Cauchy density and phi = x it is a number, and the estimator's mean matched it.
+
+m_, g_ = sp.Symbol("m", real=True), sp.Symbol("g", positive=True)
+CAUCHY = sf.Density(g_ / (sp.pi * (g_**2 + (x - m_) ** 2)), x, (m_, g_), name="cauchy")
+
+
+def _lr(p):
+    return sf.derive(p, sf.flows.zero(p), p.params[0])
+
+
+def _student_t(nu):
+    st = sf.families.student_t(nu=nu)  # nu = 1: the Cauchy density, with a sampler
+    return st, {st.params[0]: 0.5, st.params[1]: 1.0}
+
+
+@pytest.mark.parametrize(
+    ("nu", "phi"),
+    [(1, sp.Abs), (1, lambda t: t), (3, lambda t: t**3)],
+    ids=["cauchy |x|", "cauchy x", "t(3) x^3"],
+)
+def test_gradient_of_an_undefined_expectation_is_unknown(nu, phi):
+    p, vals = _student_t(nu)
+    phi = phi(p.x[0])
+    v = sf.check_unbiased(_lr(p), phi, vals, timeout=30)
+    assert v.status is sf.Status.UNKNOWN and "infinite" in v.reason, v
+    r = sf.mc_check(_lr(p), phi, vals, 10**4, timeout=30)
+    assert r.status is sf.Status.UNKNOWN and r.exact is None and "infinite" in r.exact_method, r
+
+
+@pytest.mark.slow
+def test_symbolic_gradient_of_an_undefined_expectation_is_not_claimed():
+    v = sf.check_unbiased(_lr(CAUCHY), x, timeout=30)
+    assert v.status not in NOT_ZERO, v
+
+
+def test_bounded_phi_under_a_heavy_tail_is_still_checked():
+    v = sf.check_unbiased(_lr(CAUCHY), sp.atan(x), {m_: 0.5, g_: 1.0}, timeout=30)
+    assert v.status is sf.Status.CONSISTENT, v
+
+
+# -- 5. an infinite variance reported as a number ----------------------------------------------------------
+# The LR estimator under q = N(0, 0.5^2) for p = N(0, 1): (p/q)^2 q grows like exp(x^2), so
+# E_q[E^2] = oo; Monte Carlo gave 1899.8 with no warning.
+
+
+def _lr_under(tau_value):
+    p = sf.families.normal()
+    m, s = p.params
+    tau, nu0 = sp.Symbol("tau", positive=True), sp.Symbol("nu0", real=True)
+    lr = sf.derive(p, sf.flows.zero(p), m, q=sf.families.normal(mu=nu0, sigma=tau))
+    return lr, p.x[0], {m: 0.0, s: 1.0, nu0: 0.0, tau: tau_value}
+
+
+def test_infinite_variance_is_reported_infinite():
+    lr, x_, vals = _lr_under(0.5)
+    res = sf.variance(lr, x_, vals, timeout=30)
+    assert res.route == "divergent" and res.value == float("inf") and "infinite" in res.reason, res
+    table = sf.compare([lr], x_, vals, n=10**4, timeout=30)
+    row = table.rows[0]
+    assert float(row.variance) == float("inf") and "diverges" in row.how
+
+
+def test_finite_variance_under_a_wider_q_is_a_number():
+    lr, x_, vals = _lr_under(2.0)
+    res = sf.variance(lr, x_, vals, timeout=30)
+    assert res.route != "divergent" and 0 < float(res.value) < float("inf"), res
+
+
+# -- 6. a witness where the support is empty -------------------------------------------------------------
+# A uniform density on [a, b] without the constraint a < b: the residual of a correct flow no longer
+# holds x, and it was "refuted" at a = 0.57, b = -0.18, where the support is empty.
+
+a_, b_ = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+UNIFORM_AB = Domain(((x, Interval1D(a_, b_)),), ((a_, Interval1D()), (b_, Interval1D())))
+
+
+def test_correct_flow_of_a_uniform_without_constraints_is_not_refuted():
+    pu = sf.Density(1 / (b_ - a_), x, (a_, b_), support=sp.Interval(a_, b_))
+    v = sf.check_transport(pu, sf.Flow(pu, {b_: [(x - a_) / sp.Abs(b_ - a_)]}), b_, timeout=30)
+    assert v.status in NOT_ZERO, v
+
+
+def test_residual_nonzero_only_where_the_support_is_empty_is_not_refuted():
+    v = decide_zero(sp.Heaviside(a_ - b_) * (a_ - b_), UNIFORM_AB, timeout=10)
+    assert v.status in NOT_ZERO, v
+
+
+def test_points_and_witnesses_lie_where_the_support_is_non_empty():
+    assert not UNIFORM_AB.contains({a_: sp.Rational(57, 100), b_: sp.Rational(-18, 100)})
+    assert UNIFORM_AB.contains({a_: sp.Rational(-18, 100), b_: sp.Rational(57, 100)})
+    pts = sample_points(UNIFORM_AB, {a_, b_})
+    assert pts and all(pt[a_] < pt[b_] for pt in pts)
