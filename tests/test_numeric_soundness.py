@@ -54,10 +54,10 @@ def sympy_integrates_to_zero(monkeypatch):
     """SymPy 1.14's answer for the integral of 1/(b + cos(pi x)) over [0, 2] (0), planted for speed."""
     raw = integrals._raw_symbolic_integral
 
-    def wrong(p, integrand, budget):
+    def wrong(p, integrand, budget, trail=None):
         if integrand.has(sp.cos(sp.pi * x)):
             return sp.S.Zero
-        return raw(p, integrand, budget)
+        return raw(p, integrand, budget, trail)
 
     monkeypatch.setattr(integrals, "_raw_symbolic_integral", wrong)
 
