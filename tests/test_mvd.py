@@ -263,3 +263,22 @@ def test_mvd_derivation_and_display():
     assert "unbiased" in proof.statement and len(proof.steps) == 3
     assert "phi(x+) - phi(x-)" in str(est)
     assert est._repr_latex_().startswith("$")
+
+
+@pytest.mark.parametrize(
+    "family, wrt, params",
+    [
+        ("gamma", 1, {"alpha": 2.3, "beta": 1.7}),
+        ("l_distribution", 1, {"mu": 0.2, "sigma": 0.9}),
+    ],
+    ids=["gamma-beta", "L-sigma"],
+)
+def test_pieces_whose_cdf_saturates_short_of_one_are_sampled(family, wrt, params):
+    # The CDF of a piece written as a difference stops a few ulps short of 1 (0.9999999999999993 for the
+    # L-distribution's upper piece): bisection's bracket must accept it (it used to raise "could not bracket").
+    p = getattr(sf.families, family)()
+    values = {t: params[str(t)] for t in p.params}
+    est = sf.mvd(p, p.params[wrt], timeout=60)
+    xp, xm = est.compile().sample(1_000, values, 0)
+    assert np.all(np.isfinite(xp)) and np.all(np.isfinite(xm))
+    assert sf.mc_check(est, p.x[0], values, 20_000, seed=5, timeout=60).status is sf.Status.CONSISTENT
