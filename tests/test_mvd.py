@@ -15,6 +15,7 @@ import sympy as sp
 
 import symflow as sf
 from symflow.errors import BackendError, EstimatorError
+from symflow.estimators.mvd import MVDEstimator, MVDTerm
 
 P = sf.families.normal()
 X = P.x[0]
@@ -282,3 +283,45 @@ def test_pieces_whose_cdf_saturates_short_of_one_are_sampled(family, wrt, params
     xp, xm = est.compile().sample(1_000, values, 0)
     assert np.all(np.isfinite(xp)) and np.all(np.isfinite(xm))
     assert sf.mc_check(est, p.x[0], values, 20_000, seed=5, timeout=60).status is sf.Status.CONSISTENT
+
+
+# -- a user's coupling: checked, and its moments are those of what is sampled ----------------------
+
+
+def _maxwell_pair_with_wrong_minus():
+    # x- = mu + 2 sigma m v has variance 4/3 sigma^2, not sigma^2: its x- marginal is not the normal
+    good = sf.weak_derivative(P, SIGMA, method="known")
+    m, v = good.coupling.z
+    return good, sf.Coupling(good.coupling.base, MU + SIGMA * m, MU + 2 * SIGMA * m * v, "wrong x-")
+
+
+def test_mvd_refuses_a_coupling_whose_marginal_is_refuted():
+    good, bad = _maxwell_pair_with_wrong_minus()
+    with pytest.raises(EstimatorError, match=r"x- ~ normal.*check_coupling"):
+        sf.mvd(P, SIGMA, decomposition=good, coupling=bad, timeout=30)
+    # the right maps, given by hand, are checked and accepted
+    est = sf.mvd(P, SIGMA, decomposition=good, coupling=good.coupling, timeout=30)
+    assert est.term.marginals_proved
+
+
+def test_unproved_coupling_moments_are_those_of_what_is_sampled():
+    # T = ((mu + sigma m)^2 - (mu + 2 sigma m v)^2)/sigma = 2 mu m (1 - 2v) + sigma m^2 (1 - 4 v^2), m ~ Maxwell,
+    # v ~ U(0, 1): E m^2 = 3, E m^4 = 15, E (1 - 2v)^2 = 1/3, E (1 - 4v^2)^2 = 23/15 => E T = -sigma,
+    # E T^2 = 4 mu^2 + 23 sigma^2, Var = 4 mu^2 + 22 sigma^2 (not the truth 2 sigma; the old plan said -38.7)
+    good, bad = _maxwell_pair_with_wrong_minus()
+    est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(MVDTerm(good, bad, timeout=30),), name="wrong x-")
+    assert _same(est.term.symbolic_expectation(X**2), -SIGMA)
+    res = sf.variance(est, X**2, timeout=30)
+    assert res.exact and _same(res.value, 4 * MU**2 + 22 * SIGMA**2) and _same(res.mean, -SIGMA)
+    # it was PROVED from the claimed marginals; the 2-D base's quadrature at 30 digits is out of reach => unknown
+    assert sf.check_unbiased(est, X**2, timeout=30).status is not sf.Status.PROVED
+    assert sf.mc_check(est, X**2, {MU: 0.3, SIGMA: 1.2}, 20_000, seed=1).status is sf.Status.REFUTED
+
+
+def test_a_negative_variance_is_never_reported():
+    # a term claiming proved marginals while sampling other ones: its plan mixes two laws, E[T^2] < E[T]^2
+    good, bad = _maxwell_pair_with_wrong_minus()
+    term = MVDTerm(good, bad, timeout=30, marginals_proved=True)
+    est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(term,), name="claims too much")
+    with pytest.raises(sf.SymflowError, match="negative variance"):
+        sf.variance(est, X**2, {MU: 0.3, SIGMA: 1.2}, route="exact", timeout=30)

@@ -42,16 +42,18 @@ import sympy as sp
 
 from ..calculus.gaussian_forms import interval_gaussian_integral, real_part
 from ..calculus.integrals import symbolic_integral
+from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
 from ..core.steps import Basis, Proof, ProofStep, Step
+from ..core.verdict import Status
 from ..errors import BackendError, EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
 from . import _inversion
-from .coupling import Coupling, uniform_base
+from .coupling import Coupling, coupling_marginals, exact_expectation, uniform_base
 from .known_weak import known_weak_derivative
 from .weak_derivative import WeakDerivative, closed_quantile, hahn_jordan, mixture_density, mixture_moment
 
@@ -187,12 +189,28 @@ class MVDTerm:
     coupling : Coupling or str
         A ``Coupling`` (closed-form joint law), ``"independent"``, or
         ``"common"``/``"antithetic"`` when the quantiles are numeric only.
+    marginals_proved : bool
+        The ``Coupling``'s marginals are known to be p+ and p- (``check_coupling``
+        proved it, or symflow built it so).  When False, expectations and
+        moments are integrals over the coupling's base density -- the law that
+        is actually sampled -- never the marginals it claims.
     """
 
     decomposition: WeakDerivative
     coupling: Any = "independent"
     timeout: float | None = field(default=None, repr=False)
     kind: TermKind = TermKind.MVD
+    marginals_proved: bool = False
+
+    @property
+    def _over_base(self) -> bool:
+        # an unproved Coupling => its maps are what is sampled => integrate over its base, not over p+ and p-
+        return isinstance(self.coupling, Coupling) and not self.marginals_proved
+
+    def _sampled(self, phi: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        """phi(x+) and phi(x-) as functions of the coupling's base variables."""
+        cp = self.coupling
+        return phi.xreplace({self.x: cp.plus}), phi.xreplace({self.x: cp.minus})
 
     @property
     def wrt(self) -> sp.Symbol:
@@ -223,6 +241,12 @@ class MVDTerm:
     def symbolic_expectation(self, phi: sp.Expr) -> sp.Expr | None:
         """c (E+[phi] - E-[phi]) exactly, or None."""
         phi = as_expr(phi, "phi")
+        if self._over_base:
+            fp, fm = self._sampled(phi)
+            got = exact_expectation(self.coupling.base, fp - fm, self.timeout)
+            if got is None:
+                return None
+            return budgets.simplify(self.c * got, timeout=resolve_timeout(self.timeout))
         plus = self._mixture(self.decomposition.plus, phi)
         minus = self._mixture(self.decomposition.minus, phi) if plus is not None else None
         if plus is None or minus is None:
@@ -233,6 +257,14 @@ class MVDTerm:
         """c (E+[phi] - E-[phi]) at ``values`` by quadrature at ``dps`` digits."""
         phi = as_expr(phi, "phi")
         values = exact_values({k: as_expr(v, "value") for k, v in values.items()})
+        if self._over_base:
+            fp, fm = self._sampled(phi)
+            base = self.coupling.base
+            got = numeric_integral(base, base.expr * (fp - fm), values, dps=dps, timeout=self.timeout)
+            if got is None:
+                return None
+            with mpmath.workdps(dps):
+                return mpmath.mpmathify(sp.N(self.c.xreplace(values), dps)) * got
         wd = self.decomposition
         plus = mixture_moment(wd.plus, phi, values, dps, self.timeout)
         minus = mixture_moment(wd.minus, phi, values, dps, self.timeout) if plus is not None else None
@@ -270,6 +302,10 @@ class MVDTerm:
         phi = as_expr(phi, "phi")
         c = self.c
         wd = self.decomposition
+        if self._over_base:
+            # what is sampled: T = c (phi(g+(z)) - phi(g-(z))), z ~ base => every moment is one integral over the base
+            fp, fm = self._sampled(phi)
+            return ((c**k, ((self.coupling.base, sp.expand((fp - fm) ** k)),)),) if k in (1, 2) else None
         if k == 1:
             return tuple((c * w, ((d, phi),)) for w, d in wd.plus) + tuple((-c * w, ((d, phi),)) for w, d in wd.minus)
         if k != 2:
@@ -483,6 +519,23 @@ def _uniform_coupling(wd: WeakDerivative, kind: str, budget: float) -> Coupling 
     )
 
 
+def _checked_coupling(wd: WeakDerivative, coupling: Coupling, timeout: float | None) -> bool:
+    """True when the coupling's marginals are proved to be p+ and p-; raises when they are refuted."""
+    if not isinstance(coupling.base, Density) or coupling.base.sampler is None:
+        raise EstimatorError("the coupling's base density has no sampler; give a base Density with sampler=...")
+    verdict = coupling_marginals(coupling, wd.p_plus, wd.p_minus, timeout)
+    if verdict.status is Status.REFUTED:
+        wrong = [label for label, part in verdict.details if str(part).startswith("refuted")]
+        raise EstimatorError(
+            f"the coupling {coupling.name!r} does not draw {' and '.join(wrong) or 'x+ ~ p+ and x- ~ p-'} "
+            "(sf.check_coupling(decomposition, coupling) refutes it); give maps that push its base forward to p+ "
+            "and p- (the estimator is unbiased only then), or a coupling by name: 'independent', 'common', "
+            "'antithetic'"
+        )
+    # undecided => accepted, but its moments are taken over the base (what is sampled), never over p+ and p-
+    return verdict.status is Status.PROVED
+
+
 def mvd(
     p: Density,
     wrt: sp.Symbol,
@@ -533,6 +586,7 @@ def mvd(
         raise EstimatorError(f"decomposition must be a WeakDerivative, got {type(wd).__name__}")
     if wd.density != p or wd.wrt != wrt:
         raise EstimatorError(f"the decomposition is of d{wd.density.name}/d{wd.wrt}, not d{p.name}/d{wrt}")
+    built = False  # symflow built it from the quantiles => its marginals are right by construction
     if isinstance(coupling, Coupling):
         chosen: Any = coupling
     elif coupling == "natural":
@@ -541,8 +595,12 @@ def mvd(
         chosen = "independent"
     elif coupling in ("common", "antithetic"):
         chosen = _uniform_coupling(wd, coupling, budget) or coupling
+        built = True
     else:
         raise EstimatorError(f"coupling must be one of {', '.join(COUPLINGS)} or a Coupling, got {coupling!r}")
-    term = MVDTerm(wd, chosen, timeout)
+    proved = built
+    if isinstance(chosen, Coupling) and not built:
+        proved = _checked_coupling(wd, chosen, timeout)
+    term = MVDTerm(wd, chosen, timeout, marginals_proved=proved)
     name = f"MVD ({wd.method}; {term.coupling_name.split(':')[0]})"
     return MVDEstimator(p, wrt, (sp.S.Zero,) * p.dim, sp.S.Zero, extra_terms=(term,), steps=term.steps(), name=name)
