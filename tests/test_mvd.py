@@ -325,3 +325,17 @@ def test_a_negative_variance_is_never_reported():
     est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(term,), name="claims too much")
     with pytest.raises(sf.SymflowError, match="negative variance"):
         sf.variance(est, X**2, {MU: 0.3, SIGMA: 1.2}, route="exact", timeout=30)
+
+
+def test_compiled_mvd_checks_its_inputs():
+    f = sf.mvd(P, SIGMA, method="known").compile()
+    good = {MU: 0.3, SIGMA: 1.2}
+    with pytest.raises(sf.ParameterError, match="string key 'mu'"):
+        f.estimate(np.square, 5, {"mu": 0.3, "sigma": 1.2}, 0)  # was: KeyError: mu
+    with pytest.raises(sf.ParameterError, match="positive"):
+        f.sample(3, {MU: 0.3, SIGMA: -1.2}, 0)  # was: draws from a normal with sigma = -1.2
+    with pytest.raises(sf.SymflowError, match=r"shape \(3,\) for 5 points"):
+        f.estimate(lambda t: np.ones(3), 5, good, 0)  # was: a wrong-length result
+    with pytest.raises(sf.SymflowError, match="positive integer"):
+        f.sample(0, good, 0)
+    assert f.estimate(np.square, 5, good, 0).shape == (5,)

@@ -45,7 +45,7 @@ from ..calculus.integrals import symbolic_integral
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, exact_values
+from ..core.convert import as_expr, as_param_values, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
 from ..core.steps import Basis, Proof, ProofStep, Step
@@ -377,8 +377,7 @@ class MVDEstimator(Estimator):
 
     def sample_pairs(self, n: int, params: dict, rng: np.random.Generator | int | None = None):
         """n coupled pairs (x+, x-)."""
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        return self.term.sample_pairs(int(n), {t: params[t] for t in self.params}, rng)
+        return self.compile().sample(n, params, rng)  # the same checks of n and params
 
     def derivation(self) -> Proof:
         """The unbiasedness argument; the weak-derivative identity is ``check_weak_derivative``'s verdict."""
@@ -446,12 +445,17 @@ class CompiledMVD:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 
+    def _values(self, params: object) -> dict:
+        """params checked as compile() does elsewhere: Symbol keys, numbers, every parameter, sigma > 0 and such."""
+        values = as_param_values(params, self.params)
+        for _, part in (*self.plus, *self.minus):
+            part.param_values({t: values[t] for t in part.params})
+        return {t: float(values[t]) for t in self.params}
+
     def c(self, params: dict) -> float:
         """c at these parameter values."""
-        missing = [t for t in self.params if t not in params]
-        if missing:
-            raise SymflowError(f"params has no value for {', '.join(map(str, missing))}")
-        return float(self._c(tuple(float(params[t]) for t in self.params)))
+        values = self._values(params)
+        return float(self._c(tuple(values[t] for t in self.params)))
 
     def __call__(self, phi_plus: object, phi_minus: object, params: dict) -> np.ndarray:
         fp = np.asarray(phi_plus, dtype=np.float64)
@@ -464,13 +468,25 @@ class CompiledMVD:
 
     def sample(self, n: int, params: dict, rng: np.random.Generator | int | None = None):
         """n coupled pairs (x+, x-) as two (n,) arrays."""
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise SymflowError(f"n must be a positive integer number of pairs, got {n!r}")
+        values = self._values(params)
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        return _sample_pairs(self.coupling, self.plus, self.minus, int(n), params, rng)
+        return _sample_pairs(self.coupling, self.plus, self.minus, int(n), values, rng)
 
     def estimate(self, phi: Any, n: int, params: dict, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """n per-pair estimates for a vectorized numpy function ``phi``."""
         xp, xm = self.sample(n, params, rng)
-        return self(np.asarray(phi(xp), float), np.asarray(phi(xm), float), params)
+        outs = []
+        for xs in (xp, xm):
+            out = np.asarray(phi(xs), float)
+            if out.shape != xs.shape:
+                raise SymflowError(
+                    f"phi returned shape {out.shape} for {xs.shape[0]} points; give a vectorized phi with one value "
+                    "per point (e.g. lambda x: x**2, or np.vectorize(f))"
+                )
+            outs.append(out)
+        return self(*outs, params)
 
     def __str__(self) -> str:
         return f"{self.name or 'MVD'} of d/d{self.wrt} (numpy): E = {sp.sstr(self.c_expr)} * (phi(x+) - phi(x-))"
