@@ -412,3 +412,14 @@ def test_a_missing_framework_names_the_install_command(monkeypatch):
         _common.require("torch")
     with pytest.raises(sf.SymflowError, match=r'pip install "symflow\[jax\]"'):
         _common.require("jax")
+
+
+def test_surrogates_refuse_mvd_terms_briefly():
+    # was: a 937-character repr of the term ending "report it"
+    p = sf.families.normal()
+    est = sf.mvd(p, p.params[0], method="known")
+    makers = [sf.jax.surrogate] + ([sf.torch.surrogate] if importlib.util.find_spec("torch") else [])
+    for make in makers:
+        with pytest.raises(sf.EstimatorError, match=r"measure-valued \(MVD\).*est\.compile\(\)") as info:
+            make(est)
+        assert len(str(info.value)) < 250
