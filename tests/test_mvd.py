@@ -339,3 +339,11 @@ def test_compiled_mvd_checks_its_inputs():
     with pytest.raises(sf.SymflowError, match="positive integer"):
         f.sample(0, good, 0)
     assert f.estimate(np.square, 5, good, 0).shape == (5,)
+
+
+def test_method_and_coupling_of_a_wrong_type_are_refused():
+    # an array compared with == gave numpy's "truth value of an array is ambiguous" ValueError
+    with pytest.raises(EstimatorError, match="method must be"):
+        sf.weak_derivative(P, MU, method=np.array([1, 2]))
+    with pytest.raises(EstimatorError, match="coupling must be"):
+        sf.mvd(P, MU, coupling=np.array([1, 2]))

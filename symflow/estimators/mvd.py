@@ -99,6 +99,8 @@ def weak_derivative(
     wrt = p.check_param(wrt)
     if p.dim != 1:
         raise EstimatorError(f"weak derivatives here are for 1-D densities; {p.name} has {p.dim} variables")
+    if not isinstance(method, str):
+        raise EstimatorError(f"method must be 'hahn-jordan' or 'known', got a {type(method).__name__}")
     if method == "hahn-jordan":
         return hahn_jordan(p, wrt, params, timeout=timeout)
     if method == "known":
@@ -603,6 +605,10 @@ def mvd(
     if wd.density != p or wd.wrt != wrt:
         raise EstimatorError(f"the decomposition is of d{wd.density.name}/d{wd.wrt}, not d{p.name}/d{wrt}")
     built = False  # symflow built it from the quantiles => its marginals are right by construction
+    if not isinstance(coupling, Coupling | str):
+        raise EstimatorError(
+            f"coupling must be one of {', '.join(COUPLINGS)} or a Coupling, got a {type(coupling).__name__}"
+        )
     if isinstance(coupling, Coupling):
         chosen: Any = coupling
     elif coupling == "natural":
