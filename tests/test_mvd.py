@@ -347,3 +347,11 @@ def test_method_and_coupling_of_a_wrong_type_are_refused():
         sf.weak_derivative(P, MU, method=np.array([1, 2]))
     with pytest.raises(EstimatorError, match="coupling must be"):
         sf.mvd(P, MU, coupling=np.array([1, 2]))
+
+
+def test_design_does_not_report_a_negative_variance_either():
+    good, bad = _maxwell_pair_with_wrong_minus()
+    term = MVDTerm(good, bad, timeout=30, marginals_proved=True)
+    est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(term,), name="claims too much")
+    with pytest.raises(sf.SymflowError, match="moment"):
+        sf.design({"bad": est}, X**2, {MU: 0.3, SIGMA: 1.2}, timeout=30)

@@ -528,8 +528,8 @@ def estimator_covariance(
         extra = sp.S.Zero
         for t in est.extra_terms:
             t1, t2 = ev.plan(term_plan(t, phi, 1)), ev.plan(term_plan(t, phi, 2))
-            if t1 is None or t2 is None:
-                return None
+            if t1 is None or t2 is None or _negative(t2 - t1**2, t2, values):
+                return None  # (a negative variance: the term's moments are not of one law, see _moments)
             mean = None if mean is None else mean + t1
             extra += t2 - t1**2
         if mean is None:
