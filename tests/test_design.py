@@ -116,3 +116,44 @@ def test_sampled_variance_of_the_combination_matches():
     var = combo.var(ddof=1)
     se = np.sqrt((np.mean((combo - combo.mean()) ** 4) - var**2) / n)
     assert abs(var - float(sp.N(d.variance))) < Z_MAX * se
+
+
+# -- input handling -----------------------------------------------------------------------------
+
+
+def test_params_are_validated_as_variance_does():
+    lr, rp = sf.derive(P, sf.flows.zero(P), MU), sf.derive(P, sf.flows.reparam(P), MU)
+    with pytest.raises(sf.ParameterError, match="positive"):
+        sf.design({"LR": lr, "RP": rp}, X**2, {MU: 0.3, SIGMA: -1.2})  # was: negative variances, unbiased proved
+    with pytest.raises(sf.ParameterError, match="string key"):
+        sf.design({"LR": lr, "RP": rp}, X**2, {"mu": 1, "sigma": 1})  # was: silently symbolic
+    with pytest.raises(sf.ParameterError, match="no value for sigma"):
+        sf.design({"LR": lr, "RP": rp}, X**2, {MU: 1})
+    with pytest.raises(sf.SymflowError, match="per_cost=True.*params="):
+        sf.design({"LR": lr, "RP": rp}, X**2, per_cost=True)  # was: silently ignored
+
+
+def test_best_single_of_a_symbolic_design_names_the_fix():
+    lr, rp = sf.derive(P, sf.flows.zero(P), MU), sf.derive(P, sf.flows.reparam(P), MU)
+    d = sf.design({"LR": lr, "RP": rp}, X**2, timeout=30)
+    with pytest.raises(sf.SymflowError, match=r"\.at\("):
+        d.best_single  # noqa: B018 - the property raises
+    # Var_RP[x^2] = 4 sigma^2 < Var_LR[x^2] at mu = 0.3, sigma = 1.2
+    assert d.at({MU: 0.3, SIGMA: 1.2}).best_single[0] == "RP"
+
+
+def test_float_parameters_print_as_given():
+    lr, rp = sf.derive(P, sf.flows.zero(P), MU), sf.derive(P, sf.flows.reparam(P), MU)
+    head = str(sf.design({"LR": lr, "RP": rp}, X**2, {MU: 0.3, SIGMA: 1.2})).splitlines()[0]
+    assert head.endswith("at mu = 0.3, sigma = 1.2"), head
+    head = str(sf.design({"LR": lr, "RP": rp}, X**2, timeout=30).at({MU: 0.3, SIGMA: 1.2})).splitlines()[0]
+    assert head.endswith("at mu = 0.3, sigma = 1.2"), head
+
+
+def test_a_budget_that_runs_out_says_so():
+    # with params given, "give params=" was the wrong advice: the budget ran out (3 s is not enough for this phi
+    # even on a quiet machine, so 0.5 s certainly is not)
+    lr_s, rp_s = sf.derive(P, sf.flows.zero(P), SIGMA), sf.derive(P, sf.flows.reparam(P), SIGMA)
+    hard = sp.exp(sp.sin(X) ** 3) * sp.atan(X**3 + 1) / (1 + sp.cos(X) ** 2) + sp.besselj(1, X**2)
+    with pytest.raises(sf.SymflowError, match="ran out.*raise timeout="):
+        sf.design({"LR": lr_s, "RP": rp_s}, hard, {MU: 0.3, SIGMA: 1.2}, timeout=0.5)

@@ -429,3 +429,14 @@ def test_adapters_refuse_what_is_not_a_density_estimator_or_plan(module, junk):
     ):
         with pytest.raises(sf.SymflowError, match="Density|Flow|Estimator|SurrogatePlan"):
             call()
+
+
+def test_surrogates_refuse_mvd_terms_briefly():
+    # was: a 937-character repr of the term ending "report it"
+    p = sf.families.normal()
+    est = sf.mvd(p, p.params[0], method="known")
+    makers = [sf.jax.surrogate] + ([sf.torch.surrogate] if importlib.util.find_spec("torch") else [])
+    for make in makers:
+        with pytest.raises(sf.EstimatorError, match=r"measure-valued \(MVD\).*est\.compile\(\)") as info:
+            make(est)
+        assert len(str(info.value)) < 250

@@ -15,6 +15,7 @@ import sympy as sp
 
 import symflow as sf
 from symflow.errors import BackendError, EstimatorError
+from symflow.estimators.mvd import MVDEstimator, MVDTerm
 
 P = sf.families.normal()
 X = P.x[0]
@@ -263,3 +264,94 @@ def test_mvd_derivation_and_display():
     assert "unbiased" in proof.statement and len(proof.steps) == 3
     assert "phi(x+) - phi(x-)" in str(est)
     assert est._repr_latex_().startswith("$")
+
+
+@pytest.mark.parametrize(
+    "family, wrt, params",
+    [
+        ("gamma", 1, {"alpha": 2.3, "beta": 1.7}),
+        ("l_distribution", 1, {"mu": 0.2, "sigma": 0.9}),
+    ],
+    ids=["gamma-beta", "L-sigma"],
+)
+def test_pieces_whose_cdf_saturates_short_of_one_are_sampled(family, wrt, params):
+    # The CDF of a piece written as a difference stops a few ulps short of 1 (0.9999999999999993 for the
+    # L-distribution's upper piece): bisection's bracket must accept it (it used to raise "could not bracket").
+    p = getattr(sf.families, family)()
+    values = {t: params[str(t)] for t in p.params}
+    est = sf.mvd(p, p.params[wrt], timeout=60)
+    xp, xm = est.compile().sample(1_000, values, 0)
+    assert np.all(np.isfinite(xp)) and np.all(np.isfinite(xm))
+    assert sf.mc_check(est, p.x[0], values, 20_000, seed=5, timeout=60).status is sf.Status.CONSISTENT
+
+
+# -- a user's coupling: checked, and its moments are those of what is sampled ----------------------
+
+
+def _maxwell_pair_with_wrong_minus():
+    # x- = mu + 2 sigma m v has variance 4/3 sigma^2, not sigma^2: its x- marginal is not the normal
+    good = sf.weak_derivative(P, SIGMA, method="known")
+    m, v = good.coupling.z
+    return good, sf.Coupling(good.coupling.base, MU + SIGMA * m, MU + 2 * SIGMA * m * v, "wrong x-")
+
+
+def test_mvd_refuses_a_coupling_whose_marginal_is_refuted():
+    good, bad = _maxwell_pair_with_wrong_minus()
+    with pytest.raises(EstimatorError, match=r"x- ~ normal.*check_coupling"):
+        sf.mvd(P, SIGMA, decomposition=good, coupling=bad, timeout=30)
+    # the right maps, given by hand, are checked and accepted
+    est = sf.mvd(P, SIGMA, decomposition=good, coupling=good.coupling, timeout=30)
+    assert est.term.marginals_proved
+
+
+def test_unproved_coupling_moments_are_those_of_what_is_sampled():
+    # T = ((mu + sigma m)^2 - (mu + 2 sigma m v)^2)/sigma = 2 mu m (1 - 2v) + sigma m^2 (1 - 4 v^2), m ~ Maxwell,
+    # v ~ U(0, 1): E m^2 = 3, E m^4 = 15, E (1 - 2v)^2 = 1/3, E (1 - 4v^2)^2 = 23/15 => E T = -sigma,
+    # E T^2 = 4 mu^2 + 23 sigma^2, Var = 4 mu^2 + 22 sigma^2 (not the truth 2 sigma; the old plan said -38.7)
+    good, bad = _maxwell_pair_with_wrong_minus()
+    est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(MVDTerm(good, bad, timeout=30),), name="wrong x-")
+    assert _same(est.term.symbolic_expectation(X**2), -SIGMA)
+    res = sf.variance(est, X**2, timeout=30)
+    assert res.exact and _same(res.value, 4 * MU**2 + 22 * SIGMA**2) and _same(res.mean, -SIGMA)
+    # it was PROVED from the claimed marginals; the 2-D base's quadrature at 30 digits is out of reach => unknown
+    assert sf.check_unbiased(est, X**2, timeout=30).status is not sf.Status.PROVED
+    assert sf.mc_check(est, X**2, {MU: 0.3, SIGMA: 1.2}, 20_000, seed=1).status is sf.Status.REFUTED
+
+
+def test_a_negative_variance_is_never_reported():
+    # a term claiming proved marginals while sampling other ones: its plan mixes two laws, E[T^2] < E[T]^2
+    good, bad = _maxwell_pair_with_wrong_minus()
+    term = MVDTerm(good, bad, timeout=30, marginals_proved=True)
+    est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(term,), name="claims too much")
+    with pytest.raises(sf.SymflowError, match="negative variance"):
+        sf.variance(est, X**2, {MU: 0.3, SIGMA: 1.2}, route="exact", timeout=30)
+
+
+def test_compiled_mvd_checks_its_inputs():
+    f = sf.mvd(P, SIGMA, method="known").compile()
+    good = {MU: 0.3, SIGMA: 1.2}
+    with pytest.raises(sf.ParameterError, match="string key 'mu'"):
+        f.estimate(np.square, 5, {"mu": 0.3, "sigma": 1.2}, 0)  # was: KeyError: mu
+    with pytest.raises(sf.ParameterError, match="positive"):
+        f.sample(3, {MU: 0.3, SIGMA: -1.2}, 0)  # was: draws from a normal with sigma = -1.2
+    with pytest.raises(sf.SymflowError, match=r"shape \(3,\) for 5 points"):
+        f.estimate(lambda t: np.ones(3), 5, good, 0)  # was: a wrong-length result
+    with pytest.raises(sf.SymflowError, match="positive integer"):
+        f.sample(0, good, 0)
+    assert f.estimate(np.square, 5, good, 0).shape == (5,)
+
+
+def test_method_and_coupling_of_a_wrong_type_are_refused():
+    # an array compared with == gave numpy's "truth value of an array is ambiguous" ValueError
+    with pytest.raises(EstimatorError, match="method must be"):
+        sf.weak_derivative(P, MU, method=np.array([1, 2]))
+    with pytest.raises(EstimatorError, match="coupling must be"):
+        sf.mvd(P, MU, coupling=np.array([1, 2]))
+
+
+def test_design_does_not_report_a_negative_variance_either():
+    good, bad = _maxwell_pair_with_wrong_minus()
+    term = MVDTerm(good, bad, timeout=30, marginals_proved=True)
+    est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(term,), name="claims too much")
+    with pytest.raises(sf.SymflowError, match="moment"):
+        sf.design({"bad": est}, X**2, {MU: 0.3, SIGMA: 1.2}, timeout=30)

@@ -145,3 +145,25 @@ def test_refusals_name_the_problem():
     missing = "besselk" if importlib.util.find_spec("torch") is not None else "symflow\\[torch\\]"
     with pytest.raises(sf.BackendError, match=missing):
         bessel.to_source("torch")
+
+
+@pytest.mark.parametrize("make", ["mvd", "go", "jump"])
+def test_estimators_with_extra_terms_are_refused_not_compiled_to_zero(make: str):
+    # v . grad phi + psi phi alone drops the terms that draw their own samples: for the MVD and GO
+    # estimators (v = 0, psi = 0) the code returned 0 for every sample; for a jump of phi, a biased main part
+    p = sf.families.normal()
+    mu, sigma = p.params
+    if make == "mvd":
+        est, use = sf.mvd(p, sigma, method="known"), "est.compile\\(\\)"
+    elif make == "go":
+        poisson = sf.families.poisson()
+        est, use = sf.go_estimator(poisson, poisson.params[0]), "sf.mc_check"
+    else:
+        est, use = sf.derive(p, sf.flows.reparam(p), mu, phi=sp.Heaviside(p.x[0])), "sf.mc_check"
+    assert est.extra_terms
+    for compile_it in (sf.compile_estimator, lambda e: e.to_source("numpy")):
+        with pytest.raises(sf.BackendError, match=f"extra term.*biased.*{use}"):
+            compile_it(est)
+    if make != "mvd":
+        with pytest.raises(sf.BackendError, match="extra term"):
+            est.compile()

@@ -28,13 +28,12 @@ import mpmath
 import sympy as sp
 
 from ..calculus.gaussian.intervals import iterated_gaussian_integral
-from ..calculus.integrals import symbolic_integral
 from ..core import budget as budgets
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
 from ..core.verdict import Status, Verdict, Witness, combine
 from ..errors import EstimatorError
-from ..estimators.coupling import Coupling
+from ..estimators.coupling import Coupling, coupling_marginals
 from ..estimators.weak_derivative import WeakDerivative
 from ..zero import decide_zero
 from ..zero.numeric import sample_points
@@ -263,67 +262,6 @@ def _check_weak_derivative(p, wrt, c, p_plus, p_minus, timeout: float | None) ->
     return combine(parts, claim, noun="checks", label="{}")
 
 
-_T = sp.Symbol("t", positive=True)
-
-
-def _exact_expectation(d: Density, f: sp.Expr, timeout: float | None) -> sp.Expr | None:
-    """E_d[f] by the closed forms (both orders in 2-D), else SymPy; None if neither."""
-    limits = [(xi, s.inf, s.sup) for xi, s in zip(d.x, d.support_sets, strict=True)]
-    if not d.is_discrete:
-        for order in [limits] if len(limits) == 1 else [limits, limits[::-1]]:
-            got = iterated_gaussian_integral(d.expr * f, order)
-            if got is not None:
-                return got
-    return symbolic_integral(d, d.expr * f, timeout=timeout)
-
-
-def _pushforward(coupling: Coupling, g: sp.Expr, target: Density, timeout: float | None) -> Verdict:
-    r"""The law of g(z), z ~ base, is ``target``.
-
-    One base coordinate and a monotone g: change of variables,
-    r(z) = target(g(z)) |g'(z)| on the base's support.  Otherwise the
-    characteristic functions, :math:`E_r[e^{i t g(z)}] = E_{target}[e^{i t x}]`
-    for every t > 0 (t < 0 is the complex conjugate; equal characteristic
-    functions mean equal laws), each computed exactly.
-    """
-    base = coupling.base
-    claim = f"{sp.sstr(g)} with {', '.join(map(str, base.x))} ~ {base.name} has law {target.name}"
-    x = target.x[0]
-    params = _coupling_params(coupling, target)
-    if base.dim == 1:
-        (z,) = base.x
-        dg = sp.diff(g, z)
-        if dg.is_positive or dg.is_negative:
-            jacobian = sp.S.One if base.is_discrete else sp.Abs(dg)  # a shift of integers has no Jacobian
-            residual = target.expr.xreplace({x: g}) * jacobian - base.expr
-            zs = base.support_sets[0]
-            iv = Interval1D(zs.inf, zs.sup, integer=base.is_discrete)
-            verdict = decide_zero(residual, Domain(((z, iv),), params), timeout=timeout, claim=claim)
-            return replace(verdict, method=f"change of variables x = {sp.sstr(g)}, then {verdict.method}")
-    push = _exact_expectation(base, sp.exp(sp.I * _T * g), timeout)
-    own = _exact_expectation(target, sp.exp(sp.I * _T * x), timeout)
-    if push is None or own is None:
-        return Verdict(
-            Status.UNKNOWN,
-            "characteristic functions",
-            None,
-            claim=claim,
-            reason="a characteristic function has no closed form",
-        )
-    dom = Domain(((_T, Interval1D(sp.S.Zero, sp.oo)),), params)
-    verdict = decide_zero(push - own, dom, timeout=timeout, claim=claim)
-    return replace(verdict, method=f"characteristic functions E[exp(i t x)] equal for all t > 0: {verdict.method}")
-
-
-def _coupling_params(coupling: Coupling, target: Density) -> tuple:
-    seen: dict = {}
-    for s, iv in target.domain().parameters + coupling.base.domain().parameters:
-        seen.setdefault(s, iv)
-    for s in coupling.params_of():
-        seen.setdefault(s, Interval1D())
-    return tuple(seen.items())
-
-
 @budgets.bounded
 def check_coupling(wd: WeakDerivative, coupling: Coupling, *, timeout: float | None = None) -> Verdict:
     """Does the coupling draw x+ from p+ and x- from p-?  ``timeout`` bounds the whole call."""
@@ -333,7 +271,4 @@ def check_coupling(wd: WeakDerivative, coupling: Coupling, *, timeout: float | N
 
 
 def _check_coupling(wd: WeakDerivative, coupling: Coupling, timeout: float | None) -> Verdict:
-    parts = {}
-    for side, g, target in (("x+", coupling.plus, wd.p_plus), ("x-", coupling.minus, wd.p_minus)):
-        parts[f"{side} ~ {target.name}"] = _pushforward(coupling, g, target, timeout)
-    return combine(parts, f"{coupling.name} has marginals p+ and p-", noun="marginals", label="{}")
+    return coupling_marginals(coupling, wd.p_plus, wd.p_minus, timeout)

@@ -34,6 +34,8 @@ __all__ = ["generic_inverse_cdf", "quantile_sampler", "quantiles"]
 
 _U = sp.Symbol("u", positive=True)
 _BISECTIONS = 60
+# How far short of 0 or 1 a saturated CDF may stop (round-off of a CDF written as a difference).
+_SATURATED = 1e-12
 
 
 def _floats(params: tuple, values: dict) -> tuple[float, ...]:
@@ -58,17 +60,20 @@ def _bisect(cdf: sp.Expr, x: sp.Symbol, params: tuple, lo: sp.Expr, hi: sp.Expr,
             return np.broadcast_to(np.asarray(fn(t, vals), dtype=float), np.shape(t))
 
     a, b = _edge(lo, params, vals), _edge(hi, params, vals)
-    # a finite bracket holding every u in [2^-53, 1 - 2^-53]: double outwards from a finite edge (or 0)
+    # a finite bracket holding every u in [2^-53, 1 - 2^-53]: double outwards from a finite edge (or 0).
+    # A CDF written as a difference saturates a few ulps short of its limit (0.9999999999999993 for a piece of
+    # the L-distribution) and 1 - 1e-17 == 1.0 in float64 => an infinite side is bracketed once F is within
+    # _SATURATED of its limit; a u beyond the saturated F lands on that bracket edge, out in the tail.
     start = a if np.isfinite(a) else (b if np.isfinite(b) else 0.0)
     width = 1.0
     for _ in range(200):
         left = a if np.isfinite(a) else start - width
         right = b if np.isfinite(b) else start + width
-        low_ok = np.isfinite(a) or F(np.array([left]))[0] < 1e-17
-        if low_ok and (np.isfinite(b) or F(np.array([right]))[0] >= 1 - 1e-17):
+        low_ok = np.isfinite(a) or F(np.array([left]))[0] <= _SATURATED
+        if low_ok and (np.isfinite(b) or F(np.array([right]))[0] >= 1.0 - _SATURATED):
             break
         width *= 2.0
-    else:  # pragma: no cover - a CDF that never reaches 0 or 1
+    else:  # a CDF that never comes near 0 or 1 (nan far out also lands here)
         raise SymflowError("could not bracket the quantiles of a piece: its CDF does not reach 0 and 1")
     left_arr = np.full(u.shape, left)
     right_arr = np.full(u.shape, right)

@@ -27,18 +27,31 @@ x- = Q-(1 - u)) are couplings too; ``sf.mvd`` builds them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
 import sympy as sp
 
+from ..calculus.gaussian_forms import iterated_gaussian_integral
+from ..calculus.integrals import symbolic_integral
 from ..core.convert import as_expr
 from ..core.density import Density
+from ..core.domain import Domain, Interval1D
+from ..core.verdict import Status, Verdict, combine
 from ..errors import EstimatorError
 from ..numeric.evaluate import numpy_function
+from ..zero import decide_zero
 
-__all__ = ["Coupling", "exponential_pair_base", "maxwell_uniform_base", "rayleigh_base", "uniform_base"]
+__all__ = [
+    "Coupling",
+    "coupling_marginals",
+    "exact_expectation",
+    "exponential_pair_base",
+    "maxwell_uniform_base",
+    "rayleigh_base",
+    "uniform_base",
+]
 
 R = sp.Symbol("r", real=True)
 M = sp.Symbol("m", real=True)
@@ -151,3 +164,75 @@ def exponential_pair_base() -> Density:
         sampler=_exponential_pair,
         name="Exp(1) x Exp(1)",
     )
+
+
+# -- the marginals (check_coupling; sf.mvd checks a user's Coupling with it) -------------------------
+
+
+_T = sp.Symbol("t", positive=True)
+
+
+def exact_expectation(d: Density, f: sp.Expr, timeout: float | None) -> sp.Expr | None:
+    """E_d[f] by the closed forms (both orders in 2-D), else SymPy; None if neither."""
+    limits = [(xi, s.inf, s.sup) for xi, s in zip(d.x, d.support_sets, strict=True)]
+    if not d.is_discrete:
+        for order in [limits] if len(limits) == 1 else [limits, limits[::-1]]:
+            got = iterated_gaussian_integral(d.expr * f, order)
+            if got is not None:
+                return got
+    return symbolic_integral(d, d.expr * f, timeout=timeout)
+
+
+def _pushforward(coupling: Coupling, g: sp.Expr, target: Density, timeout: float | None) -> Verdict:
+    r"""The law of g(z), z ~ base, is ``target``.
+
+    One base coordinate and a monotone g: change of variables,
+    r(z) = target(g(z)) |g'(z)| on the base's support.  Otherwise the
+    characteristic functions, :math:`E_r[e^{i t g(z)}] = E_{target}[e^{i t x}]`
+    for every t > 0 (t < 0 is the complex conjugate; equal characteristic
+    functions mean equal laws), each computed exactly.
+    """
+    base = coupling.base
+    claim = f"{sp.sstr(g)} with {', '.join(map(str, base.x))} ~ {base.name} has law {target.name}"
+    x = target.x[0]
+    params = _coupling_params(coupling, target)
+    if base.dim == 1:
+        (z,) = base.x
+        dg = sp.diff(g, z)
+        if dg.is_positive or dg.is_negative:
+            jacobian = sp.S.One if base.is_discrete else sp.Abs(dg)  # a shift of integers has no Jacobian
+            residual = target.expr.xreplace({x: g}) * jacobian - base.expr
+            zs = base.support_sets[0]
+            iv = Interval1D(zs.inf, zs.sup, integer=base.is_discrete)
+            verdict = decide_zero(residual, Domain(((z, iv),), params), timeout=timeout, claim=claim)
+            return replace(verdict, method=f"change of variables x = {sp.sstr(g)}, then {verdict.method}")
+    push = exact_expectation(base, sp.exp(sp.I * _T * g), timeout)
+    own = exact_expectation(target, sp.exp(sp.I * _T * x), timeout)
+    if push is None or own is None:
+        return Verdict(
+            Status.UNKNOWN,
+            "characteristic functions",
+            None,
+            claim=claim,
+            reason="a characteristic function has no closed form",
+        )
+    dom = Domain(((_T, Interval1D(sp.S.Zero, sp.oo)),), params)
+    verdict = decide_zero(push - own, dom, timeout=timeout, claim=claim)
+    return replace(verdict, method=f"characteristic functions E[exp(i t x)] equal for all t > 0: {verdict.method}")
+
+
+def _coupling_params(coupling: Coupling, target: Density) -> tuple:
+    seen: dict = {}
+    for s, iv in target.domain().parameters + coupling.base.domain().parameters:
+        seen.setdefault(s, iv)
+    for s in coupling.params_of():
+        seen.setdefault(s, Interval1D())
+    return tuple(seen.items())
+
+
+def coupling_marginals(coupling: Coupling, p_plus: Density, p_minus: Density, timeout: float | None) -> Verdict:
+    """Does ``coupling`` draw x+ from ``p_plus`` and x- from ``p_minus``?  (``sf.check_coupling``'s verdict.)"""
+    parts = {}
+    for side, g, target in (("x+", coupling.plus, p_plus), ("x-", coupling.minus, p_minus)):
+        parts[f"{side} ~ {target.name}"] = _pushforward(coupling, g, target, timeout)
+    return combine(parts, f"{coupling.name} has marginals p+ and p-", noun="marginals", label="{}")

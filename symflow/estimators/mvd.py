@@ -42,16 +42,18 @@ import sympy as sp
 
 from ..calculus.gaussian.intervals import interval_gaussian_integral, real_part
 from ..calculus.integrals import symbolic_integral
+from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_test_function, exact_values
+from ..core.convert import as_expr, as_param_values, as_test_function, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
 from ..core.steps import Basis, Proof, ProofStep, Step
+from ..core.verdict import Status
 from ..errors import BackendError, EstimatorError, SymflowError
 from ..numeric.evaluate import numpy_scalar_function
 from . import _inversion
-from .coupling import Coupling, uniform_base
+from .coupling import Coupling, coupling_marginals, exact_expectation, uniform_base
 from .known_weak import known_weak_derivative
 from .weak_derivative import WeakDerivative, closed_quantile, hahn_jordan, mixture_density, mixture_moment
 
@@ -98,6 +100,8 @@ def weak_derivative(
     wrt = p.check_param(wrt)
     if p.dim != 1:
         raise EstimatorError(f"weak derivatives here are for 1-D densities; {p.name} has {p.dim} variables")
+    if not isinstance(method, str):
+        raise EstimatorError(f"method must be 'hahn-jordan' or 'known', got a {type(method).__name__}")
     if method == "hahn-jordan":
         return hahn_jordan(p, wrt, params, timeout=timeout)
     if method == "known":
@@ -188,12 +192,28 @@ class MVDTerm:
     coupling : Coupling or str
         A ``Coupling`` (closed-form joint law), ``"independent"``, or
         ``"common"``/``"antithetic"`` when the quantiles are numeric only.
+    marginals_proved : bool
+        The ``Coupling``'s marginals are known to be p+ and p- (``check_coupling``
+        proved it, or symflow built it so).  When False, expectations and
+        moments are integrals over the coupling's base density -- the law that
+        is actually sampled -- never the marginals it claims.
     """
 
     decomposition: WeakDerivative
     coupling: Any = "independent"
     timeout: float | None = field(default=None, repr=False)
     kind: TermKind = TermKind.MVD
+    marginals_proved: bool = False
+
+    @property
+    def _over_base(self) -> bool:
+        # an unproved Coupling => its maps are what is sampled => integrate over its base, not over p+ and p-
+        return isinstance(self.coupling, Coupling) and not self.marginals_proved
+
+    def _sampled(self, phi: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        """phi(x+) and phi(x-) as functions of the coupling's base variables."""
+        cp = self.coupling
+        return phi.xreplace({self.x: cp.plus}), phi.xreplace({self.x: cp.minus})
 
     @property
     def wrt(self) -> sp.Symbol:
@@ -224,6 +244,12 @@ class MVDTerm:
     def symbolic_expectation(self, phi: sp.Expr) -> sp.Expr | None:
         """c (E+[phi] - E-[phi]) exactly, or None."""
         phi = as_test_function(phi)
+        if self._over_base:
+            fp, fm = self._sampled(phi)
+            got = exact_expectation(self.coupling.base, fp - fm, self.timeout)
+            if got is None:
+                return None
+            return budgets.simplify(self.c * got, timeout=resolve_timeout(self.timeout))
         plus = self._mixture(self.decomposition.plus, phi)
         minus = self._mixture(self.decomposition.minus, phi) if plus is not None else None
         if plus is None or minus is None:
@@ -234,6 +260,14 @@ class MVDTerm:
         """c (E+[phi] - E-[phi]) at ``values`` by quadrature at ``dps`` digits."""
         phi = as_test_function(phi)
         values = exact_values({k: as_expr(v, "value") for k, v in values.items()})
+        if self._over_base:
+            fp, fm = self._sampled(phi)
+            base = self.coupling.base
+            got = numeric_integral(base, base.expr * (fp - fm), values, dps=dps, timeout=self.timeout)
+            if got is None:
+                return None
+            with mpmath.workdps(dps):
+                return mpmath.mpmathify(sp.N(self.c.xreplace(values), dps)) * got
         wd = self.decomposition
         plus = mixture_moment(wd.plus, phi, values, dps, self.timeout)
         minus = mixture_moment(wd.minus, phi, values, dps, self.timeout) if plus is not None else None
@@ -271,6 +305,10 @@ class MVDTerm:
         phi = as_test_function(phi)
         c = self.c
         wd = self.decomposition
+        if self._over_base:
+            # what is sampled: T = c (phi(g+(z)) - phi(g-(z))), z ~ base => every moment is one integral over the base
+            fp, fm = self._sampled(phi)
+            return ((c**k, ((self.coupling.base, sp.expand((fp - fm) ** k)),)),) if k in (1, 2) else None
         if k == 1:
             return tuple((c * w, ((d, phi),)) for w, d in wd.plus) + tuple((-c * w, ((d, phi),)) for w, d in wd.minus)
         if k != 2:
@@ -342,8 +380,7 @@ class MVDEstimator(Estimator):
 
     def sample_pairs(self, n: int, params: dict, rng: np.random.Generator | int | None = None):
         """n coupled pairs (x+, x-)."""
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        return self.term.sample_pairs(int(n), {t: params[t] for t in self.params}, rng)
+        return self.compile().sample(n, params, rng)  # the same checks of n and params
 
     def derivation(self) -> Proof:
         """The unbiasedness argument; the weak-derivative identity is ``check_weak_derivative``'s verdict."""
@@ -411,12 +448,17 @@ class CompiledMVD:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 
+    def _values(self, params: object) -> dict:
+        """params checked as compile() does elsewhere: Symbol keys, numbers, every parameter, sigma > 0 and such."""
+        values = as_param_values(params, self.params)
+        for _, part in (*self.plus, *self.minus):
+            part.param_values({t: values[t] for t in part.params})
+        return {t: float(values[t]) for t in self.params}
+
     def c(self, params: dict) -> float:
         """c at these parameter values."""
-        missing = [t for t in self.params if t not in params]
-        if missing:
-            raise SymflowError(f"params has no value for {', '.join(map(str, missing))}")
-        return float(self._c(tuple(float(params[t]) for t in self.params)))
+        values = self._values(params)
+        return float(self._c(tuple(values[t] for t in self.params)))
 
     def __call__(self, phi_plus: object, phi_minus: object, params: dict) -> np.ndarray:
         fp = np.asarray(phi_plus, dtype=np.float64)
@@ -429,13 +471,25 @@ class CompiledMVD:
 
     def sample(self, n: int, params: dict, rng: np.random.Generator | int | None = None):
         """n coupled pairs (x+, x-) as two (n,) arrays."""
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise SymflowError(f"n must be a positive integer number of pairs, got {n!r}")
+        values = self._values(params)
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        return _sample_pairs(self.coupling, self.plus, self.minus, int(n), params, rng)
+        return _sample_pairs(self.coupling, self.plus, self.minus, int(n), values, rng)
 
     def estimate(self, phi: Any, n: int, params: dict, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """n per-pair estimates for a vectorized numpy function ``phi``."""
         xp, xm = self.sample(n, params, rng)
-        return self(np.asarray(phi(xp), float), np.asarray(phi(xm), float), params)
+        outs = []
+        for xs in (xp, xm):
+            out = np.asarray(phi(xs), float)
+            if out.shape != xs.shape:
+                raise SymflowError(
+                    f"phi returned shape {out.shape} for {xs.shape[0]} points; give a vectorized phi with one value "
+                    "per point (e.g. lambda x: x**2, or np.vectorize(f))"
+                )
+            outs.append(out)
+        return self(*outs, params)
 
     def __str__(self) -> str:
         return f"{self.name or 'MVD'} of d/d{self.wrt} (numpy): E = {sp.sstr(self.c_expr)} * (phi(x+) - phi(x-))"
@@ -482,6 +536,23 @@ def _uniform_coupling(wd: WeakDerivative, kind: str, budget: float) -> Coupling 
     return Coupling(
         uniform_base(), qp.xreplace({u: z}), qm_u.xreplace({u: z}), f"{kind} uniforms through the inverse CDFs"
     )
+
+
+def _checked_coupling(wd: WeakDerivative, coupling: Coupling, timeout: float | None) -> bool:
+    """True when the coupling's marginals are proved to be p+ and p-; raises when they are refuted."""
+    if not isinstance(coupling.base, Density) or coupling.base.sampler is None:
+        raise EstimatorError("the coupling's base density has no sampler; give a base Density with sampler=...")
+    verdict = coupling_marginals(coupling, wd.p_plus, wd.p_minus, timeout)
+    if verdict.status is Status.REFUTED:
+        wrong = [label for label, part in verdict.details if str(part).startswith("refuted")]
+        raise EstimatorError(
+            f"the coupling {coupling.name!r} does not draw {' and '.join(wrong) or 'x+ ~ p+ and x- ~ p-'} "
+            "(sf.check_coupling(decomposition, coupling) refutes it); give maps that push its base forward to p+ "
+            "and p- (the estimator is unbiased only then), or a coupling by name: 'independent', 'common', "
+            "'antithetic'"
+        )
+    # undecided => accepted, but its moments are taken over the base (what is sampled), never over p+ and p-
+    return verdict.status is Status.PROVED
 
 
 @budgets.bounded
@@ -535,6 +606,11 @@ def mvd(
         raise EstimatorError(f"decomposition must be a WeakDerivative, got {type(wd).__name__}")
     if wd.density != p or wd.wrt != wrt:
         raise EstimatorError(f"the decomposition is of d{wd.density.name}/d{wd.wrt}, not d{p.name}/d{wrt}")
+    built = False  # symflow built it from the quantiles => its marginals are right by construction
+    if not isinstance(coupling, Coupling | str):
+        raise EstimatorError(
+            f"coupling must be one of {', '.join(COUPLINGS)} or a Coupling, got a {type(coupling).__name__}"
+        )
     if isinstance(coupling, Coupling):
         chosen: Any = coupling
     elif coupling == "natural":
@@ -543,8 +619,12 @@ def mvd(
         chosen = "independent"
     elif coupling in ("common", "antithetic"):
         chosen = _uniform_coupling(wd, coupling, budget) or coupling
+        built = True
     else:
         raise EstimatorError(f"coupling must be one of {', '.join(COUPLINGS)} or a Coupling, got {coupling!r}")
-    term = MVDTerm(wd, chosen, timeout)
+    proved = built
+    if isinstance(chosen, Coupling) and not built:
+        proved = _checked_coupling(wd, chosen, timeout)
+    term = MVDTerm(wd, chosen, timeout, marginals_proved=proved)
     name = f"MVD ({wd.method}; {term.coupling_name.split(':')[0]})"
     return MVDEstimator(p, wrt, (sp.S.Zero,) * p.dim, sp.S.Zero, extra_terms=(term,), steps=term.steps(), name=name)

@@ -290,8 +290,14 @@ def plan_surrogate(est: object) -> SurrogatePlan:
                     terms.extend(_point_plans(i, term, p))
                 else:
                     terms.append(_surface_plan(i, term, p))
+            elif kind == TermKind.MVD:
+                # x+ and x- come from numpy samplers (inverse CDFs, couplings), not from jax/torch draws
+                raise EstimatorError(
+                    "surrogates do not support measure-valued (MVD) terms; for MVD estimates use est.compile() "
+                    "(f.estimate(phi, n, params, rng)), or build the surrogate from sf.derive estimators (LR, RP)"
+                )
             else:
-                raise EstimatorError(f"the surrogate does not know the extra term {term!r}; report it")
+                raise EstimatorError(f"the surrogate does not know the extra term {type(term).__name__}; report it")
     return SurrogatePlan(
         density=p,
         sampling=first.sampling,

@@ -14,7 +14,7 @@ from ..core.convert import as_param_values, as_phi, refuse_unevaluated
 from ..core.estimator import Estimator
 from ..core.verdict import Status
 from ..errors import EstimatorError, SymflowError
-from ..numeric import compile_estimator
+from ..numeric.compiled import compile_main_part
 from ..numeric.evaluate import numpy_function
 from ..numeric.numpy_backend import as_samples
 from ..numeric.special import rewrite_parameter_derivatives
@@ -169,7 +169,8 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
     floats = {t: float(v) for t, v in values.items()}
 
     # threads=1: the parallelism is ours (one chunk per worker) => compiled code must not add threads of its own.
-    compiled = compile_estimator(est, threads=1)
+    # the main part only: the extra terms are sampled below, each from its own stream
+    compiled = compile_main_part(est, threads=1)
     kept, uses_phi = compiled.kept, compiled.uses_phi
     # pointwise derivative: DiracDelta from a jump of phi is never hit by a sample (jumps -> extra_terms, Eq. 66)
     grads = [sp.diff(phi, p.x[i]).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero) for i in kept]

@@ -95,7 +95,8 @@ class CompiledEstimator:
     Returns the (n,) float64 array of per-sample estimates (the main part only: an
     estimator's ``extra_terms`` are sampled separately, see ``symflow.mc_check``).
     When the estimate is a plain copy of one input column the result may share memory
-    with that input.
+    with that input.  ``compile_estimator`` refuses an estimator with extra terms (code
+    without them would be biased).
 
     Only SymPy expressions are stored, so a compiled estimator pickles; the numeric
     function is generated again, lazily, after unpickling.
@@ -261,6 +262,14 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
     CompiledEstimator
         ``f(x, phi, grad_phi, params) -> (n,) float64 array``.
 
+    Raises
+    ------
+    BackendError
+        An unknown backend or option, a missing package, or an estimator with extra terms
+        (surface, GO or measure-valued terms draw samples of their own, so a function of x
+        alone would be biased): compile an MVD estimator with ``est.compile()`` (a
+        ``CompiledMVD``), and sample any other with ``sf.mc_check``.
+
     Warns
     -----
     SymflowWarning
@@ -269,6 +278,31 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
     """
     if not all(hasattr(est, a) for a in ("x", "params", "wrt", "v", "psi")):
         raise SymflowError(f"compile_estimator needs an Estimator, got {type(est).__name__}")
+    refuse_extra_terms(est, "compile_estimator")
+    return compile_main_part(est, backend, _stacklevel=3, **options)
+
+
+def refuse_extra_terms(est: Any, what: str) -> None:
+    """BackendError when ``est`` has extra terms: code for v . grad phi + psi phi alone would be biased."""
+    terms = tuple(getattr(est, "extra_terms", ()) or ())
+    if not terms:
+        return
+    kinds = sorted({str(getattr(t, "kind", type(t).__name__)) for t in terms})
+    zero = all(vi == 0 for vi in est.v) and est.psi == 0
+    if "mvd" in kinds:
+        use = "use est.compile(), a CompiledMVD (f.sample(n, params, rng), f.estimate(phi, n, params, rng))"
+    else:
+        use = "use sf.mc_check(est, phi, params, n) or sf.variance(est, phi, params), which sample every term"
+    raise BackendError(
+        f"{what} writes E = v . grad phi + psi phi for x ~ q, but this estimator also has {len(terms)} extra "
+        f"term(s) ({', '.join(kinds)}) drawn from samples of their own; without them the code is biased"
+        + (" (here v = 0 and psi = 0: it would return 0)" if zero else "")
+        + f"; {use}"
+    )
+
+
+def compile_main_part(est: Any, backend: str = "numpy", *, _stacklevel: int = 2, **options: Any) -> CompiledEstimator:
+    """``compile_estimator`` of the main part alone, for callers that sample the extra terms themselves (mc_check)."""
     module = _backend_module(backend)
     unknown = sorted(set(options) - set(getattr(module, "OPTIONS", ())))
     if unknown:
@@ -288,7 +322,7 @@ def compile_estimator(est: Any, backend: str = "numpy", **options: Any) -> Compi
         options=tuple(sorted(checked.items())),
     )
     if compiled.fallbacks:  # builds the function now, so a slow fallback is reported where it is compiled
-        warnings.warn(fallback_message(compiled.fallbacks), SymflowWarning, stacklevel=2)
+        warnings.warn(fallback_message(compiled.fallbacks), SymflowWarning, stacklevel=_stacklevel)
     return compiled
 
 

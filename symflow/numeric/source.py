@@ -286,7 +286,8 @@ def to_source(est, backend: str = "numpy", name: str = "estimator") -> str:
     Parameters
     ----------
     est : Estimator
-        Its main part is exported (extra terms are sampled separately; see ``symflow.mc_check``).
+        Without extra terms: surface, GO and measure-valued terms draw samples of their own, so
+        code of x alone would be biased and is refused (see ``symflow.mc_check``).
     backend : {"numpy", "jax", "torch"}
         The array library the code uses; the code imports it (and scipy for numpy), never symflow.
     name : str
@@ -302,11 +303,13 @@ def to_source(est, backend: str = "numpy", name: str = "estimator") -> str:
     Raises
     ------
     BackendError
-        An unknown backend, a function the backend cannot evaluate (named), or a density written in
+        An estimator with extra terms (an MVD estimator: use ``est.compile()``), an unknown
+        backend, a function the backend cannot evaluate (named), or a density written in
         Gaussian atoms (``mvn(form="precision")``), whose per-call matrix work is not exported.
     """
-    from .compiled import BACKENDS, CompiledEstimator, _backend_module
+    from .compiled import BACKENDS, CompiledEstimator, _backend_module, refuse_extra_terms
 
+    refuse_extra_terms(est, "to_source")
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend {backend!r}; choose one of {', '.join(map(repr, sorted(BACKENDS)))}")
     if backend != "numpy":

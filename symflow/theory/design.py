@@ -46,11 +46,11 @@ from ..calculus.gaussian.intervals import real_part
 from ..calculus.integrals import expectation_gradient
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_test_function, exact_values
+from ..core.convert import as_expr, as_param_values, as_test_function, exact_values
 from ..core.domain import Domain
 from ..core.estimator import TermKind
 from ..core.verdict import Status, Verdict, Witness, combine
-from ..errors import EstimatorError, SymflowError
+from ..errors import EstimatorError, ParameterError, SymflowError
 from ..zero import decide_zero
 from .variances import Covariance, _integrate, estimator_covariance, evaluate_deferred
 
@@ -109,12 +109,20 @@ class Design:
     @property
     def best_single(self) -> tuple[str, Any]:
         """(name, variance) of the estimator with the least variance on its own (numbers only)."""
+        symbols = set().union(*(v.free_symbols for v in self.variances if isinstance(v, sp.Basic)))
+        if symbols:
+            raise SymflowError(
+                f"best_single compares numbers, but the variances hold {', '.join(sorted(map(str, symbols)))}; "
+                "use design.at({...}).best_single or give params= to sf.design"
+            )
         vals = [float(_num(v)) for v in self.variances]
         k = min(range(len(vals)), key=vals.__getitem__)
         return self.names[k], self.variances[k]
 
     def at(self, values: dict) -> Design:
         """The design at numeric values of the symbols left in Σ (parameters or constants of phi)."""
+        if not isinstance(values, dict) or any(isinstance(k, str) for k in values):
+            raise ParameterError("values must be a dict keyed by the Symbols themselves (e.g. mu, sigma = p.params)")
         subs = exact_values(dict(values))
         cov = self.covariance
         matrix = sp.ImmutableMatrix(cov.matrix.xreplace(subs).applyfunc(evaluate_deferred))
@@ -122,7 +130,7 @@ class Design:
         numeric = Covariance(matrix, means, cov.exact, cov.how, cov.shared)
         weights, variance, reason = _numeric_optimum(numeric.matrix)
         unbiased = _with_weights(self.each_unbiased, weights, reason, self.unbiased.claim)
-        pairs = self.params + tuple(subs.items())
+        pairs = self.params + tuple(values.items())  # as given: 0.3, not 5404319552844595/18014398509481984
         return replace(
             self,
             weights=weights,
@@ -406,12 +414,24 @@ def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> D
     ests = [e for _, e in items]
     phi = as_test_function(phi)
     budget = resolve_timeout(timeout)
-    values = {} if params is None else exact_values(dict(params))
+    values = {} if params is None else exact_values(_checked_params(ests, params))
+    if per_cost and params is None:
+        raise SymflowError("per_cost=True compares numbers (variance x cost); give params= with the parameter values")
     cov = estimator_covariance(ests, phi, values or None, timeout=budget)
     if cov is None:
+        if params is None:
+            raise SymflowError(
+                "a moment of some estimator could not be computed exactly; give params= (numbers for every "
+                "parameter and constant of phi) for quadrature, or simplify phi"
+            )
+        if timeout is not None and budgets.expired():
+            raise SymflowError(
+                f"the time budget (timeout={timeout:g} s) ran out before every moment was computed; "
+                "raise timeout= (or sf.set_default_timeout) or simplify phi"
+            )
         raise SymflowError(
-            "a moment of some estimator could be computed neither exactly nor by quadrature; "
-            "give params= (numbers for every parameter and constant of phi) or simplify phi"
+            "a moment of some estimator could be computed neither exactly nor by quadrature at these params; "
+            "give numbers for every constant of phi too, or simplify phi"
         )
     matrix = cov.matrix
     p, wrt = ests[0].density, ests[0].wrt
@@ -421,6 +441,11 @@ def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> D
     if matrix.free_symbols and params is None:
         weights, variance, reason = _symbolic_optimum(matrix, min(budget, 10.0))
         used = list(range(len(ests)))
+    elif matrix.free_symbols and per_cost:
+        raise SymflowError(
+            f"per_cost=True compares numbers, but Σ holds {', '.join(sorted(map(str, matrix.free_symbols)))}; "
+            "give them values in params="
+        )
     elif matrix.free_symbols:
         # constants of phi (or parameters) left without values: numbers come from .at(values)
         weights, variance, used = None, None, list(range(len(ests)))
@@ -459,6 +484,18 @@ def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> D
         each,
         cov.exact,
         phi,
-        tuple(values.items()),
+        () if params is None else tuple(params.items()),  # as given, for display (0.3, not its exact rational)
         reason,
     )
+
+
+def _checked_params(ests: list, params: object) -> dict:
+    """params validated as ``sf.variance`` does: Symbol keys, numbers, every parameter, the densities' constraints."""
+    if not isinstance(params, dict):
+        raise ParameterError(f"params must be a dict from Symbols to numbers, got {type(params).__name__}")
+    needed = tuple(dict.fromkeys(t for e in ests for t in e.params))
+    values = as_param_values(params, needed)
+    densities = {id(d): d for e in ests for d in (e.density, e.sampling)}
+    for dens in densities.values():
+        dens.param_values({t: values[t] for t in dens.params})  # sigma > 0, a < b, ...
+    return values

@@ -456,9 +456,27 @@ def _moments(est: Any, phi: sp.Expr, values: dict, budget: float, numeric: bool,
         m2 = ev.plan(plan2) if m1 is not None else None
         if m1 is None or m2 is None:
             return None, None, ev
+        if _negative(m2 - m1**2, m2, values):
+            # E[T^2] < E[T]^2 cannot be => the moments are not of one law (e.g. a term's plan mixes the
+            # marginals it claims with the law it samples) => no variance from them; never report a negative one
+            ev.failure = "the moments give a negative variance (they are not of one law); report it"
+            return None, None, ev
         mean += m1
         var += m2 - m1**2
     return mean, var, ev
+
+
+def _negative(part: Any, second: Any, values: dict) -> bool:
+    """True when a part's variance is a number below zero by more than round-off of its second moment."""
+    try:
+        at = part.xreplace(values) if isinstance(part, sp.Basic) else part
+        if isinstance(at, sp.Basic) and (at.free_symbols or at.has(sp.Integral, sp.Sum)):
+            return False  # symbolic, or a deferred integral: nothing to compare without more work
+        scale = second.xreplace(values) if isinstance(second, sp.Basic) else second
+        val, size = _real(at), abs(_real(scale))
+    except (TypeError, ValueError, ArithmeticError):
+        return False
+    return val < -(10.0 ** -(QUAD_DPS - 5)) * max(size, 1e-300)
 
 
 @dataclass(frozen=True)
@@ -519,8 +537,8 @@ def estimator_covariance(
         extra = sp.S.Zero
         for t in est.extra_terms:
             t1, t2 = ev.plan(term_plan(t, phi, 1)), ev.plan(term_plan(t, phi, 2))
-            if t1 is None or t2 is None:
-                return None
+            if t1 is None or t2 is None or _negative(t2 - t1**2, t2, values):
+                return None  # (a negative variance: the term's moments are not of one law, see _moments)
             mean = None if mean is None else mean + t1
             extra += t2 - t1**2
         if mean is None:
