@@ -130,6 +130,21 @@ def test_boundary_refutes_only_what_the_numbers_confirm(monkeypatch):
     assert int(v.witness.value) == int(v.witness.value_low) == 10**32  # x**2 at x = 1e16, exact at both precisions
 
 
+def test_the_callers_values_are_a_point_compared():
+    # With values given, SymPy's right 2 sigma was discarded: "no parameter point could be drawn at 0 point(s)".
+    params = Domain((), ((mu, Interval1D()), (sigma, Interval1D(sp.S.Zero, sp.oo))))
+    given = {mu: sp.Rational(3, 10), sigma: sp.Rational(6, 5)}
+    check = cross_examine(
+        2 * sigma, lambda pt, dps: 2 * mpmath.mpf(pt[sigma]), params, at=(given,), symbols={mu, sigma}
+    )
+    assert check.agreed and len(check.comparisons) == 2 and dict(check.comparisons[0][0]) == given
+    p = sf.families.normal()
+    value, how = expectation_gradient(
+        p, p.x[0] ** 2, p.params[1], dict(zip(p.params, (0.3, 1.2), strict=True)), timeout=20
+    )
+    assert how == "symbolic integration, cross-examined by quadrature" and abs(value - 2.4) < 1e-14
+
+
 def test_right_symbolic_limit_passes():
     assert cross_examined_limit(x**3 * sp.exp(-(x**2)), x, sp.oo, "-", timeout=5) == 0
     assert cross_examined_limit(mu * (1 + sp.exp(-x)), x, sp.oo, "-", timeout=5) == mu
