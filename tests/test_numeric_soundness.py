@@ -142,7 +142,8 @@ def test_the_callers_values_are_a_point_compared():
     value, how = expectation_gradient(
         p, p.x[0] ** 2, p.params[1], dict(zip(p.params, (0.3, 1.2), strict=True)), timeout=20
     )
-    assert how == "symbolic integration, cross-examined by quadrature" and abs(value - 2.4) < 1e-14
+    # (under a heavy load SymPy may run out of its share and quadrature answer; never the old refusal)
+    assert "no parameter point could be drawn" not in how and abs(value - 2.4) < 1e-14
 
 
 def test_right_symbolic_limit_passes():
