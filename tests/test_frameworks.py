@@ -412,3 +412,21 @@ def test_a_missing_framework_names_the_install_command(monkeypatch):
         _common.require("torch")
     with pytest.raises(sf.SymflowError, match=r'pip install "symflow\[jax\]"'):
         _common.require("jax")
+
+
+def test_surrogate_calls_name_the_fix():
+    # an int key and a phi of the wrong shape raised JAX's TypeError / broadcast silently
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    p = sf.families.normal()
+    mu, sigma = p.params
+    s = sf.jax.surrogate(sf.derive(p, sf.flows.zero(p), sigma))
+    th = {"mu": 0.3, "sigma": 1.2}
+    with pytest.raises(sf.SymflowError, match=r"jax.random.key\(0\)"):
+        s.sample(0, th, 10)
+    samples = s.sample(jax.random.key(0), th, 10)
+    with pytest.raises(sf.SymflowError, match="one value per sample"):
+        jax.grad(s)(th, samples, lambda z: jnp.ones(3))
+    with pytest.raises(sf.SymflowError, match="samples must be the dict"):
+        s(th, samples["x"], lambda z: z**2)
+    assert jnp.isfinite(jax.grad(s)(th, samples, lambda z: z**2)["sigma"])
