@@ -92,3 +92,10 @@ def test_density_written_with_heaviside_gives_symflow_errors_or_verdicts_not_nam
     lr = sf.derive(p, sf.flows.zero(p), t)  # no flux through the jump: fine
     assert sf.check_unbiased(lr, x, {t: 1.0}).status in ("consistent", "proved")
     assert sf.mc_check(lr, x, {t: 1.0}, n=20_000, seed=1).status == "consistent"
+
+
+def test_the_lr_estimator_is_named_as_users_know_it():
+    p = sf.families.normal()
+    est = sf.derive(p, sf.flows.zero(p), p.params[1])
+    assert est.name == "likelihood-ratio (score function) estimator"
+    assert str(est).startswith("likelihood-ratio (score function) estimator of d/dsigma")

@@ -53,6 +53,9 @@ def _seed_sequence(seed: object) -> np.random.SeedSequence:
         ) from None
 
 
+# Below this n a dominating draw says the sample is too small, not that the variance is infinite (a light
+# tail's largest share of the squared deviations falls below 0.25 only from n = 100 on; see tails.py).
+OUTLIER_JUDGE_N = 100
 # Fraction of the call's budget the exact value may use before sampling starts.
 EXACT_SHARE = 0.5
 
@@ -303,6 +306,13 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
         share, part_index = max(shares)
         if share > OUTLIER_SHARE:
             part = "the estimator" if part_index == 0 else f"extra term {part_index}"
+            if n < OUTLIER_JUDGE_N:
+                reason = (
+                    f"n = {n} is too small to judge: a single draw of {part} holds {100 * share:.0f} % of the sum "
+                    f"of squared deviations (common for a skewed estimator at this n, whatever its variance), so "
+                    f"the standard error is not to be trusted; use n >= {OUTLIER_JUDGE_N} (e.g. 10**5)"
+                )
+                return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
             reason = (
                 f"one outlier dominates: a single draw of {part} holds {100 * share:.0f} % of the sum of squared "
                 f"deviations, so the mean {mean:.6g} and its standard error rest on one sample; the estimator has "
