@@ -140,9 +140,11 @@ def edge_limit_verdict(
             reason=f"is the limit {sp.sstr(lim)} at {xj} -> {edge} zero? {verdict.reason}",
             details=(("boundary term", lim),),
         )
-    return _refuted_if_confirmed(
-        flux, xj, edge, direction, lim, [dict(verdict.witness.point)], "symbolic limit at the edge", claim, budget
-    )
+    # the witness fixes the symbols of the limit; the flux may have more (a limit -pi/2 fixes none)
+    at = dict(verdict.witness.point)
+    free = (flux.free_symbols | edge.free_symbols) - {xj} - set(at)
+    points = [{**pt, **at} for pt in sample_points(p.domain(), free, draws=2)[:2]] if free else [at]
+    return _refuted_if_confirmed(flux, xj, edge, direction, lim, points, "symbolic limit at the edge", claim, budget)
 
 
 def _refuted_if_confirmed(flux, xj, edge, direction, lim, points: list, method: str, claim: str, budget) -> Verdict:
