@@ -165,3 +165,31 @@ def test_backends_are_registered_with_their_extras() -> None:
         module, package, install = REGISTRY[backend]
         assert module == f"symflow.numeric.{backend}_backend" and package == backend
         assert f"symflow[{backend}]" in install
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_besseli_of_order_0_and_1_matches_scipy(backend):
+    # the von Mises normaliser 2 pi I_0(kappa): compile('jax'/'torch') refused besseli
+    pytest.importorskip(backend)
+    import scipy.special as ss
+
+    kappa = sp.Symbol("kappa", positive=True)
+    if backend == "jax":
+        import jax
+
+        from symflow.numeric.jax_backend import jax_function as make
+    else:
+        from symflow.numeric.torch_backend import torch_function as make
+    points = np.random.default_rng(5).uniform(0.0, 30.0, 64)
+    fn = make([kappa], [sp.besseli(0, kappa), sp.besseli(1, kappa) / sp.besseli(0, kappa)])
+    if backend == "jax":
+        with jax.enable_x64(True):
+            i0, ratio = (np.asarray(v, dtype=np.float64) for v in fn(points))
+    else:
+        import torch
+
+        i0, ratio = (v.numpy() for v in fn(torch.from_numpy(points)))
+    np.testing.assert_allclose(i0, ss.i0(points), rtol=1e-12)
+    np.testing.assert_allclose(ratio, ss.i1(points) / ss.i0(points), rtol=1e-12)
+    with pytest.raises(sf.BackendError, match=r"order 0 and 1 only, not besseli\(2"):
+        make([kappa], [sp.besseli(2, kappa)])

@@ -125,3 +125,18 @@ def test_timeout_bounds_the_whole_call_in_the_main_thread_and_in_a_worker(name):
     t.join(60)
     assert not t.is_alive() and "error" not in out, out.get("error")
     assert out["seconds"] <= BOUND_TIMEOUT + BOUND_SLACK
+
+
+def test_sympy_recursion_in_a_budgeted_step_means_it_gave_up(monkeypatch):
+    # SymPy's limit of the Pareto antiderivative raised RecursionError in the budgeted child, and
+    # check_normalized re-raised it; a step with a fallback treats it as "SymPy gave up".
+    from symflow.checks import records
+
+    def recursing(*args, **kw):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(records.budgets, "limit", recursing)
+    a, b = sp.symbols("a b", positive=True)
+    x = sp.Symbol("x", real=True)
+    pareto = sf.Density(b * a**b / x ** (b + 1), x, (a, b), support=sp.Interval(a, sp.oo))
+    assert sf.check_normalized(pareto, timeout=20).status == "proved"

@@ -175,3 +175,22 @@ def test_results_do_not_depend_on_np_random_state():
     a = _lr_check(workers=1)
     np.random.seed(2)
     _same(a, _lr_check(workers=1))
+
+
+def test_the_budget_bounds_sampling_on_the_cluster(client):
+    # n = 1e9 drew every sample (92 s) past timeout=5; now the pending batches are cancelled on time
+    p = sf.families.normal()
+    mu, sigma = p.params
+    est = sf.derive(p, sf.flows.zero(p), sigma)
+    r = sf.mc_check(est, p.x[0] ** 2, {mu: 0.3, sigma: 1.2}, 10**9, seed=0, client=client, timeout=3, exact=2.4)
+    assert r.status == "unknown" and "budget ran out after" in r.reason
+    assert int(r.reason.split("after ")[1].split(" of")[0]) < 10**9
+
+
+def test_a_closed_client_names_the_fix(client):
+    from distributed import Client
+
+    closed = Client(client.cluster)
+    closed.close()
+    with pytest.raises(sf.SymflowError, match="client is closed; pass an open one"):
+        _lr_check(client=closed)

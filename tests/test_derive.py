@@ -105,3 +105,10 @@ def test_psi_is_zero_when_the_transport_residual_is_proved_zero():
     # a flow that is not built to solve transport (u = 0) keeps its psi: the score
     lr = sf.derive(p, sf.flows.zero(p), a)
     assert lr.psi != 0
+
+
+def test_the_lr_estimator_is_named_as_users_know_it():
+    p = sf.families.normal()
+    est = sf.derive(p, sf.flows.zero(p), p.params[1])
+    assert est.name == "likelihood-ratio (score function) estimator"
+    assert str(est).startswith("likelihood-ratio (score function) estimator of d/dsigma")

@@ -630,3 +630,9 @@ def _closure_sampler() -> Draw:
 def test_bad_input_is_refused(make) -> None:
     with pytest.raises(DensityError):
         make()
+
+
+def test_a_number_for_a_slot_says_how_to_fix_the_parameter():
+    y, lam = sp.Symbol("y", positive=True), sp.Symbol("lam", positive=True)
+    with pytest.raises(sf.DensityError, match=r"To fix alpha to 2.*p.expr.subs\(alpha, 2\)"):
+        sf.families.gamma(y, 2, lam)

@@ -83,3 +83,39 @@ def test_reparam_errors():
         sf.flows.reparam(normal(), g=mu + sigma * eps**2, eps=eps)
     with pytest.raises(sf.FlowError, match="not parameters"):
         sf.flows.weighted(sf.flows.zero(normal()), sp.Symbol("k"))
+
+
+def test_polar_numbers_leave_the_flow():
+    # simplify writes -1 as exp_polar(I*pi) inside hyper(...; -z**2/nu); a flow holds real values
+    from symflow.estimators.flows import _principal
+
+    nu = sp.Symbol("nu", positive=True)
+    polar = x * sp.hyper((sp.S.Half, nu / 2), (sp.Rational(3, 2),), x**2 * sp.exp_polar(sp.I * sp.pi) / nu)
+    assert _principal(polar) == x * sp.hyper((sp.S.Half, nu / 2), (sp.Rational(3, 2),), -(x**2) / nu)
+
+
+@pytest.mark.slow
+def test_implicit_flow_of_student_t_in_nu_is_real_and_right():
+    # derive refused the flow: "must be real; remove the imaginary unit I"
+    import mpmath
+
+    p = sf.families.student_t()
+    m, s, nu = p.params
+    flow = sf.flows.implicit(p, timeout=30)
+    assert not flow.field(nu)[0].has(sp.exp_polar)
+    est = sf.derive(p, flow, nu, timeout=30)
+    # u = -(dF/dnu) / p, every derivative in nu by numerical differentiation at nu = 7/3
+    at = {m: sp.Rational(3, 10), s: sp.Rational(6, 5), x: sp.Rational(-17, 10)}
+    n0 = sp.Rational(7, 3)
+
+    def value(expr):
+        expr = expr.xreplace(at)
+        with mpmath.workdps(30):
+            ders = {
+                d: mpmath.diff(sp.lambdify(nu, d.expr, "mpmath"), mpmath.mpf(7) / 3) for d in expr.atoms(sp.Derivative)
+            }
+            return mpmath.mpmathify(sp.N(expr.xreplace(ders).xreplace({nu: n0}), 30))
+
+    with mpmath.workdps(30):
+        want = -mpmath.diff(sp.lambdify(nu, p.cdf.xreplace(at), "mpmath"), mpmath.mpf(7) / 3) / value(p.expr)
+        assert abs(value(est.v[0]) - want) < 1e-15 * abs(want)

@@ -440,3 +440,21 @@ def test_surrogates_refuse_mvd_terms_briefly():
         with pytest.raises(sf.EstimatorError, match=r"measure-valued \(MVD\).*est\.compile\(\)") as info:
             make(est)
         assert len(str(info.value)) < 250
+
+
+def test_surrogate_calls_name_the_fix():
+    # an int key and a phi of the wrong shape raised JAX's TypeError / broadcast silently
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    p = sf.families.normal()
+    mu, sigma = p.params
+    s = sf.jax.surrogate(sf.derive(p, sf.flows.zero(p), sigma))
+    th = {"mu": 0.3, "sigma": 1.2}
+    with pytest.raises(sf.SymflowError, match=r"jax.random.key\(0\)"):
+        s.sample(0, th, 10)
+    samples = s.sample(jax.random.key(0), th, 10)
+    with pytest.raises(sf.SymflowError, match="one value per sample"):
+        jax.grad(s)(th, samples, lambda z: jnp.ones(3))
+    with pytest.raises(sf.SymflowError, match="samples must be the dict"):
+        s(th, samples["x"], lambda z: z**2)
+    assert jnp.isfinite(jax.grad(s)(th, samples, lambda z: z**2)["sigma"])

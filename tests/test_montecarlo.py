@@ -478,3 +478,24 @@ def test_one_outlier_rule_leaves_light_tails_alone():
     for seed in range(3):
         r = sf.mc_check(est, x**2, PARAMS, 20_000, seed=seed, exact=PLANTED[sigma])
         assert "outlier" not in r.reason  # (the Hill diagnostic may still call a quartic's tail heavy at this n)
+
+
+def test_the_exact_value_gets_its_share_of_the_budget_before_sampling():
+    # n = 1e8, timeout=3: sampling used the whole budget and the exact value was then "quadrature failed"
+    p = sf.families.normal()
+    mu, sigma = p.params
+    est = sf.derive(p, sf.flows.zero(p), sigma)
+    r = sf.mc_check(est, p.x[0] ** 2, {mu: 0.3, sigma: 1.2}, 10**9, seed=0, timeout=10)
+    assert r.status == "unknown" and "budget ran out after" in r.reason
+    assert r.exact == pytest.approx(2.4, rel=1e-14)  # symbolic or quadrature, within its share
+
+
+def test_a_tiny_sample_is_too_small_to_judge_not_infinite_variance():
+    # n = 10 on the (correct, finite-variance) LR estimator said "likely no finite variance"
+    p = sf.families.normal()
+    mu, sigma = p.params
+    lr = sf.derive(p, sf.flows.zero(p), sigma)
+    for seed in range(5):
+        r = sf.mc_check(lr, p.x[0] ** 2, {mu: 0.3, sigma: 1.2}, 10, seed=seed, exact=2.4)
+        assert "finite variance" not in r.reason
+        assert r.status == "consistent" or "too small to judge" in r.reason

@@ -357,3 +357,11 @@ def test_threads_carry_the_callers_errstate() -> None:
 def test_bad_thread_count_is_refused(threads) -> None:
     with pytest.raises(sf.BackendError, match="threads must be a positive integer"):
         sf.Estimator(normal(), mu, [1], 0).compile(threads=threads)
+
+
+def test_fallbacks_name_the_function_numpy_lacks_not_its_parents():
+    # the von Mises estimator's warning named Mul (a parent of besseli) as a missing function
+    pytest.importorskip("scipy")
+    kappa, z = sp.Symbol("kappa", positive=True), sp.Symbol("z", real=True)
+    got = numpy_backend.plan([2 * z * sp.besseli(0, kappa) + 1])
+    assert [f.function for f in got.fallbacks] == ["besseli"]

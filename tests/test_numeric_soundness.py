@@ -106,6 +106,46 @@ def test_wrong_symbolic_limit_is_not_used(monkeypatch):
         cross_examined_limit(1 + sp.exp(-x), x, sp.oo, "-", timeout=5)
 
 
+def test_infinite_symbolic_limit_of_a_decaying_function_is_not_used():
+    # SymPy 1.14 itself: the Student t's p u ~ |x|^-nu -> 0 has "limit" oo; the values fall steadily.
+    nu = sp.Symbol("nu", positive=True)
+    decaying = x * (1 + x**2 / nu) ** (-nu / 2 - sp.S.Half)
+    with pytest.raises(LimitDisagreement, match="fall steadily"):
+        cross_examined_limit(decaying, x, sp.oo, "-", timeout=10)
+
+
+def test_boundary_refutes_only_what_the_numbers_confirm(monkeypatch):
+    # A limit routine answering oo for p u = x exp(-x) -> 0 (planted past the cross-examination):
+    # no numbers confirm it, so the boundary check is unknown, never refuted.
+    from symflow.checks import boundary
+
+    p = sf.Density(sp.exp(-x), x, (), support=sp.Interval(0, sp.oo))
+    monkeypatch.setattr(boundary, "cross_examined_limit", lambda *args, **kw: sp.oo)
+    flux = x * sp.exp(-x)
+    v = boundary.edge_limit_verdict(p, flux, x, sp.oo, "-", 10, "claim", 10)
+    assert v.status == "unknown" and "do not confirm" in v.reason
+    # a true infinite limit is confirmed, with the flux near the edge as a two-precision witness
+    v = boundary.edge_limit_verdict(p, x**2, x, sp.oo, "-", 10, "claim", 10)
+    assert v.status == "refuted" and v.witness.as_dict()[x] == sp.oo
+    assert int(v.witness.value) == int(v.witness.value_low) == 10**32  # x**2 at x = 1e16, exact at both precisions
+
+
+def test_the_callers_values_are_a_point_compared():
+    # With values given, SymPy's right 2 sigma was discarded: "no parameter point could be drawn at 0 point(s)".
+    params = Domain((), ((mu, Interval1D()), (sigma, Interval1D(sp.S.Zero, sp.oo))))
+    given = {mu: sp.Rational(3, 10), sigma: sp.Rational(6, 5)}
+    check = cross_examine(
+        2 * sigma, lambda pt, dps: 2 * mpmath.mpf(pt[sigma]), params, at=(given,), symbols={mu, sigma}
+    )
+    assert check.agreed and len(check.comparisons) == 2 and dict(check.comparisons[0][0]) == given
+    p = sf.families.normal()
+    value, how = expectation_gradient(
+        p, p.x[0] ** 2, p.params[1], dict(zip(p.params, (0.3, 1.2), strict=True)), timeout=20
+    )
+    # (under a heavy load SymPy may run out of its share and quadrature answer; never the old refusal)
+    assert "no parameter point could be drawn" not in how and abs(value - 2.4) < 1e-14
+
+
 def test_right_symbolic_limit_passes():
     assert cross_examined_limit(x**3 * sp.exp(-(x**2)), x, sp.oo, "-", timeout=5) == 0
     assert cross_examined_limit(mu * (1 + sp.exp(-x)), x, sp.oo, "-", timeout=5) == mu

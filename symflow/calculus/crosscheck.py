@@ -96,9 +96,15 @@ def symbolic_value(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | mpmath.
             return None
 
 
-def _points(domain: Domain, symbols: set, at: tuple[dict, ...]) -> list[dict]:
+def _points(domain: Domain, symbols: set, at: tuple[dict, ...], need: int) -> list[dict]:
+    """The caller's own points first, then random ones: enough to reach ``need``, or any symbol they leave free.
+
+    The caller's values alone used to make one point of the two needed, and
+    no random point was drawn to make up the second ("no parameter point could
+    be drawn"), so SymPy's right answer was never used with values given.
+    """
     pts = [dict(p) for p in at]
-    if symbols - set().union(*(set(p) for p in pts)) or not pts:
+    if symbols - set().union(*(set(p) for p in pts)) or len(pts) < need:
         pts += sample_points(domain, symbols, draws=MAX_TRIES)
     return pts
 
@@ -136,7 +142,7 @@ def cross_examine(
     """
     symbols = set(symbolic.free_symbols) | set(symbols or ())
     need = points if symbols else 1
-    candidates = _points(domain, symbols, at) if symbols else [{}]
+    candidates = _points(domain, symbols, at, need) if symbols else [{}]
     comparisons = []
     failures = 0
     for point in candidates:

@@ -230,7 +230,8 @@ def flux_at_infinity(
     if sym is not None and sym.status is Status.PROVED and vanish is not False and (vanish or why):
         note = "cross-examined by face quadrature at growing R" if vanish else f"no numeric cross-check ({why})"
         return Verdict(Status.PROVED, f"{how} is 0; {note}", lim, claim=claim, details=details)
-    if sym is not None and sym.status is Status.REFUTED and vanish is not True:
+    # SymPy's limit alone never refutes: the face quadrature must stay away from 0 too
+    if sym is not None and sym.status is Status.REFUTED and vanish is False:
         w = sym.witness
         witness = Witness(((R, sp.oo), *w.point), w.value, w.value_low, w.digits)
         return Verdict(

@@ -10,11 +10,19 @@ the edge: x = +-10, +-100, ... +-1e16 for an infinite edge, e +- 10^-2 ...
   that differs from SymPy's by more than 1e-6 (relative, at least 1): the
   limit is contradicted, ``LimitDisagreement`` is raised with both numbers,
   and the caller reports ``unknown``;
-* an infinite limit whose sequence settles on a finite value, or an
-  oscillating one (``AccumBounds``) whose sequence settles, is contradicted too;
+* an infinite limit whose sequence settles on a finite value, shrinks
+  (its last three magnitudes fall: p u ~ |x|^-nu -> 0 was "oo" for the
+  Student t) or has the other sign, or an oscillating one (``AccumBounds``)
+  whose sequence settles, is contradicted too;
 * otherwise SymPy's limit is returned.  A sequence can approach slowly
   (1/log x) or oscillate, so a numeric limit can contradict SymPy but not
   confirm it: this check only ever removes a verdict.
+
+``confirmed_nonzero_limit`` is the other direction, for a refutation: a
+nonzero limit is used as a witness only when the sequence at a parameter
+point agrees with it at two precisions (settles on the finite value; grows
+in magnitude, with its sign, for an infinite one; stays away from 0 for an
+oscillating one).
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ from ..numeric.evaluate import mpmath_function
 from ..zero.points import sample_points
 from ..zero.timing import EvaluationTimeout, time_limit
 
-__all__ = ["LimitDisagreement", "cross_examined_limit", "numeric_limit_values"]
+__all__ = ["LimitDisagreement", "confirmed_nonzero_limit", "cross_examined_limit", "numeric_limit_values"]
 
 LIMIT_DPS = 60
+# The lower precision a refutation is confirmed at (the sequence must tell the same story at both).
+LIMIT_DPS_LOW = 30
 _INFINITE_STEPS = (1, 2, 4, 8, 12, 16)
 _FINITE_STEPS = (2, 4, 8, 12, 16, 24)
 SETTLED_REL = mpmath.mpf(10) ** -8
@@ -52,7 +62,7 @@ class LimitDisagreement(ArithmeticError):
         self.point = point
 
 
-def _sequence(edge: sp.Expr, direction: str, point: dict) -> list[mpmath.mpf] | None:
+def _sequence(edge: sp.Expr, direction: str, point: dict, dps: int = LIMIT_DPS) -> list[mpmath.mpf] | None:
     if edge is sp.oo:
         return [mpmath.mpf(10) ** k for k in _INFINITE_STEPS]
     if edge is sp.S.NegativeInfinity:
@@ -60,15 +70,17 @@ def _sequence(edge: sp.Expr, direction: str, point: dict) -> list[mpmath.mpf] | 
     value = edge.xreplace({k: exact_number(v) for k, v in point.items()})
     if value.free_symbols:
         return None
-    with mpmath.workdps(LIMIT_DPS):
-        e = mpmath.mpf(sp.N(value, LIMIT_DPS))
+    with mpmath.workdps(dps):
+        e = mpmath.mpf(sp.N(value, dps))
         side = -1 if direction == "-" else 1
         return [e + side * mpmath.mpf(10) ** -k * max(1, abs(e)) for k in _FINITE_STEPS]
 
 
-def numeric_limit_values(expr: sp.Expr, x: sp.Symbol, edge: sp.Expr, direction: str, point: dict) -> list:
+def numeric_limit_values(
+    expr: sp.Expr, x: sp.Symbol, edge: sp.Expr, direction: str, point: dict, dps: int = LIMIT_DPS
+) -> list:
     """The values of ``expr`` (other symbols at ``point``) along a sequence approaching ``edge`` (None: failed)."""
-    seq = _sequence(edge, direction, point)
+    seq = _sequence(edge, direction, point, dps)
     if seq is None:
         return []
     others = sorted(expr.free_symbols - {x}, key=str)
@@ -77,7 +89,7 @@ def numeric_limit_values(expr: sp.Expr, x: sp.Symbol, edge: sp.Expr, direction: 
     if any(v is None for v in rest):
         return []
     out = []
-    with mpmath.workdps(LIMIT_DPS):
+    with mpmath.workdps(dps):
         for t in seq:
             try:
                 with time_limit(EVAL_SECONDS):
@@ -99,17 +111,38 @@ def _settled(vals: list) -> mpmath.mpf | None:
     return None
 
 
+def _shrinking(vals: list) -> bool:
+    """The last three values are finite and strictly falling in magnitude (heading for a finite value or 0)."""
+    last = vals[-3:]
+    if len(last) < 3 or any(v is None for v in last):
+        return False
+    return abs(last[0]) > abs(last[1]) > abs(last[2])
+
+
+def _growing(vals: list) -> bool:
+    """The last three values are finite, of one sign and strictly growing in magnitude."""
+    last = vals[-3:]
+    if len(last) < 3 or any(v is None for v in last):
+        return False
+    same_sign = all(v > 0 for v in last) or all(v < 0 for v in last)
+    return same_sign and abs(last[0]) < abs(last[1]) < abs(last[2])
+
+
 def _contradiction(lim: sp.Expr, expr: sp.Expr, x, edge, direction, point: dict) -> tuple | None:
     """(symbolic, numeric) when the sequence at ``point`` contradicts ``lim``, else None."""
     vals = numeric_limit_values(expr, x, edge, direction, point)
+    target = lim.xreplace({k: exact_number(v) for k, v in point.items()})
     settled = _settled(vals)
     if settled is None:
+        if target in (sp.oo, sp.S.NegativeInfinity, sp.zoo) and _shrinking(vals):
+            return (target, vals[-1], "fall steadily in magnitude, to")  # no sign of blowing up
+        if target in (sp.oo, sp.S.NegativeInfinity) and _growing(vals) and (vals[-1] > 0) != (target is sp.oo):
+            return (target, vals[-1], "grow with the other sign, to")
         return None
-    target = lim.xreplace({k: exact_number(v) for k, v in point.items()})
     if target.has(sp.AccumBounds):
-        return (target, settled)  # an oscillating limit cannot settle on one value
+        return (target, settled, "settle on")  # an oscillating limit cannot settle on one value
     if target in (sp.oo, sp.S.NegativeInfinity, sp.zoo):
-        return (target, settled)
+        return (target, settled, "settle on")
     if target.free_symbols:
         return None
     try:
@@ -119,7 +152,7 @@ def _contradiction(lim: sp.Expr, expr: sp.Expr, x, edge, direction, point: dict)
         return None
     with mpmath.workdps(LIMIT_DPS):
         if abs(settled - want) > DIFFER_REL * max(mpmath.mpf(1), abs(want), abs(settled)):
-            return (want, settled)
+            return (want, settled, "settle on")
     return None
 
 
@@ -171,11 +204,11 @@ def cross_examined_limit(
         return lim
     if found is None:
         return lim
-    sym, num, point = found
+    sym, num, how, point = found
     where = ", ".join(f"{k} = {mpmath.nstr(v, 12)}" for k, v in point.items()) or "every parameter value"
     raise LimitDisagreement(
         f"SymPy's limit of {sp.sstr(expr)} at {x} -> {edge} is {sp.sstr(lim)} ({_show(sym)} at {where}), but "
-        f"the values along {x} -> {edge} settle on {mpmath.nstr(num, 15)}: the symbolic limit is not used",
+        f"the values along {x} -> {edge} {how} {mpmath.nstr(num, 15)}: the symbolic limit is not used",
         sym,
         num,
         point,
@@ -187,3 +220,71 @@ def _show(v: object) -> str:
         return mpmath.nstr(v, 15)
     except (TypeError, ValueError):
         return sp.sstr(v)
+
+
+def _confirms(target: sp.Expr, vals: list) -> bool:
+    """Whether a sequence tells of the nonzero limit ``target`` (a number, +-oo, zoo or AccumBounds)."""
+    if target in (sp.oo, sp.S.NegativeInfinity):
+        return _growing(vals) and (vals[-1] > 0) == (target is sp.oo)
+    if target is sp.zoo:
+        last = vals[-3:]
+        return len(last) == 3 and None not in last and abs(last[0]) < abs(last[1]) < abs(last[2])
+    if target.has(sp.AccumBounds):
+        # oscillating between bounds that are not both 0: the values change sign, do not settle, do not fade
+        last = vals[-3:]
+        if len(last) < 3 or None in last or _settled(vals) is not None:
+            return False
+        if all(v > 0 for v in last) or all(v < 0 for v in last):
+            return False
+        width = target.replace(lambda e: isinstance(e, sp.AccumBounds), lambda e: sp.Max(abs(e.min), abs(e.max)))
+        return max(abs(v) for v in last) > DIFFER_REL * abs(mpmath.mpmathify(sp.N(width, LIMIT_DPS)))
+    settled = _settled(vals)
+    if settled is None:
+        return False
+    want = mpmath.mpmathify(sp.N(target, LIMIT_DPS))
+    return want != 0 and abs(settled - want) <= DIFFER_REL * max(abs(want), abs(settled))
+
+
+def _confirm(expr, x, edge, direction, lim, point: dict) -> tuple | None:
+    target = lim.xreplace({k: exact_number(v) for k, v in point.items()})
+    if target.free_symbols or target.has(sp.nan):
+        return None
+    high = numeric_limit_values(expr, x, edge, direction, point, LIMIT_DPS)
+    if not high or not _confirms(target, high):
+        return None
+    low = numeric_limit_values(expr, x, edge, direction, point, LIMIT_DPS_LOW)
+    if not low or not _confirms(target, low) or low[-1] is None:
+        return None
+    with mpmath.workdps(LIMIT_DPS):
+        if abs(high[-1] - low[-1]) > mpmath.mpf(10) ** -(LIMIT_DPS_LOW // 3) * abs(high[-1]):
+            return None
+    return high[-1], low[-1], tuple(high)
+
+
+def confirmed_nonzero_limit(
+    expr: sp.Expr, x: sp.Symbol, edge: sp.Expr, direction: str, lim: sp.Expr, point: dict, *, timeout: float | None
+) -> tuple | None:
+    """(value, value at the lower precision, the sequence) when the numbers at ``point`` confirm ``lim``, else None.
+
+    ``lim`` is SymPy's nonzero limit (a function of the other symbols, or
+    +-oo, zoo, AccumBounds).  The values of ``expr`` along the sequence
+    approaching ``edge`` must, at 60 and at 30 digits, settle on ``lim``'s
+    value at ``point``, grow with its sign (+-oo), grow (zoo), or oscillate
+    without fading (AccumBounds); the value returned is the last one of the
+    sequence.  A refutation that rests on SymPy's limit needs this: SymPy said
+    oo for the Student t's p u, which falls like |x|^-nu.
+    """
+    try:
+        return run_with_budget(
+            _confirm,
+            expr,
+            x,
+            edge,
+            direction,
+            lim,
+            point,
+            timeout=min(resolve_timeout(timeout), CHECK_SECONDS),
+            what="numeric limit",
+        )
+    except BudgetExceeded:
+        return None

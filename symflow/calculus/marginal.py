@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, run_with_budget
 from ..core.density import Density
 from ..errors import EstimatorError
 
@@ -31,7 +31,7 @@ def marginal_density(q: Density, xj: sp.Symbol, budget: float) -> Density:
 
     try:
         marg = run_with_budget(integrate, timeout=budget, what="marginal density for q_M")
-    except (BudgetExceeded, NotImplementedError, ValueError, TypeError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         marg = None
     if marg is None or marg.has(sp.Integral):
         raise EstimatorError(

@@ -39,7 +39,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import at_values, exact_values
 from ..core.density import Density
 from ..core.domain import Interval1D, edge_number
@@ -194,7 +194,7 @@ def numeric_integral(
 
     try:
         return run_with_budget(work, timeout=budget, what="quadrature")
-    except (BudgetExceeded, NotImplementedError, ArithmeticError, ValueError, TypeError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return None
 
 
@@ -310,7 +310,7 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
     try:
         with np.errstate(all="ignore"):
             value = run_with_budget(work, timeout=budget, what="cubature")
-    except (BudgetExceeded, ArithmeticError, ValueError, TypeError, OverflowError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return None
     return mpmath.mpf(value)
 

@@ -33,7 +33,7 @@ from typing import Any
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout
 from ..core.steps import Basis, Proof, ProofStep
 
 __all__ = [
@@ -365,7 +365,7 @@ def normalization_proof(p: Any, total: sp.Expr | None, timeout: float | None = N
                 lo = budgets.limit(F, x, a, "+", timeout=budget, what="antiderivative at the lower edge")
                 hi = budgets.limit(F, x, b, "-", timeout=budget, what="antiderivative at the upper edge")
                 edges = None if lo.has(sp.Limit) or hi.has(sp.Limit) else (lo, hi)
-        except (BudgetExceeded, NotImplementedError, ValueError, TypeError):
+        except (BudgetExceeded, *SYMPY_GAVE_UP):
             F = edges = None
     return normalization_record(
         p.expr,

@@ -167,7 +167,9 @@ def derive(
     extra = _extra_terms(p, u, wrt, q, phi, jumps, timeout)
     for term in extra:
         steps.extend(term.steps())
-    name = f"{flow.kind} estimator" + ("" if q is None else f" under {q.name}")
+    # u = 0 is the estimator users know as the likelihood ratio (score function), not "zero"
+    kind = "likelihood-ratio (score function)" if flow.kind == "zero" else flow.kind
+    name = f"{kind} estimator" + ("" if q is None else f" under {q.name}")
     return Estimator(p, wrt, v, psi, q, flow=flow, steps=tuple(steps), extra_terms=extra, name=name)
 
 

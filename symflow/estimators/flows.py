@@ -164,7 +164,7 @@ def implicit(p: Density, S: Sequence | sp.Expr | None = None, *, timeout: float 
             comps = list(-jac.LUsolve(dS))
         else:
             comps = list(-jac.inv() * dS)
-        fields[theta] = [_simpler(c, budgets.simplify(c, timeout=budget)) for c in comps]
+        fields[theta] = [_principal(_simpler(c, budgets.simplify(c, timeout=budget))) for c in comps]
     return Flow(p, fields, kind="implicit", note=note)
 
 
@@ -176,6 +176,19 @@ def _simpler(raw: sp.Expr, simplified: sp.Expr) -> sp.Expr:
     nu^(...) sigma^(-nu)), which the transport check can no longer cancel.
     """
     return simplified if sp.count_ops(simplified) < sp.count_ops(raw) else raw
+
+
+def _principal(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with SymPy's polar numbers taken to the principal branch: exp_polar(a) -> exp(a).
+
+    Differentiating hyper(a; b; -z**2/nu) (the Student t's CDF) in nu writes -1 as
+    exp_polar(I*pi) in the argument (simplify does); a flow holds real values, and hyper is
+    unbranched off [1, oo), so on the principal branch the value is the same and
+    the I that Flow refuses is gone.
+    """
+    if not expr.has(sp.exp_polar):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.exp_polar), lambda e: sp.exp(e.args[0]))
 
 
 def weighted(flow: Flow, k: object) -> Flow:

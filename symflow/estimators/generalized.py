@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_symbols, as_vector
 from ..core.density import Density
 from ..core.domain import Domain
@@ -151,7 +151,7 @@ def _image_support(base: Density, g: tuple, eps: tuple, budget: float) -> sp.Set
 
     try:
         lo, hi = run_with_budget(edges, timeout=budget, what="image of the base support")
-    except (BudgetExceeded, NotImplementedError, ValueError, TypeError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return None
     if lo.has(sp.Limit) or hi.has(sp.Limit):
         return None

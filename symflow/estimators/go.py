@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_test_function, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
@@ -102,7 +102,7 @@ def _check_positive_inside(p: Density) -> None:
 def _budgeted(fn, *args, timeout: float, what: str):
     try:
         return run_with_budget(fn, *args, timeout=timeout, what=what)
-    except (BudgetExceeded, NotImplementedError, ValueError, TypeError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return None
 
 

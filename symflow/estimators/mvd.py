@@ -44,7 +44,7 @@ from ..calculus.gaussian.intervals import interval_gaussian_integral, real_part
 from ..calculus.integrals import symbolic_integral
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_param_values, as_test_function, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
@@ -162,7 +162,7 @@ def _sample_pairs(coupling: Any, plus: tuple, minus: tuple, n: int, params: dict
 def _budgeted(fn, *args, timeout: float, what: str):
     try:
         return run_with_budget(fn, *args, timeout=timeout, what=what)
-    except (BudgetExceeded, NotImplementedError, ValueError, TypeError, sp.PolynomialError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return None
 
 

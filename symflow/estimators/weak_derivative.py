@@ -46,7 +46,7 @@ import sympy as sp
 from ..calculus.gaussian.intervals import interval_gaussian_integral
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_param_values, exact_values
 from ..core.density import Density, same_variables
 from ..core.steps import Step
@@ -231,7 +231,7 @@ def _less(a: sp.Expr, b: sp.Expr) -> bool | None:
 def _budgeted(fn, *args, timeout: float, what: str):
     try:
         return run_with_budget(fn, *args, timeout=timeout, what=what)
-    except (BudgetExceeded, NotImplementedError, ValueError, TypeError, sp.PolynomialError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return None
 
 

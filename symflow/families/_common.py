@@ -149,17 +149,24 @@ def slot_value(given: object, slot: Slot) -> sp.Expr:
             f"{slot.keyword} is the string {given!r}; pass a sympy.Symbol or an expression in Symbols, "
             f"e.g. sympy.Symbol({given!r}, positive=True)"
         )
+    if (
+        isinstance(given, int | float)
+        and not isinstance(given, bool)
+        or (isinstance(given, sp.Expr) and not given.free_symbols)
+    ):
+        # A number would leave the slot without a parameter to differentiate by; the
+        # families that take a fixed value say so (student_t's nu, binomial's n).
+        k, d = slot.keyword, slot.default
+        raise DensityError(
+            f"{k} = {given} is a number; a family's slots take Symbols. To fix {k} to {given}, build the "
+            f"family with its Symbol and substitute into the density: p = <family>(...); "
+            f"sf.Density(p.expr.subs({d}, {given}), p.x, tuple(t for t in p.params if t != {d}), "
+            f"support=p.support, name=...)"
+        )
     if not isinstance(given, sp.Expr):
         raise DensityError(
             f"{slot.keyword} must be a sympy.Symbol or an expression in Symbols (or None for the default "
             f"{slot.default}), got {given!r}"
-        )
-    if not given.free_symbols:
-        # A number would leave the slot without a parameter to differentiate by; the
-        # families that take a fixed value say so (student_t's nu, binomial's n).
-        raise DensityError(
-            f"{slot.keyword} = {given} is a number; give a Symbol or an expression in Symbols "
-            f"(to fix it, substitute the number into the density's expression afterwards)"
         )
     return given
 

@@ -263,6 +263,10 @@ class Surrogate:
         """The samples the objective averages over, with no derivative (dict of ``"x"`` and ``"terms"``)."""
         jax, jnp = self._jax, self._jnp
         n = _count(n)
+        if isinstance(key, bool | int | float) or not hasattr(key, "dtype"):
+            raise SymflowError(
+                f"key must be a JAX random key, e.g. jax.random.key(0) (split it for each call), got {key!r}"
+            )
         keys = jax.random.split(key, 1 + len(self._terms))
         given = _scalars(jnp, self.plan.params, params)
         values = {t: jax.lax.stop_gradient(v) for t, v in zip(self.plan.params, given, strict=True)}
@@ -277,6 +281,10 @@ class Surrogate:
     def __call__(self, params, samples: dict, phi: Callable) -> Any:
         jax, jnp = self._jax, self._jnp
         stop = jax.lax.stop_gradient
+        if not (isinstance(samples, dict) and "x" in samples and "terms" in samples):
+            raise SymflowError('samples must be the dict that .sample(key, params, n) returns ("x" and "terms")')
+        if not callable(phi):
+            raise SymflowError(f"phi must be a function of the samples x (shape (n,) or (n, d)), got {phi!r}")
         thetas = _scalars(jnp, self.plan.params, params)
         fixed = [stop(t) for t in thetas]
         index = {t: i for i, t in enumerate(self.plan.params)}
@@ -295,7 +303,13 @@ class Surrogate:
             if self._uses_psi[i]:
                 factor = factor + delta * stop(jnp.asarray(out[count * d + i], x.dtype))
         x_moved = moved[0] if d == 1 else jnp.stack([jnp.broadcast_to(c, x.shape[:1]) for c in moved], axis=1)
-        total = jnp.mean(phi(x_moved) * factor)
+        values = phi(x_moved)
+        if jnp.shape(values) != x.shape[:1]:
+            raise SymflowError(
+                f"phi must return one value per sample, shape {x.shape[:1]}, got shape {jnp.shape(values)}; "
+                "write phi over the whole batch (e.g. lambda x: x**2) or vectorize a per-sample one with jax.vmap"
+            )
+        total = jnp.mean(values * factor)
         for term, compiled, drawn in zip(self.plan.terms, self._terms, samples["terms"], strict=True):
             total = total + deltas[term.wrt_index] * self._term(term, compiled, drawn, x, fixed, phi)
         return total

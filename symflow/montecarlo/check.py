@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import numpy as np
 import sympy as sp
 
 from ..calculus.integrals import expectation_gradient
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, deadline, time_left
 from ..core.convert import as_param_values, as_phi, refuse_unevaluated
 from ..core.estimator import Estimator
@@ -50,6 +52,13 @@ def _seed_sequence(seed: object) -> np.random.SeedSequence:
         raise SymflowError(
             f"seed must be a non-negative integer, None or a SeedSequence, got {seed!r} ({exc})"
         ) from None
+
+
+# Below this n a dominating draw says the sample is too small, not that the variance is infinite (a light
+# tail's largest share of the squared deviations falls below 0.25 only from n = 100 on; see tails.py).
+OUTLIER_JUDGE_N = 100
+# Fraction of the call's budget the exact value may use before sampling starts.
+EXACT_SHARE = 0.5
 
 
 def mc_check(
@@ -206,6 +215,12 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
                 parts.append(part_stats(np.asarray(draws, dtype=np.float64).reshape(m), block, keep))
         return parts
 
+    exact_method = "given by the caller" if exact is not None else None
+    if exact is None and timeout is not None:
+        # the exact value first, with its share of the budget: sampling stops on time by itself (with the
+        # samples so far), while an exact value left for last got what sampling left of the budget (nothing)
+        exact, exact_method = _exact_gradient(p, phi, est.wrt, p_values, budgets.share(timeout, EXACT_SHARE))
+
     accs = [Moments(keep) for _ in range(1 + len(terms))]
     bar = None
     out_of_budget = None
@@ -237,15 +252,11 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
     tails = [(a, i) for i, acc in enumerate(accs) if (a := acc.tail_index()) is not None]
     tail_index, tail_part = min(tails) if tails else (None, 0)
 
-    if exact is not None:
-        exact_method = "given by the caller"
-    elif out_of_budget is not None:
-        exact_method = "not computed: the budget ran out while sampling"
-    else:
-        exact_value, exact_method = expectation_gradient(p, phi, est.wrt, p_values, timeout=timeout)
-        exact = _real_float(exact_value)
-        if exact_value is not None and exact is None:
-            exact_method = f"{exact_method} gave {exact_value}, not a finite real number"
+    if exact_method is None:
+        if out_of_budget is not None:
+            exact_method = "not computed: the budget ran out while sampling"
+        else:
+            exact, exact_method = _exact_gradient(p, phi, est.wrt, p_values, timeout)
 
     name = est.name or "estimator"
     claim = f"{name} of d/d{est.wrt} E_{p.name}[{sp.sstr(phi)}]"
@@ -299,6 +310,13 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
         share, part_index = max(shares)
         if share > OUTLIER_SHARE:
             part = "the estimator" if part_index == 0 else f"extra term {part_index}"
+            if n < OUTLIER_JUDGE_N:
+                reason = (
+                    f"n = {n} is too small to judge: a single draw of {part} holds {100 * share:.0f} % of the sum "
+                    f"of squared deviations (common for a skewed estimator at this n, whatever its variance), so "
+                    f"the standard error is not to be trusted; use n >= {OUTLIER_JUDGE_N} (e.g. 10**5)"
+                )
+                return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
             reason = (
                 f"one outlier dominates: a single draw of {part} holds {100 * share:.0f} % of the sum of squared "
                 f"deviations, so the mean {mean:.6g} and its standard error rest on one sample; the estimator has "
@@ -311,16 +329,29 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
     return MCResult(**common, z=z, delta=delta, status=status)
 
 
+def _exact_gradient(p, phi, wrt, p_values, timeout) -> tuple[float | None, str]:
+    """The exact gradient as a finite float (None when not found) and how it was computed."""
+    start = time.monotonic()
+    exact_value, exact_method = expectation_gradient(p, phi, wrt, p_values, timeout=timeout)
+    exact = _real_float(exact_value)
+    if exact_value is not None and exact is None:
+        exact_method = f"{exact_method} gave {exact_value}, not a finite real number"
+    elif exact is None and timeout is not None and time.monotonic() - start >= 0.9 * timeout:
+        exact_method = f"{exact_method} (its {timeout:.3g} s of the budget ran out)"
+    return exact, exact_method
+
+
 def _chunk_results(run_chunk, chunks: int, workers: int, client: object, seconds_left=None):
     """The chunks' results in order: local threads, or (``client`` given) Dask tasks (``distributed``).
 
-    ``seconds_left`` (local threads) stops waiting for chunks when the call's budget runs out.
+    ``seconds_left`` stops waiting for chunks when the call's budget runs out (pending Dask tasks
+    are cancelled).
     """
     if client is None:
         return ordered_map(run_chunk, chunks, workers, seconds_left)
     from .distributed import check_client, ordered_map_dask
 
-    return ordered_map_dask(check_client(client), run_chunk, chunks)
+    return ordered_map_dask(check_client(client), run_chunk, chunks, seconds_left)
 
 
 def _real_float(value: object) -> float | None:

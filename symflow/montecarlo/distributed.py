@@ -17,19 +17,27 @@ This module never imports Dask: it calls the client it is given.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..core.budget import BudgetExceeded
 from ..errors import SymflowError
 
 __all__ = ["check_client", "ordered_map_dask"]
+
+# What a Dask future's result(timeout=) raises when the time is up (one class from Python 3.11 on).
+_TIMEOUTS = (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
 
 # Batches per worker in flight (keeps every worker busy while the client merges in order).
 IN_FLIGHT_PER_WORKER = 4
 # Aim for this many batches per worker over a run (many chunks per task, but still a balanced queue).
 BATCHES_PER_WORKER = 16
+# Chunks per batch at most under a time budget (what has finished when it runs out is reported).
+BUDGETED_BATCH = 4
 
 
 def check_client(client: Any) -> Any:
@@ -39,6 +47,13 @@ def check_client(client: Any) -> Any:
             f"client must be a dask.distributed Client, got {type(client).__name__}; e.g. "
             'from dask.distributed import Client; client = Client("tcp://scheduler:8786") '
             '(pip install "symflow[dask]")'
+        )
+    status = str(getattr(client, "status", "running"))
+    if status in ("closing", "closed"):
+        # a closed Client keeps its methods but not its scheduler: scatter failed on None
+        raise SymflowError(
+            f"the Dask client is {status}; pass an open one, e.g. client = Client(cluster) or "
+            'Client("tcp://scheduler:8786"), and close it after mc_check returns'
         )
     return client
 
@@ -54,12 +69,21 @@ def _worker_count(client: Any) -> int:
         return 1
 
 
-def ordered_map_dask(client: Any, fn: Callable[[int], Any], count: int) -> Iterator[tuple[int, Any, float]]:
-    """Yield ``(k, fn(k), seconds since start)`` for k = 0..count-1 in order, computed on ``client``'s workers."""
+def ordered_map_dask(
+    client: Any, fn: Callable[[int], Any], count: int, seconds_left: Callable[[], float | None] | None = None
+) -> Iterator[tuple[int, Any, float]]:
+    """Yield ``(k, fn(k), seconds since start)`` for k = 0..count-1 in order, computed on ``client``'s workers.
+
+    ``seconds_left`` (a budget's remaining time, None when unbounded) makes the wait for a
+    batch raise ``BudgetExceeded`` when the budget runs out, as ``stream.ordered_map`` does;
+    the batches still pending are cancelled on the cluster.
+    """
     check_client(client)
     start = time.perf_counter()
     workers = _worker_count(client)
     size = max(1, -(-count // (BATCHES_PER_WORKER * workers)))
+    if seconds_left is not None:
+        size = min(size, BUDGETED_BATCH)  # a budget that runs out keeps the batches that finished by then
     batches = [(lo, min(count, lo + size)) for lo in range(0, count, size)]
     # hash=False: the function is not tokenized (a closure over compiled code); one copy per worker.
     remote = client.scatter(fn, broadcast=True, hash=False)
@@ -72,7 +96,15 @@ def ordered_map_dask(client: Any, fn: Callable[[int], Any], count: int) -> Itera
                 pending.append(client.submit(_run_batch, remote, b_lo, b_hi, pure=False))
                 submitted += 1
             future = pending.popleft()
-            values = future.result()
+            left = seconds_left() if seconds_left is not None else None
+            if left is not None and left <= 0:
+                pending.appendleft(future)
+                raise BudgetExceeded(0.0, f"sampling (after {lo} of {count} chunks)")
+            try:
+                values = future.result(timeout=left)
+            except _TIMEOUTS:
+                pending.appendleft(future)
+                raise BudgetExceeded(0.0, f"sampling (after {lo} of {count} chunks)") from None
             future.release()
             for k, value in zip(range(lo, hi), values, strict=True):
                 yield k, value, time.perf_counter() - start

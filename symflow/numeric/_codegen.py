@@ -103,6 +103,13 @@ def generate(
 
     Raises ``BackendError`` naming the first function the backend cannot evaluate.
     """
+    if sp.besseli in table:
+        orders = sorted({str(b.args[0]) for b in expr.atoms(sp.besseli) if b.args[0] not in (0, 1)})
+        if orders:
+            raise BackendError(
+                f"the {backend!r} backend evaluates besseli of order 0 and 1 only, not besseli({orders[0]}, .); "
+                "use backend='numpy' (scipy.special.iv) or rewrite the expression"
+            )
     replaced, impls = substitute(expr, table)
     missing = first_unsupported(replaced, printer_cls, tuple(impls))
     if missing is not None:

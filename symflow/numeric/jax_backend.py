@@ -7,7 +7,8 @@ call ``jax.config.update``).  Arrays the user creates outside a call stay float3
 user enables x64 themselves.
 
 Special functions come from ``jax.scipy.special``: gamma, loggamma (as ``gammaln``, real
-arguments), polygamma, erf, erfc, beta, and lowergamma/uppergamma through the regularized
+arguments), polygamma, erf, erfc, beta, besseli of order 0 and 1 (``i0``, ``i1``: the von Mises
+normaliser), and lowergamma/uppergamma through the regularized
 ``gammainc``/``gammaincc`` times Gamma; the regularized incomplete gamma and beta of
 ``symflow.numeric.special`` map to ``gammainc``/``gammaincc``/``betainc``.  Their derivatives in a
 shape parameter (``RegularizedLowerGammaDerivA``, ``RegularizedIncompleteBetaDerivA/B``) and the
@@ -109,6 +110,11 @@ def host_kernel(kernel: Callable) -> Callable:
     return call
 
 
+def _besseli(order, x):
+    # order 0 or 1 (generate refuses the others): the von Mises normaliser 2 pi I_0(kappa) and its derivative
+    return jss.i0(x) if order == 0 else jss.i1(x)
+
+
 # SymPy's JaxPrinter maps these to the scalar `math` module (which fails on arrays) or not at all.
 TABLE = {
     sp.gamma: ("_gamma", jss.gamma),
@@ -119,6 +125,7 @@ TABLE = {
     sp.beta: ("_beta", jss.beta),
     sp.lowergamma: ("_lowergamma", _lowergamma),
     sp.uppergamma: ("_uppergamma", _uppergamma),
+    sp.besseli: ("_besseli", _besseli),
 }
 # symflow's special classes: the regularized functions natively, their parameter derivatives on the host.
 _NATIVE = {

@@ -138,10 +138,21 @@ class _Rewriter:
         if self.use_scipy:
             used = _modules_used(node, SciPyPrinter)
             if used is not None and used <= _SCIPY_MODULES:
-                self.fallbacks.setdefault(_head_name(node), "scipy.special")
+                if not self._numpy_prints_own_head(node):  # Mul(2, besseli(...)): besseli is what scipy gives
+                    self.fallbacks.setdefault(_head_name(node), "scipy.special")
                 return node
         special = self._to_special(node)
         return special if special is not None else self._to_mpmath(node)
+
+    @staticmethod
+    def _numpy_prints_own_head(node: sp.Basic) -> bool:
+        """Whether numpy prints ``node`` itself, its compound arguments replaced by symbols."""
+        try:
+            shallow = node.func(*(sp.Dummy() if isinstance(a, sp.Expr) and a.args else a for a in node.args))
+        except Exception:  # noqa: BLE001 - some heads refuse symbolic stand-ins => count the node itself
+            return False
+        used = _modules_used(shallow, NumPyPrinter)
+        return used is not None and used <= _NUMPY_MODULES
 
     def _to_special(self, node: sp.Basic) -> sp.Basic | None:
         """``node`` evaluated by symflow's own vectorized kernels (``symflow.numeric.special``), or None.

@@ -4,10 +4,11 @@ Inputs are shared with numpy (``torch.from_numpy``, no copy), parameters become 
 tensors, and the work runs under ``torch.no_grad()`` on torch's own intra-op thread pool.
 Nothing global is changed (no default dtype, no thread count).
 
-Special functions come from ``torch.special``: loggamma, digamma, erf, erfc, and through
+Special functions come from ``torch.special``: loggamma, digamma, erf, erfc, besseli of order 0
+and 1 (``i0``, ``i1``: the von Mises normaliser), and through
 them gamma (``exp(lgamma)`` with the sign of Gamma for negative arguments), beta and
 lowergamma/uppergamma (regularized ``gammainc``/``gammaincc`` times Gamma).  Functions torch
-lacks (e.g. betainc, Bessel functions of general order) raise ``BackendError`` naming them,
+lacks (e.g. betainc, Bessel functions of order other than 0 and 1) raise ``BackendError`` naming them,
 and so does polygamma of order >= 1: torch's trigamma is off by about 5e-10 relative.
 symflow's special classes: the regularized incomplete gamma (``torch.special.gammainc/gammaincc``)
 natively; the regularized incomplete beta, the parameter derivatives and the Student-t and von Mises
@@ -84,6 +85,11 @@ def _minimum(*args):
     return functools.reduce(torch.minimum, [_tensor(a) for a in args])
 
 
+def _besseli(order, x):
+    # order 0 or 1 (generate refuses the others): the von Mises normaliser 2 pi I_0(kappa) and its derivative
+    return torch.special.i0(_tensor(x)) if order == 0 else torch.special.i1(_tensor(x))
+
+
 # torch functions want tensors where SymPy's TorchPrinter passes plain numbers (max, heaviside).
 TABLE = {
     sp.Max: ("_maximum", _maximum),
@@ -95,6 +101,7 @@ TABLE = {
     sp.uppergamma: ("_uppergamma", _uppergamma),
     sp.polygamma: ("_digamma", _digamma),  # order 0 only: see build
     sp.erfc: ("_erfc", _erfc),
+    sp.besseli: ("_besseli", _besseli),
 }
 
 

@@ -45,7 +45,7 @@ import sympy as sp
 from ..calculus.gaussian.intervals import real_part
 from ..calculus.integrals import expectation_gradient
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_param_values, as_test_function, exact_values
 from ..core.domain import Domain
 from ..core.estimator import TermKind
@@ -265,7 +265,7 @@ def _symbolic_optimum(matrix: sp.ImmutableMatrix, budget: float) -> tuple[tuple 
 
     try:
         got = run_with_budget(solve, timeout=budget, what="solving the KKT system")
-    except (BudgetExceeded, NotImplementedError, ValueError, ZeroDivisionError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         got = None
     if got is None:
         return None, None, "SymPy could not solve Σ w = nu 1, 1'w = 1 in the budget; use .at(values)"

@@ -32,7 +32,7 @@ import sympy as sp
 from ..calculus.quadrature import box_edges, gauss_box, numeric_integral
 from ..checks.records import augmented_transport_record, incompressibility_record, surface_flux_record
 from ..core import budget as budgets
-from ..core.budget import BudgetExceeded, bounded, resolve_timeout
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi, exact_values
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
@@ -378,7 +378,7 @@ def _numbers_1d(p, u, phi, integrands, values, budget):
             nums[name] = val
         try:
             nums["walls"] = _edge_flux_1d(p, u, phi, values, dps, budget)
-        except (BudgetExceeded, NotImplementedError, TypeError, ValueError):
+        except (BudgetExceeded, *SYMPY_GAVE_UP):
             return None
         return nums
 

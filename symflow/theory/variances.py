@@ -185,7 +185,7 @@ def _integrate(
 
     try:
         fast = run_with_budget(closed_form, timeout=budget, what="Gaussian closed form")
-    except (BudgetExceeded, sp.PolynomialError, TypeError, ValueError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         fast = None
     if fast is not None:
         return fast, "closed-form Gaussian integrals"
@@ -232,7 +232,7 @@ def _quadrature(q: Density, integrand: sp.Expr, values: dict, budget: float, dps
                 partial = run_with_budget(
                     interval_gaussian_integral, expr, *inner, timeout=budget, what="inner closed form"
                 )
-            except (BudgetExceeded, sp.PolynomialError, TypeError, ValueError):
+            except (BudgetExceeded, *SYMPY_GAVE_UP):
                 partial = None
             if partial is None:
                 continue
@@ -260,7 +260,7 @@ def _deferred(q: Density, integrand: sp.Expr, values: dict, budget: float) -> sp
             partial = run_with_budget(
                 interval_gaussian_integral, expr, *inner, timeout=budget, what="inner closed form"
             )
-        except (BudgetExceeded, sp.PolynomialError, TypeError, ValueError):
+        except (BudgetExceeded, *SYMPY_GAVE_UP):
             partial = None
         if partial is not None:
             return sp.Integral(real_part(partial) if not expr.has(sp.I) else partial, outer)

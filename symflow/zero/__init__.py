@@ -31,7 +31,7 @@ import mpmath
 import sympy as sp
 from mpmath.libmp import NoConvergence
 
-from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_residual, exact_floats
 from ..core.domain import Domain
 from ..core.verdict import Status, Verdict, Witness
@@ -56,7 +56,7 @@ def _try_pit(expr: sp.Expr, timeout: float, finite_discrete: bool):
         return None  # a polynomial can vanish on a finite grid without being zero
     try:
         return run_with_budget(polynomial_identity_test, expr, timeout=timeout, what="identity test")
-    except (BudgetExceeded, ArithmeticError, TypeError, RecursionError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return None
 
 
@@ -331,6 +331,6 @@ def proves_zero(expr: sp.Expr, timeout: float) -> bool:
         return True
     try:
         res = run_with_budget(polynomial_identity_test, exact_floats(expr), timeout=timeout, what="identity test")
-    except (BudgetExceeded, ArithmeticError, TypeError, RecursionError):
+    except (BudgetExceeded, *SYMPY_GAVE_UP):
         return False
     return res.zero
