@@ -43,6 +43,7 @@ import sympy as sp
 __all__ = [
     "SYMPY_GAVE_UP",
     "BudgetExceeded",
+    "StepFailed",
     "bounded",
     "check_deadline",
     "deadline",
@@ -271,16 +272,50 @@ def solve(*args: Any, timeout: float | None = None, what: str = "solve", **kwarg
     return run_with_budget(functools.partial(sp.solve, **kwargs), *args, timeout=resolve_timeout(timeout), what=what)
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
+class StepFailed(NotImplementedError):
+    """A budgeted step whose answer could not come back from its worker process.
+
+    The worker died, or its result or exception could not be pickled (SymPy's
+    ``Relational.__bool__`` raises a ``TypeError`` whose message is a lambda).
+    A ``NotImplementedError``, so every handler of ``SYMPY_GAVE_UP`` treats it
+    as a step that could not be done.
+    """
+
+
+def _picklable_error(exc: BaseException, what: str) -> BaseException:
+    """``exc`` itself if it pickles, else the same exception type with its message as text, else ``StepFailed``."""
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001 - a message that cannot even be rendered
+        message = type(exc).__name__
+    for candidate in (exc, _same_kind(exc, message)):
+        if candidate is None:
+            continue
+        try:
+            pickle.loads(pickle.dumps(candidate, protocol=pickle.HIGHEST_PROTOCOL))
+        except Exception:  # noqa: BLE001 - any pickling failure: try the plainer form
+            continue
+        return candidate
+    return StepFailed(f"{what} failed with {type(exc).__name__}: {message}")
+
+
+def _same_kind(exc: BaseException, message: str) -> BaseException | None:
+    try:
+        return type(exc)(message)
+    except Exception:  # noqa: BLE001 - an exception type that needs other arguments
+        return None
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple, what: str = "step") -> None:
     _IN_CHILD[0] = True
     try:
         payload = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
-        payload = ("err", exc, traceback.format_exc())
+        payload = ("err", _picklable_error(exc, what), traceback.format_exc())
     try:
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # noqa: BLE001
-        data = pickle.dumps(("err", RuntimeError(f"result could not be pickled: {exc}"), ""))
+    except Exception as exc:  # noqa: BLE001 - a result holding a closure: the step could not be done here
+        data = pickle.dumps(("err", StepFailed(f"{what}: its result could not be sent back ({exc})"), ""))
     try:
         conn.send_bytes(data)
     finally:
@@ -306,7 +341,7 @@ def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) ->
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     with quiet_fork():  # the child runs pure-Python SymPy work and is killed on timeout
-        proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
+        proc = ctx.Process(target=_child, args=(send, fn, args, what), daemon=True)
         proc.start()
     send.close()
     try:
@@ -315,13 +350,16 @@ def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) ->
         try:
             data = recv.recv_bytes()
         except EOFError:
-            raise RuntimeError(f"{what}: the worker process died without an answer") from None
+            raise StepFailed(f"{what}: the worker process died without an answer") from None
     finally:
         recv.close()
         if proc.is_alive():
             proc.kill()
         proc.join()
-    payload = pickle.loads(data)
+    try:
+        payload = pickle.loads(data)
+    except Exception as exc:  # noqa: BLE001 - an exception type that cannot be rebuilt from its pickle
+        raise StepFailed(f"{what}: its answer could not be read back ({type(exc).__name__}: {exc})") from None
     if payload[0] == "ok":
         return payload[1]
     if isinstance(payload[1], MemoryError):
