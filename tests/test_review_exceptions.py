@@ -39,3 +39,49 @@ def test_heaviside_in_a_parameter_is_not_a_runtime_error():
     p = sf.Density(th * sp.exp(-th * x) * (1 + sp.Heaviside(th - 100)), x, (th,), support=sp.Interval(0, sp.oo))
     v = sf.check_normalized(p, timeout=20)
     assert v.status in ("proved", "refuted", "consistent", "unknown")
+
+
+# -- R05: a meijerg term is evaluated by mpmath, and evalf failing is a clean "cannot say" -------------
+
+
+def test_quadrature_of_a_meijerg_term_with_a_symbolic_argument():
+    # R05: SymPy's evalf of meijerg(..., lambda*x) with x symbolic raised AttributeError (hyper._eval_evalf);
+    # the constants are evaluated where evalf can, the G-function by mpmath.meijerg at every point.
+    from symflow.calculus.quadrature import numeric_integral
+
+    p = sf.families.exponential()
+    (lam,) = p.params
+    (x,) = p.x
+    g = sp.meijerg(((), ()), ((0,), ()), lam * x)  # = exp(-lambda x)
+    got = numeric_integral(p, p.expr * g, {lam: 1}, dps=20, timeout=20)  # at lambda = 1 the argument is bare x
+    assert got is not None and abs(got - sp.Rational(1, 2)) < 1e-15  # int e^{-2x} dx = 1/2
+
+
+def test_evalf_failures_are_none():
+    from symflow.core.convert import evalf_constants, evalf_or_none
+
+    x = sp.Symbol("x", positive=True)
+    g = sp.meijerg(((), ()), ((0,), ()), x) * sp.exp(-x)
+    assert evalf_or_none(g, 20) is None  # AttributeError inside SymPy
+    assert evalf_constants(g, 20) == g
+    a = sp.Symbol("a", positive=True)
+    stuck = sp.Subs(sp.Derivative(sp.betainc_regularized(a, 3, 0, sp.Rational(1, 2)), a), a, 2)
+    assert evalf_or_none(stuck, 20) is None  # SymPy's evalf recurses until RecursionError
+    assert evalf_or_none(sp.Subs(sp.Derivative(sp.sin(a), a), a, 0), 20) == sp.Float(1, 20)  # cos(0)
+
+
+# -- R04: numbers go into expressions holding Derivatives through at_values ----------------------------
+
+
+def test_values_enter_a_derivative_in_a_parameter():
+    # R04: xreplace of Derivative(betainc_regularized(a, b, 0, x), a) at a = 2.0 raised
+    # "ValueError: Can't calculate derivative wrt 2." from variance and compare
+    be = sf.families.beta()
+    a, b = be.params
+    (x,) = be.x
+    e = sf.Estimator(be, a, [0], sp.Derivative(sp.betainc_regularized(a, b, 0, x), a))
+    mean = sf.estimator_mean(e, sp.Integer(1), {a: 2.0, b: 3.0}, timeout=20)
+    var = sf.variance(e, sp.Integer(1), {a: 2.0, b: 3.0}, timeout=20)
+    assert mean is not None and mean < 0  # raising a lowers the CDF everywhere on (0, 1)
+    assert var.value > 0
+

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from ..core.convert import at_values, evalf_or_none
 from ..core.domain import Domain, exact_number
 from ..core.precision import CROSS_CHECK, Outcome, Precision, decide
 from ..zero.points import sample_points
@@ -81,12 +82,8 @@ def _num(v: object) -> str:
 
 def symbolic_value(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | mpmath.mpc | None:
     """``expr`` at ``point`` by evalf (exact coordinates), or None when it is not a finite number."""
-    value = expr.xreplace({k: exact_number(v) for k, v in point.items()})
-    try:
-        num = sp.N(value, dps)
-    except (TypeError, ValueError, ArithmeticError, AttributeError, NotImplementedError):
-        return None
-    if not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.AccumBounds):
+    num = evalf_or_none(at_values(expr, {k: exact_number(v) for k, v in point.items()}), dps)
+    if num is None or not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.AccumBounds):
         return None
     re, im = num.as_real_imag()
     with mpmath.workdps(dps):

@@ -24,6 +24,7 @@ import sympy as sp
 
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.convert import at_values
 from ..core.domain import Domain, exact_number
 from ..numeric.evaluate import mpmath_function
 from ..zero.points import sample_points
@@ -105,7 +106,7 @@ def _contradiction(lim: sp.Expr, expr: sp.Expr, x, edge, direction, point: dict)
     settled = _settled(vals)
     if settled is None:
         return None
-    target = lim.xreplace({k: exact_number(v) for k, v in point.items()})
+    target = at_values(lim, {k: exact_number(v) for k, v in point.items()})
     if target.has(sp.AccumBounds):
         return (target, settled)  # an oscillating limit cannot settle on one value
     if target in (sp.oo, sp.S.NegativeInfinity, sp.zoo):

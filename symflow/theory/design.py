@@ -47,7 +47,7 @@ from ..calculus.gaussian_forms import real_part
 from ..calculus.integrals import expectation_gradient
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, exact_values
+from ..core.convert import as_expr, at_values, exact_values
 from ..core.domain import Domain
 from ..core.estimator import TermKind
 from ..core.verdict import Status, Verdict, Witness, combine
@@ -118,8 +118,8 @@ class Design:
         """The design at numeric values of the symbols left in Σ (parameters or constants of phi)."""
         subs = exact_values(dict(values))
         cov = self.covariance
-        matrix = sp.ImmutableMatrix(cov.matrix.xreplace(subs).applyfunc(evaluate_deferred))
-        means = tuple(m.xreplace(subs) if isinstance(m, sp.Basic) else m for m in cov.means)
+        matrix = sp.ImmutableMatrix(at_values(cov.matrix, subs).applyfunc(evaluate_deferred))
+        means = tuple(at_values(m, subs) if isinstance(m, sp.Basic) else m for m in cov.means)
         numeric = Covariance(matrix, means, cov.exact, cov.how, cov.shared)
         weights, variance, reason = _numeric_optimum(numeric.matrix)
         unbiased = _with_weights(self.each_unbiased, weights, reason, self.unbiased.claim)
