@@ -85,3 +85,31 @@ def test_values_enter_a_derivative_in_a_parameter():
     assert mean is not None and mean < 0  # raising a lowers the CDF everywhere on (0, 1)
     assert var.value > 0
 
+
+# -- R10: KroneckerDelta is evaluated elementwise in every backend --------------------------------------
+
+
+def _poisson_with_a_point_mass():
+    po = sf.families.poisson()
+    (lam,) = po.params
+    (y,) = po.x
+    lr = sf.derive(po, sf.flows.zero(po), lam)
+    return sf.Estimator(po, lam, [0], lr.psi + sp.KroneckerDelta(y, 12)), lam
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_kronecker_delta_compiles_elementwise(backend):
+    # R10: printed as "(1 if y == 12 else 0)", which raised numpy's "truth value of an array" ValueError
+    import numpy as np
+
+    pytest.importorskip(backend)
+    e, lam = _poisson_with_a_point_mass()
+    fn = sf.compile_estimator(e, backend=backend)
+    got = fn(np.array([[10.0], [12.0], [3.0]]), np.ones(3), np.zeros((3, 1)), {lam: 10.0})
+    assert np.allclose(np.asarray(got, dtype=float), [0.0, 1.2, -0.7])  # y/lambda - 1 + [y = 12]
+
+
+def test_mc_check_of_a_kronecker_delta_estimator_refutes_it():
+    e, lam = _poisson_with_a_point_mass()
+    v = sf.mc_check(e, sp.Integer(1), {lam: 10.0}, 10**5, timeout=30)
+    assert v.status == "refuted"  # bias P(y = 12) = 0.0948 at lambda = 10, ~100 standard errors
