@@ -113,3 +113,42 @@ def test_mc_check_of_a_kronecker_delta_estimator_refutes_it():
     e, lam = _poisson_with_a_point_mass()
     v = sf.mc_check(e, sp.Integer(1), {lam: 10.0}, 10**5, timeout=30)
     assert v.status == "refuted"  # bias P(y = 12) = 0.0948 at lambda = 10, ~100 standard errors
+
+
+# -- R11/R12: huge timeouts are clamped, an infinite one is a usage error ----------------------------
+
+
+def test_huge_timeouts_are_clamped_not_overflowed():
+    from symflow.core.budget import MAX_TIMEOUT, resolve_timeout, timeout_scope
+
+    assert resolve_timeout(1e12) == MAX_TIMEOUT == 1e6
+    with timeout_scope(1e300):
+        assert sf.default_timeout() == MAX_TIMEOUT
+    with pytest.raises(sf.SymflowError, match="finite"):
+        resolve_timeout(float("inf"))
+    p = sf.families.normal()
+    mu, sigma = p.params
+    (x,) = p.x
+    # R12: timeout=1e9 gave unknown in 0.1 s (the pipe's poll overflowed); 1e12 a float64 "timestamp" error
+    assert sf.check_normalized(p, timeout=1e9).status == "proved"
+    lr = sf.derive(p, sf.flows.zero(p), sigma)
+    assert sf.mc_check(lr, x**2, {mu: 0.0, sigma: 1.0}, 1000, seed=0, timeout=1e12).status in ("consistent", "refuted")
+
+
+@pytest.mark.parametrize("value", ["1e999", "nan", "-1"])
+def test_cli_timeout_that_is_not_a_finite_positive_number_is_a_usage_error(value, capsys):
+    from symflow.cli.app import EXIT_USAGE, main
+
+    argv = ["derive", "--x", "x", "--params", "mu", "--density", "exp(-(x-mu)**2/2)/sqrt(2*pi)", "--wrt", "mu"]
+    assert main([*argv, "--timeout", value]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "--timeout must be a positive number of seconds" in err and "Traceback" not in err
+
+
+def test_cli_huge_finite_timeout_runs(capsys):
+    from symflow.cli.app import EXIT_OK, main
+
+    # R11: --timeout 1e300 printed an OverflowError traceback
+    argv = ["derive", "--x", "x", "--params", "mu", "--density", "exp(-(x-mu)**2/2)/sqrt(2*pi)", "--wrt", "mu"]
+    assert main([*argv, "--timeout", "1e300"]) == EXIT_OK
+    assert "Traceback" not in capsys.readouterr().err

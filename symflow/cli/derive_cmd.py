@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import SymflowError
-from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError, check_timeout
 
 __all__ = ["format_derive", "format_derive_json", "register_derive"]
 
@@ -112,8 +112,7 @@ def _verdict_row(verdict) -> dict:
 def _run_derive(args: argparse.Namespace) -> int:
     from ..core import budget as budget
 
-    if args.timeout is not None and not args.timeout > 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    check_timeout(args.timeout)
     scope = budget.timeout_scope(args.timeout) if args.timeout is not None else contextlib.nullcontext()
     with scope:
         try:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SymflowError
-from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError, check_timeout
 from .verify import _derivation_paths
 
 __all__ = ["BIB_NAME", "register_latex"]
@@ -58,8 +58,7 @@ def _run_latex(args: argparse.Namespace) -> int:
             "texlive-latex-recommended); run without --pdf to write the .tex files only"
         )
     if args.timeout is not None:
-        if not args.timeout > 0:
-            raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+        check_timeout(args.timeout)
         budget.set_default_timeout(args.timeout)
     try:
         modules = module_paths(paths)

@@ -14,7 +14,9 @@ caller still returns on time, though the abandoned thread runs on.
 A public call's ``timeout=`` bounds the whole call, not each step: the call
 opens a ``deadline`` scope, and every budgeted step inside it gets at most
 what is left of it (``remaining``), so a check made of several sequential
-steps still returns within its budget.
+steps still returns within its budget.  Budgets are clamped to ``MAX_TIMEOUT``
+(1e6 s, about 11.6 days): ``timeout=1e12`` means "as long as it takes" in
+practice, and the OS's waits overflow for such values.
 
 The SymPy calls that can run unboundedly (``simplify``, ``integrate``,
 ``limit``, ``solve``, ``summation``) are made through this module only
@@ -41,6 +43,7 @@ from typing import Any, TypeVar
 import sympy as sp
 
 __all__ = [
+    "MAX_TIMEOUT",
     "SYMPY_GAVE_UP",
     "BudgetExceeded",
     "StepFailed",
@@ -88,18 +91,31 @@ class BudgetExceeded(Exception):
         self.what = what
 
 
+# The longest budget symflow uses (about 11.6 days): larger timeouts are clamped to it.  The OS's waits
+# (a pipe's poll, a thread's join) overflow for timeouts near 1e9-1e12 s, and no step needs more.
+MAX_TIMEOUT = 1e6
+
+
+def _seconds(value: object, what: str) -> float:
+    """``value`` as a budget in seconds: a positive, finite real number, clamped to ``MAX_TIMEOUT``."""
+    if not (isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")):
+        from ..errors import SymflowError
+
+        raise SymflowError(
+            f"{what} must be a positive, finite number of seconds, got {value!r} "
+            f"(budgets above {MAX_TIMEOUT:g} s are treated as {MAX_TIMEOUT:g} s)"
+        )
+    return min(float(value), MAX_TIMEOUT)
+
+
 def default_timeout() -> float:
     """The budget, in seconds, used when a call gives no ``timeout=``."""
     return _DEFAULT_TIMEOUT[0]
 
 
 def set_default_timeout(seconds: float) -> None:
-    """Set the global default budget for every symbolic step (seconds, > 0)."""
-    if not (isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < float("inf")):
-        from ..errors import SymflowError
-
-        raise SymflowError(f"timeout must be a positive number of seconds, got {seconds!r}")
-    _DEFAULT_TIMEOUT[0] = float(seconds)
+    """Set the global default budget for every symbolic step (seconds, > 0; above ``MAX_TIMEOUT`` = 1e6 s, 1e6 s)."""
+    _DEFAULT_TIMEOUT[0] = _seconds(seconds, "timeout")
 
 
 @contextlib.contextmanager
@@ -114,14 +130,10 @@ def timeout_scope(seconds: float) -> Iterator[None]:
 
 
 def resolve_timeout(timeout: float | None) -> float:
-    """The budget for one call: the ``timeout=`` given, else the global default."""
+    """The budget for one call: the ``timeout=`` given (at most ``MAX_TIMEOUT`` = 1e6 s), else the global default."""
     if timeout is None:
         return default_timeout()
-    if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout < float("inf")):
-        from ..errors import SymflowError
-
-        raise SymflowError(f"timeout must be a positive number of seconds (and finite), got {timeout!r}")
-    return float(timeout)
+    return _seconds(timeout, "timeout")
 
 
 # The end (time.monotonic) of the innermost public call's budget in this thread, if any.
