@@ -126,6 +126,7 @@ SLOW_CALLS = {
     "proof.proof_of": lambda: _call(sf.proof.proof_of, _hard_lr_like()),
     "proof.theorem_flow_estimator": lambda: _call(sf.proof.theorem_flow_estimator),
     "proof.theorem_reparameterization_transport": lambda: _call(sf.proof.theorem_reparameterization_transport),
+    "proof.theorem_grp_trace_identity": lambda: _call(sf.proof.theorem_grp_trace_identity),  # d = 3: ~5 s unbounded
     "proof.compile_pdf": lambda: _compile_pdf,
     "run_with_budget": lambda: _run_with_budget,
 }

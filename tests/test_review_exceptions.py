@@ -152,3 +152,16 @@ def test_cli_huge_finite_timeout_runs(capsys):
     argv = ["derive", "--x", "x", "--params", "mu", "--density", "exp(-(x-mu)**2/2)/sqrt(2*pi)", "--wrt", "mu"]
     assert main([*argv, "--timeout", "1e300"]) == EXIT_OK
     assert "Traceback" not in capsys.readouterr().err
+
+
+# -- general_theorems: timeout= bounds the whole call -------------------------------------------------
+
+
+def test_grp_trace_theorem_within_a_small_budget_leaves_steps_unchecked():
+    # general_theorems(timeout=0.5) took 5 s: forming the d = 3 residuals (a determinant of undefined
+    # functions differentiated) ran in-process, outside every budget
+    proof = sf.proof.theorem_grp_trace_identity(timeout=0.3)
+    assert proof.status == "unknown"
+    reasons = [s.verdict.reason for part in proof.parts for s in part.steps if s.verdict is not None]
+    assert any("budget" in r for r in reasons)
+

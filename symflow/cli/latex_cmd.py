@@ -46,6 +46,7 @@ def register_latex(subparsers) -> None:
 def _run_latex(args: argparse.Namespace) -> int:
     from ..core import budget as budget
     from ..proof import BIBTEX, LatexError, claims_document, compile_pdf, general_theorems, pdflatex_path, proof_of
+    from ..proof.theorems import DOCUMENT_THEOREMS_TIMEOUT
     from .claims import collect, module_paths, run_claim
 
     if args.bibtex:
@@ -69,7 +70,8 @@ def _run_latex(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     (out / BIB_NAME).write_text(BIBTEX, encoding="utf-8")
-    theorems = general_theorems()  # checked once, the first section of every document
+    # checked once, the first section of every document: the whole --timeout, or a generous budget without one
+    theorems = general_theorems(timeout=args.timeout if args.timeout is not None else DOCUMENT_THEOREMS_TIMEOUT)
     status = EXIT_OK
     for module in modules:
         try:
