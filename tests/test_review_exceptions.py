@@ -165,3 +165,30 @@ def test_grp_trace_theorem_within_a_small_budget_leaves_steps_unchecked():
     reasons = [s.verdict.reason for part in proof.parts for s in part.steps if s.verdict is not None]
     assert any("budget" in r for r in reasons)
 
+
+# -- friction: messages that name the real problem ---------------------------------------------------
+
+
+def test_a_keyword_as_a_symbol_name_says_why_and_what_to_use(capsys):
+    from symflow.cli.app import EXIT_USAGE, main
+
+    argv = ["derive", "--x", "x", "--params", "lambda", "--density", "lambda*exp(-lambda*x)", "--lower", "0"]
+    assert main([*argv, "--wrt", "lambda"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "Python keyword" in err and "'lam'" in err
+    with pytest.raises(sf.ParseError, match="Python keyword.*lam"):
+        sf.parse("lambda*x", {"lambda": sp.Symbol("lambda")})
+
+
+def test_a_complex_density_is_refused_at_construction():
+    x = sp.Symbol("x", real=True)
+    with pytest.raises(sf.DensityError, match="complex.*remove I"):
+        sf.Density(sp.I * sp.exp(-(x**2)), x, ())
+
+
+def test_a_jumping_flow_is_named_as_the_source_of_the_delta():
+    p = sf.families.laplace()
+    mu, _ = p.params
+    (x,) = p.x
+    with pytest.raises(sf.EstimatorError, match="comes from the flow"):
+        sf.derive(p, sf.Flow(p, {mu: [sp.sign(x - mu)]}), mu)

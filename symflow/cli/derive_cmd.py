@@ -80,10 +80,20 @@ def register_derive(subparsers) -> None:
     parser.set_defaults(handler=_run_derive)
 
 
+def _keyword_alternative(name: str) -> str:
+    """A usable name for a symbol the user wanted to call by a Python keyword (lambda -> lam)."""
+    return {"lambda": "lam"}.get(name, name + "_")
+
+
 def _names(raw: str, option: str) -> list[str]:
     names = [n.strip() for n in raw.split(",") if n.strip()]
     for name in names:
-        if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name):
+        if keyword.iskeyword(name):
+            raise UsageError(
+                f"{option}: {name!r} is a Python keyword, and the expressions are read with Python's grammar "
+                f"(without eval), where it cannot be a name; call it e.g. {_keyword_alternative(name)!r}"
+            )
+        if not (name.isascii() and name.isidentifier()):
             raise UsageError(f"{option}: {name!r} is not a plain ASCII identifier (letters, digits, _)")
     if len(set(names)) != len(names):
         raise UsageError(f"{option} lists a name twice: {raw}")

@@ -405,6 +405,12 @@ def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> D
     values = {} if params is None else exact_values(dict(params))
     cov = estimator_covariance(ests, phi, values or None, timeout=budget)
     if cov is None:
+        if values:  # numbers were given: quadrature had them, so what it lacked was time
+            raise SymflowError(
+                "a moment of some estimator could be computed neither exactly nor by quadrature at the params= "
+                f"given, within the call's budget of {budget:g} s (quadrature is 1-D and 2-D only); "
+                "raise timeout=, or simplify phi"
+            )
         raise SymflowError(
             "a moment of some estimator could be computed neither exactly nor by quadrature; "
             "give params= (numbers for every parameter and constant of phi) or simplify phi"

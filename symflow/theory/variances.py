@@ -198,7 +198,13 @@ def _integrate(
     try:
         got = run_with_budget(by_sympy, timeout=sympy_budget or budget, what="symbolic integration")
     except BudgetExceeded as exc:
-        return None, str(exc)
+        if sympy_budget is None:
+            return None, f"{exc} (the call's timeout=)"
+        # a short look while quadrature waits: the number the user can raise is timeout=, of which it is a share
+        return None, (
+            f"SymPy's integral got a short look ({exc.seconds:.3g} s: 30% of the call's timeout=, at most "
+            f"{SYMBOLIC_LOOK:g} s) while quadrature had the rest"
+        )
     except SYMPY_GAVE_UP as exc:
         return None, f"SymPy could not integrate ({type(exc).__name__})"
     if got is None:
