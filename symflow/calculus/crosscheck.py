@@ -159,5 +159,8 @@ def cross_examine(
             failures += 1
     if len(comparisons) >= need:
         return CrossCheck(AGREED, tuple(comparisons))
-    why = "the numeric route failed or was inconclusive" if failures else "no parameter point could be drawn"
-    return CrossCheck(UNCHECKED, tuple(comparisons), f"{why} at {failures} point(s)")
+    if failures:
+        why = f"the numeric route failed or was inconclusive at {failures} point(s)"
+    else:
+        why = "no parameter point could be drawn from the parameters' domain; give parameter values (params=)"
+    return CrossCheck(UNCHECKED, tuple(comparisons), why)
