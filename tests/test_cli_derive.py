@@ -110,7 +110,7 @@ def test_hostile_text_in_any_option_is_refused(extra, capsys, tmp_path, monkeypa
     ("argv", "message"),
     [
         (["derive", "--x", "x;import os", "--params", "mu", "--density", "x", "--wrt", "mu"], "plain ASCII"),
-        (["derive", "--x", "x", "--params", "lambda", "--density", "x", "--wrt", "lambda"], "plain ASCII"),
+        (["derive", "--x", "x", "--params", "lambda", "--density", "x", "--wrt", "lambda"], "Python keyword"),
         (["derive", "--x", "x", "--params", "exp", "--density", "x", "--wrt", "exp"], "name of a function"),
         (["derive", "--x", "x", "--params", "mu,mu", "--density", "x", "--wrt", "mu"], "twice"),
         (["derive", "--x", "x", "--params", "mu", "--density", "x", "--wrt", "sigma"], "--wrt sigma"),

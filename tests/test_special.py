@@ -169,6 +169,27 @@ CASES = [
         numpy=False,
         points=4,
     ),
+    # mpmath.meijerg(a_s, b_s, z) takes ((an), (aother)) and ((bm), (bother)) as SymPy holds them: G-functions
+    # with each group filled, with parameters, and one that is elementary (G^{1,0}_{0,1}(z | -; 0) = exp(-z))
+    TableCase(
+        "meijerg_exp", fs.meijerg, lambda s: sp.meijerg(((), ()), ((0,), ()), s[0]), sampler(LU(0.05, 20)), numpy=False
+    ),
+    TableCase(
+        "meijerg_all_groups",
+        fs.meijerg,
+        lambda s: sp.meijerg(((1,), (2,)), ((s[0],), (sp.S.Half,)), s[1]),
+        sampler(LU(0.5, 4), LU(0.1, 4)),
+        numpy=False,
+        points=4,
+    ),
+    TableCase(
+        "meijerg_parameters",
+        fs.meijerg,
+        lambda s: sp.meijerg(((1 - s[0],), ()), ((0, s[1]), ()), s[2]),
+        sampler(LU(0.3, 4), LU(0.3, 4), LU(0.1, 6)),
+        numpy=False,
+        points=4,
+    ),
     TableCase(
         "Integral_infinite",
         sp.Integral,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from ..core.convert import at_values, evalf_or_none
 from ..core.domain import Domain, exact_number
 from ..core.precision import CROSS_CHECK, Outcome, Precision, decide
 from ..zero.points import sample_points
@@ -81,12 +82,8 @@ def _num(v: object) -> str:
 
 def symbolic_value(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | mpmath.mpc | None:
     """``expr`` at ``point`` by evalf (exact coordinates), or None when it is not a finite number."""
-    value = expr.xreplace({k: exact_number(v) for k, v in point.items()})
-    try:
-        num = sp.N(value, dps)
-    except (TypeError, ValueError, ArithmeticError, AttributeError, NotImplementedError):
-        return None
-    if not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.AccumBounds):
+    num = evalf_or_none(at_values(expr, {k: exact_number(v) for k, v in point.items()}), dps)
+    if num is None or not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.AccumBounds):
         return None
     re, im = num.as_real_imag()
     with mpmath.workdps(dps):
@@ -168,5 +165,8 @@ def cross_examine(
             failures += 1
     if len(comparisons) >= need:
         return CrossCheck(AGREED, tuple(comparisons))
-    why = "the numeric route failed or was inconclusive" if failures else "no parameter point could be drawn"
-    return CrossCheck(UNCHECKED, tuple(comparisons), f"{why} at {failures} point(s)")
+    if failures:
+        why = f"the numeric route failed or was inconclusive at {failures} point(s)"
+    else:
+        why = "no parameter point could be drawn from the parameters' domain; give parameter values (params=)"
+    return CrossCheck(UNCHECKED, tuple(comparisons), why)

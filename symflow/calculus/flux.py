@@ -284,11 +284,11 @@ def flux_at_infinity(
 
 def _refute_at(faces, point: dict, numeric: mpmath.mpf, timeout: float | None):
     """(value, value) of SymPy's flux limit at exact parameter values when it is nonzero and the numbers agree."""
-    from ..core.convert import exact_values
+    from ..core.convert import at_values, exact_values
 
     exact = exact_values(point)
     at = tuple(
-        (xj, side, dens.xreplace(exact), tuple((b[0], b[1].xreplace(exact), b[2].xreplace(exact)) for b in bds))
+        (xj, side, at_values(dens, exact), tuple((b[0], b[1].xreplace(exact), b[2].xreplace(exact)) for b in bds))
         for xj, side, dens, bds in faces
     )
     lim, _ = _symbolic_flux(at, budgets.share(timeout, 0.5))

@@ -27,7 +27,7 @@ import sympy as sp
 
 from ..core import budget as budgets
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_phi, at_values, exact_values
+from ..core.convert import as_phi, at_values, evalf_constants, exact_values
 from ..core.density import Density, checked_density
 from ..core.domain import Domain, edge_number
 from ..core.precision import CROSS_CHECK, CUBATURE, QUADRATURE
@@ -282,12 +282,12 @@ def _face_terms(p: Density, phi: sp.Expr, wrt: sp.Symbol, values: dict, dps: int
                 at_face = _inside(e, -outward, dps)
                 v_speed = mpmath.mpf(sp.N(speed, dps + 10))
                 if p.dim == 1:
-                    fn = mpmath_function(p.x, sp.N(body.xreplace(values), dps + 10))
+                    fn = mpmath_function(p.x, evalf_constants(at_values(body, values), dps + 10))
                     face = mpmath.mpmathify(fn(at_face)[0])
                 else:
                     (other,) = [xi for xi in p.x if xi != xj]
                     k = p.x.index(other)
-                    fn = mpmath_function([other, xj], sp.N(body.xreplace(values), dps + 10))
+                    fn = mpmath_function([other, xj], evalf_constants(at_values(body, values), dps + 10))
                     lo, hi = (edge_number(b, values, dps + 10) for b in (p.support_sets[k].inf, p.support_sets[k].sup))
                     center, scale = center_scale(p, values)
                     hint = (float(center[k]), float(scale[k]))
@@ -400,7 +400,9 @@ def expectation_gradient(
         if check.agreed:
             if values is None:
                 return budgets.simplify(grad, timeout=budget), "symbolic integration, cross-examined by quadrature"
-            return sp.Float(sp.N(grad.xreplace(values), dps), dps), "symbolic integration, cross-examined by quadrature"
+            return sp.Float(
+                sp.N(at_values(grad, values), dps), dps
+            ), "symbolic integration, cross-examined by quadrature"
         note = check.describe("gradient of the integral") + "; "
     if values is None:
         return None, note + ("SymPy could not integrate within the budget" if sym is None else "no value")

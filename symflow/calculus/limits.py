@@ -32,6 +32,7 @@ import sympy as sp
 
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, resolve_timeout, run_with_budget
+from ..core.convert import at_values
 from ..core.domain import Domain, exact_number
 from ..numeric.evaluate import mpmath_function
 from ..zero.points import sample_points
@@ -131,7 +132,7 @@ def _growing(vals: list) -> bool:
 def _contradiction(lim: sp.Expr, expr: sp.Expr, x, edge, direction, point: dict) -> tuple | None:
     """(symbolic, numeric) when the sequence at ``point`` contradicts ``lim``, else None."""
     vals = numeric_limit_values(expr, x, edge, direction, point)
-    target = lim.xreplace({k: exact_number(v) for k, v in point.items()})
+    target = at_values(lim, {k: exact_number(v) for k, v in point.items()})
     settled = _settled(vals)
     if settled is None:
         if target in (sp.oo, sp.S.NegativeInfinity, sp.zoo) and _shrinking(vals):

@@ -40,7 +40,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import at_values, exact_values
+from ..core.convert import at_values, evalf_constants, exact_values
 from ..core.density import Density
 from ..core.domain import Interval1D, edge_number
 from ..core.precision import CUBATURE, QUADRATURE
@@ -155,7 +155,7 @@ def numeric_integral(
     # SymPy's forms of special functions (Meijer G of d/da lowergamma, ...) named first: evalf of a
     # meijerg with a symbolic argument raises AttributeError inside SymPy.
     try:
-        expr = sp.N(rewrite_parameter_derivatives(expr), dps + 10)
+        expr = evalf_constants(rewrite_parameter_derivatives(expr), dps + 10)
     except (ArithmeticError, ValueError, TypeError, AttributeError):  # 1e308 in an exponent: mpmath's integers overflow
         return None
     if p.dim == 2 and not p.is_discrete and dps <= CUBATURE.high:
@@ -268,7 +268,7 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
     def work() -> float:
         fn = numpy_function([p.x[0], p.x[1]], expr)
         if p.sampler is None and p.reparam is None:
-            density = numpy_function([p.x[0], p.x[1]], sp.N(p.expr.xreplace(values), 20))
+            density = numpy_function([p.x[0], p.x[1]], evalf_constants(at_values(p.expr, values), 20))
             found = _locate(density, _edges(p, values, 30))
             if found is not None:
                 center[:], scale[:] = found
@@ -336,7 +336,7 @@ def _audit(p: Density, integrand: sp.Expr, values: dict, rng_seed: int | None) -
 
     domain = p.domain()
     fixed = {k: v for k, v in values.items()}
-    expr = sp.N(integrand.xreplace(values), 40)
+    expr = evalf_constants(at_values(integrand, values), 40)
     many = mpmath_function(p.x, expr)
     checked = 0
     for pt in iter_points(_at_values(domain, fixed), set(p.x), draws=2, per_draw=4, seed=rng_seed):
@@ -394,7 +394,7 @@ def confirm_integral(
             return IntegralConfirmation(False, why)
         if p.dim != 1 or p.is_discrete:
             return IntegralConfirmation(True)
-        expr = sp.N(integrand.xreplace(values), 40)
+        expr = evalf_constants(at_values(integrand, values), 40)
         center, scale = center_scale(p, values)
         with mpmath.workdps(30):
             many = mpmath_function(p.x, expr)

@@ -29,6 +29,7 @@ import sympy as sp
 
 from ..calculus.gaussian.intervals import iterated_gaussian_integral
 from ..core import budget as budgets
+from ..core.convert import EVALF_FAILED, at_values
 from ..core.density import Density
 from ..core.domain import Domain, Interval1D
 from ..core.verdict import Status, Verdict, Witness, combine
@@ -161,9 +162,9 @@ def _nonnegative_screen(wd: WeakDerivative) -> Verdict | None:
             for pt in sample_points(dom, set(d.x) | set(d.params) | w.free_symbols, draws=2, per_draw=8):
                 with mpmath.workdps(30):
                     try:
-                        val = mpmath.mpmathify(sp.N(d.expr.xreplace(pt), 30))
-                        weight = mpmath.mpmathify(sp.N(w.xreplace(pt), 30))
-                    except (TypeError, ValueError):
+                        val = mpmath.mpmathify(sp.N(at_values(d.expr, pt), 30))
+                        weight = mpmath.mpmathify(sp.N(at_values(w, pt), 30))
+                    except EVALF_FAILED:
                         continue
                     if mpmath.im(val) == 0 and val < -(mpmath.mpf(10) ** -25) or weight < -(mpmath.mpf(10) ** -25):
                         return Verdict(

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import SymflowError
-from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError, check_timeout
 
 __all__ = ["format_derive", "format_derive_json", "register_derive"]
 
@@ -80,10 +80,20 @@ def register_derive(subparsers) -> None:
     parser.set_defaults(handler=_run_derive)
 
 
+def _keyword_alternative(name: str) -> str:
+    """A usable name for a symbol the user wanted to call by a Python keyword (lambda -> lam)."""
+    return {"lambda": "lam"}.get(name, name + "_")
+
+
 def _names(raw: str, option: str) -> list[str]:
     names = [n.strip() for n in raw.split(",") if n.strip()]
     for name in names:
-        if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name):
+        if keyword.iskeyword(name):
+            raise UsageError(
+                f"{option}: {name!r} is a Python keyword, and the expressions are read with Python's grammar "
+                f"(without eval), where it cannot be a name; call it e.g. {_keyword_alternative(name)!r}"
+            )
+        if not (name.isascii() and name.isidentifier()):
             raise UsageError(f"{option}: {name!r} is not a plain ASCII identifier (letters, digits, _)")
     if len(set(names)) != len(names):
         raise UsageError(f"{option} lists a name twice: {raw}")
@@ -112,8 +122,7 @@ def _verdict_row(verdict) -> dict:
 def _run_derive(args: argparse.Namespace) -> int:
     from ..core import budget as budget
 
-    if args.timeout is not None and not args.timeout > 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    check_timeout(args.timeout)
     scope = budget.timeout_scope(args.timeout) if args.timeout is not None else contextlib.nullcontext()
     with scope:
         try:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SymflowError
-from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError, check_timeout
 from .verify import _derivation_paths
 
 __all__ = ["BIB_NAME", "register_latex"]
@@ -46,6 +46,7 @@ def register_latex(subparsers) -> None:
 def _run_latex(args: argparse.Namespace) -> int:
     from ..core import budget as budget
     from ..proof import BIBTEX, LatexError, claims_document, compile_pdf, general_theorems, pdflatex_path, proof_of
+    from ..proof.theorems import DOCUMENT_THEOREMS_TIMEOUT
     from .claims import collect, module_paths, run_claim
 
     if args.bibtex:
@@ -58,8 +59,7 @@ def _run_latex(args: argparse.Namespace) -> int:
             "texlive-latex-recommended); run without --pdf to write the .tex files only"
         )
     if args.timeout is not None:
-        if not args.timeout > 0:
-            raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+        check_timeout(args.timeout)
         budget.set_default_timeout(args.timeout)
     try:
         modules = module_paths(paths)
@@ -70,7 +70,8 @@ def _run_latex(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     (out / BIB_NAME).write_text(BIBTEX, encoding="utf-8")
-    theorems = general_theorems()  # checked once, the first section of every document
+    # checked once, the first section of every document: the whole --timeout, or a generous budget without one
+    theorems = general_theorems(timeout=args.timeout if args.timeout is not None else DOCUMENT_THEOREMS_TIMEOUT)
     status = EXIT_OK
     for module in modules:
         try:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import SymflowError
-from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError, truncate
+from .common import EXIT_OK, EXIT_UNEXPECTED, UsageError, check_timeout, truncate
 
 __all__ = ["format_json", "format_summary", "format_table", "register_verify"]
 
@@ -170,8 +170,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from .claims import collect, run_claim
 
     paths = _derivation_paths(args)
-    if args.timeout is not None and not args.timeout > 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    check_timeout(args.timeout)
     if args.jobs < 1:
         raise UsageError(f"--jobs must be a positive number of worker processes, got {args.jobs}")
     if args.dask_workers is not None and args.dask_workers < 1:

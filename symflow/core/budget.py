@@ -14,7 +14,9 @@ caller still returns on time, though the abandoned thread runs on.
 A public call's ``timeout=`` bounds the whole call, not each step: the call
 opens a ``deadline`` scope, and every budgeted step inside it gets at most
 what is left of it (``remaining``), so a check made of several sequential
-steps still returns within its budget.
+steps still returns within its budget.  Budgets are clamped to ``MAX_TIMEOUT``
+(1e6 s, about 11.6 days): ``timeout=1e12`` means "as long as it takes" in
+practice, and the OS's waits overflow for such values.
 
 The SymPy calls that can run unboundedly (``simplify``, ``integrate``,
 ``limit``, ``solve``, ``summation``) are made through this module only
@@ -41,8 +43,10 @@ from typing import Any, TypeVar
 import sympy as sp
 
 __all__ = [
+    "MAX_TIMEOUT",
     "SYMPY_GAVE_UP",
     "BudgetExceeded",
+    "StepFailed",
     "bounded",
     "check_deadline",
     "deadline",
@@ -87,18 +91,31 @@ class BudgetExceeded(Exception):
         self.what = what
 
 
+# The longest budget symflow uses (about 11.6 days): larger timeouts are clamped to it.  The OS's waits
+# (a pipe's poll, a thread's join) overflow for timeouts near 1e9-1e12 s, and no step needs more.
+MAX_TIMEOUT = 1e6
+
+
+def _seconds(value: object, what: str) -> float:
+    """``value`` as a budget in seconds: a positive, finite real number, clamped to ``MAX_TIMEOUT``."""
+    if not (isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")):
+        from ..errors import SymflowError
+
+        raise SymflowError(
+            f"{what} must be a positive, finite number of seconds, got {value!r} "
+            f"(budgets above {MAX_TIMEOUT:g} s are treated as {MAX_TIMEOUT:g} s)"
+        )
+    return min(float(value), MAX_TIMEOUT)
+
+
 def default_timeout() -> float:
     """The budget, in seconds, used when a call gives no ``timeout=``."""
     return _DEFAULT_TIMEOUT[0]
 
 
 def set_default_timeout(seconds: float) -> None:
-    """Set the global default budget for every symbolic step (seconds, > 0)."""
-    if not (isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < float("inf")):
-        from ..errors import SymflowError
-
-        raise SymflowError(f"timeout must be a positive number of seconds, got {seconds!r}")
-    _DEFAULT_TIMEOUT[0] = float(seconds)
+    """Set the global default budget for every symbolic step (seconds, > 0; above ``MAX_TIMEOUT`` = 1e6 s, 1e6 s)."""
+    _DEFAULT_TIMEOUT[0] = _seconds(seconds, "timeout")
 
 
 @contextlib.contextmanager
@@ -113,14 +130,10 @@ def timeout_scope(seconds: float) -> Iterator[None]:
 
 
 def resolve_timeout(timeout: float | None) -> float:
-    """The budget for one call: the ``timeout=`` given, else the global default."""
+    """The budget for one call: the ``timeout=`` given (at most ``MAX_TIMEOUT`` = 1e6 s), else the global default."""
     if timeout is None:
         return default_timeout()
-    if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout < float("inf")):
-        from ..errors import SymflowError
-
-        raise SymflowError(f"timeout must be a positive number of seconds (and finite), got {timeout!r}")
-    return float(timeout)
+    return _seconds(timeout, "timeout")
 
 
 # The end (time.monotonic) of the innermost public call's budget in this thread, if any.
@@ -274,16 +287,50 @@ def solve(*args: Any, timeout: float | None = None, what: str = "solve", **kwarg
     return run_with_budget(functools.partial(sp.solve, **kwargs), *args, timeout=resolve_timeout(timeout), what=what)
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
+class StepFailed(NotImplementedError):
+    """A budgeted step whose answer could not come back from its worker process.
+
+    The worker died, or its result or exception could not be pickled (SymPy's
+    ``Relational.__bool__`` raises a ``TypeError`` whose message is a lambda).
+    A ``NotImplementedError``, so every handler of ``SYMPY_GAVE_UP`` treats it
+    as a step that could not be done.
+    """
+
+
+def _picklable_error(exc: BaseException, what: str) -> BaseException:
+    """``exc`` itself if it pickles, else the same exception type with its message as text, else ``StepFailed``."""
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001 - a message that cannot even be rendered
+        message = type(exc).__name__
+    for candidate in (exc, _same_kind(exc, message)):
+        if candidate is None:
+            continue
+        try:
+            pickle.loads(pickle.dumps(candidate, protocol=pickle.HIGHEST_PROTOCOL))
+        except Exception:  # noqa: BLE001 - any pickling failure: try the plainer form
+            continue
+        return candidate
+    return StepFailed(f"{what} failed with {type(exc).__name__}: {message}")
+
+
+def _same_kind(exc: BaseException, message: str) -> BaseException | None:
+    try:
+        return type(exc)(message)
+    except Exception:  # noqa: BLE001 - an exception type that needs other arguments
+        return None
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple, what: str = "step") -> None:
     _IN_CHILD[0] = True
     try:
         payload = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
-        payload = ("err", exc, traceback.format_exc())
+        payload = ("err", _picklable_error(exc, what), traceback.format_exc())
     try:
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # noqa: BLE001
-        data = pickle.dumps(("err", RuntimeError(f"result could not be pickled: {exc}"), ""))
+    except Exception as exc:  # noqa: BLE001 - a result holding a closure: the step could not be done here
+        data = pickle.dumps(("err", StepFailed(f"{what}: its result could not be sent back ({exc})"), ""))
     try:
         conn.send_bytes(data)
     finally:
@@ -309,7 +356,7 @@ def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) ->
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     with quiet_fork():  # the child runs pure-Python SymPy work and is killed on timeout
-        proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
+        proc = ctx.Process(target=_child, args=(send, fn, args, what), daemon=True)
         proc.start()
     send.close()
     try:
@@ -318,13 +365,16 @@ def _run_forked(fn: Callable[..., T], args: tuple, timeout: float, what: str) ->
         try:
             data = recv.recv_bytes()
         except EOFError:
-            raise RuntimeError(f"{what}: the worker process died without an answer") from None
+            raise StepFailed(f"{what}: the worker process died without an answer") from None
     finally:
         recv.close()
         if proc.is_alive():
             proc.kill()
         proc.join()
-    payload = pickle.loads(data)
+    try:
+        payload = pickle.loads(data)
+    except Exception as exc:  # noqa: BLE001 - an exception type that cannot be rebuilt from its pickle
+        raise StepFailed(f"{what}: its answer could not be read back ({type(exc).__name__}: {exc})") from None
     if payload[0] == "ok":
         return payload[1]
     if isinstance(payload[1], MemoryError):

@@ -384,6 +384,43 @@ def at_values(expr: sp.Expr, values: dict) -> sp.Expr:
     return expr.xreplace(values)
 
 
+# What SymPy's evalf raises where it has no numeric method (not evidence of anything): AttributeError from
+# hyper._eval_evalf when the argument is still symbolic (a meijerg term), RecursionError from a Subs whose
+# derivative SymPy cannot carry out, KeyError from evalf's own bookkeeping.
+EVALF_FAILED = (TypeError, ValueError, ArithmeticError, AttributeError, NotImplementedError, RecursionError, KeyError)
+
+
+def evalf_or_none(expr: sp.Expr, dps: int, **options: object) -> sp.Expr | None:
+    """SymPy's ``evalf`` of ``expr`` to ``dps`` digits, or None where evalf fails (a clean "cannot say").
+
+    A ``Subs`` that SymPy cannot carry out (a derivative of ``betainc_regularized`` in a parameter at a
+    number) sends evalf into a recursion of about 2 s before it fails: it is refused at once instead.
+    """
+    try:
+        if expr.has(sp.Subs):
+            expr = expr.replace(lambda node: isinstance(node, sp.Subs), lambda node: node.doit())
+            if expr.has(sp.Subs):
+                return None
+        return sp.N(expr, dps, **options)
+    except EVALF_FAILED:
+        return None
+
+
+def evalf_constants(expr: sp.Expr, dps: int) -> sp.Expr:
+    """``expr`` with its constants evaluated to ``dps`` digits, or as given where SymPy's evalf fails there.
+
+    An optimization before generating mpmath code (special functions of the parameters once, not at every
+    point), so a failure only costs speed: the generated code evaluates the same terms.  ``ArithmeticError``
+    (an exponent of 1e308 overflows mpmath's integers) still propagates: the expression cannot be evaluated.
+    """
+    try:
+        return sp.N(expr, dps)
+    except ArithmeticError:
+        raise
+    except EVALF_FAILED:
+        return expr
+
+
 def refuse_unevaluated(expr: sp.Expr, what: str) -> sp.Expr:
     """``expr`` if it has no unevaluated Sum, Integral, Product or Limit; these have no float64 evaluation."""
     left = expr.atoms(sp.Sum, sp.Integral, sp.Product, sp.Limit)

@@ -241,6 +241,13 @@ class Density(LatexDisplay):
         Conditions between parameters, e.g. ``a < b``.
     name : str
         A short name used when printing.
+
+    Notes
+    -----
+    A complex ``expr`` (one holding ``I``) is refused.  Nonnegativity is *not* checked: a signed
+    function that integrates to 1, such as ``normal * (1 + x**3 - 3*x)``, is accepted and
+    ``check_normalized`` proves it normalized; symflow's identities (Eq. 19, 50) hold for it, but it is
+    not a probability density and it cannot be sampled.  Make sure ``expr >= 0`` on the support.
     """
 
     expr: sp.Expr
@@ -278,6 +285,11 @@ class Density(LatexDisplay):
             raise DensityError(
                 "the density contains DiracDelta: a point mass is not a density symflow can integrate or sample; "
                 "give a continuous density, or a pmf on a set of integers (support=sympy.Naturals0, Range, ...)"
+            )
+        if expr.has(sp.I) or expr.is_extended_real is False:
+            raise DensityError(
+                "the density is complex (it holds the imaginary unit I): a density is a real, nonnegative "
+                "function of x; remove I (write abs(f)**2 or re(f) if that is what is meant)"
             )
         refuse_bound_variables(expr, x, "the density")
         unknown = expr.free_symbols - set(x) - set(params)

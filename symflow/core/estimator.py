@@ -127,9 +127,7 @@ class Estimator(LatexDisplay):
             # x ~ q never lands on the support of a delta => such a term is never sampled => bias
             raise EstimatorError(
                 "the estimator's weights contain DiracDelta: a point mass on a surface is never hit by a "
-                "sample x ~ q, so it would be silently dropped; when it comes from a density that jumps inside "
-                "its support (Heaviside, Piecewise), give the jump as a support edge (support=sympy.Interval(...)) "
-                "and the density without it, or use a flow that does not cross the jump"
+                "sample x ~ q, so it would be silently dropped; " + self._delta_source()
             )
         if not isinstance(self.extra_terms, tuple | list):
             raise EstimatorError(f"extra_terms must be a tuple of terms, got {type(self.extra_terms).__name__}")
@@ -270,6 +268,22 @@ class Estimator(LatexDisplay):
                 "Unbiasedness itself is Theorem 3 (see its general proof, symflow.proof.theorem_flow_estimator()).",
             ),
             domain=domain,
+        )
+
+    def _delta_source(self) -> str:
+        """Where the DiracDelta in psi or v comes from (the flow or the density jumping), and the fix."""
+        jumps = (sp.Heaviside, sp.sign, sp.Piecewise, sp.Abs, sp.floor, sp.ceiling)
+        fields = () if self.flow is None else tuple(self.flow.field(self.wrt))
+        if any(isinstance(u, sp.Basic) and u.has(*jumps) for u in fields):
+            return (
+                "it comes from the flow, which jumps in x (its divergence holds the DiracDelta): use a flow that "
+                "is continuous in x (e.g. sf.flows.reparam(p): for a location parameter the shift 1, for a scale "
+                "parameter the stretch (x - mu)/sigma), or give the jump as a support edge"
+            )
+        return (
+            "when it comes from a density that jumps inside its support (Heaviside, Piecewise), give the jump as "
+            "a support edge (support=sympy.Interval(...)) and the density without it, or use a flow that does "
+            "not cross the jump"
         )
 
     def _flow_steps(self) -> list:

@@ -177,7 +177,13 @@ def _check_symbols(symbols: object) -> dict[str, sp.Symbol]:
         raise ParseError(f"symbols must be a dict from names to sympy Symbols, got {type(symbols).__name__}")
     checked = {}
     for name, symbol in symbols.items():
-        if type(name) is not str or not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+        if type(name) is str and keyword.iskeyword(name):
+            raise ParseError(
+                f"refused the symbol name {name!r}: it is a Python keyword, and text is read with Python's grammar "
+                "(ast.parse, never eval), where a keyword cannot be a name; use another name for it in the text "
+                "(e.g. lam for lambda) and map that name to your Symbol"
+            )
+        if type(name) is not str or not _IDENTIFIER.match(name):
             raise ParseError(
                 f"refused the symbol name {name!r}: names must be plain ASCII identifiers "
                 "(letters, digits and _, not starting with a digit, not a Python keyword)"

@@ -302,7 +302,7 @@ def claims_document(
         document and a fragment of the same module check each proof once.
     """
     from ..printing.latex import proof_document, proof_fragment
-    from .theorems import general_theorems
+    from .theorems import DOCUMENT_THEOREMS_TIMEOUT, general_theorems
 
     if not isinstance(module, str):
         raise SymflowError(f"module must be a string (the derivation module's name), got {type(module).__name__}")
@@ -313,7 +313,7 @@ def claims_document(
     if proofs is None:
         proofs = [proof_of(r) for r in results]
     if theorems is None:
-        theorems = general_theorems()
+        theorems = general_theorems(timeout=DOCUMENT_THEOREMS_TIMEOUT)
     expected = sum(1 for r in results if r.as_expected)
     intro = (
         f"Derivation module {module}: {len(results)} claim(s), {expected} came out as expected. "

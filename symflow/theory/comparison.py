@@ -20,7 +20,7 @@ from ..calculus.integrals import expectation_gradient
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import bounded
-from ..core.convert import as_param_values, as_test_function, exact_values
+from ..core.convert import as_param_values, as_test_function, at_values, exact_values
 from ..errors import EstimatorError
 from .variances import DEFAULT_N, VarianceResult, _integrate, variance
 
@@ -132,7 +132,7 @@ def _target(p, phi: sp.Expr, wrt: sp.Symbol, values: dict, timeout: float | None
     if val is not None:
         return sp.nsimplify(val) if val.is_Float else budgets.simplify(val, timeout=budgets.share(timeout, 0.25)), how
     if p.has_moving_support:
-        return expectation_gradient(p, phi.xreplace(values), wrt, values, timeout=timeout)
+        return expectation_gradient(p, at_values(phi, values), wrt, values, timeout=timeout)
     # 20 digits are plenty for a displayed reference and several times faster than 50
     val = numeric_integral(p, sp.diff(p.expr, wrt) * phi, values, dps=20, timeout=timeout)
     return (val, "mpmath quadrature at 20 digits") if val is not None else (None, "quadrature failed")

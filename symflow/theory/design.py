@@ -46,7 +46,7 @@ from ..calculus.gaussian.intervals import real_part
 from ..calculus.integrals import expectation_gradient
 from ..core import budget as budgets
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
-from ..core.convert import as_expr, as_param_values, as_test_function, exact_values
+from ..core.convert import as_expr, as_param_values, as_test_function, at_values, exact_values
 from ..core.domain import Domain
 from ..core.estimator import TermKind
 from ..core.verdict import Status, Verdict, Witness, combine
@@ -125,8 +125,8 @@ class Design:
             raise ParameterError("values must be a dict keyed by the Symbols themselves (e.g. mu, sigma = p.params)")
         subs = exact_values(dict(values))
         cov = self.covariance
-        matrix = sp.ImmutableMatrix(cov.matrix.xreplace(subs).applyfunc(evaluate_deferred))
-        means = tuple(m.xreplace(subs) if isinstance(m, sp.Basic) else m for m in cov.means)
+        matrix = sp.ImmutableMatrix(at_values(cov.matrix, subs).applyfunc(evaluate_deferred))
+        means = tuple(at_values(m, subs) if isinstance(m, sp.Basic) else m for m in cov.means)
         numeric = Covariance(matrix, means, cov.exact, cov.how, cov.shared)
         weights, variance, reason = _numeric_optimum(numeric.matrix)
         unbiased = _with_weights(self.each_unbiased, weights, reason, self.unbiased.claim)
@@ -424,10 +424,11 @@ def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> D
                 "a moment of some estimator could not be computed exactly; give params= (numbers for every "
                 "parameter and constant of phi) for quadrature, or simplify phi"
             )
-        if timeout is not None and budgets.expired():
+        if values:  # numbers were given: quadrature had them, so what it lacked was time
             raise SymflowError(
-                f"the time budget (timeout={timeout:g} s) ran out before every moment was computed; "
-                "raise timeout= (or sf.set_default_timeout) or simplify phi"
+                "a moment of some estimator could be computed neither exactly nor by quadrature at the params= "
+                f"given, within the call's budget of {budget:g} s (quadrature is 1-D and 2-D only); "
+                "raise timeout= (or sf.set_default_timeout), or simplify phi"
             )
         raise SymflowError(
             "a moment of some estimator could be computed neither exactly nor by quadrature at these params; "

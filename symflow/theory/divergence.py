@@ -18,7 +18,7 @@ from ..calculus.flux import flux_at_infinity, has_infinite_face
 from ..calculus.quadrature import numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout
-from ..core.convert import as_phi, exact_values
+from ..core.convert import as_phi, at_values, exact_values
 from ..core.density import Density, checked_density
 from ..core.flow import Flow, field_over
 from ..core.precision import QUADRATURE_FAST
@@ -95,7 +95,7 @@ def _divergence_theorem(
         values = exact_values(p.param_values(params))
         integrand = sum((sp.diff(p.expr * fj * phi, xj) for fj, xj in zip(field, p.x, strict=True)), sp.S.Zero)
         num = numeric_integral(p, integrand, values, dps=QUADRATURE_FAST.high, timeout=budget)
-        at_params = term.xreplace(values)
+        at_params = at_values(term, values)
         with mpmath.workdps(QUADRATURE_FAST.high + 10):
             expected = mpmath.mpmathify(sp.N(at_params, QUADRATURE_FAST.high)) if at_params.is_number else None
             disagree = (

@@ -21,7 +21,7 @@ from ..calculus.quadrature import numeric_integral
 from ..checks.records import estimator_match_record
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout
-from ..core.convert import as_expr, as_vector, exact_floats
+from ..core.convert import as_expr, as_vector, at_values, exact_floats
 from ..core.density import Density, checked_density, same_variables
 from ..core.domain import Domain
 from ..core.estimator import Estimator, TermKind
@@ -275,7 +275,7 @@ def _counterexample_phi(r: sp.Expr, point: dict, p: Density) -> sp.Expr:
     still vanishes wherever p v does.
     """
     at = {k: v for k, v in point.items() if k in p.params or (k not in p.x)}
-    r_at = exact_floats(r.xreplace({k: sp.Float(v, 30) for k, v in at.items()}))
+    r_at = exact_floats(at_values(r, {k: sp.Float(v, 30) for k, v in at.items()}))
     return r_at / (1 + r_at**2)
 
 

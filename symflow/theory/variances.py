@@ -207,7 +207,13 @@ def _integrate(
     try:
         got = run_with_budget(by_sympy, timeout=sympy_budget or budget, what="symbolic integration")
     except BudgetExceeded as exc:
-        return None, str(exc)
+        if sympy_budget is None:
+            return None, f"{exc} (the call's timeout=)"
+        # a short look while quadrature waits: the number the user can raise is timeout=, of which it is a share
+        return None, (
+            f"SymPy's integral got a short look ({exc.seconds:.3g} s: 30% of the call's timeout=, at most "
+            f"{SYMBOLIC_LOOK:g} s) while quadrature had the rest"
+        )
     except SYMPY_GAVE_UP as exc:
         return None, f"SymPy could not integrate ({type(exc).__name__})"
     if got is None:
@@ -222,7 +228,7 @@ def _line(xj: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> Density:
 
 def _quadrature(q: Density, integrand: sp.Expr, values: dict, budget: float, dps: int) -> tuple[Any, str]:
     """Quadrature at ``values``: (mpmath number, how) or (None, why).  In 2-D one coordinate exactly first."""
-    expr = integrand.xreplace(values)
+    expr = at_values(integrand, values)
     if expr.free_symbols - set(q.x):
         return None, "quadrature needs values for " + ", ".join(sorted(map(str, expr.free_symbols - set(q.x))))
     if q.dim == 2 and not q.is_discrete:
@@ -253,7 +259,7 @@ def _deferred(q: Density, integrand: sp.Expr, values: dict, budget: float) -> sp
     """
     if q.dim != 2 or q.is_discrete:
         return None
-    expr = integrand.xreplace(values)
+    expr = at_values(integrand, values)
     limits = _limits(q, values)
     for inner, outer in ((limits[0], limits[1]), (limits[1], limits[0])):
         try:
@@ -399,7 +405,7 @@ class _Evaluator:
         if key not in self.memo:
             integrand = r.expr * f
             # with every symbol given a value, quadrature is the dependable route: SymPy gets a short look only
-            fixed = self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x))
+            fixed = self.numeric and not (at_values(integrand, self.values).free_symbols - set(r.x))
             # in 2-D a closed form over one variable and quadrature over the other is the dependable route too
             # (a share of what is left of the call's budget, so quadrature keeps the rest)
             look = min(budgets.share(self.budget, 0.3), SYMBOLIC_LOOK) if fixed or r.dim == 2 else None
@@ -410,7 +416,7 @@ class _Evaluator:
             if val is not None:
                 self.memo[key] = val
                 self.hows.add(how)
-            elif self.numeric and not (integrand.xreplace(self.values).free_symbols - set(r.x)):
+            elif self.numeric and not (at_values(integrand, self.values).free_symbols - set(r.x)):
                 num, how_q = _quadrature(r, integrand, self.values, self.budget, self.dps)
                 if num is None:
                     self.failure = f"{how}; {how_q}"
@@ -435,7 +441,7 @@ class _Evaluator:
             return None
         total = sp.S.Zero
         for coef, factors in plan:
-            prod = coef.xreplace(self.values) if isinstance(coef, sp.Basic) else coef
+            prod = at_values(coef, self.values) if isinstance(coef, sp.Basic) else coef
             for r, f in factors:
                 val = self.one(r, f)
                 if val is None:
@@ -621,7 +627,7 @@ def _mc(est: Any, phi: sp.Expr, values: dict, n: int, seed: int | np.random.Gene
     n = drawn
     for term in est.extra_terms:
         floats = {k: float(v) for k, v in values.items()}
-        vals = vals + np.asarray(term.mc_samples(phi.xreplace(values), floats, n, rng), dtype=float)
+        vals = vals + np.asarray(term.mc_samples(at_values(phi, values), floats, n, rng), dtype=float)
     if not np.all(np.isfinite(vals)):
         raise SymflowError("the estimator was not finite at some samples; its variance may be infinite")
     return vals

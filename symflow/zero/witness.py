@@ -19,6 +19,7 @@ import mpmath
 import sympy as sp
 
 from ..core.budget import BudgetExceeded, run_with_budget
+from ..core.convert import at_values, evalf_or_none
 from ..core.domain import Domain, exact_number
 from ..core.precision import POINTWISE, agree
 from .timing import EvaluationTimeout, time_limit
@@ -43,12 +44,8 @@ class Confirmation:
 def evalf_value(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | mpmath.mpc | None:
     """SymPy's ``evalf`` of ``expr`` at the exact ``point`` to ``dps`` digits, as an mpmath number (else None)."""
     exact = {k: exact_number(v) for k, v in point.items()}
-    value = expr.xreplace(exact)
-    try:
-        num = sp.N(value, dps, maxn=max(4 * dps, 400))
-    except (TypeError, ValueError, ArithmeticError, AttributeError, NotImplementedError):
-        return None
-    if not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity):
+    num = evalf_or_none(at_values(expr, exact), dps, maxn=max(4 * dps, 400))
+    if num is None or not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity):
         return None
     re, im = num.as_real_imag()
     try:

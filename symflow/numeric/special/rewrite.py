@@ -8,8 +8,9 @@ Two entry points (re-exported by ``symflow.numeric.special``):
     :math:`a > 171`), ``uppergamma`` -> :math:`\Gamma(a) Q`, ``betainc_regularized(a, b, 0, x)`` ->
     :math:`I_x(a, b)`, the Student-t CDF's ``hyper((1/2, (nu+1)/2), (3/2,), -s**2/nu)`` (and its
     z-derivative ``hyper((3/2, (nu+3)/2), (5/2,), ...)``) -> expressions in :math:`F_\nu(s)` and the
-    density, the von Mises CDF ``Integral`` -> ``VonMisesCDF``, and the Meijer G-function SymPy
-    writes for :math:`\partial_a\Gamma(a, x)` -> :math:`\Gamma(a)(\psi(a) Q - \partial_a P - Q\log x)`.
+    density, the von Mises CDF ``Integral`` -> ``VonMisesCDF``, the Meijer G-function SymPy
+    writes for :math:`\partial_a\Gamma(a, x)` -> :math:`\Gamma(a)(\psi(a) Q - \partial_a P - Q\log x)`,
+    and ``KroneckerDelta(a, b)`` -> ``Piecewise((1, Eq(a, b)), (0, True))`` (printed elementwise).
 
 ``rewrite_parameter_derivatives(expr)``
     The above, then every ``Derivative``/``Subs`` whose function has a class here is differentiated
@@ -179,6 +180,10 @@ def _replace_values(expr: sp.Expr) -> sp.Expr:
             return sp.beta(a, b) * (RegularizedIncompleteBeta(a, b, x2) - RegularizedIncompleteBeta(a, b, x1))
         if _is_gamma_meijer(node):
             return _gamma_meijer_value(node)
+        if isinstance(node, sp.KroneckerDelta):
+            # the printers write KroneckerDelta(a, b) as "(1 if a == b else 0)", a Python conditional that
+            # an array cannot answer; Piecewise prints as an elementwise select in every backend
+            return sp.Piecewise((sp.S.One, sp.Eq(node.args[0], node.args[1])), (sp.S.Zero, True))
         family = _t_family(node)
         if family is not None:
             # unpolarify keeps hyper arguments polar; 2F1 is single-valued off [1, oo), so a polar

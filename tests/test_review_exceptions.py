@@ -1,0 +1,194 @@
+"""Regressions from the independent review (round 1): bad or unusual input gives SymflowError, never a foreign one.
+
+Each test names the reproducer in the review (``R02`` ... ``R12``) it pins.  Fast tier: each is cheap.
+"""
+
+import pytest
+import sympy as sp
+
+import symflow as sf
+from symflow.core.budget import SYMPY_GAVE_UP, StepFailed, run_with_budget
+
+# -- R02: the worker process always sends back something picklable ------------------------------------
+
+
+def _relational_truth_value():
+    # SymPy's Relational.__bool__ raises TypeError(LazyExceptionMessage(lambda: ...)): the lambda does not pickle
+    return bool(sp.Symbol("t") > 1)
+
+
+def _returns_a_closure():
+    return lambda: 1
+
+
+def test_an_unpicklable_exception_comes_back_as_the_same_kind():
+    with pytest.raises(TypeError, match="cannot determine truth value of Relational"):
+        run_with_budget(_relational_truth_value, timeout=20)
+
+
+def test_an_unpicklable_result_is_a_step_that_could_not_be_done():
+    with pytest.raises(StepFailed, match="could not be sent back") as info:
+        run_with_budget(_returns_a_closure, timeout=20)
+    assert isinstance(info.value, SYMPY_GAVE_UP)  # every handler of SymPy giving up handles it
+
+
+def test_heaviside_in_a_parameter_is_not_a_runtime_error():
+    # R02: check_normalized raised RuntimeError("result could not be pickled: ... Relational.__bool__ ...")
+    th = sp.Symbol("theta", positive=True)
+    x = sp.Symbol("x", real=True)
+    p = sf.Density(th * sp.exp(-th * x) * (1 + sp.Heaviside(th - 100)), x, (th,), support=sp.Interval(0, sp.oo))
+    v = sf.check_normalized(p, timeout=20)
+    assert v.status in ("proved", "refuted", "consistent", "unknown")
+
+
+# -- R05: a meijerg term is evaluated by mpmath, and evalf failing is a clean "cannot say" -------------
+
+
+def test_quadrature_of_a_meijerg_term_with_a_symbolic_argument():
+    # R05: SymPy's evalf of meijerg(..., lambda*x) with x symbolic raised AttributeError (hyper._eval_evalf);
+    # the constants are evaluated where evalf can, the G-function by mpmath.meijerg at every point.
+    from symflow.calculus.quadrature import numeric_integral
+
+    p = sf.families.exponential()
+    (lam,) = p.params
+    (x,) = p.x
+    g = sp.meijerg(((), ()), ((0,), ()), lam * x)  # = exp(-lambda x)
+    got = numeric_integral(p, p.expr * g, {lam: 1}, dps=20, timeout=20)  # at lambda = 1 the argument is bare x
+    assert got is not None and abs(got - sp.Rational(1, 2)) < 1e-15  # int e^{-2x} dx = 1/2
+
+
+def test_evalf_failures_are_none():
+    from symflow.core.convert import evalf_constants, evalf_or_none
+
+    x = sp.Symbol("x", positive=True)
+    g = sp.meijerg(((), ()), ((0,), ()), x) * sp.exp(-x)
+    assert evalf_or_none(g, 20) is None  # AttributeError inside SymPy
+    assert evalf_constants(g, 20) == g
+    a = sp.Symbol("a", positive=True)
+    stuck = sp.Subs(sp.Derivative(sp.betainc_regularized(a, 3, 0, sp.Rational(1, 2)), a), a, 2)
+    assert evalf_or_none(stuck, 20) is None  # SymPy's evalf recurses until RecursionError
+    assert evalf_or_none(sp.Subs(sp.Derivative(sp.sin(a), a), a, 0), 20) == sp.Float(1, 20)  # cos(0)
+
+
+# -- R04: numbers go into expressions holding Derivatives through at_values ----------------------------
+
+
+def test_values_enter_a_derivative_in_a_parameter():
+    # R04: xreplace of Derivative(betainc_regularized(a, b, 0, x), a) at a = 2.0 raised
+    # "ValueError: Can't calculate derivative wrt 2." from variance and compare
+    be = sf.families.beta()
+    a, b = be.params
+    (x,) = be.x
+    e = sf.Estimator(be, a, [0], sp.Derivative(sp.betainc_regularized(a, b, 0, x), a))
+    mean = sf.estimator_mean(e, sp.Integer(1), {a: 2.0, b: 3.0}, timeout=20)
+    var = sf.variance(e, sp.Integer(1), {a: 2.0, b: 3.0}, timeout=20)
+    assert mean is not None and mean < 0  # raising a lowers the CDF everywhere on (0, 1)
+    assert var.value > 0
+
+
+# -- R10: KroneckerDelta is evaluated elementwise in every backend --------------------------------------
+
+
+def _poisson_with_a_point_mass():
+    po = sf.families.poisson()
+    (lam,) = po.params
+    (y,) = po.x
+    lr = sf.derive(po, sf.flows.zero(po), lam)
+    return sf.Estimator(po, lam, [0], lr.psi + sp.KroneckerDelta(y, 12)), lam
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_kronecker_delta_compiles_elementwise(backend):
+    # R10: printed as "(1 if y == 12 else 0)", which raised numpy's "truth value of an array" ValueError
+    import numpy as np
+
+    pytest.importorskip(backend)
+    e, lam = _poisson_with_a_point_mass()
+    fn = sf.compile_estimator(e, backend=backend)
+    got = fn(np.array([[10.0], [12.0], [3.0]]), np.ones(3), np.zeros((3, 1)), {lam: 10.0})
+    assert np.allclose(np.asarray(got, dtype=float), [0.0, 1.2, -0.7])  # y/lambda - 1 + [y = 12]
+
+
+def test_mc_check_of_a_kronecker_delta_estimator_refutes_it():
+    e, lam = _poisson_with_a_point_mass()
+    v = sf.mc_check(e, sp.Integer(1), {lam: 10.0}, 10**5, timeout=30)
+    assert v.status == "refuted"  # bias P(y = 12) = 0.0948 at lambda = 10, ~100 standard errors
+
+
+# -- R11/R12: huge timeouts are clamped, an infinite one is a usage error ----------------------------
+
+
+def test_huge_timeouts_are_clamped_not_overflowed():
+    from symflow.core.budget import MAX_TIMEOUT, resolve_timeout, timeout_scope
+
+    assert resolve_timeout(1e12) == MAX_TIMEOUT == 1e6
+    with timeout_scope(1e300):
+        assert sf.default_timeout() == MAX_TIMEOUT
+    with pytest.raises(sf.SymflowError, match="finite"):
+        resolve_timeout(float("inf"))
+    p = sf.families.normal()
+    mu, sigma = p.params
+    (x,) = p.x
+    # R12: timeout=1e9 gave unknown in 0.1 s (the pipe's poll overflowed); 1e12 a float64 "timestamp" error
+    assert sf.check_normalized(p, timeout=1e9).status == "proved"
+    lr = sf.derive(p, sf.flows.zero(p), sigma)
+    assert sf.mc_check(lr, x**2, {mu: 0.0, sigma: 1.0}, 1000, seed=0, timeout=1e12).status in ("consistent", "refuted")
+
+
+@pytest.mark.parametrize("value", ["1e999", "nan", "-1"])
+def test_cli_timeout_that_is_not_a_finite_positive_number_is_a_usage_error(value, capsys):
+    from symflow.cli.app import EXIT_USAGE, main
+
+    argv = ["derive", "--x", "x", "--params", "mu", "--density", "exp(-(x-mu)**2/2)/sqrt(2*pi)", "--wrt", "mu"]
+    assert main([*argv, "--timeout", value]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "--timeout must be a positive number of seconds" in err and "Traceback" not in err
+
+
+def test_cli_huge_finite_timeout_runs(capsys):
+    from symflow.cli.app import EXIT_OK, main
+
+    # R11: --timeout 1e300 printed an OverflowError traceback
+    argv = ["derive", "--x", "x", "--params", "mu", "--density", "exp(-(x-mu)**2/2)/sqrt(2*pi)", "--wrt", "mu"]
+    assert main([*argv, "--timeout", "1e300"]) == EXIT_OK
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# -- general_theorems: timeout= bounds the whole call -------------------------------------------------
+
+
+def test_grp_trace_theorem_within_a_small_budget_leaves_steps_unchecked():
+    # general_theorems(timeout=0.5) took 5 s: forming the d = 3 residuals (a determinant of undefined
+    # functions differentiated) ran in-process, outside every budget
+    proof = sf.proof.theorem_grp_trace_identity(timeout=0.3)
+    assert proof.status == "unknown"
+    reasons = [s.verdict.reason for part in proof.parts for s in part.steps if s.verdict is not None]
+    assert any("budget" in r for r in reasons)
+
+
+# -- friction: messages that name the real problem ---------------------------------------------------
+
+
+def test_a_keyword_as_a_symbol_name_says_why_and_what_to_use(capsys):
+    from symflow.cli.app import EXIT_USAGE, main
+
+    argv = ["derive", "--x", "x", "--params", "lambda", "--density", "lambda*exp(-lambda*x)", "--lower", "0"]
+    assert main([*argv, "--wrt", "lambda"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "Python keyword" in err and "'lam'" in err
+    with pytest.raises(sf.ParseError, match="Python keyword.*lam"):
+        sf.parse("lambda*x", {"lambda": sp.Symbol("lambda")})
+
+
+def test_a_complex_density_is_refused_at_construction():
+    x = sp.Symbol("x", real=True)
+    with pytest.raises(sf.DensityError, match="complex.*remove I"):
+        sf.Density(sp.I * sp.exp(-(x**2)), x, ())
+
+
+def test_a_jumping_flow_is_named_as_the_source_of_the_delta():
+    p = sf.families.laplace()
+    mu, _ = p.params
+    (x,) = p.x
+    with pytest.raises(sf.EstimatorError, match="comes from the flow"):
+        sf.derive(p, sf.Flow(p, {mu: [sp.sign(x - mu)]}), mu)
