@@ -33,7 +33,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from ..calculus.gaussian_forms import iterated_gaussian_integral
+from ..calculus.gaussian.intervals import iterated_gaussian_integral
 from ..calculus.integrals import symbolic_integral
 from ..core.convert import as_expr
 from ..core.density import Density
