@@ -28,6 +28,9 @@ divergent: None, never a number.
 For 2-D identities that need many integrals, ``gauss_box`` integrates in
 float64 with tensor Gauss-Legendre on panels sized by ``box_edges``; its
 agreement tolerance is ``symflow.core.precision.FLOAT64_AGREE_REL``.
+
+One module on purpose (the issue asked for one quadrature): 1-D mpmath quadrature, 2-D cubature, the
+kink finder and the tail test share the support handling and the centre/scale heuristics.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ symflow never evaluates text that came from outside: a ``str`` where an
 expression is expected is refused with a message that says what to pass
 instead.  Numbers are converted exactly (a float becomes the exact binary
 rational it stands for only when asked; by default it stays a ``Float``).
+
+One concept although long: every conversion of a user's value into a SymPy object (expressions,
+symbols, vectors, parameter values, test functions) with one error style; none of them parses a
+string.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ of symflow uses when present: a numpy sampler, an explicit
 reparameterization x = g(eps; theta) with the base density of eps, a
 standardization function S(x; theta) (the inverse of g), a CDF, and
 constraints between parameters (``a < b``).
+
+One concept although long: the Density value and the validation of everything it is built from
+(expression, variables, parameters, support, sampler, CDF); the validation has to run at
+construction, so it lives with the class.
 """
 
 from __future__ import annotations

@@ -31,6 +31,9 @@ checked:
 ``symflow.proof.check_steps`` fills in the verdicts; ``symflow.printing.latex.proof_latex`` renders
 the result.  A checkable step without a verdict, or whose verdict is
 ``unknown``, is printed as *not checked* -- never silently passed over.
+
+One concept although long: derivations and proofs as frozen values (Step, ProofStep, Proof) with
+their validation; the checking of proofs lives in symflow.proof.
 """
 
 from __future__ import annotations

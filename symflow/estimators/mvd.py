@@ -28,6 +28,10 @@ uniforms become a ``Coupling`` in closed form when both quantiles are closed
 form: over x+ ~ p+ with x- = T(x+), T = Q- o F+ (or Q- o (1 - F+)) when T
 simplifies to a polynomial (for the normal mean, antithetic uniforms give
 T(x) = 2 mu - x, the mirrored pair), else over u ~ U(0, 1).
+
+One concept although long: the MVD estimator value, its term (sampling, exact moments over p+/p- or
+over the coupling's base) and the coupling check at construction belong together; the decompositions
+and couplings themselves live in weak_derivative.py and coupling.py.
 """
 
 from __future__ import annotations

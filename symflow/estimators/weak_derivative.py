@@ -31,6 +31,9 @@ sums of moments over its parts, so no integrand ever holds a Piecewise.
 
 The decompositions of the literature (normal mean and scale, exponential,
 Poisson) are in ``known_weak``.
+
+One concept although long: the WeakDerivative value and the two ways of obtaining it (Hahn-Jordan
+and the table of known decompositions, known_weak.py holding the table).
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ module's tag so two modules' helpers cannot collide.  JAX calls those kernels th
 
 Generating text is all this module does: nothing here executes it (the tests import it from a
 temporary file).
+
+One concept although long: writing one self-contained module (imports, kernels copied from symflow's
+own source, the estimator function) for three backends.
 """
 
 from __future__ import annotations

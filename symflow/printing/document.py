@@ -27,6 +27,9 @@ table, one row per checked step, at the end of the document
 then the claims, then the appendix); ``proof_fragment`` the same without a
 preamble, to ``\input`` into a paper (it needs ``amsmath``, ``amssymb`` and
 ``longtable``).  Every function returns a string.
+
+One concept although long: the layout of proofs as LaTeX (chains, sub-proofs, appendix, fragments,
+BibTeX) is one document model; the expression printer is expr.py.
 """
 
 from __future__ import annotations

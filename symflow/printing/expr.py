@@ -23,6 +23,9 @@ Expressions are printed the way people write them:
   first, each written out once and reused by name afterwards.
 
 Printing is pure: it returns strings and writes nothing.
+
+One concept although long: one printer class; its methods are SymPy's per-node printing hooks, which
+cannot be split across modules.
 """
 
 from __future__ import annotations

@@ -36,6 +36,9 @@ What the engine does with expressions in these atoms (derivatives without
 SymPy's bookkeeping, the transport residual as a dict polynomial, lowering for
 compiled code) is in ``symflow.structured.ops`` (walks and derivatives),
 ``symflow.calculus.transport`` and ``symflow.numeric.lowering``.
+
+One concept although long: the Gaussian atom classes and their derivative rules; the rules refer to
+each other (dSigma^{-1} in terms of Sigma^{-1}, ...), so they live together.
 """
 
 from __future__ import annotations

@@ -30,6 +30,10 @@ point per sampling density shared by main parts, plus the points of every
 extra term (two for a measure-valued pair, one for a surface or GO draw).
 ``per_cost=True`` minimizes variance x cost over the subsets of sampling
 groups instead (the right criterion for a fixed budget of evaluations).
+
+One concept although long: the design problem (covariance, weights under sum 1, the per-cost
+variant, the unbiasedness of the combination) and its result value; each part needs the others'
+intermediate values.
 """
 
 from __future__ import annotations

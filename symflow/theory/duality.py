@@ -19,6 +19,9 @@ is the LR integral (Eq. 18, 43-46).
 The divergence theorem as used in Eq. (47)-(48) for a user phi and Stein's
 identity (Eq. 8) are in ``symflow.theory.divergence`` (re-exported here); the
 quadrature helpers in ``symflow.calculus.quadrature``.
+
+One concept although long: the height-augmented flow and the identities that follow from it (Eq.
+17-18, the divergence theorem, Stein), which share one construction.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@
 * ``classify``          proved unbiased when psi is that psi; otherwise refuted with the
   counterexample phi built from psi - psi* as in the proof of Thm. 4, and its bias.
 * ``ibp_flow``          the integration-by-parts flow -(dF/dtheta)/p of Eq. (12).
+
+One concept although long: Theorem 4 and the equivalence of estimators (classify, check_equivalent,
+unique_psi), which share the comparison of v, psi, q and the extra terms.
 """
 
 from __future__ import annotations

@@ -31,6 +31,10 @@ Symbols in phi other than the variables and parameters (``a`` in
 a (x - c)) are constants; they stay symbolic in an exact result and need
 values for quadrature and Monte Carlo.  Parameters that appear in phi are
 held at their values: phi is a fixed function, as in the paper's phi = a (x - mu).
+
+One module for one concept, the second moment of an estimator, although it is long: the three routes
+(closed form, quadrature, Monte Carlo) share the term plan, the memo of integrals and the divergence
+test, and splitting them would pass those between modules on every call.
 """
 
 from __future__ import annotations

@@ -34,6 +34,9 @@ parameter.  This module supplies
 Domains: the float64 routes assume real arguments in the functions' usual real domains (shape
 parameters positive); outside them they return nan.  Accuracy and throughput of the kernels are in
 their docstrings and measured by ``tests/test_special.py`` and ``benchmarks/bench_special.py``.
+
+Long because it is the table: one row per SymPy special function with its mpmath and numpy
+implementations, so that adding a function is one edit in one place.
 """
 
 from __future__ import annotations

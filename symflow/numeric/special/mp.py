@@ -7,6 +7,9 @@ Each function takes and returns mpmath numbers and works at the caller's precisi
 ``kernels``: derivatives in a parameter are mpmath's own numerical differentiation
 (``mpmath.diff``) of mpmath's regularized functions, taken on whichever side (the function or its
 complement) is the smaller, so the difference quotient keeps its relative accuracy in both tails.
+
+One concept although long: the mpmath implementations behind the special-function table, one
+function each, all with the same precision conventions.
 """
 
 from __future__ import annotations
