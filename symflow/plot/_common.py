@@ -51,6 +51,8 @@ def _default_params(p: Density, params: Mapping | None) -> dict:
                 "parameters have a default"
             )
         params = {t: (1.0 if t.is_positive else 0.0) for t in p.params}
+    if not isinstance(params, Mapping):
+        raise SymflowError(f"params must be a dict from parameters to numbers, got {type(params).__name__}")
     values = p.param_values(dict(params))
     return {k: float(v) for k, v in values.items()}
 

@@ -440,6 +440,8 @@ def proof_document(
     """A complete amsmath document: ``theorems`` first, then ``proofs``, then the appendix of checks (pdflatex)."""
     if isinstance(proofs, str) or not isinstance(proofs, Sequence):
         raise SymflowError(f"proofs must be a sequence of Proof values, got {type(proofs).__name__}")
+    if not all(hasattr(pr, "walk") for pr in proofs):
+        raise SymflowError("proofs must hold Proof values (sf.proof_of(verdict) builds one)")
     if not isinstance(title, str) or not isinstance(intro, str):
         raise SymflowError("title and intro must be strings")
     body = [PREAMBLE, r"\begin{document}", r"\section*{" + latex_text(title) + "}"]

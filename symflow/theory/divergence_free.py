@@ -119,6 +119,10 @@ def _basis(p: Density, degree: int, center: Sequence | None, timeout: float | No
         raise FlowError("divergence-free fields that are not zero need d >= 2 variables")
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
         raise FlowError(f"degree must be a nonnegative integer, got {degree!r}")
+    if center is not None and (isinstance(center, str | sp.Basic) or not isinstance(center, Sequence)):
+        raise FlowError(f"center must be a sequence of {p.dim} numbers (a point of the support), got {center!r}")
+    if center is not None and len(center) != p.dim:
+        raise FlowError(f"center has {len(center)} coordinate(s); {p.name} has {p.dim} variables")
     c = tuple(as_expr(v, "center") for v in center) if center is not None else _center(p)
     z = [xi - ci for xi, ci in zip(p.x, c, strict=True)]
     grad_log = p.grad_log()
