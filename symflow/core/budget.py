@@ -102,7 +102,7 @@ def _seconds(value: object, what: str) -> float:
         from ..errors import SymflowError
 
         raise SymflowError(
-            f"{what} must be a positive, finite number of seconds, got {value!r} "
+            f"{what} must be a positive number of seconds (finite), got {value!r} "
             f"(budgets above {MAX_TIMEOUT:g} s are treated as {MAX_TIMEOUT:g} s)"
         )
     return min(float(value), MAX_TIMEOUT)

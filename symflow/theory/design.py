@@ -431,7 +431,7 @@ def _design(estimators, phi, params, per_cost: bool, timeout: float | None) -> D
         if values:  # numbers were given: quadrature had them, so what it lacked was time
             raise SymflowError(
                 "a moment of some estimator could be computed neither exactly nor by quadrature at the params= "
-                f"given, within the call's budget of {budget:g} s (quadrature is 1-D and 2-D only); "
+                f"given: the call's budget of {budget:g} s ran out (quadrature is 1-D and 2-D only); "
                 "raise timeout= (or sf.set_default_timeout), or simplify phi"
             )
         raise SymflowError(
