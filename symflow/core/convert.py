@@ -33,9 +33,10 @@ def as_expr(value: object, what: str) -> sp.Expr:
     if isinstance(value, str | bytes):
         raise SymflowError(f"{what} is the string {value!r}; {_STRING_HINT}")
     if isinstance(value, sp.Basic | sp.MatrixBase):
+        if isinstance(value, sp.Basic):
+            _check_depth(value, what)  # first: SymPy's own walks (assumptions, free symbols) recurse
         _refuse_stats_objects(value, what)
         _check_scalar(value, what)
-        _check_depth(value, what)
         return value
     if isinstance(value, bool):
         raise SymflowError(f"{what} is a bool ({value}); pass a number or a SymPy expression")
@@ -134,7 +135,11 @@ def as_residual(residual: object, domain: object) -> sp.Expr:
         # O(1) checks only: a residual can be a DAG of millions of nodes (no tree walk here)
         if isinstance(residual, sp.MatrixBase) or not isinstance(residual, sp.Expr):
             _check_scalar(residual, "the residual")
-        if residual.is_commutative is False:
+        try:
+            commutative = residual.is_commutative
+        except (RecursionError, KeyError):  # nested too deep for SymPy's assumptions: decide_zero says so
+            commutative = None
+        if commutative is False:
             raise SymflowError(
                 "the residual is not commutative (it uses non-commutative symbols); symflow works with commuting "
                 "scalars (A*B - B*A would be taken as 0 by its algebra): declare them with sympy.Symbol('A')"
