@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from ..core import budget as budgets
-from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, expired, resolve_timeout, run_with_budget
 from ..core.convert import as_expr, as_test_function, exact_values
 from ..core.density import Density
 from ..core.estimator import Estimator, TermKind
@@ -89,6 +89,11 @@ def _check_positive_inside(p: Density) -> None:
     for k in range(int(lo), last + 1):
         if top is not None and k == top:
             break  # the top member's jump lies outside the support
+        if expired():  # unsure is refused: a pmf that vanishes inside its support gives a biased GO estimator
+            raise EstimatorError(
+                f"the budget ran out while screening {p.name} for zeros inside its support (members "
+                f"{int(lo)}..{k - 1} checked); raise timeout= (the GO estimator needs p > 0 below the top)"
+            )
         value = p.expr.xreplace({y: sp.Integer(k)})
         if value.is_zero:
             raise EstimatorError(
