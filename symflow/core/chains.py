@@ -113,26 +113,15 @@ def flow_chain(p: Any, u: tuple, wrt: sp.Symbol, *, flow_rule: str, q: Any = Non
         terms += [uj * sp.Derivative(log_p, xj) for uj, xj in zip(u, xs, strict=True) if uj != 0]
         terms.append(sp.Derivative(log_p, wrt))
         written = sp.Add(*terms, evaluate=False)
-        return FlowChain(
-            tuple(definitions),
-            tuple(given),
-            p_f,
-            q_f,
-            u_f,
-            divergence,
-            product,
-            sp.Mul(p_f, bracket, evaluate=False),
-            bracket,
-            written,
-        )
-    terms = [p.diff(uj, xj) for uj, xj in zip(u, xs, strict=True)]
-    terms += [
-        _tidy(gj) if uj == 1 else sp.Mul(uj, _tidy(gj), evaluate=False)
-        for uj, gj in zip(u, p.grad_log(), strict=True)
-        if uj != 0
-    ]
-    terms = [t for t in terms if t != 0] + [_tidy(p.score(wrt))]
-    written = sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+    else:
+        terms = [p.diff(uj, xj) for uj, xj in zip(u, xs, strict=True)]
+        terms += [
+            _tidy(gj) if uj == 1 else sp.Mul(uj, _tidy(gj), evaluate=False)
+            for uj, gj in zip(u, p.grad_log(), strict=True)
+            if uj != 0
+        ]
+        terms = [t for t in terms if t != 0] + [_tidy(p.score(wrt))]
+        written = sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
     return FlowChain(
         tuple(definitions),
         tuple(given),
