@@ -37,7 +37,7 @@ def client():
     try:
         with dask.config.set({"distributed.worker.daemon": False}):
             cluster = LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
             )
     finally:
         if old is None:

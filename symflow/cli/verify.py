@@ -249,7 +249,7 @@ def _dask_client(args: argparse.Namespace):
             n_workers=args.dask_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: None means Dask's fixed 8787, taken by a second cluster
             silence_logs=logging.ERROR,
         )
     try:

@@ -287,6 +287,33 @@ def _optimize(p, base, wrt, phi, params, degree, references, nodes, timeout) -> 
     values = exact_values(dict(params))
     u0 = field_over(p, base, wrt)
     basis = divergence_free_basis(p, degree, timeout=timeout)
+    # The fit, its transport check and the variances are long in-process SymPy work (expanding
+    # degree-8 fields, lambdifying them): one budgeted step, so the call stops at its deadline.
+    try:
+        return budgets.run_with_budget(
+            _fit,
+            p,
+            base,
+            wrt,
+            phi,
+            values,
+            u0,
+            basis,
+            references,
+            nodes,
+            degree,
+            timeout,
+            timeout=budgets.remaining(timeout),
+            what="fitting the divergence-free fields",
+        )
+    except budgets.BudgetExceeded:
+        raise FlowError(
+            f"the {len(basis)} divergence-free fields of degree <= {degree} were built but not fitted and checked "
+            "within the budget; give a lower degree or a larger timeout="
+        ) from None
+
+
+def _fit(p, base, wrt, phi, values, u0, basis, references, nodes, degree, timeout) -> OptimizedFlow:
     grad = [sp.diff(phi, xi) for xi in p.x]
     g0 = sp.Add(*[a * b for a, b in zip(u0, grad, strict=True)])
     gs = [sp.Add(*[a * b for a, b in zip(w, grad, strict=True)]) for w in basis.fields]

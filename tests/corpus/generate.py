@@ -645,8 +645,10 @@ def boundary_cases(tier: str = "full") -> tuple[Item, ...]:
                     f"{name}/sigma/u_RP + {c}/p/unbiased, phi = atan(x)",
                     "boundary",
                     "flux at infinity",
+                    # timeout bounds the whole call: two quadratures of a 1/x^2 tail at 30 and 50 digits
+                    # and their confirmation on other nodes take ~4.5 s on one core
                     lambda est=est, x=x, mu=mu, sigma=sigma: sf.check_unbiased(
-                        est, sp.atan(x), {mu: 0.3, sigma: 1.2}, timeout=TIMEOUT
+                        est, sp.atan(x), {mu: 0.3, sigma: 1.2}, timeout=5 * TIMEOUT
                     ),
                     names=("boundary",),
                 )
