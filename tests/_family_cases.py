@@ -251,6 +251,7 @@ CASES: tuple[Case, ...] = (
         (2.5, 3.5),
         scipy_1d(lambda v: stats.beta(v[0], v[1]), "beta(a=alpha, b=beta)"),
         ("implicit",),
+        slow=frozenset({"transport"}),  # the implicit flow's transport: 3-4 s each on a loaded machine
     ),
     Case(
         "beta_tied",
@@ -258,6 +259,7 @@ CASES: tuple[Case, ...] = (
         (1.7,),
         scipy_1d(lambda v: stats.beta(v[0], v[0]), "beta(a, a)"),
         ("implicit",),
+        slow=frozenset({"transport"}),  # the implicit flow's transport: 3-4 s each on a loaded machine
     ),
     Case(
         "beta_2a",
@@ -265,6 +267,7 @@ CASES: tuple[Case, ...] = (
         (1.3,),
         scipy_1d(lambda v: stats.beta(v[0], 2 * v[0]), "beta(a, 2 a)"),
         ("implicit",),
+        slow=frozenset({"transport"}),  # the implicit flow's transport: 3-4 s each on a loaded machine
     ),
     Case(
         "gamma_tied",
@@ -324,6 +327,7 @@ CASES: tuple[Case, ...] = (
         ("implicit",),
         flow_timeout=1,
         cuts=(0.4,),
+        slow=frozenset({"cdf"}),  # the CDF is an Integral: 4-5 s against scipy
     ),
     Case(
         "dirichlet3",

@@ -59,6 +59,7 @@ def test_import_cycle_finder_finds_a_planted_cycle(tmp_path, monkeypatch):
     assert _ci("import_cycles").cycles("planted_pkg") == [["planted_pkg.a", "planted_pkg.b"]]
 
 
+@pytest.mark.slow
 def test_no_lambdify_or_unbudgeted_sympy_outside_their_modules():
     assert _ci("no_unbudgeted").scan(REPO) == []
 

@@ -111,7 +111,7 @@ def _timed(name: str) -> float:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SLOW_CALLS))
 def test_timeout_bounds_the_whole_call_in_the_main_thread_and_in_a_worker(name):
-    assert _timed(name) <= BOUND_TIMEOUT + BOUND_SLACK
+    # the same call in a worker thread and in the main thread at the same time: each is bounded on its own
     out: dict = {}
 
     def worker():
@@ -122,7 +122,9 @@ def test_timeout_bounds_the_whole_call_in_the_main_thread_and_in_a_worker(name):
 
     t = threading.Thread(target=worker)
     t.start()
+    main = _timed(name)
     t.join(60)
+    assert main <= BOUND_TIMEOUT + BOUND_SLACK
     assert not t.is_alive() and "error" not in out, out.get("error")
     assert out["seconds"] <= BOUND_TIMEOUT + BOUND_SLACK
 

@@ -23,6 +23,7 @@ def test_transport_refuted_for_wrong_flow_with_witness():
     assert abs(float(value) - float(v.witness.value)) <= 1e-9 * abs(float(v.witness.value))
 
 
+@pytest.mark.slow
 def test_normalized_proved_and_refuted():
     assert sf.check_normalized(normal()).status == "proved"
     assert sf.check_normalized(exponential()).status == "proved"
@@ -42,6 +43,7 @@ def test_boundary_condition_fails_for_a_flow_growing_too_fast():
     assert v.status == "refuted"
 
 
+@pytest.mark.slow
 def test_unbiased_symbolic_and_numeric():
     p = normal()
     est = sf.derive(p, sf.Flow(p, {sigma: [(x - mu) / (2 * sigma)]}), sigma)
@@ -50,6 +52,7 @@ def test_unbiased_symbolic_and_numeric():
     assert v.status == "consistent"
 
 
+@pytest.mark.slow
 def test_unbiased_refutes_estimator_missing_its_psi():
     p = normal()
     wrong = sf.Estimator(p, sigma, [(x - mu) / sigma**2], 0)
@@ -91,6 +94,7 @@ def _cauchy():
     return sf.Density(sigma / (sp.pi * ((x - mu) ** 2 + sigma**2)), x, (mu, sigma), name="cauchy")
 
 
+@pytest.mark.slow
 def test_divergent_expectations_are_not_called_unbiased():
     # E[x] and E[x**2] do not exist under a Cauchy density; quadrature returned a
     # principal value (mu) and 1e54, and both sides "agreed": consistent.
@@ -116,6 +120,7 @@ def test_boundary_terms_that_are_infinite_or_oscillate_refute():
         assert v.status == "refuted" and v.witness.as_dict()[x] in (-sp.oo, sp.oo)
 
 
+@pytest.mark.slow
 def test_boundary_limit_zero_only_numerically_is_not_refuted():
     # the limit at both edges is Heaviside(mu) + Heaviside(-mu) - 1 = 0: it was "refuted"
     a = sp.Symbol("a", real=True)

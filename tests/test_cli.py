@@ -192,6 +192,7 @@ def test_default_path_is_derivations_in_cwd(good_dir, monkeypatch, capsys):
     assert len(json.loads(capsys.readouterr().out)) == 3
 
 
+@pytest.mark.slow
 def test_python_dash_m_symflow(failing_dir):
     ok = subprocess.run(
         [sys.executable, "-m", "symflow", "verify", str(failing_dir / "planted.py")],

@@ -43,6 +43,7 @@ def test_reparameterization_flow_has_zero_psi(capsys):
     assert "normalized: p is normalized: proved" in out
 
 
+@pytest.mark.slow
 def test_half_flow_psi_matches_the_hand_derivation(capsys):
     status, row = run_json(capsys, "--flow", "(x - mu)/(2*sigma)", "--wrt", "sigma", "--phi", "x**2")
     assert status == EXIT_OK
@@ -53,6 +54,7 @@ def test_half_flow_psi_matches_the_hand_derivation(capsys):
     assert row["verdicts"]["unbiased"]["status"] == "proved"  # ... but still an unbiased estimator
 
 
+@pytest.mark.slow
 def test_no_flow_is_the_likelihood_ratio(capsys):
     status, row = run_json(capsys, "--wrt", "mu")
     assert status == EXIT_OK
@@ -60,6 +62,7 @@ def test_no_flow_is_the_likelihood_ratio(capsys):
     assert sp.simplify(sf.parse(row["psi"], NAMES) - (x - mu) / sigma**2) == 0
 
 
+@pytest.mark.slow
 def test_unnormalized_density_exits_1(capsys):
     argv = ["derive", "--x", "x", "--params", "mu,sigma", "--positive", "sigma", "--density", f"2*{GAUSS}"]
     status = main([*argv, "--wrt", "mu", "--timeout", "60", "--json"])
@@ -68,6 +71,7 @@ def test_unnormalized_density_exits_1(capsys):
     assert row["verdicts"]["normalized"]["status"] == "refuted"
 
 
+@pytest.mark.slow
 def test_support_sampling_and_values(capsys):
     # Exponential on [0, oo), sampled from an exponential of half the rate, checked at lam = 2.
     argv = ["derive", "--x", "x", "--params", "lam", "--positive", "lam", "--density", "lam*exp(-lam*x)"]
@@ -127,6 +131,7 @@ def test_bad_usage_exits_2_with_the_reason(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_python_dash_m_symflow_derive_runs():
     run = subprocess.run(
         [sys.executable, "-m", "symflow", *BASE, "--flow", "(x - mu)/sigma", "--wrt", "sigma"],
@@ -139,6 +144,7 @@ def test_python_dash_m_symflow_derive_runs():
     assert "psi = 0" in run.stdout
 
 
+@pytest.mark.slow
 def test_a_negative_expression_after_an_option_is_its_value(capsys):
     """``--flow -x/a`` is the flow -x/a, not an unknown option (argparse would read it as one)."""
     argv = ["derive", "--x", "x", "--params", "a", "--positive", "x,a", "--density", "a*exp(-a*x)", "--lower", "0"]

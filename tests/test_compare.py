@@ -34,6 +34,7 @@ def exact_table() -> Comparison:
     return compare(estimators(), X**2, VALUES)
 
 
+@pytest.mark.slow
 def test_exact_table_planted_values():
     table = exact_table()
     assert isinstance(table, Comparison)
@@ -59,6 +60,7 @@ def test_rendering():
     assert table._repr_markdown_() == md
 
 
+@pytest.mark.slow
 def test_quadrature_rows():
     # no closed form for 1/(1 + x^2): every row comes from quadrature, and each mean is the gradient
     est = {"LR": sf.derive(P, sf.flows.zero(P), wrt=MU), "RP": sf.derive(P, sf.flows.reparam(P), wrt=MU)}

@@ -62,6 +62,7 @@ def _same(a, b) -> None:
         assert getattr(a, name) == getattr(b, name), name
 
 
+@pytest.mark.slow
 def test_mc_check_on_the_cluster_gives_the_local_bits(client):
     local_1, local_2 = _lr_check(workers=1), _lr_check(workers=2)
     on_cluster = _lr_check(client=client)
@@ -127,6 +128,7 @@ def test_verify_on_the_cluster_gives_the_local_verdicts(client, tmp_path, capsys
     assert [r["status"] for r in json.loads(remote)] == ["proved", "refuted", "consistent"]
 
 
+@pytest.mark.slow
 def test_verify_reports_an_unreachable_scheduler(tmp_path, capsys):
     import dask
 
@@ -146,6 +148,7 @@ def test_daemonic_workers_get_a_clear_error(monkeypatch):
     assert result is None and "DASK_DISTRIBUTED__WORKER__DAEMON=False" in error
 
 
+@pytest.mark.slow
 def test_without_a_scheduler_dask_is_not_imported():
     code = (
         "import sys, sympy as sp, symflow as sf\n"
@@ -177,6 +180,7 @@ def test_results_do_not_depend_on_np_random_state():
     _same(a, _lr_check(workers=1))
 
 
+@pytest.mark.slow
 def test_the_budget_bounds_sampling_on_the_cluster(client):
     # n = 1e9 drew every sample (92 s) past timeout=5; now the pending batches are cancelled on time
     p = sf.families.normal()

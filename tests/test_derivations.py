@@ -12,11 +12,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.cli.claims import module_paths
-from tests._claim_results import module_results
-
-DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
-MODULES = module_paths([DERIVATIONS]) if DERIVATIONS.is_dir() else []
+from tests._claim_results import DERIVATIONS, MODULES, module_params, module_results
 
 
 def test_derivations_folder_has_modules():
@@ -24,7 +20,7 @@ def test_derivations_folder_has_modules():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
+@pytest.mark.parametrize("path", module_params())
 def test_every_claim_comes_out_as_expected(path: Path):
     results = module_results(path)
     assert results, f"{path.name} declares no @symflow.claim"

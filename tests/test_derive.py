@@ -81,6 +81,7 @@ def test_derive_errors():
         sf.derive(p, {mu: [1]}, mu)
 
 
+@pytest.mark.slow
 def test_density_written_with_heaviside_gives_symflow_errors_or_verdicts_not_name_errors():
     # issue 12, class 9: check_unbiased / mc_check raised NameError: DiracDelta (psi had DiracDelta(x) in it)
     t = sp.Symbol("t", positive=True)

@@ -27,6 +27,7 @@ def rp(wrt=MU):
     return sf.derive(P, sf.flows.reparam(P), wrt=wrt)
 
 
+@pytest.mark.slow
 def test_two_estimators_symbolic_optimum():
     # phi = x^2, d/dmu: a = Var LR = (mu^4 + 14 mu^2 s^2 + 15 s^4)/s^2, c = Var RP = 4 s^2 and, by Stein
     # (E[(x - mu) g] = s^2 E[g']), b = Cov = (2/s^2) E[(x - mu) x^3] - 4 mu^2 = 2 mu^2 + 6 s^2.
@@ -49,6 +50,7 @@ def test_numeric_optimum_is_exact_for_its_rational_weights():
     assert sum(d.weights) == 1 and all(isinstance(w, sp.Rational) for w in d.weights)
 
 
+@pytest.mark.slow
 def test_singular_covariance_from_a_weighted_estimator():
     # k RP + (1 - k) LR is in the span already: Σ is singular, the optimum is the same 28/9
     half = sf.derive(P, sf.flows.weighted(sf.flows.reparam(P), sp.Rational(1, 2)), wrt=MU)
@@ -63,6 +65,7 @@ def test_zero_variance_combination_is_found():
     assert d.variance == 0 and d.weights[1] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("wrt", [MU, SIGMA], ids=["mu", "sigma"])
 def test_combination_with_mvd_is_never_above_the_best(wrt):
     ests = {"LR": lr(wrt), "RP": rp(wrt), "MVD": sf.mvd(P, wrt, method="known")}
@@ -74,12 +77,14 @@ def test_combination_with_mvd_is_never_above_the_best(wrt):
     assert d.unbiased.status is sf.Status.PROVED
 
 
+@pytest.mark.slow
 def test_per_cost_drops_the_mvd_pair_when_it_does_not_pay():
     ests = {"LR": lr(), "RP": rp(), "MVD": sf.mvd(P, MU, method="known")}
     d = sf.design(ests, sp.cos(sp.Rational(3, 2) * X), ONE, per_cost=True)
     assert d.weights[2] == 0 and d.cost == 1
 
 
+@pytest.mark.slow
 def test_symbolic_constant_then_at():
     k = sp.Symbol("k", positive=True)
     d = sf.design({"LR": lr(), "RP": rp()}, sp.cos(k * X), ONE)
@@ -100,6 +105,7 @@ def test_estimators_of_different_gradients_are_refused():
         sf.design([lr(MU), lr(SIGMA)], X, ONE)
 
 
+@pytest.mark.slow
 def test_sampled_variance_of_the_combination_matches():
     # one draw: x ~ p shared by LR and RP, an independent mirrored Rayleigh pair for the MVD
     ests = {"LR": lr(), "RP": rp(), "MVD": sf.mvd(P, MU, method="known")}
@@ -133,6 +139,7 @@ def test_params_are_validated_as_variance_does():
         sf.design({"LR": lr, "RP": rp}, X**2, per_cost=True)  # was: silently ignored
 
 
+@pytest.mark.slow
 def test_best_single_of_a_symbolic_design_names_the_fix():
     lr, rp = sf.derive(P, sf.flows.zero(P), MU), sf.derive(P, sf.flows.reparam(P), MU)
     d = sf.design({"LR": lr, "RP": rp}, X**2, timeout=30)
@@ -142,6 +149,7 @@ def test_best_single_of_a_symbolic_design_names_the_fix():
     assert d.at({MU: 0.3, SIGMA: 1.2}).best_single[0] == "RP"
 
 
+@pytest.mark.slow
 def test_float_parameters_print_as_given():
     lr, rp = sf.derive(P, sf.flows.zero(P), MU), sf.derive(P, sf.flows.reparam(P), MU)
     head = str(sf.design({"LR": lr, "RP": rp}, X**2, {MU: 0.3, SIGMA: 1.2})).splitlines()[0]

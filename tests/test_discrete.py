@@ -43,6 +43,7 @@ def test_user_pmf_without_cdf_numeric_sum():
         assert abs(val - mpmath.mpf(sp.N((1 + 3 * t) / (1 - t) ** 3, 30))) < mpmath.mpf(10) ** -25
 
 
+@pytest.mark.slow
 def test_finite_support_proved():
     for p in (bernoulli(), binomial(3)):
         y = p.x[0]

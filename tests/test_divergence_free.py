@@ -43,6 +43,7 @@ def test_basis_fields_have_mean_zero_against_phi():
         assert abs(vals.mean()) < 4 * vals.std() / np.sqrt(vals.size)
 
 
+@pytest.mark.slow
 def test_optimized_flow_beats_cholesky_and_omt():
     res = sf.optimize_flow(
         P,

@@ -28,6 +28,7 @@ def test_block_extraction_finds_python_and_skips_text():
     assert python_blocks(page) == ["a = 1\n", "b = a + 1\n"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(REPO)) for p in PAGES])
 def test_page_code_runs(page: Path, tmp_path, monkeypatch):
     blocks = python_blocks(page.read_text(encoding="utf-8"))

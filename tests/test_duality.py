@@ -104,6 +104,7 @@ def test_normal_flux_top_planted():
     assert sp.simplify(aug.normal_flux_top() - sp.diff(p.expr, mu)) == 0
 
 
+@pytest.mark.slow
 def test_duality_numbers_agree_1d_normal():
     p = fam.normal()
     x, (mu, sigma) = p.x[0], p.params
@@ -115,6 +116,7 @@ def test_duality_numbers_agree_1d_normal():
         assert close(v.detail(key), want)
 
 
+@pytest.mark.slow
 def test_duality_numbers_refute_a_compressible_flow():
     p = fam.normal()
     x, (mu, sigma) = p.x[0], p.params
@@ -161,6 +163,7 @@ def test_flow_over_other_density_is_refused():
         sf.augmented_flow(p, sf.flows.reparam(q), p.params[0])
 
 
+@pytest.mark.slow
 def test_divergence_theorem_holds_and_boundary_term_reported():
     p = fam.normal()
     x, (mu, sigma) = p.x[0], p.params
@@ -234,6 +237,7 @@ def _diagonal_escape_flow(p):
     return sf.Flow(p, {M1: [1 + (X2 - M1) / R2 / p.expr, (Y2 - M2) / R2 / p.expr]})
 
 
+@pytest.mark.slow
 def test_flux_escaping_along_a_diagonal_is_not_proved_to_vanish():
     # issue 12: check_boundary and check_divergence_theorem both said "proved" (limits one axis at a time)
     p = _normal_2d()
@@ -242,6 +246,7 @@ def test_flux_escaping_along_a_diagonal_is_not_proved_to_vanish():
         assert verdict.status in (Status.UNKNOWN, Status.REFUTED), str(verdict)
 
 
+@pytest.mark.slow
 def test_stein_with_flux_escaping_along_a_diagonal_is_not_proved():
     # p phi = x / (2 pi (1 + r^2)): 1/2 leaves through every large box; Stein's identity fails by 1/2
     p = sf.Density(sp.exp(-(X2**2 + Y2**2) / 2) / (2 * sp.pi), [X2, Y2], [], name="N2(0, I)")

@@ -34,6 +34,7 @@ def test_implicit_equals_explicit(name):
     assert v.status is Status.PROVED, str(v)
 
 
+@pytest.mark.slow
 def test_implicit_equals_explicit_mvn():
     m = fam.mvn(2)
     v = sf.check_same_flow(sf.flows.implicit(m), sf.flows.reparam(m))
@@ -81,6 +82,7 @@ def test_omt_planted_2d_reference_case():
     assert all(sp.simplify(a - b) == 0 for a, b in zip(u, want, strict=True))
 
 
+@pytest.mark.slow
 def test_omt_solves_transport_differs_from_cholesky_and_difference_is_divergence_free():
     m = fam.mvn(2)
     omt, chol = sf.flows.omt(m), sf.flows.reparam(m)
@@ -113,6 +115,7 @@ def test_unique_psi_planted():
     assert sp.simplify(sf.unique_psi(p, [0], mu, q) - 1 / (x - mu)) == 0
 
 
+@pytest.mark.slow
 def test_weighted_estimator_psi_is_one_minus_k_times_score():
     # Eq. 51: with u = k u_RP, the derived psi is (1 - k) dlog p/dtheta
     p = fam.normal()
@@ -135,6 +138,7 @@ def _published(p):
     ]
 
 
+@pytest.mark.slow
 def test_classify_proves_published_estimators():
     p = fam.normal()
     for est in _published(p):
@@ -146,6 +150,7 @@ def test_classify_proves_published_estimators():
     "label",
     ["LR with the sign flipped", "RP plus the score (double counted)", "RP flow with the LR weight missing a term"],
 )
+@pytest.mark.slow
 def test_classify_refutes_wrong_estimators_with_a_counterexample(label):
     p = fam.normal()
     x, (mu, sigma) = p.x[0], p.params
@@ -191,6 +196,7 @@ def _wide_normal(p, factor=2):
     return p.with_(expr=p.expr.xreplace({sigma: factor * sigma}), sampler=sample, name="wide normal", cdf=None)
 
 
+@pytest.mark.slow
 def test_importance_sampling_wider_normal_and_l_distribution():
     p = fam.normal()
     x, (mu, sigma) = p.x[0], p.params
@@ -230,6 +236,7 @@ def test_classify_refutes_a_hand_typed_lr_for_a_moving_edge():
     assert v.witness.point[0] == (p.x[0], a)  # a point of the edge x = a
 
 
+@pytest.mark.slow
 def test_classify_proves_estimators_that_account_for_their_edges():
     p = fam.uniform()
     a, b = p.params
@@ -238,6 +245,7 @@ def test_classify_proves_estimators_that_account_for_their_edges():
             assert sf.classify(sf.derive(p, flow, t)).status is Status.PROVED
 
 
+@pytest.mark.slow
 def test_classify_refutes_a_flow_crossing_a_fixed_edge():
     # exponential, v = 1 with psi = psi*: q v = p does not vanish at the fixed edge x = 0 (footnote 4's condition)
     p = fam.exponential()
@@ -256,6 +264,7 @@ def test_classify_leaves_phi_specific_terms_and_other_supports_to_check_unbiased
     assert sf.classify(lr_under_normal).status is Status.UNKNOWN
 
 
+@pytest.mark.slow
 def test_check_equivalent_compares_extra_terms():
     # issue 12: an estimator with a jump term (Eq. 66) and one without were "the same estimator"
     p = fam.normal()
@@ -270,6 +279,7 @@ def test_check_equivalent_compares_extra_terms():
     assert sf.check_equivalent(with_jump, lr_jump).status is Status.REFUTED
 
 
+@pytest.mark.slow
 def test_check_equivalent_compares_supports():
     p = fam.uniform()
     a, b = p.params

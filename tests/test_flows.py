@@ -103,6 +103,7 @@ def _mp(symbol, expr):
     return lambda t: fn(t)[0]
 
 
+@pytest.mark.slow
 def test_implicit_flow_of_student_t_in_nu_is_real_and_right():
     # derive refused the flow: "must be real; remove the imaginary unit I"
     import mpmath

@@ -36,10 +36,12 @@ def _check(rows) -> None:
             assert r.ours_error < SYMFLOW_VS_MPMATH, f"{r.framework} {r.case}: symflow {r.ours_error:.1e} off mpmath"
 
 
+@pytest.mark.slow
 def test_jax_gamma_and_beta_gradients_agree():
     _check(jax_rows(N_FAST))
 
 
+@pytest.mark.slow
 def test_torch_gamma_and_beta_gradients_agree():
     if importlib.util.find_spec("torch") is None:
         pytest.skip('package "torch" not installed: pip install "symflow[torch]" (CPU wheel: docs/backends.md)')

@@ -76,6 +76,7 @@ def kumaraswamy() -> sf.Density:
 # -- the sampler -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sampler_tangent_is_the_flow_for_gamma():
     p = sf.families.gamma()
     sample = sf.jax.sampler(p)
@@ -89,6 +90,7 @@ def test_sampler_tangent_is_the_flow_for_gamma():
     np.testing.assert_array_equal(np.asarray(x), np.asarray(jax.random.gamma(key, 2.0, (4,), jnp.float64)))
 
 
+@pytest.mark.slow
 def test_sampler_gradient_of_a_mean_is_the_flow_estimator():
     p = sf.families.normal()
     mu, sigma = p.params
@@ -107,6 +109,7 @@ def test_sampler_gradient_of_a_mean_is_the_flow_estimator():
         assert float(grad[str(t)]) == pytest.approx(want, rel=SAME_SAMPLES_RTOL)
 
 
+@pytest.mark.slow
 def test_sampler_works_under_jit_vmap_and_grad():
     p = sf.families.gamma()
     sample = sf.jax.sampler(p)
@@ -122,6 +125,7 @@ def test_sampler_works_under_jit_vmap_and_grad():
     assert np.all(np.abs(np.asarray(batched) - 1.0) < 0.2)
 
 
+@pytest.mark.slow
 def test_sampler_on_a_density_jax_does_not_ship_uses_the_numpy_sampler():
     p = kumaraswamy()
     sample = sf.jax.sampler(p)
@@ -205,6 +209,7 @@ def _phi(name: str, module):
     return lambda z: z**2 + module.sin(z), lambda z: z**2 + np.sin(z), lambda z: 2 * z + np.cos(z)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_jax_surrogate_gradient_is_the_compiled_estimator(case):
     ests, params, phi_name = CASES[case]()
@@ -256,6 +261,7 @@ def test_go_surrogate_adds_the_jump_term_on_the_same_samples():
     assert float(grad["lambda"]) == pytest.approx(1 + 2 * 2.5, abs=0.1)  # d/dlambda E[y^2] = 1 + 2 lambda
 
 
+@pytest.mark.slow
 def test_surface_terms_in_one_dimension_are_added_exactly():
     # phi = H(x - 1/2) under N(mu, sigma): the RP estimator sees no gradient; the jump term is p(1/2)
     p = sf.families.normal()
@@ -280,6 +286,7 @@ def test_surface_terms_in_one_dimension_are_added_exactly():
     assert float(grad["a"]) == pytest.approx(lr + boundary, rel=SURFACE_RTOL)
 
 
+@pytest.mark.slow
 def test_surface_term_in_two_dimensions_is_sampled_from_its_q_m():
     # phi = H(x + y) under two independent normals (means mu, 0; unit scales): d/dmu P(x + y > 0) = N(mu; 0, 2)
     x, y = sp.symbols("x y", real=True)
@@ -351,10 +358,12 @@ def kumaraswamy_training(steps: int = 400, n: int = 1000, lr: float = 40.0, seed
     return float(b)
 
 
+@pytest.mark.slow
 def test_gamma_training_loop_converges_to_the_optimum():
     assert gamma_training() == pytest.approx(2.5, rel=OPTIMUM_RTOL)
 
 
+@pytest.mark.slow
 def test_kumaraswamy_training_loop_converges_to_the_optimum():
     b = sp.Symbol("b", positive=True)
     target = 2 / ((b + 1) * (b + 2)) - 2 * KUMARASWAMY_C / (b + 1) + KUMARASWAMY_C**2
@@ -362,6 +371,7 @@ def test_kumaraswamy_training_loop_converges_to_the_optimum():
     assert kumaraswamy_training() == pytest.approx(KUMARASWAMY_OPTIMUM, rel=OPTIMUM_RTOL)
 
 
+@pytest.mark.slow
 def test_torch_training_loop_converges_to_the_gamma_optimum():
     torch = needs_torch()
     sample = sf.torch.sampler(sf.families.gamma())
@@ -392,6 +402,7 @@ def test_torch_sampler_backward_is_the_flow():
 # -- the package stays light ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_import_symflow_imports_no_framework():
     code = (
         "import sys, symflow as sf; sf.jax; sf.torch; "

@@ -47,8 +47,9 @@ def test_fuzz_check_normalized_small():
 
 @pytest.mark.slow
 def test_fuzz_decide_zero_larger():
-    summary = _run(range(100, 250), timeout=2.0)
-    assert summary["cases"] >= 100
+    # 80 cases (~2 minutes); the full run of 10^4 is benchmarks/fuzz_decide_zero.py
+    summary = _run(range(100, 180), timeout=2.0)
+    assert summary["cases"] >= 50
     _assert_sound(summary)
     # every perturbation class occurs and is mostly caught
     for kind in ("bump", "constant", "swap", "far", "periodic"):
@@ -58,7 +59,7 @@ def test_fuzz_decide_zero_larger():
 
 @pytest.mark.slow
 def test_fuzz_check_normalized_larger():
-    for i in range(3, 23):
+    for i in range(3, 13):
         p, truth, kind = make_density_case(i, SEED)
         status = run_density_case(p, timeout=10)
         assert not (truth and status == "refuted"), (p, status)

@@ -58,6 +58,7 @@ def _positive_diagonal(p, point: dict) -> dict:
     return {s: (abs(v) if s.is_positive else v) for s, v in point.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [2, 3])
 def test_every_derivative_rule_matches_explicit_differentiation(d):
     p, pairs = _explicit(d)
@@ -173,6 +174,7 @@ def _values(p, seed: int) -> dict:
     return {s: (1.0 + rng.random()) if s.is_positive else 0.5 * rng.normal() for s in p.params}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["reparam", "zero"])
 def test_compiled_precision_form_equals_the_nested_form(kind):
     fast, nested = sf.families.mvn(3, form="precision"), sf.families.mvn(3)
@@ -185,6 +187,7 @@ def test_compiled_precision_form_equals_the_nested_form(kind):
         assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(b))
 
 
+@pytest.mark.slow
 def test_compiled_omt_estimator_agrees_with_the_cholesky_one_in_mean():
     p = sf.families.mvn(3, form="precision")
     values = _values(p, 3)

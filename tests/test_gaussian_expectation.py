@@ -274,6 +274,7 @@ def _symbolic_1d() -> tuple[tuple[sp.Expr, sp.Expr], ...]:
     mu=st.fractions(min_value=-2, max_value=2, max_denominator=12),
     sigma=st.fractions(min_value=Fraction(1, 4), max_value=3, max_denominator=12),
 )
+@pytest.mark.slow
 @example(mu=Fraction(0), sigma=Fraction(1))
 @example(mu=Fraction(-2), sigma=Fraction(1, 4))
 def test_quadrature_1d(mu: Fraction, sigma: Fraction) -> None:
@@ -308,6 +309,7 @@ def _quad_2d(p: Density, f: sp.Expr, values: dict) -> mpmath.mpf:
         ("precision", lambda x1, x2: x1 * x2**3 * sp.exp(x1 / 2 - x2**2 / 3) - sp.sin(x1 + 2 * x2) ** 2, 2),
     ],
 )
+@pytest.mark.slow
 def test_quadrature_2d(form: str, integrand: Callable, seed: int) -> None:
     p = mvn(2, form=form)
     rng = random.Random(seed)  # parameter values drawn once per case, reproducibly
@@ -399,6 +401,7 @@ def test_d8_monte_carlo_agrees_and_catches_a_wrong_value() -> None:
 # -- identities ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["nested", "precision"])
 def test_score_identity_exact(form: str) -> None:
     """E[phi d log p / d theta] = d E[phi] / d theta for every parameter (the score-function identity)."""
@@ -413,6 +416,7 @@ def test_score_identity_exact(form: str) -> None:
             assert _same(lhs, g), theta
 
 
+@pytest.mark.slow
 def test_precision_atoms_joint_moments() -> None:
     """y = Sigma^{-1}(x - mu) is jointly Gaussian with x: E[y_a (x_b - mu_b)] = delta_ab, E[y y^T] = P, E[Q] = d."""
     d = 3
@@ -428,6 +432,7 @@ def test_precision_atoms_joint_moments() -> None:
     assert gaussian_expectation(p, QuadForm(X, Mu, Lf)) == d
 
 
+@pytest.mark.slow
 def test_gradient_matches_differentiating_the_expectation() -> None:
     p = mvn(3)
     x = p.x
@@ -450,6 +455,7 @@ def test_gradient_with_theta_in_f() -> None:
 # -- the Gaussian read off p ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_gaussian_parameters() -> None:
     p = normal()
     mu, sigma = p.params
@@ -550,6 +556,7 @@ def test_docstring_examples_run() -> None:
 # -- the moment route inside check_unbiased, expectation_gradient and check_normalized ---------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["nested", "precision"])
 def test_check_unbiased_proves_lr_under_mvn2_by_moments(form: str) -> None:
     import symflow as sf
@@ -563,6 +570,7 @@ def test_check_unbiased_proves_lr_under_mvn2_by_moments(form: str) -> None:
         assert "Gaussian moments" in verdict.method  # both sides exact by moments, not SymPy's integrate
 
 
+@pytest.mark.slow
 def test_check_unbiased_refutes_a_wrong_estimator_under_mvn2() -> None:
     import symflow as sf
 

@@ -46,6 +46,7 @@ def test_a_wrong_affine_flow_is_refuted_with_the_identity_that_fails(which):
     assert all(s in p.params for s in v.witness.as_dict())
 
 
+@pytest.mark.slow
 def test_the_identities_vanish_exactly_when_the_residual_does():
     p = sf.families.mvn(3)
     theta = p.params[4]

@@ -38,6 +38,7 @@ def gamma_grp_case():
     return p, base, T, S, x, alpha
 
 
+@pytest.mark.slow
 def test_gamma_grp_planted_flow_and_gradients():
     p, base, T, S, x, alpha = gamma_grp_case()
     est = sf.grp(base, T, EPS, alpha, x=x, S=S)
@@ -52,6 +53,7 @@ def test_gamma_grp_planted_flow_and_gradients():
     assert close(sf.estimator_mean(est, x**2, {alpha: a}), 2 * a + 1)  # 5.6
 
 
+@pytest.mark.slow
 def test_gamma_grp_equals_flow_estimator():
     p, base, T, S, x, alpha = gamma_grp_case()
     est = sf.grp(base, T, EPS, alpha, density=p, S=S)
@@ -72,6 +74,7 @@ def test_general_identities(d):
     assert sf.check_reparam_transport_identity(d).status is Status.PROVED
 
 
+@pytest.mark.slow
 def test_sinh_reparameterization_user_g():
     x = sp.Symbol("x", real=True)
     mu, sigma = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
@@ -109,6 +112,7 @@ def affine3():
     return base, g, eps, det
 
 
+@pytest.mark.slow
 def test_affine_reparameterization_in_3d():
     base, g, eps, det = affine3()
     x = sp.symbols("x1:4", real=True)

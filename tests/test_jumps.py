@@ -71,6 +71,7 @@ def test_heaviside_surface_term_is_density_at_c():
     assert np.allclose(draws, want)
 
 
+@pytest.mark.slow
 def test_sigma_jump_term_unbiased_numerically_and_naive_refuted():
     p, X, mu, sigma = _normal()
     phi = sp.Piecewise((3, X > 1), (0, True))
@@ -93,6 +94,7 @@ def test_mc_check_catches_missing_surface_term():
     assert sf.mc_check(naive, phi, {mu: 0.2, sigma: 1.0}, 4000, seed=2, exact=exact).status is sf.Status.REFUTED
 
 
+@pytest.mark.slow
 def test_hyperplane_jump_in_two_dimensions():
     mu1, mu2 = sp.symbols("mu1 mu2", real=True)
     gauss = sp.exp(-((x - mu1) ** 2 + (y - mu2) ** 2) / 2) / (2 * sp.pi)
@@ -179,6 +181,7 @@ def _diag_normal_2d():
     return p, p.x, p.params
 
 
+@pytest.mark.slow
 def test_a_product_condition_splits_into_its_factors_surfaces():
     # H((x - 1) y): derive kept only y = 0 (solved for y, dividing by x - 1) and dropped x = 1
     p, (x1, x2), (mu1, mu2, s1, s2) = _diag_normal_2d()

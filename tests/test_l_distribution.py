@@ -28,6 +28,7 @@ def closed_form_cdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     return stats.norm.cdf(z) - z * stats.norm.pdf(z)
 
 
+@pytest.mark.slow
 def test_normalized_is_proved():
     assert sf.check_normalized(Q_L).status == "proved"
 

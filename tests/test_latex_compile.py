@@ -9,13 +9,10 @@ Skipped only when pdflatex is not installed; CI installs it
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sympy as sp
 
 import symflow as sf
-from symflow.cli.claims import module_paths
 from symflow.core.steps import Step
 from symflow.proof import (
     Proof,
@@ -29,15 +26,13 @@ from symflow.proof import (
     theorem_flow_estimator,
     theorem_reparameterization_transport,
 )
-from tests._claim_results import module_results
+from tests._claim_results import module_params, module_results
 
 pytestmark = pytest.mark.skipif(
     pdflatex_path() is None,
     reason="pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)",
 )
 
-DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
-MODULES = module_paths([DERIVATIONS]) if DERIVATIONS.is_dir() else []
 
 x = sp.Symbol("x", real=True)
 mu = sp.Symbol("mu", real=True)
@@ -49,6 +44,7 @@ def _compiles(tex: str, name: str) -> None:
     assert pdf.startswith(b"%PDF")
 
 
+@pytest.mark.slow
 def test_theorem_proofs_compile():
     doc = proof_document([], theorems=general_theorems(), title="Theorems")
     _compiles(doc, "theorems")
@@ -74,6 +70,7 @@ def test_a_fragment_inputs_into_a_paper():
     _compiles(paper, "paper")
 
 
+@pytest.mark.slow
 def test_estimator_proofs_with_every_mark_compile():
     p = sf.Density(sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi) / sigma, x, (mu, sigma), name="p")
     flow = sf.Flow(p, {mu: [1], sigma: [(x - mu) / sigma]}, kind="reparam")
@@ -91,13 +88,14 @@ def test_estimator_proofs_with_every_mark_compile():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", MODULES, ids=[m.stem for m in MODULES])
+@pytest.mark.parametrize("module", module_params())
 def test_derivation_module_proofs_compile(module):
     results = list(module_results(module))
     assert results, f"{module.name} declares no claims"
     _compiles(claims_document(module.stem, results), module.stem)
 
 
+@pytest.mark.slow
 def test_cli_writes_tex_and_pdf(tmp_path):
     from symflow.cli.app import main
 

@@ -446,6 +446,7 @@ def test_estimator_under_a_wider_q_is_zero_where_p_is():
     assert est.psi.xreplace({xe: 1}) != 0
 
 
+@pytest.mark.slow
 def test_mc_check_never_calls_an_infinite_variance_estimator_consistent():
     # issue 12: exponential p sampled from a normal q: the weight p/q ~ exp(x^2/2) has infinite variance;
     # mc_check said "consistent" (mean 136834 against -1.82, from one draw)
@@ -456,6 +457,7 @@ def test_mc_check_never_calls_an_infinite_variance_estimator_consistent():
         assert r.status == "unknown" and ("outlier" in r.reason or "heavy tail" in r.reason), str(r)
 
 
+@pytest.mark.slow
 def test_a_wider_q_with_heavier_tails_gives_a_consistent_estimator():
     p, lam, xe, q, est = _exponential_under(sf.families.laplace)
     m, b = q.params
@@ -480,6 +482,7 @@ def test_one_outlier_rule_leaves_light_tails_alone():
         assert "outlier" not in r.reason  # (the Hill diagnostic may still call a quartic's tail heavy at this n)
 
 
+@pytest.mark.slow
 def test_the_exact_value_gets_its_share_of_the_budget_before_sampling():
     # n = 1e8, timeout=3: sampling used the whole budget and the exact value was then "quadrature failed"
     p = sf.families.normal()

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import pytest
 import sympy as sp
 
 import symflow as sf
@@ -20,6 +21,7 @@ def test_boundary_terms_planted():
     assert "moving-boundary" in str(ta)
 
 
+@pytest.mark.slow
 def test_lr_with_boundary_unbiased_and_without_refuted():
     for wrt in (a, b):
         est = sf.derive(p, sf.flows.zero(p), wrt)

@@ -75,6 +75,7 @@ def test_hahn_jordan_exponential():
     ],
     ids=["normal-mean", "normal-scale", "exponential", "poisson"],
 )
+@pytest.mark.slow
 def test_known_decompositions_and_couplings_are_proved(p, wrt, c):
     wd = sf.weak_derivative(p, wrt, method="known")
     assert _same(wd.c, c)
@@ -121,6 +122,7 @@ def test_refusals_name_the_fix():
 # -- the estimator ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mvd_is_an_estimator_with_one_term():
     est = sf.mvd(P, MU)
     assert isinstance(est, sf.Estimator) and est.v == (0,) and est.psi == 0
@@ -157,6 +159,7 @@ def test_mc_check_catches_half_the_constant():
     assert sf.mc_check(wrong, X**3, {MU: 0.7, SIGMA: 1.0}, 40_000, seed=3).status is sf.Status.REFUTED
 
 
+@pytest.mark.slow
 def test_antithetic_uniforms_are_the_mirrored_pair():
     # Q-(1 - F+(x)) = mu - sigma sqrt(-2 log(exp(-(x - mu)^2/(2 sigma^2)))) = 2 mu - x for x > mu
     est = sf.mvd(P, MU, coupling="antithetic", timeout=60)
@@ -199,6 +202,7 @@ def test_exact_variance_matches_the_sample_variance(est, phi, params):
     assert abs(mc.mean - float(sp.N(exact.mean))) < Z_MAX * mc.mean_stderr
 
 
+@pytest.mark.slow
 def test_poisson_coupled_mvd_is_the_go_gradient():
     # x+ = y + 1, x- = y from one draw and c = 1: c (phi(y + 1) - phi(y)), the GO estimator (weight 1)
     mvd_var = sf.variance(sf.mvd(POI, RATE, method="known"), Y**2, {RATE: 2}, timeout=30)
@@ -304,6 +308,7 @@ def test_mvd_refuses_a_coupling_whose_marginal_is_refuted():
     assert est.term.marginals_proved
 
 
+@pytest.mark.slow
 def test_unproved_coupling_moments_are_those_of_what_is_sampled():
     # T = ((mu + sigma m)^2 - (mu + 2 sigma m v)^2)/sigma = 2 mu m (1 - 2v) + sigma m^2 (1 - 4 v^2), m ~ Maxwell,
     # v ~ U(0, 1): E m^2 = 3, E m^4 = 15, E (1 - 2v)^2 = 1/3, E (1 - 4v^2)^2 = 23/15 => E T = -sigma,

@@ -70,6 +70,7 @@ def test_wrong_symbolic_normalization_is_neither_refuted_nor_proved(sympy_integr
     assert v.status is not sf.Status.PROVED
 
 
+@pytest.mark.slow
 def test_biased_estimator_through_a_wrong_integral_is_not_proved(sympy_integrates_to_zero):
     # psi = 1 estimates d/da E[phi] + E[phi]: biased.  SymPy's 0 for both sides made it 'proved'.
     p = _cos_density()
@@ -154,6 +155,7 @@ def test_right_symbolic_limit_passes():
 # -- class 2: refutations are confirmed; symbolic edges are numbers ---------------------------------
 
 
+@pytest.mark.slow
 def test_wrong_function_mapping_does_not_refute():
     # lambdify maps betainc_regularized to the unregularized mpmath.betainc; I_x(a, b) = 1 - I_{1-x}(b, a).
     b = sp.Symbol("b", positive=True)
@@ -184,6 +186,7 @@ def test_symbolic_edges_are_numbers(edge):
         assert 0 < pt[x] < edge_number(edge)
 
 
+@pytest.mark.slow
 def test_quadrature_over_minus_pi_pi():
     k = sp.Symbol("kappa", positive=True)
     vm = sf.Density(sp.exp(k * sp.cos(x)) / (2 * sp.pi * sp.besseli(0, k)), x, (k,), support=sp.Interval(-sp.pi, sp.pi))
@@ -193,6 +196,7 @@ def test_quadrature_over_minus_pi_pi():
     assert sf.check_normalized(vm, timeout=10).status in (sf.Status.PROVED, sf.Status.CONSISTENT)
 
 
+@pytest.mark.slow
 def test_refutation_by_a_symbolic_bias_is_confirmed_by_quadrature():
     p = sf.families.normal()
     m, s = p.params
@@ -246,6 +250,7 @@ def test_rising_precision_sees_past_cancellation_and_does_not_refute_round_off()
         sp.arg(x - 5) * sp.exp(-((10**7 * (x - 5)) ** 2)),
     ],
 )
+@pytest.mark.slow
 def test_features_at_kinks_are_found(residual):
     v = decide_zero(residual, REAL, timeout=8)
     assert v.status is sf.Status.REFUTED, v
@@ -291,6 +296,7 @@ def _truncated_exponential():
     return p, lam, c
 
 
+@pytest.mark.slow
 def test_moving_edge_gradient_follows_the_edge():
     p, lam, c = _truncated_exponential()
     values = {lam: sp.Rational(7, 10), c: 2}
@@ -307,6 +313,7 @@ def test_moving_edge_gradient_follows_the_edge():
     assert abs(mpmath.mpmathify(value) - want) < 1e-25
 
 
+@pytest.mark.slow
 def test_truncated_exponential_lr_with_moving_edge_is_not_refuted():
     p, lam, c = _truncated_exponential()
     lr = sf.derive(p, sf.flows.zero(p), c)
@@ -329,6 +336,7 @@ def test_heavy_tail_quadrature():
     assert abs(numeric_integral(t, t.expr * sp.sqrt(sp.Abs(x)), {}, dps=30) - want) < 1e-20
 
 
+@pytest.mark.slow
 def test_two_dimensional_cubature_with_non_polynomial_phi():
     p = sf.Density(sp.exp(-(x**2 + y**2) / 2) / (2 * sp.pi), (x, y), ())
     got = numeric_integral(p, p.expr * sp.sin(x * y + 1) ** 2, {}, dps=15, timeout=30)
@@ -342,6 +350,7 @@ def test_two_dimensional_cubature_with_non_polynomial_phi():
 # -- d >= 3: no d-D quadrature, so SymPy's iterated integral is cross-examined one 1-D step at a time --------
 
 
+@pytest.mark.slow
 def test_three_dimensional_integral_is_cross_examined_step_by_step():
     """SymPy's wrong 1-D integral (class 1) inside a 3-D product is caught by the step-wise check."""
     a = sp.Symbol("a", positive=True)

@@ -45,12 +45,14 @@ def _nontrivial(path: Path) -> bool:
 # -- lazy import -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_import_symflow_does_not_import_matplotlib():
     code = "import sys, symflow; symflow.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_calling_a_plot_function_does_import_matplotlib():
     # The check above must be able to fail: drawing a figure loads matplotlib.
     code = "import sys, symflow; symflow.plot.l_distribution(n=1000); print('matplotlib' in sys.modules)"
@@ -133,6 +135,7 @@ def test_flow_lines_draws_into_a_given_axes():
         sf.plot.flow_lines(p, sf.flows.reparam(p), wrt=(mu, sigma), ax=ax)
 
 
+@pytest.mark.slow
 def test_figures_command_writes_nontrivial_pngs(tmp_path, capsys):
     # the paper's figures (fast); estimator_variances has its own (slow) test below
     out = tmp_path / "figs"

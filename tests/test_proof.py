@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 import sympy as sp
 
 import symflow as sf
@@ -366,6 +367,7 @@ def test_a_part_without_a_recorded_proof_shows_its_residual():
     assert [s.basis for s in only.steps] == [Basis.DEFINITION, Basis.VERDICT] and only.steps[0].rhs == part.residual
 
 
+@pytest.mark.slow
 def test_grp_trace_identity_in_one_two_three_dimensions():
     from symflow.proof import theorem_grp_trace_identity
 
@@ -378,6 +380,7 @@ def test_grp_trace_identity_in_one_two_three_dimensions():
         assert sum(s.needs_check for s in part.steps) == 5  # every other step machine-checked
 
 
+@pytest.mark.slow
 def test_a_wrong_jacobi_step_is_not_passed():
     from symflow.estimators.identity_proofs import grp_trace_derivation
     from symflow.proof import check_proof
@@ -389,6 +392,7 @@ def test_a_wrong_jacobi_step_is_not_passed():
     assert checked.steps[2].verdict.status is not Status.PROVED and not checked.ok
 
 
+@pytest.mark.slow
 def test_normalization_proof_shows_the_antiderivative_and_the_limits():
     pr = proof_of(sf.check_normalized(sf.families.l_distribution(), timeout=60))  # the record shares the budget
     assert isinstance(pr.steps[0].rhs, sp.Integral)
@@ -422,6 +426,7 @@ def test_a_closed_form_equal_to_the_derived_value_is_not_repeated():
     assert pr.bare_zero_steps() == ()
 
 
+@pytest.mark.slow
 def test_term_by_term_and_factor_fallbacks_do_not_pass_a_wrong_step():
     # the fallbacks only run when the whole was not decided; a wrong term, or a product whose factors are
     # nonzero, must still not be proved

@@ -13,15 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from symflow.cli.claims import module_paths
 from symflow.proof import proof_of
-from tests._claim_results import module_results
+from tests._claim_results import module_params, module_results
 
 REPO = Path(__file__).resolve().parents[1]
 PROOFS = REPO / "docs" / "proofs"
 DOCUMENTS = sorted(PROOFS.glob("*.tex"))
-DERIVATIONS = REPO / "derivations"
-MODULES = module_paths([DERIVATIONS]) if DERIVATIONS.is_dir() else []
 
 _ALIGN = re.compile(r"\\begin\{align\}\n(.*?)\n\\end\{align\}", re.S)
 _EQUATION = re.compile(r"(?<=\}) \\\\\n(?!&\\quad)")  # an equation ends with its \label{...}; "&\quad" goes on
@@ -91,7 +88,7 @@ def _parts_of(verdict) -> int | None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", MODULES, ids=[m.stem for m in MODULES])
+@pytest.mark.parametrize("module", module_params())
 def test_every_claim_proof_shows_its_mathematics(module):
     for result in module_results(module):
         proof = proof_of(result)

@@ -32,6 +32,7 @@ def test_an_unpicklable_result_is_a_step_that_could_not_be_done():
     assert isinstance(info.value, SYMPY_GAVE_UP)  # every handler of SymPy giving up handles it
 
 
+@pytest.mark.slow
 def test_heaviside_in_a_parameter_is_not_a_runtime_error():
     # R02: check_normalized raised RuntimeError("result could not be pickled: ... Relational.__bool__ ...")
     th = sp.Symbol("theta", positive=True)
@@ -73,6 +74,7 @@ def test_evalf_failures_are_none():
 # -- R04: numbers go into expressions holding Derivatives through at_values ----------------------------
 
 
+@pytest.mark.slow
 def test_values_enter_a_derivative_in_a_parameter():
     # R04: xreplace of Derivative(betainc_regularized(a, b, 0, x), a) at a = 2.0 raised
     # "ValueError: Can't calculate derivative wrt 2." from variance and compare
@@ -118,6 +120,7 @@ def test_mc_check_of_a_kronecker_delta_estimator_refutes_it():
 # -- R11/R12: huge timeouts are clamped, an infinite one is a usage error ----------------------------
 
 
+@pytest.mark.slow
 def test_huge_timeouts_are_clamped_not_overflowed():
     from symflow.core.budget import MAX_TIMEOUT, resolve_timeout, timeout_scope
 

@@ -232,6 +232,7 @@ def test_symbolic_gradient_of_an_undefined_expectation_is_not_claimed():
     assert v.status not in NOT_ZERO, v
 
 
+@pytest.mark.slow
 def test_bounded_phi_under_a_heavy_tail_is_still_checked():
     v = sf.check_unbiased(_lr(CAUCHY), sp.atan(x), {m_: 0.5, g_: 1.0}, timeout=30)
     assert v.status is sf.Status.CONSISTENT, v
@@ -259,6 +260,7 @@ def test_infinite_variance_is_reported_infinite():
     assert float(row.variance) == float("inf") and "diverges" in row.how
 
 
+@pytest.mark.slow
 def test_finite_variance_under_a_wider_q_is_a_number():
     lr, x_, vals = _lr_under(2.0)
     res = sf.variance(lr, x_, vals, timeout=30)
@@ -279,6 +281,7 @@ def test_correct_flow_of_a_uniform_without_constraints_is_not_refuted():
     assert v.status in NOT_ZERO, v
 
 
+@pytest.mark.slow
 def test_residual_nonzero_only_where_the_support_is_empty_is_not_refuted():
     v = decide_zero(sp.Heaviside(a_ - b_) * (a_ - b_), UNIFORM_AB, timeout=10)
     assert v.status in NOT_ZERO, v

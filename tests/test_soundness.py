@@ -22,6 +22,7 @@ from tests._cases import mu, normal, sigma, x
 DOM = Domain(((x, Interval1D()),), ((mu, Interval1D()), (sigma, Interval1D(sp.S.Zero))))
 
 
+@pytest.mark.slow
 @settings(max_examples=4)
 @given(st.integers(min_value=41, max_value=80))
 def test_nonrational_residual_below_resolution_is_never_proved(k):
@@ -74,6 +75,7 @@ def test_strings_are_refused_everywhere(call):
 # -- regressions found by the soundness corpus (tests/corpus) ------------------------------------
 
 
+@pytest.mark.slow
 def test_narrow_bump_hidden_by_round_off_is_refuted_not_consistent():
     # u_RP + exp(-10^6 (x - 3)^2): the bump is < 1e-40 at every old test point, and round-off in the
     # cancelling rest of the residual hid it (was 'consistent').  The numeric test now also samples
@@ -85,6 +87,7 @@ def test_narrow_bump_hidden_by_round_off_is_refuted_not_consistent():
     assert abs(float(v.witness.as_dict()[x]) - 3) < 0.01
 
 
+@pytest.mark.slow
 def test_unnormalized_density_is_never_proved_unbiased():
     # Both sides of the unbiasedness identity integrate against p itself, so they agree for
     # p = 2 N(mu, sigma^2) (was 'proved'); the verdict now names the normalization.
@@ -97,6 +100,7 @@ def test_unnormalized_density_is_never_proved_unbiased():
     assert v.status is sf.Status.UNKNOWN and "not normalized" in v.reason
 
 
+@pytest.mark.slow
 def test_biased_estimator_names_the_boundary_term():
     # u = u_RP + 1/p solves the transport equation, but p u phi -> phi(+-oo) at the tails (Eq. 47).
     p = normal()
@@ -108,6 +112,7 @@ def test_biased_estimator_names_the_boundary_term():
     assert v.status is sf.Status.REFUTED and "boundary term" in v.reason
 
 
+@pytest.mark.slow
 def test_biased_estimator_names_the_moving_support():
     x_, lam, m = sp.Symbol("x", real=True), sp.Symbol("lambda", positive=True), sp.Symbol("m", real=True)
     p = sf.Density(lam * sp.exp(-lam * (x_ - m)), (x_,), (lam, m), support=sp.Interval(m, sp.oo))

@@ -66,6 +66,7 @@ def test_antithetic_baseline_cancels_for_mu_not_sigma():
     assert v.status == "refuted" and v.witness is not None
 
 
+@pytest.mark.slow
 def test_antithetic_differs_from_finite_difference():
     v = toolbox.antithetic_vs_finite_difference(lr(), X**3)
     assert v.status == "refuted"

@@ -70,6 +70,7 @@ def test_lr_linear_phi_variance_depends_on_offset():
     assert sp.simplify(res.value - A**2 * (2 + (MU - C) ** 2 / SIGMA**2)) == 0
 
 
+@pytest.mark.slow
 def test_baseline_equal_to_mean_removes_the_offset_term():
     res = variance(with_baseline(lr(), A * MU + C), A * X + C)
     assert sp.simplify(res.value - 2 * A**2) == 0
@@ -83,6 +84,7 @@ def test_monte_carlo_agrees_with_exact_variance():
     assert abs(mc.mean - float(exact.mean)) < Z_MAX * mc.mean_stderr
 
 
+@pytest.mark.slow
 def test_quadrature_when_sympy_cannot_integrate():
     # 1/(1 + x^2) has no closed-form Gaussian moments: with parameter values the route is quadrature
     phi = 1 / (1 + X**2)
@@ -106,6 +108,7 @@ def test_monte_carlo_agrees_with_quadrature():
     assert mpmath.mpf(quad.value) > 0
 
 
+@pytest.mark.slow
 def test_wrong_monte_carlo_reference_is_caught():
     # the same test must reject a wrong reference (the exact LR variance 10 % off)
     exact = float(variance(lr(), X**2, VALUES).value)
@@ -113,6 +116,7 @@ def test_wrong_monte_carlo_reference_is_caught():
     assert abs(mc.value - 1.1 * exact) > Z_MAX * mc.stderr
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_refused():
     with pytest.raises(SymflowError):
         variance(lr(), "x**2")
@@ -129,6 +133,7 @@ def test_bad_inputs_are_refused():
 # -- every kind of estimator: q != p, surface terms, measure-valued ------------------------------
 
 
+@pytest.mark.slow
 def test_lr_under_the_l_distribution_is_exact():
     # under q_L the LR estimator for mu is phi/(x - mu) (Eq. 80): E_q[x^4/(x - mu)^2] = E_p[x^4]/sigma^2
     # = (mu^4 + 6 mu^2 s^2 + 3 s^4)/s^2, minus (2 mu)^2
@@ -137,6 +142,7 @@ def test_lr_under_the_l_distribution_is_exact():
     assert res.exact and sp.simplify(res.value - (MU**4 + 2 * MU**2 * SIGMA**2 + 3 * SIGMA**4) / SIGMA**2) == 0
 
 
+@pytest.mark.slow
 def test_one_dimensional_jump_term_is_deterministic():
     # phi = H(x - 1) + x^2, RP for mu: the jump term p(1) is the same at every draw, so Var = Var[2x] = 4 s^2
     phi = sp.Heaviside(X - 1) + X**2
@@ -147,6 +153,7 @@ def test_one_dimensional_jump_term_is_deterministic():
     assert sp.simplify(res.mean - (2 * MU + P.expr.xreplace({X: 1}))) == 0
 
 
+@pytest.mark.slow
 def test_two_dimensional_jump_term_matches_its_sample_variance():
     q = sf.families.mvn(2, "diag")
     m1, m2, s1, s2 = q.params
@@ -160,6 +167,7 @@ def test_two_dimensional_jump_term_matches_its_sample_variance():
     assert abs(mc.value - float(exact)) < Z_MAX * mc.stderr
 
 
+@pytest.mark.slow
 def test_compare_takes_measure_valued_estimators():
     ests = {"LR": lr(), "RP": rp(), "MVD": sf.mvd(P, MU, method="known")}
     table = sf.compare(ests, sp.cos(X), VALUES, timeout=30)

@@ -134,6 +134,7 @@ def test_planted_polynomial_identities(n, c):
     assert decide_zero(lhs - rhs, REAL_LINE).status is Status.PROVED
 
 
+@pytest.mark.slow
 @given(st.integers(min_value=1, max_value=50))
 def test_planted_nonzero_perturbation_is_never_proved(k):
     rnd = random.Random(k)
@@ -177,6 +178,7 @@ def test_constant_nonzero_below_resolution_is_refuted():
     assert v.status is Status.REFUTED and v.witness.value != 0
 
 
+@pytest.mark.slow
 def test_parameter_only_residual_gets_enough_points():
     # one point per parameter draw used to give 4 points, never the 16 'consistent' needs
     v = decide_zero(sp.Heaviside(mu) + sp.Heaviside(-mu) - 1, REAL_LINE)
@@ -218,6 +220,7 @@ def test_intervals_of_signed_symbols():
     ).contains({sp.Symbol("k", integer=True, positive=True): 0})
 
 
+@pytest.mark.slow
 def test_integer_support_is_not_probed_between_integers():
     # kink candidates 0.3, 1e-8, ... are not points of {0, 1} or of the naturals
     y = sp.Symbol("y", real=True)
@@ -229,6 +232,7 @@ def test_integer_support_is_not_probed_between_integers():
             assert decide_zero(expr, dom, timeout=2).status is not Status.REFUTED, (expr, support)
 
 
+@pytest.mark.slow
 def test_empty_support_at_some_parameters_is_skipped_not_evaluated_outside():
     # zero for a <= x <= b; draws with a > b leave no point inside and used to fall
     # back to points outside the support
@@ -247,6 +251,7 @@ def test_exponentials_are_split_so_their_relations_count():
     assert not polynomial_identity_test(sp.exp(a) - sp.exp(2 * a)).zero
 
 
+@pytest.mark.slow
 def test_residual_undefined_on_part_of_the_support_is_not_consistent():
     # nan for x > 0: the points there were skipped and the rest "vanished"
     expr = sp.Piecewise((sp.nan, x > 0), (0, True))
