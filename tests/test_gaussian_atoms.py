@@ -240,3 +240,24 @@ def test_free_symbols_and_depth_read_each_argument_tuple_once():
 
     for c in flow.field(p.params[5]) + (p.expr,):
         assert expression_depth(c) == naive(c)  # the atoms' depths are cached, the answer is the same
+
+
+def test_has_any_and_noncommutative_symbols_agree_with_sympy_inside_the_atoms():
+    from symflow.structured.ops import has_any, noncommutative_symbols
+
+    p = sf.families.mvn(3, form="precision")
+    flow = sf.flows.omt(p)
+    X, Mu, lflat = next(iter(p.expr.atoms(QuadForm))).args
+    a, b = sp.symbols("a b", commutative=False)
+    # Planted inside an atom's argument tuple, where has_any reads each tuple once.
+    odd = [sp.nan, sp.DiracDelta(p.x[0]), a * b]
+    planted = [PrecVec(0, X, Entries(*Mu[:-1], m), lflat) for m in odd]
+    exprs = [c for _, comps in flow.fields for c in comps] + [p.expr, *planted, planted[0] + sp.zoo]
+    for e in exprs:
+        for pats in ((sp.nan,), (sp.zoo,), (sp.nan, sp.zoo), (sp.DiracDelta,), (sp.Heaviside, sp.DiracDelta)):
+            assert has_any(e, *pats) == e.has(*pats), (e, pats)
+        assert noncommutative_symbols(e) == {s for s in e.free_symbols if s.is_commutative is False}
+    assert has_any(planted[0], sp.nan) and has_any(planted[1], sp.DiracDelta)
+    assert noncommutative_symbols(planted[2]) == {a, b}
+    with pytest.raises(sf.FlowError, match="DiracDelta"):
+        sf.Flow(p, {p.params[0]: [planted[1], 0, 0]})

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..errors import FlowError, ParameterError
 from ..printing.display import LatexDisplay
-from ..structured.ops import free_symbols
+from ..structured.ops import free_symbols, has_any
 from .convert import as_vector, same_name_hint
 from .density import Density
 
@@ -95,7 +95,7 @@ class Flow(LatexDisplay):
                     f"{p.dim} variable(s) {tuple(map(str, p.x))}; give one component per variable"
                 )
             for c in comps:
-                if c.has(sp.DiracDelta):
+                if has_any(c, sp.DiracDelta):  # the atoms' argument tuples searched once
                     raise FlowError(
                         f"the flow for {theta} contains DiracDelta; a flow is a field of ordinary functions "
                         "(jumps of phi get their surface terms from derive(..., phi=...))"
