@@ -149,13 +149,26 @@ def as_residual(residual: object, domain: object) -> sp.Expr:
     return as_expr(residual, "the residual")
 
 
-def as_vector(values: object, what: str) -> tuple[sp.Expr, ...]:
-    """A tuple of expressions from one expression, a sequence, or a SymPy Matrix (strings refused)."""
+def as_vector(values: object, what: str, accepted: set | None = None) -> tuple[sp.Expr, ...]:
+    """A tuple of expressions from one expression, a sequence, or a SymPy Matrix (strings refused).
+
+    ``accepted``: SymPy expressions already accepted by ``as_expr`` (a caller validating
+    many vectors that share entries, such as the d^2 / 2 fields of a flow); they are not
+    checked again, and every entry accepted here is added.
+    """
     if isinstance(values, sp.MatrixBase):
         values = list(values)
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         values = [values]
-    return tuple(as_expr(v, what) for v in values)
+    if accepted is None:
+        return tuple(as_expr(v, what) for v in values)
+    out = []
+    for v in values:
+        if not (isinstance(v, sp.Basic) and v in accepted):
+            v = as_expr(v, what)
+            accepted.add(v)
+        out.append(v)
+    return tuple(out)
 
 
 def as_symbols(values: object, what: str) -> tuple[sp.Symbol, ...]:
@@ -307,7 +320,8 @@ def expression_depth(expr: sp.Basic, limit: int = MAX_DEPTH) -> int:
 
 @lru_cache(maxsize=1024)
 def _leaf_depth(node: sp.Basic, limit: int) -> int:
-    return 1 + max((expression_depth(a, limit) for a in node.args), default=0)
+    # An argument without arguments (a number or symbol: most of a d x d tuple) has depth 1, without a walk.
+    return 1 + max((expression_depth(a, limit) if a.args else 1 for a in node.args), default=0)
 
 
 def _check_depth(expr: sp.Basic, what: str) -> None:

@@ -138,7 +138,12 @@ def has_any(expr: sp.Basic, *patterns: type | sp.Basic) -> bool:
 
 @lru_cache(maxsize=4096)
 def _tuple_has(t: sp.Basic, patterns: tuple) -> bool:
-    return t.has(*patterns)
+    kinds = tuple(p for p in patterns if isinstance(p, type))
+    values = frozenset(p for p in patterns if not isinstance(p, type))
+    if isinstance(t, kinds) or t in values:
+        return True
+    # Entries without arguments (numbers, symbols: most of a d x d tuple) are matched directly, not walked.
+    return any(e.has(*patterns) if e.args else isinstance(e, kinds) or e in values for e in t.args)
 
 
 @lru_cache(maxsize=512)
