@@ -140,6 +140,43 @@ def test_wrong_flow_is_refuted_with_a_witness():
     assert verdict.witness is not None
 
 
+def _omt_variants(p, theta):
+    """The OMT flow's field for theta, and wrong fields that keep its turns (or most of them)."""
+    u = list(sf.flows.omt(p).field(theta))
+    turn = [next(t for t in (c.args if c.is_Add else (c,)) if isinstance(t, OmtTurn)) for c in u]
+    dl, X, Mu, lflat = turn[0].args[1:]
+    shifted = Entries(*(m + 1 for m in Mu))  # the turns' y taken about mu + 1: not p's y
+    return {
+        "omt": u,
+        "turn negated": [u[0] - 2 * turn[0], *u[1:]],
+        "turns swapped": [u[0] - turn[0] + turn[1], u[1] - turn[1] + turn[0], *u[2:]],
+        "one turn dropped": [u[0] - turn[0], *u[1:]],
+        "rest of one component doubled": [*u[:1], 2 * u[1] - turn[1], *u[2:]],
+        "turns about another mean": [u[a] - turn[a] + OmtTurn(a, dl, X, shifted, lflat) for a in range(len(u))],
+    }
+
+
+@pytest.mark.parametrize("d", [3, 4])
+def test_omt_turns_are_decided_once_and_wrong_turns_are_not_proved(d):
+    from symflow.calculus.transport import TURNS_NOTE, _polys, transport_polynomial
+
+    p = sf.families.mvn(d, form="precision")
+    theta = p.params[d + 2]  # an entry of L (L_21 or L_22): its flow has turns
+    for name, u in _omt_variants(p, theta).items():
+        poly, note = transport_polynomial(p, u, theta)
+        # Only the OMT flow and the one whose turns are all in place use the turns' shortcut.
+        assert (note == TURNS_NOTE) == (name in ("omt", "rest of one component doubled")), name
+        assert (poly == {}) == (name == "omt"), name  # the residual polynomial, decided deterministically
+        verdict = sf.check_transport(p, sf.Flow(p, {theta: u}), theta)
+        if name == "omt":
+            assert verdict.status is sf.Status.PROVED and TURNS_NOTE in verdict.method, verdict
+        else:  # refuted by the SymPy route with a witness (unknown if its budget runs out under load)
+            assert verdict.status is not sf.Status.PROVED, (name, verdict)
+    X, Mu, lflat = next(iter(p.expr.atoms(QuadForm))).args
+    assert _polys(p).turns_cancel(X, Mu, lflat)
+    assert not _polys(p).turns_cancel(X, Entries(*(m + 1 for m in Mu)), lflat)  # y^T A y' does not cancel
+
+
 def test_antisymmetry_and_canonical_order():
     p = sf.families.mvn(3, form="precision")
     lflat = next(iter(p.expr.atoms(QuadForm))).args[2]
@@ -243,3 +280,24 @@ def test_free_symbols_and_depth_read_each_argument_tuple_once():
 
     for c in flow.field(p.params[5]) + (p.expr,):
         assert expression_depth(c) == naive(c)  # the atoms' depths are cached, the answer is the same
+
+
+def test_has_any_and_noncommutative_symbols_agree_with_sympy_inside_the_atoms():
+    from symflow.structured.ops import has_any, noncommutative_symbols
+
+    p = sf.families.mvn(3, form="precision")
+    flow = sf.flows.omt(p)
+    X, Mu, lflat = next(iter(p.expr.atoms(QuadForm))).args
+    a, b = sp.symbols("a b", commutative=False)
+    # Planted inside an atom's argument tuple, where has_any reads each tuple once.
+    odd = [sp.nan, sp.DiracDelta(p.x[0]), a * b]
+    planted = [PrecVec(0, X, Entries(*Mu[:-1], m), lflat) for m in odd]
+    exprs = [c for _, comps in flow.fields for c in comps] + [p.expr, *planted, planted[0] + sp.zoo]
+    for e in exprs:
+        for pats in ((sp.nan,), (sp.zoo,), (sp.nan, sp.zoo), (sp.DiracDelta,), (sp.Heaviside, sp.DiracDelta)):
+            assert has_any(e, *pats) == e.has(*pats), (e, pats)
+        assert noncommutative_symbols(e) == {s for s in e.free_symbols if s.is_commutative is False}
+    assert has_any(planted[0], sp.nan) and has_any(planted[1], sp.DiracDelta)
+    assert noncommutative_symbols(planted[2]) == {a, b}
+    with pytest.raises(sf.FlowError, match="DiracDelta"):
+        sf.Flow(p, {p.params[0]: [planted[1], 0, 0]})

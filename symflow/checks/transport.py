@@ -180,12 +180,13 @@ def _structured_transport(p: Density, u: tuple, wrt: sp.Symbol, claim: str) -> V
     """
     if not p.is_structured:
         return None
-    poly = transport_polynomial(p, u, wrt)
-    if poly is None or poly:
+    got = transport_polynomial(p, u, wrt)
+    if got is None or got[0]:
         return None
+    how = f"; {got[1]}" if got[1] else ""
     return Verdict(
         Status.PROVED,
-        "structural: the residual, a polynomial in the Gaussian atoms, is the zero polynomial (deterministic)",
+        f"structural: the residual, a polynomial in the Gaussian atoms, is the zero polynomial (deterministic){how}",
         sp.S.Zero,
         claim=claim,
     )

@@ -20,7 +20,7 @@ from functools import lru_cache
 import sympy as sp
 
 from ..errors import EstimatorError, ParameterError, SymflowError
-from ..structured.ops import is_atom
+from ..structured.ops import has_any, is_atom, noncommutative_symbols
 
 _STRING_HINT = (
     "symflow never parses strings; build the expression with SymPy instead, "
@@ -107,14 +107,15 @@ def _check_scalar(value: sp.Basic, what: str, undefined_ok: bool = False) -> Non
             f"{what} is {kind} ({sp.sstr(value)[:80]}), not an expression; give a SymPy expression "
             "(conditions go inside sympy.Piecewise or sympy.Heaviside)"
         )
-    noncommuting = sorted(str(s) for s in value.free_symbols if s.is_commutative is False)
+    noncommuting = sorted(map(str, noncommutative_symbols(value)))  # the atoms' argument tuples read once
     if noncommuting or value.is_commutative is False:
         raise SymflowError(
             f"{what} uses the non-commutative symbol(s) {', '.join(noncommuting) or sp.sstr(value)}; symflow "
             "works with commuting scalars (A*B - B*A would be taken as 0 by its algebra): declare them with "
             "sympy.Symbol('A') (commutative by default) or sympy.symbols('A B', real=True)"
         )
-    bad = [] if undefined_ok else [a for a in _UNDEFINED if value.has(a)]
+    # has_any: SymPy's has walked the d x d arguments of every Gaussian atom again (30 s for the OMT flow of mvn(32))
+    bad = [] if undefined_ok or not has_any(value, *_UNDEFINED) else [a for a in _UNDEFINED if has_any(value, a)]
     if bad:
         raise SymflowError(
             f"{what} contains {bad[0]} (SymPy's value for 0/0, 1/0 or oo - oo); it is undefined: "
@@ -148,13 +149,26 @@ def as_residual(residual: object, domain: object) -> sp.Expr:
     return as_expr(residual, "the residual")
 
 
-def as_vector(values: object, what: str) -> tuple[sp.Expr, ...]:
-    """A tuple of expressions from one expression, a sequence, or a SymPy Matrix (strings refused)."""
+def as_vector(values: object, what: str, accepted: set | None = None) -> tuple[sp.Expr, ...]:
+    """A tuple of expressions from one expression, a sequence, or a SymPy Matrix (strings refused).
+
+    ``accepted``: SymPy expressions already accepted by ``as_expr`` (a caller validating
+    many vectors that share entries, such as the d^2 / 2 fields of a flow); they are not
+    checked again, and every entry accepted here is added.
+    """
     if isinstance(values, sp.MatrixBase):
         values = list(values)
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         values = [values]
-    return tuple(as_expr(v, what) for v in values)
+    if accepted is None:
+        return tuple(as_expr(v, what) for v in values)
+    out = []
+    for v in values:
+        if not (isinstance(v, sp.Basic) and v in accepted):
+            v = as_expr(v, what)
+            accepted.add(v)
+        out.append(v)
+    return tuple(out)
 
 
 def as_symbols(values: object, what: str) -> tuple[sp.Symbol, ...]:
@@ -306,7 +320,8 @@ def expression_depth(expr: sp.Basic, limit: int = MAX_DEPTH) -> int:
 
 @lru_cache(maxsize=1024)
 def _leaf_depth(node: sp.Basic, limit: int) -> int:
-    return 1 + max((expression_depth(a, limit) for a in node.args), default=0)
+    # An argument without arguments (a number or symbol: most of a d x d tuple) has depth 1, without a walk.
+    return 1 + max((expression_depth(a, limit) if a.args else 1 for a in node.args), default=0)
 
 
 def _check_depth(expr: sp.Basic, what: str) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
 from ..errors import FlowError, ParameterError
 from ..printing.display import LatexDisplay
-from ..structured.ops import free_symbols
+from ..structured.ops import free_symbols, has_any
 from .convert import as_vector, same_name_hint
 from .density import Density
 
@@ -79,23 +80,31 @@ class Flow(LatexDisplay):
             raw = dict(raw)
         if not isinstance(raw, Mapping):
             raise FlowError(f"fields must be a dict {{parameter Symbol: [u_1, ..., u_d]}}, got {type(raw).__name__}")
-        allowed = set(p.x) | set(p.params)
+        params = set(p.params)
+        allowed = set(p.x) | params
+        # Components repeat across parameters (0, 1, the S_k of a reparameterization): each distinct one is
+        # checked once; the checks below depend only on the component and the density.
+        accepted: set = set()
+        checked: set = set()
         items = []
         for theta, comps in raw.items():
             if isinstance(theta, str):
                 raise ParameterError(f"flow key {theta!r} is a string; use the parameter Symbol itself")
-            if theta not in p.params:
+            if theta not in params:
                 raise ParameterError(
                     f"flow key {theta} is not a parameter of {p.name}; parameters are {', '.join(map(str, p.params))}"
                 )
-            comps = as_vector(comps, f"flow component for {theta}")
+            comps = as_vector(comps, f"flow component for {theta}", accepted)
             if len(comps) != p.dim:
                 raise FlowError(
                     f"the flow for {theta} has {len(comps)} component(s) but the density has "
                     f"{p.dim} variable(s) {tuple(map(str, p.x))}; give one component per variable"
                 )
             for c in comps:
-                if c.has(sp.DiracDelta):
+                if c in checked:
+                    continue
+                checked.add(c)
+                if has_any(c, sp.DiracDelta):  # the atoms' argument tuples searched once
                     raise FlowError(
                         f"the flow for {theta} contains DiracDelta; a flow is a field of ordinary functions "
                         "(jumps of phi get their surface terms from derive(..., phi=...))"
@@ -118,13 +127,18 @@ class Flow(LatexDisplay):
     def field(self, wrt: sp.Symbol) -> tuple[sp.Expr, ...]:
         """The vector field u_wrt(x) as a tuple of d expressions."""
         self.density.check_param(wrt)
-        for theta, comps in self.fields:
-            if theta == wrt:
-                return comps
+        comps = self._by_param.get(wrt)
+        if comps is not None:
+            return comps
         raise ParameterError(
             f"this {self.kind} flow has no field for {wrt}; it covers "
             f"{', '.join(map(str, self.params)) or 'no parameter'}"
         )
+
+    @cached_property
+    def _by_param(self) -> dict:
+        # A lookup per check: a scan of the fields made the 2144 checks of mvn(64) quadratic (2.6 s).
+        return dict(self.fields)
 
     def __getitem__(self, wrt: sp.Symbol) -> tuple[sp.Expr, ...]:
         return self.field(wrt)

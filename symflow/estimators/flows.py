@@ -116,13 +116,15 @@ def reparam(
     if len(S_vec) != p.dim:
         raise FlowError(f"S has {len(S_vec)} component(s); give one per variable")
     at_x = dict(zip(eps_vec, S_vec, strict=True))
+    g_free = [gi.free_symbols for gi in g_vec]
     fields = {}
     for theta in p.params:
         # dg/dtheta an atom (0, 1, one eps_j or parameter) => the component is that atom or an S_j exactly as
         # the density gave it => nothing to simplify (simplify on a nested mvn S_j costs up to 15 s at d = 8).
+        # theta not in g_i => dg_i/dtheta = 0 without asking SymPy (d^3 derivatives of mvn(d), most of them 0).
+        dgs = [p.diff(gi, theta) if theta in free else sp.S.Zero for gi, free in zip(g_vec, g_free, strict=True)]
         fields[theta] = [
-            dg.xreplace(at_x) if dg.is_Atom else budgets.simplify(dg.xreplace(at_x), timeout=budget)
-            for dg in (sp.diff(gi, theta) for gi in g_vec)
+            dg.xreplace(at_x) if dg.is_Atom else budgets.simplify(dg.xreplace(at_x), timeout=budget) for dg in dgs
         ]
     return Flow(p, fields, kind="reparam", note=f"x = g(eps) = {sp.sstr(list(g_vec) if p.dim > 1 else g_vec[0])}")
 
@@ -282,7 +284,7 @@ def omt(p: Density, *, timeout: float | None = None) -> Flow:
 
 def _omt_precision_form(p: Density) -> Flow | None:
     """The OMT flow of an ``mvn(..., form="precision")`` density in its atoms, or None for other densities."""
-    from ..structured.atoms import Entries, OmtTurn, QuadForm, precision_density, standardized
+    from ..structured.atoms import Entries, OmtTurn, QuadForm, entry_derivatives, precision_density, standardized
 
     quads = p.expr.atoms(QuadForm)
     if len(quads) != 1:
@@ -292,20 +294,22 @@ def _omt_precision_form(p: Density) -> Flow | None:
     if tuple(X) != p.x or p.expr != precision_density(X, Mu, lflat):
         return None
     ly = standardized(X, Mu, lflat)
+    zeros = [sp.S.Zero] * (d * d)
     fields = {}
-
-    def deriv(e: sp.Expr, theta: sp.Symbol) -> sp.Expr:
-        if e.is_Symbol or e.is_Number:
-            return sp.S.One if e == theta else sp.S.Zero
-        return sp.diff(e, theta)
-
     for theta in p.params:
-        dmu = [deriv(m, theta) for m in Mu]
-        dl = Entries(*[deriv(e, theta) for e in lflat])
+        # Only the entries theta occurs in are differentiated: most of the d^2 entries of L are free of it.
+        dmu = entry_derivatives(Mu, theta)
+        dl_nonzero = entry_derivatives(lflat, theta)
+        dl_list = list(zeros)
+        chol: list[list] = [[] for _ in range(d)]
+        for idx, value in sorted(dl_nonzero.items()):
+            dl_list[idx] = value
+            j, k = divmod(idx, d)
+            chol[j].append(value * ly[k])  # (dL L^T y)_j = sum_k dL_jk (L^T y)_k
+        dl = Entries(*dl_list)
         comps = []
         for a in range(d):
-            chol = sp.Add(*[dl[a * d + k] * ly[k] for k in range(d) if dl[a * d + k] != 0])
             # (A y)_a = sum_b A_ab y_b as one atom: a d-term SymPy sum per component made the d = 32 flow cost 137 s
-            comps.append(dmu[a] + chol + OmtTurn.make(a, dl, X, Mu, lflat))
+            comps.append(dmu.get(a, sp.S.Zero) + sp.Add(*chol[a]) + OmtTurn.make(a, dl, X, Mu, lflat))
         fields[theta] = comps
     return Flow(p, fields, kind="omt", note="optimal transport: u = dmu + (dL L^T + A) Sigma^{-1} (x - mu), A = -A^T")

@@ -57,6 +57,7 @@ __all__ = [
     "PrecVec",
     "Precision",
     "QuadForm",
+    "entry_derivatives",
     "numeric_matrices",
     "precision_density",
     "standardized",
@@ -104,7 +105,8 @@ def _square(flat: Entries) -> int:
 @lru_cache(maxsize=4096)
 def _free(t: Entries) -> frozenset:
     """The free symbols of an argument tuple, computed once per tuple (its hash is cached)."""
-    return frozenset().union(*(e.free_symbols for e in t))
+    # Numbers skipped: the d^2 entries of dL/dtheta are all 0 but one or two.
+    return frozenset().union(*(e.free_symbols for e in t if not e.is_Number))
 
 
 @lru_cache(maxsize=4096)
@@ -113,8 +115,11 @@ def _all_zero(t: Entries) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _derivative_entries(flat: Entries, s: sp.Symbol) -> dict[int, sp.Expr]:
-    """{flat index: d entry / d s} for the entries that depend on s (do not mutate the result)."""
+def entry_derivatives(flat: Entries, s: sp.Symbol) -> dict[int, sp.Expr]:
+    """{flat index: d entry / d s} for the entries that depend on s (cached: do not mutate the result).
+
+    Only the entries s occurs in are differentiated (an index of them is built once per tuple).
+    """
     if s not in _free(flat):
         return {}
     out = {}
@@ -253,7 +258,7 @@ class Precision(_GaussianAtom):
 
     def _eval_derivative(self, s):
         a, b, lflat = int(self.args[0]), int(self.args[1]), self.args[2]
-        dl = _derivative_entries(lflat, s)
+        dl = entry_derivatives(lflat, s)
         if not dl:
             return sp.S.Zero
         d = _square(lflat)
@@ -285,7 +290,7 @@ def _ly(k: int, lflat: Entries, d: int, xs: Entries, mus: Entries) -> sp.Expr:
 
 def _dz(xs: Entries, mus: Entries, s: sp.Symbol) -> list[sp.Expr]:
     """d(x - mu)/ds, entry by entry."""
-    dx, dm = _derivative_entries(xs, s), _derivative_entries(mus, s)
+    dx, dm = entry_derivatives(xs, s), entry_derivatives(mus, s)
     return [dx.get(i, sp.S.Zero) - dm.get(i, sp.S.Zero) for i in range(len(xs))]
 
 
@@ -300,7 +305,7 @@ class LogDetCov(_GaussianAtom):
 
     def _eval_derivative(self, s):
         lflat = self.args[0]
-        dl = _derivative_entries(lflat, s)
+        dl = entry_derivatives(lflat, s)
         d = _square(lflat)
         terms = []
         for idx, dval in dl.items():
@@ -332,7 +337,7 @@ class PrecVec(_GaussianAtom):
         xs, mus, lflat = self.args[1], self.args[2], self.args[3]
         d = _square(lflat)
         terms = [Precision.make(a, b, lflat) * dzb for b, dzb in enumerate(_dz(xs, mus, s)) if dzb != 0]
-        for idx, dval in _derivative_entries(lflat, s).items():
+        for idx, dval in entry_derivatives(lflat, s).items():
             j, k = divmod(idx, d)
             # -(P Sigma-dot y)_a = -(P_aj (L^T y)_k + (P L)_ak y_j)
             y_j = PrecVec.make(j, xs, mus, lflat)
@@ -361,7 +366,7 @@ class QuadForm(_GaussianAtom):
         xs, mus, lflat = self.args
         d = _square(lflat)
         terms = [2 * PrecVec.make(b, xs, mus, lflat) * dzb for b, dzb in enumerate(_dz(xs, mus, s)) if dzb != 0]
-        for idx, dval in _derivative_entries(lflat, s).items():
+        for idx, dval in entry_derivatives(lflat, s).items():
             j, k = divmod(idx, d)
             # -y^T Sigma-dot y = -2 y_j (L^T y)_k
             terms.append(-2 * dval * PrecVec.make(j, xs, mus, lflat) * _ly(k, lflat, d, xs, mus))

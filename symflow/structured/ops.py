@@ -21,7 +21,16 @@ import sympy as sp
 
 from .atoms import _free, _GaussianAtom
 
-__all__ = ["diff_structured", "free_symbols", "has_gaussian_atoms", "is_atom", "opaque", "walk_outside_atoms"]
+__all__ = [
+    "diff_structured",
+    "free_symbols",
+    "has_any",
+    "has_gaussian_atoms",
+    "is_atom",
+    "noncommutative_symbols",
+    "opaque",
+    "walk_outside_atoms",
+]
 
 
 def is_atom(e: sp.Basic) -> bool:
@@ -48,10 +57,31 @@ def free_symbols(expr: sp.Basic) -> set:
     atoms of one expression share a handful of argument tuples (x, mu, L, dL/dtheta),
     whose symbols are cached per tuple.
     """
-    if not isinstance(expr, sp.Basic):
-        return set()
+    out, tuples = _symbols_outside_atoms(expr)
+    for t in tuples:
+        out |= _free(t)
+    return out
+
+
+def noncommutative_symbols(expr: sp.Basic) -> set:
+    """The free symbols of ``expr`` declared non-commutative, each argument tuple of the atoms read once.
+
+    Asking every one of the ~2100 free symbols of an OMT flow component at d = 32 for
+    ``is_commutative`` cost about 2 s for the flow of mvn(32).
+    """
+    plain, tuples = _symbols_outside_atoms(expr)
+    out = {s for s in plain if s.is_commutative is False}
+    for t in tuples:
+        out |= _noncommutative(t)
+    return out
+
+
+def _symbols_outside_atoms(expr: sp.Basic) -> tuple[set, set]:
+    """(free symbols found outside the Gaussian atoms, the atoms' distinct argument tuples)."""
     out: set = set()
     tuples: set = set()
+    if not isinstance(expr, sp.Basic):
+        return out, tuples
     seen: set = set()
     stack = [expr]
     while stack:
@@ -68,9 +98,52 @@ def free_symbols(expr: sp.Basic) -> set:
             stack.extend(e.args)
         else:  # bound variables (Integral, Lambda, Subs, ...): SymPy's own rule
             out |= e.free_symbols
-    for t in tuples:
-        out |= _free(t)
-    return out
+    return out, tuples
+
+
+@lru_cache(maxsize=4096)
+def _noncommutative(t: sp.Basic) -> frozenset:
+    return frozenset(s for s in _free(t) if s.is_commutative is False)
+
+
+def has_any(expr: sp.Basic, *patterns: type | sp.Basic) -> bool:
+    """``expr.has(*patterns)`` for classes and atomic values, each distinct argument tuple of the atoms searched once.
+
+    SymPy's ``has`` walks every node, the atoms' d x d arguments included: a
+    component of the OMT flow at d = 32 holds about 30 atoms over the same
+    (dL, x, mu, L) tuples of about 2100 entries, so checking the 17,920
+    components of mvn(32) for nan, zoo and DiracDelta walked ~3 * 10^9 nodes
+    (about 30 s).  A node matches a class by ``isinstance`` and a value by
+    equality, as in ``Basic.has``; an atom's argument tuples are searched by
+    SymPy's ``has`` once each (cached by the tuple, whose hash is cached).
+    """
+    kinds = tuple(p for p in patterns if isinstance(p, type))
+    values = frozenset(p for p in patterns if not isinstance(p, type))
+    seen: set = set()
+    tuples: set = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, kinds) or e in values:
+            return True
+        if not e.args or e in seen:
+            continue
+        seen.add(e)
+        if is_atom(e):
+            tuples.update(a for a in e.args if not a.is_Integer)
+        else:
+            stack.extend(e.args)
+    return any(_tuple_has(t, patterns) for t in tuples)
+
+
+@lru_cache(maxsize=4096)
+def _tuple_has(t: sp.Basic, patterns: tuple) -> bool:
+    kinds = tuple(p for p in patterns if isinstance(p, type))
+    values = frozenset(p for p in patterns if not isinstance(p, type))
+    if isinstance(t, kinds) or t in values:
+        return True
+    # Entries without arguments (numbers, symbols: most of a d x d tuple) are matched directly, not walked.
+    return any(e.has(*patterns) if e.args else isinstance(e, kinds) or e in values for e in t.args)
 
 
 @lru_cache(maxsize=512)

@@ -15,7 +15,9 @@ monomials each):
   needed): ``Fraction`` arithmetic cost a third of the polydict route's time;
 - ``OmtTurn`` atoms, (A y)_a = sum_b A_ab y_b, are expanded into their summands
   on the way in, so yᵀAy and tr(AP) cancel term by term without SymPy ever
-  building the sums.
+  building the sums (the transport residual of the OMT flow decides its turns'
+  part once per density for a free antisymmetric A, and expands only the rest:
+  ``symflow.calculus.transport``).
 
 Measured on the d = 16 OMT residuals (152 parameters): see docs/performance.md.
 """
@@ -93,12 +95,16 @@ class Ring:
         self.memo: dict = {}
         self.cap = cap
 
-    def leaf(self, e: sp.Expr) -> Poly:
+    def index(self, e: sp.Expr) -> int:
+        """The number of the leaf ``e`` (numbered on first sight)."""
         k = self.number.get(e)
         if k is None:
             k = self.number[e] = len(self.leaves)
             self.leaves.append(e)
-        return {(k,): 1}
+        return k
+
+    def leaf(self, e: sp.Expr) -> Poly:
+        return {(self.index(e),): 1}
 
     def poly(self, e: sp.Expr) -> Poly:
         """``e`` distributed over +, * and positive integer powers (at most 64); do not mutate the result."""
