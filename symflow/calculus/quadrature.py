@@ -13,7 +13,9 @@ over p's support at given parameter values:
 * **2-D**: at ``dps`` <= ``CUBATURE.high`` (15), float64 adaptive cubature
   (scipy's 21-point Gauss-Kronrod product rule; ``CUBATURE.low`` selects
   the 15-point rule at a looser tolerance, a second opinion) on finite
-  panels, infinite axes mapped by x = c + s tan(pi t / 2); above,
+  panels, infinite axes mapped by x = c + s tan(pi t / 2); a simplex
+  support x_1 + x_2 < s (a Dirichlet's) in stick-breaking, tanh-sinh
+  coordinates that keep the digits of s - x_1 - x_2 (``simplex_map``); above,
   mpmath's 2-D tanh-sinh (minutes over two infinite ranges);
 * **integer supports**: ``nsum``.
 
@@ -52,6 +54,7 @@ from ..core.precision import CUBATURE, QUADRATURE
 from ..numeric.evaluate import mpmath_function, numpy_function
 from ..numeric.special import rewrite_parameter_derivatives
 from ..zero.landmarks import LandmarkFinder, kink_expressions
+from .simplex_map import SIMPLEX_PANELS, simplex_bound, simplex_integrand
 
 __all__ = [
     "IntegralConfirmation",
@@ -326,7 +329,21 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
     rule = "gk21" if dps >= CUBATURE.high else "gk15"
     rtol = _CUBATURE_RTOL.get(dps, 1e-11)
 
-    def work() -> float:
+    bound = simplex_bound(p, values)
+
+    def simplex() -> tuple:
+        # the simplex x_1 + x_2 < s as a box in stick-breaking, tanh-sinh coordinates (simplex_map)
+        mapped = simplex_integrand(p.x, expr, bound)
+
+        def f(ww: np.ndarray) -> np.ndarray:
+            vals = mapped(ww)
+            if not np.isfinite(vals).all():
+                raise ArithmeticError("the integrand is not finite inside the simplex")
+            return vals
+
+        return f, list(SIMPLEX_PANELS), list(SIMPLEX_PANELS)
+
+    def box() -> tuple:
         fn = numpy_function([p.x[0], p.x[1]], expr)
         if p.sampler is None and p.reparam is None:
             density = numpy_function([p.x[0], p.x[1]], evalf_constants(at_values(p.expr, values), 20))
@@ -351,6 +368,10 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
                 vals = np.where(bad, 0.0, vals)
             return vals
 
+        return f, t0, t1
+
+    def work() -> float:
+        f, t0, t1 = simplex() if bound is not None else box()
         cells = [
             ([a0, a1], [b0, b1])
             for a0, b0 in zip(t0[:-1], t0[1:], strict=True)
