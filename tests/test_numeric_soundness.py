@@ -20,7 +20,7 @@ from symflow.calculus.integrals import checked_integral, expectation_gradient, n
 from symflow.calculus.limits import LimitDisagreement, cross_examined_limit
 from symflow.calculus.quadrature import numeric_integral
 from symflow.core.domain import Domain, Interval1D, edge_number
-from symflow.core.precision import POINTWISE, Outcome, decide
+from symflow.core.precision import POINTWISE, QUADRATURE, QUADRATURE_FAST, Outcome, decide
 from symflow.zero import decide_zero
 from symflow.zero.landmarks import LandmarkFinder
 from symflow.zero.numeric import numeric_zero_test
@@ -334,6 +334,27 @@ def test_heavy_tail_quadrature():
         num = n ** mpmath.mpf(0.25) * mpmath.gamma(mpmath.mpf(0.75)) * mpmath.gamma((n - mpmath.mpf(0.5)) / 2)
         want = num / (mpmath.sqrt(mpmath.pi) * mpmath.gamma(n / 2))
     assert abs(numeric_integral(t, t.expr * sp.sqrt(sp.Abs(x)), {}, dps=30) - want) < 1e-20
+
+
+def test_tail_piece_keeps_a_kink_far_out():
+    # Beyond 40 scales an infinite end is one piece in units of the scale: a jump at 1000 scales is
+    # one of its break points.  Planted: the Cauchy mass above 1000 is 1/2 - atan(1000)/pi.
+    cauchy = sf.Density(1 / (sp.pi * (1 + x**2)), x, ())
+    got = numeric_integral(cauchy, cauchy.expr * sp.Heaviside(x - 1000), {}, dps=30)
+    with mpmath.workdps(30):
+        want = mpmath.mpf(1) / 2 - mpmath.atan(1000) / mpmath.pi
+        assert abs(got - want) < mpmath.mpf(10) ** -QUADRATURE_FAST.zero_digits * want
+
+
+def test_expectation_gradient_at_values_is_the_50_digit_quadrature():
+    # With values in 1-D the quadrature comes first (SymPy's look only when it fails); planted:
+    # d/dalpha E[x^2] = (2 alpha + 1)/beta^2 under Gamma(alpha, beta), at alpha = 23/10, beta = 1.
+    p = sf.families.gamma()
+    alpha, rate = p.params
+    value, how = expectation_gradient(p, p.x[0] ** 2, alpha, {alpha: sp.Rational(23, 10), rate: 1}, timeout=30)
+    assert how == "mpmath quadrature at 50 digits"
+    with mpmath.workdps(QUADRATURE.high):
+        assert abs(value - mpmath.mpf(28) / 5) < QUADRATURE.zero_tol
 
 
 @pytest.mark.slow

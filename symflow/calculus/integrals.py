@@ -357,11 +357,16 @@ def expectation_gradient(
 ) -> tuple[object, str] | tuple[None, str]:
     """d/dtheta_i E_p[phi]: ``(value, how)``.
 
-    Symbolic when SymPy integrates and its gradient agrees with the numeric
-    route at random parameter points (and at ``values``, when given): a SymPy
-    expression in the parameters, evaluated at ``values`` when given.
-    Otherwise numeric at ``values``: quadrature of (dp/dtheta_i) phi plus the
-    moving edges' terms (Leibniz) when the support moves with theta.
+    Without ``values``: symbolic, when SymPy integrates and its gradient agrees
+    with the numeric route at random parameter points (a SymPy expression in
+    the parameters).  With ``values`` in 1-D: numeric first, quadrature of
+    (dp/dtheta_i) phi at 50 digits plus the moving edges' terms (Leibniz) when
+    the support moves with theta; SymPy's gradient (cross-examined, evaluated
+    at ``values``) only when quadrature fails.  A symbolic value at given
+    parameters would have to agree with that quadrature anyway, and a
+    hopeless symbolic attempt cost its whole look (2 s of the default 5 s).
+    With ``values`` in 2-D (float64 cubature, about 9 digits): SymPy's
+    cross-examined gradient first, cubature otherwise.
     """
     p = checked_density(p)
     phi = as_phi(phi, p.x)
@@ -372,8 +377,6 @@ def expectation_gradient(
     divergent = _infinite_expectation(p, phi, values)
     if divergent:
         return None, divergent
-    # With parameter values, quadrature is the dependable route: give the symbolic
-    # attempt only a short look so hopeless integrals do not eat the whole budget.
     budget = resolve_timeout(timeout)
     if may_be_gaussian(p):
         # A Gaussian p: the gradient of the exact closed form by moments (None outside that class).
@@ -383,6 +386,15 @@ def expectation_gradient(
             if values is None:
                 return exact[0], how
             return sp.Float(sp.N(exact[0].xreplace(values), dps), dps), how
+    # In 1-D, quadrature at the values is the dependable route (50 digits), and a symbolic value would
+    # have to agree with it => quadrature first, SymPy's short look only when it fails.  In 2-D the
+    # cubature keeps about 9 digits, so an exact value (cross-examined) is worth its look first.
+    numeric_first = values is not None and p.dim == 1
+    if numeric_first:
+        numeric_value, numeric_how = _numeric_at(p, phi, wrt, values, dps, timeout)
+        if numeric_value is not None:
+            return numeric_value, numeric_how
+    # With parameter values the symbolic attempt gets only a short look: quadrature is the dependable route.
     sym_budget = budgets.share(timeout, 0.5) if values is None else min(budgets.share(timeout, 0.5), SYMBOLIC_LOOK)
     sym = _raw_symbolic_integral(p, p.expr * phi, sym_budget)
     note = ""
@@ -406,12 +418,21 @@ def expectation_gradient(
         note = check.describe("gradient of the integral") + "; "
     if values is None:
         return None, note + ("SymPy could not integrate within the budget" if sym is None else "no value")
+    if not numeric_first:
+        numeric_value, numeric_how = _numeric_at(p, phi, wrt, values, dps, timeout)
+        if numeric_value is not None:
+            return numeric_value, note + numeric_how
+    return None, note + "quadrature failed"
+
+
+def _numeric_at(p: Density, phi: sp.Expr, wrt: sp.Symbol, values: dict, dps: int, timeout: float | None):
+    """(d/dtheta E_p[phi] at ``values`` by quadrature, how); (None, '') when quadrature fails."""
     if p.dim == 2 and not p.is_discrete:
         val = numeric_gradient(p, phi, wrt, values, dps=CUBATURE.high, timeout=timeout)
         how = f"float64 cubature (about {CUBATURE.zero_digits} digits)"
     else:
         val = numeric_gradient(p, phi, wrt, values, dps=dps, timeout=timeout)
         how = f"mpmath quadrature at {dps} digits"
-    if p.has_moving_support and val is not None:
+    if p.has_moving_support:
         how += " plus the moving edges (Leibniz)"
-    return (val, note + how) if val is not None else (None, note + "quadrature failed")
+    return (val, how) if val is not None else (None, "")

@@ -3,16 +3,19 @@
 ``numeric_integral`` integrates (or sums, for integer supports) an integrand
 over p's support at given parameter values:
 
-* **1-D**: mpmath tanh-sinh quadrature at ``dps`` digits, split at the
-  density's center and at multiples of its scale (from its sampler), out to
-  10^6 scales geometrically on an infinite end (a heavy tail is integrated
-  piece by piece, each piece well scaled), and at every point where the
+* **1-D**: mpmath tanh-sinh quadrature at ``dps`` digits (each piece to an
+  absolute error about 10^-(dps - 4): ``_TargetedTanhSinh``), split at the
+  density's center and at multiples of its scale (from its sampler), each
+  infinite end beyond 40 scales one piece in units of the scale (a heavy
+  tail becomes an end-point singularity), and at every point where the
   integrand jumps or kinks, located numerically (``kink_points``, the one
   kink finder: Abs, sign, Heaviside, Max/Min, floor, Mod, Piecewise, ...);
 * **2-D**: at ``dps`` <= ``CUBATURE.high`` (15), float64 adaptive cubature
   (scipy's 21-point Gauss-Kronrod product rule; ``CUBATURE.low`` selects
   the 15-point rule at a looser tolerance, a second opinion) on finite
-  panels, infinite axes mapped by x = c + s tan(pi t / 2); above,
+  panels, infinite axes mapped by x = c + s tan(pi t / 2); a simplex
+  support x_1 + x_2 < s (a Dirichlet's) in stick-breaking, tanh-sinh
+  coordinates that keep the digits of s - x_1 - x_2 (``simplex_map``); above,
   mpmath's 2-D tanh-sinh (minutes over two infinite ranges);
 * **integer supports**: ``nsum``.
 
@@ -41,6 +44,7 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 import sympy as sp
+from mpmath.calculus.quadrature import TanhSinh
 
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, resolve_timeout, run_with_budget
 from ..core.convert import at_values, evalf_constants, exact_values
@@ -50,6 +54,7 @@ from ..core.precision import CUBATURE, QUADRATURE
 from ..numeric.evaluate import mpmath_function, numpy_function
 from ..numeric.special import rewrite_parameter_derivatives
 from ..zero.landmarks import LandmarkFinder, kink_expressions
+from .simplex_map import SIMPLEX_PANELS, simplex_bound, simplex_integrand
 
 __all__ = [
     "IntegralConfirmation",
@@ -64,8 +69,12 @@ __all__ = [
     "quad_1d",
 ]
 
-# Multiples of the density's scale where the integration range is split; on an infinite end
-# the pieces grow geometrically out to 10^6 scales (a heavy tail, one well-scaled piece at a time).
+# Multiples of the density's scale where the integration range is split.  Beyond the outermost
+# split an infinite end is one piece in units of the scale, d = |x - a| / s over [0, oo), which
+# mpmath maps by d = 2/(t + 1) - 1: a power-law tail d^-k becomes (t + 1)^(k - 2), an end-point
+# singularity tanh-sinh integrates at its usual rate, and an exponential tail a flat end.  (Pieces
+# growing geometrically out to 10^6 scales, one 50-digit tanh-sinh each, cost twice as many
+# evaluations for the same digits.)  The 2-D mpmath route keeps the geometric far splits.
 _SPLITS = (-40, -12, -6, -4, -1, 0, 1, 4, 6, 12, 40)
 _FAR_SPLITS = (1e2, 1e3, 1e4, 1e5, 1e6)
 # 2-D cubature: panel edges of a finite axis (in scales around the center) and tolerances per rule.
@@ -123,15 +132,67 @@ def _breakpoints(lo, hi, center: float, scale: float, kinks: tuple) -> list:
     return [mpmath.ninf if lo is None else lo, *inner, mpmath.inf if hi is None else hi]
 
 
+# Bits below the working precision a quadrature piece stops at (about 4 digits: 50 -> 1e-46, 30 -> 1e-26).
+_TARGET_GUARD_BITS = 14
+
+
+class _TargetedTanhSinh(TanhSinh):
+    r"""mpmath's tanh-sinh rule, stopping each piece at an absolute error estimate of
+    :math:`2^{-(p - 14)}` at p working bits instead of mpmath's :math:`2^{-p}/8`.
+
+    Every decision on a quadrature value needs far fewer digits (zero below 1e-30 at 50 digits,
+    1e-20 at 30: ``core.precision``); the last digits cost one more level of nodes on many
+    pieces, which doubles their evaluations.  One instance, so its nodes are cached across calls.
+    """
+
+    def summation(self, f, points, prec, epsilon, max_degree, verbose=False):
+        target = self.ctx.ldexp(self.ctx.one, -(prec - _TARGET_GUARD_BITS))
+        return TanhSinh.summation(self, f, points, prec, max(epsilon, target), max_degree, verbose)
+
+
+_RULE = _TargetedTanhSinh(mpmath.mp)
+
+
+def _rule(ctx):  # mpmath.quad(method=) calls this with its context: the one cached rule
+    return _RULE
+
+
+def _line(fn: Callable, lo, hi, center: float, scale: float, kinks: tuple) -> mpmath.mpf:
+    """Quadrature of ``fn`` over (lo, hi) (None: infinite) split at the center's scales and at
+    ``kinks``, each infinite end one piece in units of the scale (see ``_SPLITS``)."""
+    inside = [t for t in (mpmath.mpf(center + k * scale) for k in _SPLITS) if _within(t, lo, hi)]
+    kinks = [t for t in (mpmath.mpf(k) for k in kinks) if _within(t, lo, hi)]
+    first = inside[0] if inside else (lo if lo is not None else hi)
+    last = inside[-1] if inside else first
+    a = lo if lo is not None else first
+    b = hi if hi is not None else last
+    mid = sorted({a, b, *inside, *(t for t in kinks if a < t < b)})
+    s = mpmath.mpf(scale)
+    total = mpmath.quad(fn, mid, method=_rule) if len(mid) > 1 else mpmath.mpf(0)
+    for end, edge, sign in ((hi, last, 1), (lo, first, -1)):
+        if end is not None:
+            continue
+        breaks = sorted({(t - edge) * sign / s for t in kinks if (t - edge) * sign > 0})
+        total += mpmath.quad(
+            lambda d, edge=edge, sign=sign: s * fn(edge + sign * s * d), [0, *breaks, mpmath.inf], method=_rule
+        )
+    return total
+
+
+def _within(t, lo, hi) -> bool:
+    return (lo is None or t > lo) and (hi is None or t < hi)
+
+
 def quad_1d(fn: Callable, lo, hi, hint: tuple[float, float], kinks: tuple = ()) -> mpmath.mpf:
     """mpmath quadrature of ``fn`` over (lo, hi) (None for an infinite end) at the working precision.
 
-    Split at the center and scales of ``hint`` and at ``kinks``; raises ``ArithmeticError``
-    when the tail does not decay (a divergent integral).
+    Split at the center and scales of ``hint`` and at ``kinks``, each infinite end one piece
+    in units of the scale; raises ``ArithmeticError`` when the tail does not decay (a
+    divergent integral).
     """
     if _tail_diverges(fn, (lo, hi), hint, False):
         raise _Divergent
-    return mpmath.quad(fn, _breakpoints(lo, hi, float(hint[0]), float(hint[1]), kinks))
+    return _line(fn, lo, hi, float(hint[0]), float(hint[1]), kinks)
 
 
 def numeric_integral(
@@ -268,7 +329,21 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
     rule = "gk21" if dps >= CUBATURE.high else "gk15"
     rtol = _CUBATURE_RTOL.get(dps, 1e-11)
 
-    def work() -> float:
+    bound = simplex_bound(p, values)
+
+    def simplex() -> tuple:
+        # the simplex x_1 + x_2 < s as a box in stick-breaking, tanh-sinh coordinates (simplex_map)
+        mapped = simplex_integrand(p.x, expr, bound)
+
+        def f(ww: np.ndarray) -> np.ndarray:
+            vals = mapped(ww)
+            if not np.isfinite(vals).all():
+                raise ArithmeticError("the integrand is not finite inside the simplex")
+            return vals
+
+        return f, list(SIMPLEX_PANELS), list(SIMPLEX_PANELS)
+
+    def box() -> tuple:
         fn = numpy_function([p.x[0], p.x[1]], expr)
         if p.sampler is None and p.reparam is None:
             density = numpy_function([p.x[0], p.x[1]], evalf_constants(at_values(p.expr, values), 20))
@@ -293,6 +368,10 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
                 vals = np.where(bad, 0.0, vals)
             return vals
 
+        return f, t0, t1
+
+    def work() -> float:
+        f, t0, t1 = simplex() if bound is not None else box()
         cells = [
             ([a0, a1], [b0, b1])
             for a0, b0 in zip(t0[:-1], t0[1:], strict=True)
@@ -405,8 +484,8 @@ def confirm_integral(
             s = p.support_sets[0]
             kinks = kink_points(expr, p.x[0], s.inf.xreplace(values), s.sup.xreplace(values))
             # Other nodes: the splits moved by 0.37 scale and stretched 1.7-fold.
-            pts = _breakpoints(lo, hi, float(center[0]) + 0.37 * float(scale[0]), 1.7 * float(scale[0]), kinks)
-            second = mpmath.quad(lambda t: many(t)[0], pts)
+            c, sc = float(center[0]) + 0.37 * float(scale[0]), 1.7 * float(scale[0])
+            second = _line(lambda t: many(t)[0], lo, hi, c, sc, kinks)
             if abs(second - mpmath.mpmathify(value)) > abs(mpmath.mpmathify(gap)) / 100:
                 return IntegralConfirmation(
                     False,

@@ -9,7 +9,7 @@ import sympy as sp
 
 from ..calculus.crosscheck import cross_examine
 from ..calculus.integrals import CheckedIntegral, checked_integral, expectation_gradient, gaussian_moment_integral
-from ..calculus.quadrature import confirm_integral, integral_precision, numeric_integral
+from ..calculus.quadrature import IntegralConfirmation, confirm_integral, integral_precision, numeric_integral
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_param_values, as_phi, exact_values
 from ..core.domain import Domain
@@ -258,6 +258,9 @@ def _at_values(est: Estimator, phi: sp.Expr, values: dict, claim: str, timeout: 
     if decision.nonzero:
         main = _main_part(q, integrand, values, precision.high, timeout)
         conf = confirm_integral(q, integrand, values, main, decision.high, timeout=timeout)
+        if conf.confirmed and how.startswith(("mpmath quadrature", "float64 cubature")):
+            # the exact gradient is a quadrature too => it needs the same independent confirmation
+            conf = _confirm_gradient(est, phi, values, decision.high, precision.high, timeout)
         if not conf.confirmed:
             return Verdict(
                 Status.UNKNOWN,
@@ -286,6 +289,19 @@ def _at_values(est: Estimator, phi: sp.Expr, values: dict, claim: str, timeout: 
         details=details,
         reason=f"bias {mpmath.nstr(decision.high, 10)} is neither clearly 0 nor clearly nonzero",
     )
+
+
+def _confirm_gradient(est: Estimator, phi: sp.Expr, values: dict, gap, dps: int, timeout: float | None):
+    """Confirm the quadrature part of the exact gradient, the integral of (dp/dtheta) phi, before it refutes."""
+    p = est.density
+    bulk_integrand = sp.diff(p.expr, est.wrt) * phi
+    bulk = numeric_integral(p, bulk_integrand, values, dps=dps, timeout=timeout)
+    if bulk is None:
+        return IntegralConfirmation(False, "the exact gradient's quadrature could not be repeated for its confirmation")
+    conf = confirm_integral(p, bulk_integrand, values, bulk, gap, timeout=timeout)
+    if conf.confirmed:
+        return conf
+    return IntegralConfirmation(False, f"the exact gradient is not confirmed: {conf.reason}")
 
 
 def _weighted_integrand(est: Estimator, phi: sp.Expr, timeout: float | None, expand: bool = True) -> sp.Expr:

@@ -27,7 +27,7 @@ from ..numeric.inversion import InversionSampler
 from ..printing.display import LatexDisplay
 from ..structured.ops import diff_structured, has_gaussian_atoms
 from .convert import as_expr, as_param_values, as_symbols, refuse_bound_variables, same_name_hint
-from .domain import Domain, interval_of_set, interval_of_symbol
+from .domain import Domain, interval_of_set, interval_of_symbol, support_regions
 
 __all__ = ["Density", "Reparameterization", "Sampler", "checked_density", "same_variables"]
 
@@ -463,7 +463,8 @@ class Density(LatexDisplay):
     def _build_domain(self) -> Domain:
         variables = tuple((xi, interval_of_set(s)) for xi, s in zip(self.x, self.support_sets, strict=True))
         parameters = tuple((t, interval_of_symbol(t)) for t in self.params)
-        return Domain(variables, parameters, self.constraints)
+        # indicator factors (the simplex x_1 + x_2 < 1 inside its box) are regions: test points stay inside them
+        return Domain(variables, parameters, self.constraints, regions=support_regions(self.expr, self.x))
 
     def param_values(self, params: object, what: str = "params") -> dict:
         """Validate a ``{Symbol: number}`` dict that covers every parameter."""

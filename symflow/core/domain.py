@@ -3,9 +3,12 @@
 A ``Domain`` maps every free symbol of a residual to an interval (possibly
 depending on other symbols, e.g. a support ``[a, b]`` whose edges are
 parameters) and a flag for integer-valued variables.  It also carries
-constraints between parameters (``a < b``).  Zero testing samples points
-from it: parameters first, then variables inside the support those
-parameters give.
+constraints between parameters (``a < b``) and *regions*: conditions on the
+variables that cut the support out of the box of intervals (the simplex
+x_1 + x_2 < 1 of a Dirichlet inside [0, 1]^2; ``support_regions`` reads them
+off a density's indicator factors).  Zero testing samples points from it:
+parameters first, then variables inside the support those parameters give,
+inside every region.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sympy as sp
 
 from ..errors import SymflowError
 
-__all__ = ["Domain", "Interval1D", "edge_number", "exact_number", "interval_of_symbol"]
+__all__ = ["Domain", "Interval1D", "edge_number", "exact_number", "interval_of_symbol", "support_regions"]
 
 # Digits at which support edges become numbers: above every working precision of the pointwise test's
 # first rungs, so a point placed 1e-10 inside an edge such as 2*pi stays inside.
@@ -136,12 +139,14 @@ def interval_of_set(s: sp.Set) -> Interval1D:
 
 @dataclass(frozen=True)
 class Domain:
-    """Intervals for the variables and parameters of a residual."""
+    """Intervals for the variables and parameters of a residual, constraints on the parameters and regions
+    (conditions such as x_1 + x_2 < 1) that cut the variables' box down to the support."""
 
     variables: tuple[tuple[sp.Symbol, Interval1D], ...] = ()
     parameters: tuple[tuple[sp.Symbol, Interval1D], ...] = ()
     constraints: tuple[sp.Basic, ...] = ()
     kinks: tuple[sp.Expr, ...] = field(default_factory=tuple)
+    regions: tuple[sp.Basic, ...] = ()  # conditions on the variables inside the box (module docstring)
 
     def __post_init__(self) -> None:
         for name in ("variables", "parameters"):
@@ -158,7 +163,7 @@ class Domain:
                     "Domain().extended({x}) or p.domain() build one"
                 )
             object.__setattr__(self, name, tuple(tuple(pair) for pair in pairs))
-        for name in ("constraints", "kinks"):
+        for name in ("constraints", "kinks", "regions"):
             value = getattr(self, name)
             if not isinstance(value, tuple | list) or not all(isinstance(c, sp.Basic) for c in value):
                 raise SymflowError(f"Domain's {name} must be a tuple of SymPy objects")
@@ -180,10 +185,14 @@ class Domain:
         symbols = set(symbols)
         known = {s for s, _ in self.variables + self.parameters}
         extra = tuple((s, interval_of_symbol(s)) for s in sorted(symbols - known, key=str) if isinstance(s, sp.Symbol))
-        return Domain(self.variables, self.parameters + extra, self.constraints, self.kinks)
+        return Domain(self.variables, self.parameters + extra, self.constraints, self.kinks, self.regions)
+
+    def in_regions(self, point: dict) -> bool:
+        """Whether ``point`` (Symbol -> number) lies inside every region whose symbols it gives values to."""
+        return regions_hold(self.regions, point)
 
     def contains(self, point: dict) -> bool:
-        """Whether a point (Symbol -> number, mpmath numbers included) lies inside every interval and constraint.
+        """Whether a point (Symbol -> number, mpmath numbers included) lies in every interval, constraint and region.
 
         Edges that are symbolic constants (pi, sqrt(2)) are compared exactly by SymPy.
         """
@@ -208,6 +217,8 @@ class Domain:
         for c in self.constraints:
             if c.xreplace(point) != sp.true:
                 return False
+        if not self.in_regions(point):
+            return False
         return self.supports_nonempty(point)
 
     def supports_nonempty(self, point: dict) -> bool:
@@ -234,3 +245,33 @@ class Domain:
             iv.integer and (iv.finite_set is not None or iv.hi.is_finite and iv.lo.is_finite)
             for _, iv in self.variables
         )
+
+
+def regions_hold(regions: tuple, point: dict) -> bool:
+    """Whether every region whose symbols ``point`` covers holds there (others are not judged)."""
+    for region in regions:
+        if not region.free_symbols <= set(point):
+            continue
+        try:
+            if not bool(region.xreplace({k: exact_number(v) for k, v in point.items()})):
+                return False
+        except TypeError:  # undecidable (nan, a symbol left): not a point of the region
+            return False
+    return True
+
+
+def support_regions(expr: sp.Expr, variables: tuple) -> tuple[sp.Basic, ...]:
+    """The conditions of the indicator factors of ``expr`` that involve ``variables``.
+
+    An indicator is a factor ``Piecewise((1, cond), (0, True))``: ``expr`` vanishes
+    outside ``cond``, so the support is the box of intervals cut down by it (the
+    Dirichlet's ``x_1 + x_2 < 1``).
+    """
+    out = []
+    for factor in sp.Mul.make_args(expr):
+        if not isinstance(factor, sp.Piecewise) or len(factor.args) != 2:
+            continue
+        (one, cond), (zero, otherwise) = factor.args
+        if one == 1 and zero == 0 and otherwise == sp.true and cond.free_symbols & set(variables):
+            out.append(cond)
+    return tuple(out)

@@ -19,6 +19,9 @@ jumps, peaks; ``landmarks.py``) in every variable *and every parameter* are
 added with points just on each side (the integers around them for an
 integer-valued symbol).  Only points inside the support, the parameters'
 intervals and the constraints are kept, and only distinct points count.
+A support cut out of its box by a region (the simplex x_1 + x_2 < 1 inside
+[0, 1]^2: ``Domain.regions``) is honoured by drawing each random point again,
+up to ``REGION_TRIES`` times, until it lies inside; landmarks outside it are dropped.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from collections.abc import Callable, Iterator
 import mpmath
 import sympy as sp
 
-from ..core.domain import EDGE_DPS, Domain, Interval1D, edge_number, exact_number
+from ..core.domain import EDGE_DPS, Domain, Interval1D, edge_number, exact_number, regions_hold
 
 __all__ = ["distinct", "exact_point", "inside", "iter_points", "sample_points", "variable_candidates"]
 
@@ -254,13 +257,18 @@ def iter_points(
             chosen = cands[s] if len(cands[s]) <= per_draw else rng.sample(cands[s], per_draw)
             for c in chosen:
                 pt = {**base, s: c}
-                if random_points and fresh(pt):
+                if random_points and regions_hold(domain.regions, pt) and fresh(pt):
                     yield pt
             continue
         for j in range(per_draw):
-            pt = dict(base)
-            for s, _ in variables:
-                pt[s] = cands[s][j % len(cands[s])] if j < 2 else rng.choice(cands[s])
+            for attempt in range(REGION_TRIES):
+                pt = dict(base)
+                for s, _ in variables:
+                    pt[s] = cands[s][j % len(cands[s])] if j < 2 and attempt == 0 else rng.choice(cands[s])
+                if regions_hold(domain.regions, pt):
+                    break
+            else:
+                continue  # no point of the region from these candidates
             if random_points and fresh(pt):
                 yield pt
     if landmarks is None:
@@ -271,7 +279,7 @@ def iter_points(
             for c in _on_lattice(landmarks(s, iv, others), iv):
                 if inside(c, iv, pvals):
                     pt = {**fixed, s: c}
-                    if fresh(pt):
+                    if regions_hold(domain.regions, pt) and fresh(pt):
                         yield pt
     # Landmarks of the parameters: a residual wrong only for mu > 1000 (Heaviside(mu - 1000),
     # Max(0, mu - 1000)) or only near mu = 3 (exp(-10^6 (mu - 3)^2)) vanishes at every random
@@ -292,9 +300,13 @@ def iter_points(
                     continue
                 base = {**{t: v for t, v in fixed.items() if t not in dict(variables)}, s: c}
                 for pt in _with_variables(variables, moved, base, fixed, rng):
-                    if fresh(pt):
+                    if regions_hold(domain.regions, pt) and fresh(pt):
                         yield pt
 
+
+# Random draws of a point's variables until it lies inside the domain's regions (a simplex inside
+# its box holds 1/(d - 1)! of the box: half of the points at d = 3).
+REGION_TRIES = 40
 
 # Variable values tried at each parameter landmark: the draw's own (when still inside the
 # support there) and this many random ones; parameter landmarks are looked for at this many draws.

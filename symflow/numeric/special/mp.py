@@ -60,6 +60,32 @@ def gammainc_q(a, x):
 _GAMMA_SERIES_MAX_X = 400
 
 
+# Constants of the shape parameters alone (Gamma, Beta, digamma) are cached per (shapes, bits): a
+# quadrature over x evaluates these functions at hundreds of nodes with the same shapes, and the
+# constants cost more than the series.  Bits are rounded up to a multiple of _CONST_BITS (a value
+# computed with more bits is at least as accurate), so a precision that grows with x (the gamma
+# series' guard bits) still hits the cache.
+_CONST_BITS = 64
+
+
+def _const_prec(wp: int) -> int:
+    return -(-wp // _CONST_BITS) * _CONST_BITS
+
+
+@functools.lru_cache(maxsize=256)
+def _gamma_consts(a, prec: int) -> tuple:
+    """(Gamma(a + 1), psi(a + 1)) at ``prec`` bits."""
+    with mpmath.workprec(prec):
+        return mpmath.gamma(a + 1), mpmath.digamma(a + 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _beta_consts(a, b, prec: int) -> tuple:
+    """(B(a, b), psi(a), psi(b), psi(a + b)) at ``prec`` bits."""
+    with mpmath.workprec(prec):
+        return mpmath.beta(a, b), mpmath.digamma(a), mpmath.digamma(b), mpmath.digamma(a + b)
+
+
 def _fixed(v, wp: int) -> int:
     """v (an mpf) as an integer scaled by 2^wp: the series below run on Python integers (~30x
     faster than mpf arithmetic), each step rounding by at most one unit of 2^-wp."""
@@ -83,8 +109,10 @@ def _gammainc_da_series(a, x):
     with mpmath.workprec(wp):
         one = 1 << wp
         X, A = _fixed(x, wp), _fixed(a, wp)
+        gamma_a1, psi_a1 = _gamma_consts(a, _const_prec(wp))
+        x_float = float(x)  # the loop's stopping test on a float: an mpf comparison per term costs a third
         term = one  # the terms relative to the first, 1/Gamma(a + 1) (a tiny number in fixed point)
-        psi = _fixed(mpmath.digamma(a + 1), wp)
+        psi = _fixed(psi_a1, wp)
         s0, s1 = term, (term * psi) >> wp
         n = 0
         while True:
@@ -96,9 +124,9 @@ def _gammainc_da_series(a, x):
             s1 += (term * psi) >> wp
             # the tail below 2^-(wp - 20) of the sum: the cancellation of up to 1.5 x bits
             # afterwards leaves prec + 40 bits
-            if (n > x and term * (abs(psi >> wp) + 1) <= s0 >> (wp - 20)) or term == 0:
+            if (n > x_float and term * (abs(psi >> wp) + 1) <= s0 >> (wp - 20)) or term == 0:
                 break
-        scale = mpmath.power(x, a) * mpmath.exp(-x) / mpmath.gamma(a + 1)
+        scale = mpmath.power(x, a) * mpmath.exp(-x) / gamma_a1
         return scale * (_unfixed(s0, wp) * mpmath.log(x) - _unfixed(s1, wp))
 
 
@@ -204,10 +232,11 @@ def _beta_series(a, b, x):
         n += 1
         if n > 100000:  # pragma: no cover - x <= 1/2 converges in ~prec terms
             raise mpmath.libmp.NoConvergence("betainc series")
-    scale = mpmath.power(x, a) / mpmath.beta(a, b)
+    beta_ab, psi_a, psi_b, psi_ab = _beta_consts(a, b, _const_prec(wp))
+    scale = mpmath.power(x, a) / beta_ab
     value = scale * _unfixed(s0, wp)
-    da = value * (mpmath.log(x) - mpmath.digamma(a) + mpmath.digamma(a + b)) - scale * _unfixed(s1, wp)
-    db = value * (mpmath.digamma(a + b) - mpmath.digamma(b)) + scale * _unfixed(sb, wp)
+    da = value * (mpmath.log(x) - psi_a + psi_ab) - scale * _unfixed(s1, wp)
+    db = value * (psi_ab - psi_b) + scale * _unfixed(sb, wp)
     return value, da, db
 
 
@@ -300,13 +329,18 @@ def student_t_cdf_dnu(nu, x):
         half, shape = mpmath.mpf(0.5), nu / 2
         dnu = x2 / (nu + x2) ** 2  # dz/dnu; dy/dnu = -dnu
         central, _ = _t_pieces(nu, abs(x))
-        if central(nu) < 0.25:
+        # Which side is the smaller one only decides accuracy (both are exact formulas): 64 bits
+        # tell it, where the full precision would cost a second incomplete beta per call.
+        with mpmath.workprec(64):
+            central_side = central(nu) < 0.25
+        beta_half = _beta_consts(half, shape, _const_prec(mpmath.mp.prec))[0]
+        if central_side:
             y = x2 / (nu + x2)
-            density = mpmath.power(y, -half) * mpmath.power(1 - y, shape - 1) / mpmath.beta(half, shape)
+            density = mpmath.power(y, -half) * mpmath.power(1 - y, shape - 1) / beta_half
             value = (betainc_db(half, shape, y) / 2 - density * dnu) / 2
         else:
             z = nu / (nu + x2)
-            density = mpmath.power(z, shape - 1) * mpmath.power(1 - z, -half) / mpmath.beta(shape, half)
+            density = mpmath.power(z, shape - 1) * mpmath.power(1 - z, -half) / beta_half
             value = -(betainc_da(shape, half, z) / 2 + density * dnu) / 2
     return +value if x > 0 else -value
 
