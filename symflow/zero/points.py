@@ -293,12 +293,12 @@ def iter_points(
                 continue
             others = {t: v for t, v in fixed.items() if t != s}
             for c in _on_lattice(landmarks(s, iv, others, parameter=True), iv):
-                moved = {**pvals, s: exact_number(c)}
-                if not inside(c, iv, pvals) or not _constraints_hold(domain.constraints, moved):
+                if not inside(c, iv, pvals):
                     continue
-                if not domain.supports_nonempty(moved):
+                moved = _around_landmark(domain, params, pvals, s, exact_number(c), rng)
+                if moved is None:
                     continue
-                base = {**{t: v for t, v in fixed.items() if t not in dict(variables)}, s: c}
+                base = {**{t: v for t, v in fixed.items() if t not in dict(variables)}, **moved, s: c}
                 for pt in _with_variables(variables, moved, base, fixed, rng):
                     if regions_hold(domain.regions, pt) and fresh(pt):
                         yield pt
@@ -312,6 +312,19 @@ REGION_TRIES = 40
 # support there) and this many random ones; parameter landmarks are looked for at this many draws.
 PARAM_LANDMARK_DRAWS = 3
 PARAM_LANDMARK_CONTEXTS = 2
+
+
+def _around_landmark(domain: Domain, params: list, pvals: dict, s: sp.Symbol, c: sp.Expr, rng: random.Random):
+    """The draw's parameters with ``s`` moved to the landmark ``c``; when that breaks a constraint or
+    empties a support (a kink at a = 3 under a < b, drawn with b = 2), the other parameters are drawn
+    again (up to ``REGION_TRIES`` times) with ``s = c`` kept.  None when no such point was found."""
+    moved = {**pvals, s: c}
+    for attempt in range(REGION_TRIES + 1):
+        if attempt:
+            moved = {**{t: _param_value(iv, rng, wide=False) for t, iv in params if t != s}, s: c}
+        if _constraints_hold(domain.constraints, moved) and domain.supports_nonempty(moved):
+            return moved
+    return None
 
 
 def _with_variables(variables: list, pvals: dict, base: dict, fixed: dict, rng: random.Random) -> list[dict]:
