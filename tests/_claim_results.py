@@ -32,3 +32,11 @@ def module_params() -> list:
 def module_results(path: Path) -> tuple[ClaimResult, ...]:
     """Every claim of the module at ``path``, run once (results are immutable values)."""
     return tuple(run_claim(c) for c in collect([path]))
+
+
+@cache
+def module_proofs(path: Path) -> tuple:
+    """``proof_of`` of each claim of the module at ``path``, checked once (proofs are immutable values)."""
+    from symflow.proof import proof_of
+
+    return tuple(proof_of(r) for r in module_results(path))

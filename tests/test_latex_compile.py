@@ -26,7 +26,7 @@ from symflow.proof import (
     theorem_flow_estimator,
     theorem_reparameterization_transport,
 )
-from tests._claim_results import module_params, module_results
+from tests._claim_results import module_params, module_proofs, module_results
 
 pytestmark = pytest.mark.skipif(
     pdflatex_path() is None,
@@ -92,7 +92,7 @@ def test_estimator_proofs_with_every_mark_compile():
 def test_derivation_module_proofs_compile(module):
     results = list(module_results(module))
     assert results, f"{module.name} declares no claims"
-    _compiles(claims_document(module.stem, results), module.stem)
+    _compiles(claims_document(module.stem, results, proofs=module_proofs(module)), module.stem)
 
 
 @pytest.mark.slow

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from symflow.proof import proof_of
-from tests._claim_results import module_params, module_results
+from tests._claim_results import module_params, module_proofs, module_results
 
 REPO = Path(__file__).resolve().parents[1]
 PROOFS = REPO / "docs" / "proofs"
@@ -90,8 +89,7 @@ def _parts_of(verdict) -> int | None:
 @pytest.mark.slow
 @pytest.mark.parametrize("module", module_params())
 def test_every_claim_proof_shows_its_mathematics(module):
-    for result in module_results(module):
-        proof = proof_of(result)
+    for result, proof in zip(module_results(module), module_proofs(module), strict=True):
         for part in proof.walk():
             assert part.bare_zero_steps() == (), f"{result.claim.name}: {part.title}"
         k = _parts_of(result.result)
