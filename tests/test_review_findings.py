@@ -299,3 +299,28 @@ def test_points_and_witnesses_lie_where_the_support_is_non_empty():
     assert UNIFORM_AB.contains({a_: sp.Rational(-18, 100), b_: sp.Rational(57, 100)})
     pts = sample_points(UNIFORM_AB, {a_, b_})
     assert pts and all(pt[a_] < pt[b_] for pt in pts)
+
+
+# -- review of stop 20: densities that differ only in their constraints; constraints on a parameter the
+# residual does not hold ------------------------------------------------------------------------------
+
+
+def test_densities_that_differ_only_in_constraints_do_not_share_a_domain():
+    # u equals the RP flow 1 only for theta >= 0: true under theta > 0, false for theta any real
+    th = sp.Symbol("theta", real=True)
+    dens = sp.exp(-((x - th) ** 2) / 2) / sp.sqrt(2 * sp.pi)
+    u = 1 + (sp.Abs(th) - th) * x
+    constrained = sf.Density(dens, x, (th,), constraints=(th > 0,))
+    free = sf.Density(dens, x, (th,))
+    assert constrained != free
+    assert sf.check_transport(constrained, sf.Flow(constrained, {th: u}), th, timeout=20).status in NOT_ZERO
+    assert free.domain().constraints == ()
+    assert sf.check_transport(free, sf.Flow(free, {th: u}), th, timeout=20).status is sf.Status.REFUTED
+
+
+def test_a_constraint_on_a_parameter_the_residual_does_not_hold_still_lets_it_be_refuted():
+    th = sp.Symbol("theta", real=True)
+    d = Domain(((x, Interval1D(sp.Integer(-3), sp.Integer(3))),), ((th, Interval1D()),), (th > -1,))
+    v = decide_zero(sp.Integer(1), d, timeout=10)
+    assert v.status is sf.Status.REFUTED, v
+    assert float(v.witness.as_dict()[th]) > -1

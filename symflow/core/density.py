@@ -386,16 +386,19 @@ class Density(LatexDisplay):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Density):
             return NotImplemented
-        return (self.expr, self.x, self.params, self.support_sets) == (
+        # The constraints are part of the mathematics (where theta lives): densities that differ only in them
+        # must not share cached domains, points or verdicts.  Sampler, CDF and reparameterization are tools.
+        return (self.expr, self.x, self.params, self.support_sets, tuple(self.constraints)) == (
             other.expr,
             other.x,
             other.params,
             other.support_sets,
+            tuple(other.constraints),
         )
 
     def __hash__(self) -> int:
-        # Equal densities have equal (expr, x, params), so this agrees with __eq__; the support is left out
-        # because hashing sympy's Reals builds an Interval each time (2.4 ms per hash of mvn(32), whose
+        # Equal densities have equal (expr, x, params), so this agrees with __eq__; the support and the constraints
+        # are left out because hashing sympy's Reals builds an Interval each time (2.4 ms per hash of mvn(32), whose
         # checks look the density up in caches about 1700 times).
         return hash((self.expr, self.x, self.params))
 

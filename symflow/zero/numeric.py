@@ -158,7 +158,8 @@ def numeric_zero_test(
         costs.append(time.monotonic() - start)
         tried += 1
         if decision.outcome is Outcome.NONZERO:
-            witness = {s: pt.get(s) for s in symbols}
+            # the whole point: parameters the residual does not hold may be what a constraint needs
+            witness = {**pt, **{s: pt.get(s) for s in symbols}}
             conf = confirm_witness(expr, witness, decision.high, domain, timeout=max(clock.per_evaluation(10.0), 0.1))
             if not conf.confirmed:
                 # Not evidence either way (a wrong function mapping, or a point on a jump where

@@ -218,7 +218,12 @@ def iter_points(
     variables = [(s, iv) for s, iv in domain.variables if s in symbols]
     # Parameters in the edges of every support are drawn too, even for a variable the residual no
     # longer holds: test points must lie where the support is non-empty (lower edge < upper edge).
-    params = [(s, iv) for s, iv in domain.parameters if s in symbols or _bounds_need(s, domain.variables)]
+    # So are parameters in the constraints: a constraint on theta cannot be tested at a point without
+    # theta (decide_zero(1) under theta > -1 found "0 of 0 points" and could not refute).
+    constrained = set().union(*(c.free_symbols for c in domain.constraints)) if domain.constraints else set()
+    params = [
+        (s, iv) for s, iv in domain.parameters if s in symbols or s in constrained or _bounds_need(s, domain.variables)
+    ]
     if landmarks is None and domain.kinks:
         from .landmarks import LandmarkFinder
 
