@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -394,6 +395,9 @@ def run_density_case(p, timeout: float) -> str:
 
 # -- driver ----------------------------------------------------------------------------------------
 
+# Address space a shard may use (its budgeted steps' children inherit it).
+SHARD_MEMORY = 6 << 30
+
 
 def run_shard(start: int, stop: int, seed: int, timeout: float, densities: int) -> dict:
     rows = []
@@ -417,7 +421,7 @@ def run_shard(start: int, stop: int, seed: int, timeout: float, densities: int) 
                 "status": status,
                 "support": case.support,
                 "seconds": round(time.perf_counter() - t, 3),
-                "residual": sp.sstr(case.residual) if _bad(case.truth, status) else "",
+                "residual": sp.sstr(case.residual) if _bad(case.truth, status) or status.startswith("error") else "",
             }
         )
     dens = []
@@ -496,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     if args.shard:
+        # A case whose evaluation grows without bound (one shard of the first 10^4 run reached 24 GB and
+        # was killed by the OOM killer) becomes a MemoryError counted as an error, with its residual.
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (SHARD_MEMORY, hard))
         i, n = (int(v) for v in args.shard.split("/"))
         start, stop = args.cases * i // n, args.cases * (i + 1) // n
         dens = args.densities * i // n, args.densities * (i + 1) // n
