@@ -324,3 +324,92 @@ def test_a_constraint_on_a_parameter_the_residual_does_not_hold_still_lets_it_be
     v = decide_zero(sp.Integer(1), d, timeout=10)
     assert v.status is sf.Status.REFUTED, v
     assert float(v.witness.as_dict()[th]) > -1
+
+
+# -- second review: a support cut by an indicator, per-parameter moving edges, p = 0 on the support -----
+# A simplex x + y < 1 written as an indicator inside [0, 1]^2 has the face x + y = 1: only the box's faces
+# were examined, so a flow that pushes mass across x + y = 1 (y held fixed) was proved unbiased.  The
+# truth (scipy dblquad): the estimator's mean is 0.33036 while d/dtheta E[x] = 2/(theta + 2)^2 = 0.16327.
+
+_xs, _ys = sp.symbols("x y", real=True)
+_SIMPLEX_INDICATORS = {
+    "piecewise": sp.Piecewise((1, _xs + _ys < 1), (0, True)),
+    "heaviside": sp.Heaviside(1 - _xs - _ys),
+}
+
+
+def _dirichlet_theta_1_1(indicator):
+    p = sf.Density(
+        theta * (theta + 1) * _xs ** (theta - 1) * indicator, (_xs, _ys), (theta,), support=[sp.Interval(0, 1)] * 2
+    )
+    marginal_cdf = _xs**theta * ((theta + 1) - theta * _xs)  # Beta(theta, 2)
+    ux = -sp.diff(marginal_cdf, theta) / (theta * (theta + 1) * _xs ** (theta - 1) * (1 - _xs))
+    return p, ux
+
+
+@pytest.mark.parametrize("kind", sorted(_SIMPLEX_INDICATORS))
+def test_flux_through_an_indicators_face_is_examined(kind):
+    p, ux = _dirichlet_theta_1_1(_SIMPLEX_INDICATORS[kind])
+    crossing = sf.Flow(p, {theta: (ux, sp.S.Zero)})  # y fixed: mass crosses x + y = 1
+    verdict = sf.check_boundary(p, crossing, theta, _ys, timeout=60)
+    assert verdict.status is sf.Status.REFUTED
+    w = _witness(verdict)
+    assert w[_xs] + w[_ys] == pytest.approx(1)  # the witness lies on the indicator's face
+    # the transport flow (y scales with 1 - x) passes, and plus (0, 1/p) it still solves transport
+    # inside but carries p u_y phi = phi = y across the face: biased, whatever the box faces say
+    inside = -ux * _ys / (1 - _xs)
+    assert sf.check_boundary(p, sf.Flow(p, {theta: (ux, inside)}), theta, _ys, timeout=60).status in NOT_ZERO
+    plus = sf.Flow(p, {theta: (ux, inside + 1 / (theta * (theta + 1) * _xs ** (theta - 1)))})
+    assert sf.check_boundary(p, plus, theta, _ys, timeout=60).status is sf.Status.REFUTED
+
+
+def test_classify_refutes_a_flow_crossing_the_simplex_face():
+    p, ux = _dirichlet_theta_1_1(_SIMPLEX_INDICATORS["piecewise"])
+    est = sf.derive(p, sf.Flow(p, {theta: (ux, sp.S.Zero)}), wrt=theta, timeout=30)
+    verdict = sf.classify(est, timeout=60)
+    assert verdict.status is sf.Status.REFUTED
+    assert sum(_witness(verdict)[s] for s in (_xs, _ys)) == pytest.approx(1)
+
+
+def test_an_indicator_face_moving_with_the_parameter_is_never_proved():
+    # x + y < theta: the face moves, and no moving-face term is derived => unknown, naming the face
+    p = sf.Density(
+        2 / theta**2 * sp.Piecewise((1, _xs + _ys < theta), (0, True)),
+        (_xs, _ys),
+        (theta,),
+        support=[sp.Interval(0, 2)] * 2,
+    )
+    verdict = sf.check_boundary(p, sf.Flow(p, {theta: (_xs / theta, _ys / theta)}), theta, _xs, timeout=60)
+    assert verdict.status is sf.Status.UNKNOWN
+    assert "unknown: flux through the indicator's face" in str(verdict.details)
+
+
+def test_pareto_edge_moves_with_m_only_and_the_implicit_flow_moves_with_it():
+    from sympy.stats import Pareto
+
+    from symflow.checks.unbiased import _edges_left_behind
+
+    p = sf.from_stats(Pareto("X", sp.Symbol("m", positive=True), sp.Symbol("alpha", positive=True)))
+    m, alpha = p.params
+    assert p.moves_with(m) and not p.moves_with(alpha)
+    assert _edges_left_behind(sf.derive(p, sf.flows.zero(p), alpha)) == ()
+    assert _edges_left_behind(sf.derive(p, sf.flows.implicit(p), m)) == ()  # u(m) = x/m at x = m is 1
+    lr = sf.derive(p, sf.flows.zero(p), m)
+    bare = sf.Estimator(p, m, lr.v, lr.psi)  # the likelihood ratio without its moving-boundary term
+    verdict = sf.check_unbiased(bare, 1 / p.x[0], timeout=60)
+    assert verdict.status not in NOT_ZERO  # refuted, or unknown when quadrature at the witness runs out
+    assert "x = m moves with m" in verdict.reason
+    implicit = sf.check_unbiased(sf.derive(p, sf.flows.implicit(p), m), 1 / p.x[0], timeout=60)
+    assert implicit.status is sf.Status.PROVED and "moving-boundary" not in (implicit.reason or "")
+
+
+def test_a_density_zero_on_part_of_its_support_names_the_cause():
+    pos = sp.Symbol("x", positive=True)
+    p = sf.Density(
+        sp.Piecewise((theta * pos ** (theta - 1), pos < 1), (0, True)),
+        (pos,),
+        (theta,),
+        support=[sp.Interval(0, sp.oo)],
+    )
+    with pytest.raises(sf.SymflowError, match="0 on part of its stated support.*state the support where p > 0"):
+        sf.derive(p, sf.flows.zero(p), wrt=theta)

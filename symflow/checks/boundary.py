@@ -29,7 +29,10 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
     coordinates held symbolic: the face is a set of points where it must vanish).
     At an infinite edge: in 1-D, the limit x -> +-oo; in d >= 2, the flux of
     p u phi through the faces of growing boxes (``symflow.calculus.flux``), because
-    flux can escape along a diagonal while every axis-wise limit is 0.  All parts
+    flux can escape along a diagonal while every axis-wise limit is 0.  A support
+    cut by an indicator (the simplex x + y < 1 inside its box) has that face too:
+    p u phi . n is taken to it from inside (``symflow.checks.faces``); a face that
+    cannot be examined leaves the verdict unknown, naming it.  All parts
     0: proved (numbers only: consistent).  A nonzero edge value or escaping flux:
     refuted, with the edge as witness.
     """
@@ -63,6 +66,11 @@ def check_boundary(p: Density, flow: Flow, wrt: sp.Symbol, phi: object, *, timeo
             w = at_infinity.witness
             at_infinity = replace(at_infinity, witness=Witness(((p.x[0], sp.oo), *w.point), w.value, w.value_low))
         parts.append(("flux at infinity", at_infinity))
+    if not any(v.status is Status.REFUTED for _, v in parts):
+        # a support cut by an indicator (the simplex x + y < 1) has that face too: never proved from the box's
+        from .faces import face_parts
+
+        parts.extend(face_parts(p, field, wrt, budget, claim, timeout))
     if not parts:
         return Verdict(Status.PROVED, "p u phi is identically 0", sp.S.Zero, claim=claim)
     verdict = combine(parts, claim, noun="edges", label="{}")

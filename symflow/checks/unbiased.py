@@ -10,6 +10,7 @@ import sympy as sp
 from ..calculus.crosscheck import cross_examine
 from ..calculus.integrals import CheckedIntegral, checked_integral, expectation_gradient, gaussian_moment_integral
 from ..calculus.quadrature import IntegralConfirmation, confirm_integral, integral_precision, numeric_integral
+from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_param_values, as_phi, exact_values
 from ..core.domain import Domain
@@ -69,11 +70,15 @@ def _diagnosis(est: Estimator, phi: object, params: dict | None, timeout: float 
     notes = []
     p = est.density
     phi_e = as_phi(phi, p.x)
-    if p.has_moving_support and not any(t.kind is TermKind.MOVING_BOUNDARY for t in est.extra_terms):
-        notes.append(
-            "the support's edges move with the parameter but the estimator has no moving-boundary term (Eq. 77)"
-        )
-    if est.flow is not None and est.q is None and not p.has_moving_support:
+    if not any(t.kind is TermKind.MOVING_BOUNDARY for t in est.extra_terms):
+        unmatched = _edges_left_behind(est, timeout)
+        if unmatched:
+            notes.append(
+                f"the support's edge {', '.join(unmatched)} moves with {est.wrt} but the flow does not move with it "
+                "(u at the edge is not d edge/d" + str(est.wrt) + ", Eq. 76-77) and the estimator has no "
+                "moving-boundary term"
+            )
+    if est.flow is not None and est.q is None and not p.moves_with(est.wrt):
         try:
             b = check_boundary(p, est.flow, est.wrt, phi_e, timeout=timeout)
         except Exception:  # noqa: BLE001 - a diagnosis is a hint; its failure changes nothing
@@ -87,6 +92,33 @@ def _diagnosis(est: Estimator, phi: object, params: dict | None, timeout: float 
     if problem is not None:
         notes.append(problem)
     return tuple(notes)
+
+
+def _edges_left_behind(est: Estimator, budget: float | None = None) -> tuple[str, ...]:
+    """The finite edges that move with wrt where u = v q / p is not shown to move with them (Eq. 76-77).
+
+    A flow with u = d edge/dtheta at the edge carries the mass along with the edge
+    (the implicit flow of Pareto in m): no moving-boundary term is needed there.
+    """
+    p, wrt = est.density, est.wrt
+    budget = resolve_timeout(budget)
+    out = []
+    for xj, s, vj in zip(p.x, p.support_sets, est.v, strict=True):
+        for edge, direction in ((s.inf, "+"), (s.sup, "-")):
+            if edge.is_infinite or wrt not in edge.free_symbols:
+                continue
+            uj = vj * est.sampling.expr / p.expr
+            gap = uj - sp.diff(edge, wrt)
+            try:
+                at_edge = budgets.simplify(gap.xreplace({xj: edge}), timeout=budget)
+                if at_edge.has(sp.nan, sp.zoo):
+                    at_edge = budgets.limit(gap, xj, edge, direction, timeout=budget)
+                moves = budgets.simplify(at_edge, timeout=budget) == 0
+            except Exception:  # noqa: BLE001 - a diagnosis is a hint: not shown to move with the edge
+                moves = False
+            if not moves:
+                out.append(f"{xj} = {sp.sstr(edge)}")
+    return tuple(out)
 
 
 def _precision(est: Estimator):

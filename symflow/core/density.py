@@ -383,6 +383,10 @@ class Density(LatexDisplay):
         """True when an edge of the support depends on a parameter."""
         return any(s.free_symbols for s in self.support_sets)
 
+    def moves_with(self, wrt: sp.Symbol) -> bool:
+        """True when an edge of the support depends on ``wrt`` (Pareto's edge m moves with m, not with alpha)."""
+        return any(wrt in s.free_symbols for s in self.support_sets)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Density):
             return NotImplemented

@@ -265,10 +265,14 @@ def support_regions(expr: sp.Expr, variables: tuple) -> tuple[sp.Basic, ...]:
 
     An indicator is a factor ``Piecewise((1, cond), (0, True))``: ``expr`` vanishes
     outside ``cond``, so the support is the box of intervals cut down by it (the
-    Dirichlet's ``x_1 + x_2 < 1``).
+    Dirichlet's ``x_1 + x_2 < 1``).  ``Heaviside(g)`` is the same indicator of g > 0
+    (its value at g = 0 is a set of measure 0).
     """
     out = []
     for factor in sp.Mul.make_args(expr):
+        if isinstance(factor, sp.Heaviside) and factor.args[0].free_symbols & set(variables):
+            out.append(sp.StrictGreaterThan(factor.args[0], 0))
+            continue
         if not isinstance(factor, sp.Piecewise) or len(factor.args) != 2:
             continue
         (one, cond), (zero, otherwise) = factor.args

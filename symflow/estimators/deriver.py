@@ -23,7 +23,7 @@ from ..core.estimator import Estimator
 from ..core.flow import Flow, FlowKind, field_over
 from ..core.status import Status
 from ..core.steps import Step
-from ..errors import EstimatorError
+from ..errors import EstimatorError, SymflowError
 from ..zero import decide_zero, proves_zero
 
 __all__ = ["derive"]
@@ -164,6 +164,8 @@ def derive(
         steps.append(Step(PSI, psi, rule, "19"))
         for i, vi in enumerate(v, start=1):
             steps.append(Step(sp.Symbol(f"v_{i}"), vi, rule, "19"))
+    if any(e.has(sp.nan, sp.zoo) for e in (psi, *v)):
+        _explain_undefined(p)
     extra = _extra_terms(p, u, wrt, q, phi, jumps, timeout)
     for term in extra:
         steps.extend(term.steps())
@@ -230,3 +232,25 @@ def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
     if p.has_moving_support:
         terms.extend(moving_boundary_terms(p, u, wrt, q, timeout=timeout))
     return tuple(terms)
+
+
+def _explain_undefined(p: Density) -> None:
+    """Raise, naming the cause, when psi or v is nan because p is 0 on part of its stated support.
+
+    log p = -oo where p = 0 => d log p / d theta there is oo - oo (nan): the estimator is
+    undefined on that part, though no sample lands there.
+    """
+    variables = set(p.x)
+    jumps_to_zero = any(
+        (isinstance(f, sp.Heaviside) and f.args[0].free_symbols & variables)
+        or (isinstance(f, sp.Piecewise) and f.free_symbols & variables and any(e == 0 for e, _ in f.args))
+        for f in sp.preorder_traversal(p.expr)
+    )
+    if not jumps_to_zero:
+        return
+    raise SymflowError(
+        f"the density of {p.name} is 0 on part of its stated support ({sp.sstr(p.expr)} on "
+        f"{', '.join(map(sp.sstr, p.support_sets))}), so log p is -oo there and psi = d log p/d theta + ... is "
+        "nan (oo - oo); state the support where p > 0 instead (support=sympy.Interval(lo, hi) with the "
+        "density's formula there, without the Piecewise or Heaviside that makes it 0)"
+    )

@@ -16,6 +16,7 @@ import sympy as sp
 
 from ..calculus.flux import flux_at_infinity, has_infinite_face
 from ..calculus.quadrature import numeric_integral
+from ..checks.faces import face_parts
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout
 from ..core.convert import as_phi, at_values, exact_values
@@ -91,6 +92,15 @@ def _divergence_theorem(
             term = term + at_infinity.residual
             details = (("boundary term", term), *details[1:])
         verdict = combined
+    faces = face_parts(p, tuple(p.expr * fj * phi for fj in field), None, budget, claim, budget)
+    if faces:
+        # a support cut by an indicator (the simplex x + y < 1): its face is part of the boundary too
+        box_refuted = verdict.status is Status.REFUTED
+        verdict = combine([("box faces", verdict), *faces], claim, noun="parts", label="{}")
+        if verdict.status is Status.REFUTED and not box_refuted:
+            term = verdict.residual  # the flux through the face, not the box's (zero) term
+        method = f"divergence theorem on the box cut by its indicator: {verdict.method}"
+        details = (*details, *((label, f"{v.status}: {v.method}") for label, v in faces))
     if params is not None and p.dim == 1:
         values = exact_values(p.param_values(params))
         integrand = sum((sp.diff(p.expr * fj * phi, xj) for fj, xj in zip(field, p.x, strict=True)), sp.S.Zero)

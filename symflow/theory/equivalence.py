@@ -394,6 +394,7 @@ def _edge_parts(est: Estimator, budget: float, claim: str) -> list[tuple[str, Ve
         return []
     from ..calculus.flux import flux_at_infinity, has_infinite_face
     from ..checks.boundary import edge_limit_verdict
+    from ..checks.faces import face_parts
 
     p, q, wrt = est.density, est.sampling, est.wrt
     flux = tuple(q.expr * vi for vi in est.v)  # = p u: what crosses the edges with phi
@@ -418,6 +419,8 @@ def _edge_parts(est: Estimator, budget: float, claim: str) -> list[tuple[str, Ve
             p, flux, timeout=budget, absolute=True, claim="the flux of |q v| through growing boxes vanishes"
         )
         parts.append(("flux of q v at infinity (footnote 4)", v))
+    # a support cut by an indicator (the simplex x + y < 1): q v . n must vanish on that face too
+    parts.extend((f"q v . n = 0 on the {label} (Eq. 77)", v) for label, v in face_parts(p, flux, wrt, budget, claim))
     return parts
 
 
