@@ -138,6 +138,40 @@ def _beta_left(a, b, lx, l1x, bracket_log_t: bool, c) -> np.ndarray:
 
 # 1 - I_x(a, b) without forming it as a difference (scipy >= 1.11 has betaincc; before, the symmetry)
 _betaincc = getattr(sc, "betaincc", None) or (lambda a, b, x: sc.betainc(b, a, 1.0 - x))
+# Below this x the first-order correction of _upper_mass is not used (see there).
+_LINEAR_X = 2.0**-30
+
+
+def _upper_mass(a: np.ndarray, b: np.ndarray, x: np.ndarray, lx: np.ndarray, l1x: np.ndarray) -> np.ndarray:
+    r""":math:`1 - I_x(a, b)` at about the cost of one ``scipy.special.betainc``.
+
+    scipy's ``betaincc`` is 10--20 times slower than ``betainc`` (3 us against 0.2 us an element,
+    scipy 1.17), so: where :math:`I_x \le 1/2`, :math:`1 - I_x` (no cancellation: its relative
+    error is at most that of :math:`I_x`); elsewhere the symmetry :math:`I_{1-x}(b, a)` at
+    :math:`y = \mathrm{fl}(1 - x)`, corrected to first order for the rounding
+    :math:`e = (1 - x) - y` (exact: :math:`1 - y` is exact for :math:`y \ge 1/2`, and so is its
+    difference with :math:`x \approx 1 - y`) by the density of Beta(b, a) at :math:`1 - x` times
+    :math:`e` (zero for :math:`x \ge 1/2`).  The correction is linear in :math:`e` while the
+    density's relative change over :math:`|e| \le 2^{-54}`, about
+    :math:`(|b - 1| + |a - 1|/x)\,2^{-53}`, is small; below :math:`x = 2^{-30}` (a mass above 1/2
+    there needs a tiny :math:`a`) ``betaincc`` is used.  Measured against mpmath at 60 digits
+    (a, b in [0.001, 1000], x from the 1e-12 to the 1 - 1e-12 quantile): relative error below 7e-14,
+    the accuracy of ``betainc`` itself for large parameters.
+    """
+    lower = sc.betainc(a, b, x)
+    out = 1.0 - lower
+    hard = np.flatnonzero(lower > 0.5)
+    if hard.size:
+        a, b, x, lx, l1x = a[hard], b[hard], x[hard], lx[hard], l1x[hard]
+        y = 1.0 - x
+        e = (1.0 - y) - x
+        density = np.exp((b - 1.0) * l1x + (a - 1.0) * lx - sc.betaln(a, b))  # Beta(b, a) at 1 - x
+        upper = sc.betainc(b, a, y) + density * e
+        tiny = np.flatnonzero(x < _LINEAR_X)
+        if tiny.size:
+            upper[tiny] = _betaincc(a[tiny], b[tiny], x[tiny])
+        out[hard] = upper
+    return out
 
 
 def _betainc_d(a: object, b: object, x: object, wrt_a: bool) -> np.ndarray:
@@ -165,7 +199,7 @@ def _betainc_d(a: object, b: object, x: object, wrt_a: bool) -> np.ndarray:
         if (~left).any():
             # int_x^1 for (a, b) = int_0^(1-x) for (b, a) with t -> 1 - t: the bracket moves to the other log
             i = np.flatnonzero(~left)
-            upper = _betaincc(a[i], b[i], x[i])
+            upper = _upper_mass(a[i], b[i], x[i], lx[i], l1x[i])
             result[i] = -upper * _beta_left(b[i], a[i], l1x[i], lx[i], not wrt_a, c[i])
         out[work] = result
     return out.reshape(shape)[()]
@@ -180,7 +214,7 @@ def betainc_da(a: object, b: object, x: object) -> np.ndarray:
 
     the first where :math:`\log x \le \psi(a) - \psi(a+b)` (integrand negative on :math:`[0, x]`),
     the second otherwise (integrand positive on :math:`[x, 1]`): the side's mass :math:`I_x` or
-    :math:`1 - I_x` (``scipy.special.betainc/betaincc``) times the mean of the bracket over it (``_beta_left``).
+    :math:`1 - I_x` (``scipy.special.betainc``, ``_upper_mass``) times the mean of the bracket over it (``_beta_left``).
     Measured against ``mpmath.diff`` (x from the 1e-12 to the 1 - 1e-12 quantile): max relative
     error 5e-14 for :math:`a, b \in [0.05, 1000]`, 4e-13 with one parameter in :math:`[0.001, 0.05]`,
     2e-12 with one in :math:`[1000, 10^5]`.  ``x`` in {0, 1} gives 0; parameters :math:`\le 0` or
