@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import pickle
 import warnings
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
@@ -365,3 +366,46 @@ def test_fallbacks_name_the_function_numpy_lacks_not_its_parents():
     kappa, z = sp.Symbol("kappa", positive=True), sp.Symbol("z", real=True)
     got = numpy_backend.plan([2 * z * sp.besseli(0, kappa) + 1])
     assert [f.function for f in got.fallbacks] == ["besseli"]
+
+
+def _counting(make: Callable, calls: list) -> Callable:
+    """``make`` whose every returned function records its calls in ``calls``."""
+
+    def counted_make(*args, **kwargs):
+        fn = make(*args, **kwargs)
+
+        def counted(*values):
+            calls.append(fn)
+            return fn(*values)
+
+        return counted
+
+    return counted_make
+
+
+# A flow whose components share one special function (as the Dirichlet implicit flow's components
+# share d/da I_x(a, b)): the kernel numpy lacks must run once per call, not once per occurrence.
+_SHARED_SPECIAL = {
+    "kernel": ("lambdify_special", sp.Derivative(sp.betainc_regularized(a, 2, 0, 1 / (1 + sp.exp(-x1))), a)),
+    "mpmath": ("_mpmath_elementwise", sp.zeta(x1**2 + 2)),
+}
+
+
+@pytest.mark.parametrize("route", sorted(_SHARED_SPECIAL))
+def test_a_special_function_shared_by_components_is_evaluated_once(route: str, monkeypatch) -> None:
+    factory, shared = _SHARED_SPECIAL[route]
+    calls: list = []
+    monkeypatch.setattr(numpy_backend, factory, _counting(getattr(numpy_backend, factory), calls))
+    est = sf.Estimator(normal_2d(), a, [shared * x2, shared / a], shared * x1, name="shared")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sf.SymflowWarning)
+        f = est.compile(threads=1)
+        alone = sf.Estimator(normal_2d(), a, [shared, 0], 0, name="alone").compile(threads=1)
+    xs = points(n=5, d=2)
+    phi, grad = numeric_phi(xs)
+    params = {mu: 0.3, a: 1.7}
+    got = f(xs, phi, grad, params)
+    assert len(calls) == 1, f"{len(calls)} evaluations of the shared {route} function in one call"
+    # the same value as each occurrence evaluated on its own
+    s = alone(xs, None, np.column_stack([np.ones(5), np.zeros(5)]), params)
+    assert_close(got, s * xs[:, 1] * grad[:, 0] + s / 1.7 * grad[:, 1] + s * xs[:, 0] * phi)

@@ -114,16 +114,28 @@ def _mpmath_elementwise(node: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> Callab
 
 
 class _Rewriter:
-    """Bottom-up: keep what numpy prints, note scipy fallbacks, wrap the rest for mpmath."""
+    """Bottom-up: keep what numpy prints, note scipy fallbacks, wrap the rest for mpmath.
+
+    Equal subtrees are rewritten once (``done``): a special function that occurs in several
+    terms (the same d/da I_x(a, b) in both components of a Dirichlet flow) becomes one stand-in
+    applied to the same arguments, so ``lambdify``'s cse evaluates its kernel once per call.
+    """
 
     def __init__(self) -> None:
         self.fallbacks: dict[str, str] = {}
         self.use_scipy = _scipy_available()
         self.counter = 0
+        self.done: dict[sp.Basic, sp.Basic] = {}
 
     def __call__(self, node: sp.Basic) -> sp.Basic:
         if not node.args or isinstance(node, sp.Symbol | sp.Number | sp.NumberSymbol):
             return node
+        # distinct stand-ins for equal nodes => distinct calls that cse cannot merge => one per occurrence
+        if node not in self.done:
+            self.done[node] = self._rewrite(node)
+        return self.done[node]
+
+    def _rewrite(self, node: sp.Basic) -> sp.Basic:
         if isinstance(node, AppliedUndef) and not hasattr(node, "_imp_"):
             raise BackendError(
                 f"the expression calls the undefined function {_head_name(node)}; numeric code needs a "
