@@ -23,7 +23,7 @@ import sympy as sp
 
 from ..core.density import Density
 from ..core.verdict import Status, Verdict, Witness
-from .boundary import edge_limit_verdict
+from .edges import edge_limit_verdict
 
 __all__ = ["IndicatorFace", "face_parts", "indicator_faces"]
 

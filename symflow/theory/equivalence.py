@@ -393,7 +393,7 @@ def _edge_parts(est: Estimator, budget: float, claim: str) -> list[tuple[str, Ve
     if est.density.is_discrete:
         return []
     from ..calculus.flux import flux_at_infinity, has_infinite_face
-    from ..checks.boundary import edge_limit_verdict
+    from ..checks.edges import edge_limit_verdict
     from ..checks.faces import face_parts
 
     p, q, wrt = est.density, est.sampling, est.wrt
