@@ -195,3 +195,77 @@ def test_a_jumping_flow_is_named_as_the_source_of_the_delta():
     (x,) = p.x
     with pytest.raises(sf.EstimatorError, match="comes from the flow"):
         sf.derive(p, sf.Flow(p, {mu: [sp.sign(x - mu)]}), mu)
+
+
+# -- the full exception fuzz of stop 20 (10,976 calls): the 37 escapes, one test per kind --------------------
+
+
+def test_document_builders_refuse_what_is_not_a_proof_or_a_string():
+    from symflow.proof import claims_document, proof_fragment
+
+    x = sp.Symbol("x", real=True)
+    for call in (
+        lambda: proof_fragment([3]),
+        lambda: proof_fragment([], intro=x > 0),
+        lambda: proof_fragment([], title=3),
+        lambda: claims_document("mod", [], proofs=3.5),
+        lambda: claims_document("mod", [], theorems=sp.Min(1, x)),
+        lambda: claims_document("mod", [], fragment=sp.nan),
+    ):
+        with pytest.raises(sf.SymflowError):
+            call()
+
+
+def test_general_theorems_refuses_a_timeout_that_is_not_a_number():
+    import numpy as np
+
+    from symflow.proof import general_theorems
+
+    for bad in ([], np.array([1.0, 2.0])):
+        with pytest.raises(sf.SymflowError, match="timeout"):
+            general_theorems(bad)
+
+
+def test_wrong_arguments_of_derive_dirichlet_induced_density_and_compile_pdf_are_symflow_errors():
+    from symflow.proof.pdf import compile_pdf
+
+    p = sf.families.normal()
+    (x,) = p.x
+    with pytest.raises(sf.SymflowError, match="jumps"):
+        sf.derive(p, sf.flows.zero(p), p.params[0], phi=x, jumps=object())
+    with pytest.raises(sf.SymflowError, match="Symbols"):
+        sf.families.dirichlet(x=sp.Symbol("x"))
+    eps = sp.Symbol("epsilon", real=True)
+    base = sf.Density(sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi), (eps,), ())
+    mu, sigma = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    with pytest.raises(sf.SymflowError):
+        sf.induced_density(base, mu + sigma * eps, eps, x=(x,), S=((x - mu) / sigma, x))
+    with pytest.raises(sf.SymflowError, match="passes"):
+        compile_pdf("", passes=sp.Heaviside(x))
+    with pytest.raises(sf.SymflowError, match="points"):
+        sf.plot.variance_curves(points=object())
+
+
+def test_box_gradients_of_a_complex_phi_is_refused():
+    b = sf.families.bernoulli()
+    (p,) = b.params
+    (y,) = b.x
+    with pytest.raises(sf.SymflowError, match="complex"):
+        sf.boxes.box_gradients(b, sp.I * y, p, {p: sp.Rational(1, 3)}, flow=sf.flows.zero(b), timeout=20)
+
+
+def test_a_parameter_value_whose_evaluation_recurses_is_a_symflow_error():
+    t = sf.families.student_t()
+    mu, sigma, nu = t.params
+    (x,) = t.x
+    with pytest.raises(sf.SymflowError):
+        sf.expectation_gradient(t, x + sp.sin(x), mu, {mu: -0.3, sigma: 1.2, nu: sp.Float("1e400")}, timeout=5)
+
+
+def test_flux_of_a_field_with_a_bound_variable_is_unknown_not_a_value_error():
+    from symflow.calculus.flux import flux_at_infinity
+
+    p = sf.families.mvn(2, "diag")
+    x1, x2 = p.x
+    field = (p.expr * sp.Integral(sp.exp(-(x1**2)), (x1, 0, 1)), sp.S.Zero)
+    assert flux_at_infinity(p, field, timeout=10).status is sf.Status.UNKNOWN

@@ -405,7 +405,15 @@ def at_values(expr: sp.Expr, values: dict) -> sp.Expr:
             dummies = {v: sp.Dummy(str(v)) for v in hit}
             swap[d] = sp.Subs(d.xreplace(dummies), tuple(dummies.values()), tuple(hit))
         expr = expr.xreplace(swap)
-    return expr.xreplace(values)
+    try:
+        return expr.xreplace(values)
+    except RecursionError:
+        # SymPy's automatic evaluation at the values recursed (gamma(nu/2) at nu = 1e400 did)
+        shown = ", ".join(f"{k} = {v!s:.20}" for k, v in values.items())
+        raise ParameterError(
+            f"SymPy could not evaluate the expression at {shown} (its evaluation recursed without end); "
+            "give parameter values of ordinary size"
+        ) from None
 
 
 # What SymPy's evalf raises where it has no numeric method (not evidence of anything): AttributeError from

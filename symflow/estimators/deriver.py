@@ -13,6 +13,8 @@ u solves the transport equation div(p u) + dp/dtheta_i = 0 (Eq. 52).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 
 from ..calculus.transport import transport_residual
@@ -219,6 +221,8 @@ def _extra_terms(p, u, wrt, q, phi, jumps, timeout) -> tuple:
     terms: list = []
     phi_e = as_phi(phi, p.x) if phi is not None else None
     if jumps is not None:
+        if not isinstance(jumps, sp.Basic | Sequence) or isinstance(jumps, str | bytes):
+            raise EstimatorError(f"jumps must be a level function or a list of them, got {type(jumps).__name__}")
         raw = [jumps] if isinstance(jumps, sp.Basic) else list(jumps)
         levels = list(jump_levels(raw, p.x))  # f = (x - 1) y is two surfaces
     elif phi_e is not None:

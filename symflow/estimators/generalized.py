@@ -109,7 +109,11 @@ def induced_density(
     x_vec = as_symbols(x, "x")
     extra = sorted(set().union(*(gi.free_symbols for gi in g_vec)) - set(eps_vec) - set(base.params), key=str)
     params = base.params + tuple(extra)
+    if len(x_vec) != d:
+        raise FlowError(f"x has {len(x_vec)} variable(s) for {d} base variable(s); give one per variable")
     S_vec = _standardization(g_vec, eps_vec, x_vec, S, budget)
+    if len(S_vec) != d:
+        raise FlowError(f"S has {len(S_vec)} component(s) for {d} base variable(s); give one per variable")
     jac = sp.Matrix([[sp.diff(si, xi) for xi in x_vec] for si in S_vec])
     det = jac[0, 0] if d == 1 else jac.det(method="berkowitz")
     if support is None:

@@ -106,6 +106,8 @@ def dirichlet(
     given = (None,) * d if alpha is None else tuple(alpha)
     bound = bind(tuple(Slot(str(s), s) for s in defaults), given)
     a = bound.values
+    if x is not None and (isinstance(x, str | sp.Basic) or not isinstance(x, Sequence)):
+        raise DensityError(f"x must be a sequence of d - 1 = {d - 1} sympy Symbols (the free coordinates); got {x!r}")
     xs = default_x(d - 1) if x is None else tuple(x)
     if len(xs) != d - 1 or not all(isinstance(s, sp.Symbol) for s in xs):
         raise DensityError(f"x must be d - 1 = {d - 1} sympy Symbols (the free coordinates); got {xs!r}")

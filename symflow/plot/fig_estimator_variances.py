@@ -126,6 +126,8 @@ class VarianceCurves:
 
 
 def _grid(k: sp.Symbol, points: int) -> np.ndarray:
+    if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 2:
+        raise SymflowError(f"points must be an integer >= 2 (the grid of k), got {points!r:.40}")
     return np.linspace(-3.0, 3.0, points) if k is K_REAL else np.linspace(0.05, 3.0, points)
 
 
@@ -185,6 +187,7 @@ def variance_curves(points: int = 41, *, timeout: float = 900.0) -> VarianceCurv
     """
     from ..families import normal
 
+    _grid(K_REAL, points)  # refuses a points= that is not an integer >= 2 before any work
     p = normal()
     x = p.x[0]
     mu, sigma = p.params

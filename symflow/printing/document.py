@@ -400,9 +400,16 @@ def proof_body(printer: ExpressionLatexPrinter, proof: Any, *, checks: str = "li
 def _sections(
     proofs: Sequence[Any], theorems: Sequence[Any], intro: str, settings: dict, title: str, fragment: bool
 ) -> list[str]:
+    if not isinstance(title, str) or not isinstance(intro, str):
+        raise SymflowError("title and intro must be strings")
     for what, given in (("proofs", proofs), ("theorems", theorems)):
         if given is not None and (isinstance(given, str | bytes) or not isinstance(given, Sequence)):
             raise SymflowError(f"{what} must be a list of proofs (e.g. [sf.proof.proof_of(v)]), got {given!r:.60}")
+        for item in given or ():
+            if not (callable(getattr(item, "walk", None)) and hasattr(item, "steps")):
+                raise SymflowError(
+                    f"{what} must hold Proof values (e.g. sf.proof.proof_of(verdict)), got {type(item).__name__}"
+                )
     printer = ExpressionLatexPrinter({"target": "document", **settings})
     layout = _Layout(printer, "global" if fragment else "proof")
     out: list[str] = []
@@ -464,6 +471,8 @@ def proof_fragment(
     numbered by the paper's own counter and labelled ``symflow:eq<N>-<claim>:s<k>``
     (``label_prefix=`` changes the prefix), so they can be cited with ``\eqref``.
     """
+    if not isinstance(title, str) or not isinstance(intro, str):
+        raise SymflowError("title and intro must be strings")
     head = [
         f"% {title}",
         "% \\input this file; it needs \\usepackage{amsmath,amssymb,longtable}.",

@@ -310,6 +310,11 @@ def claims_document(
         raise SymflowError(f"results must be a sequence of ClaimResult values, got {type(results).__name__}")
     if not all(hasattr(r, "as_expected") for r in results):
         raise SymflowError("results must hold ClaimResult values (from symflow.cli.claims.run_claim)")
+    for what, given in (("proofs", proofs), ("theorems", theorems)):
+        if given is not None and (isinstance(given, str | bytes) or not isinstance(given, Sequence)):
+            raise SymflowError(f"{what} must be a list of proofs (e.g. [sf.proof.proof_of(v)]), got {given!r:.60}")
+    if not isinstance(fragment, bool):
+        raise SymflowError(f"fragment must be True or False, got {fragment!r:.40}")
     if proofs is None:
         proofs = [proof_of(r) for r in results]
     if theorems is None:

@@ -51,6 +51,8 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "proof", passes
         raise LatexError(
             "tex must be the LaTeX source as a string and name a plain file name (letters, digits, - and _)"
         )
+    if isinstance(passes, bool) or not isinstance(passes, int) or not 1 <= passes <= 5:
+        raise LatexError(f"passes must be an integer from 1 to 5 (pdflatex runs), got {passes!r:.40}")
     exe = pdflatex_path()
     if exe is None:
         raise LatexError(

@@ -29,7 +29,7 @@ import functools
 
 import sympy as sp
 
-from ..core.budget import BudgetExceeded, bounded, remaining, run_with_budget
+from ..core.budget import BudgetExceeded, bounded, remaining, resolve_timeout, run_with_budget
 from ..core.domain import Domain, Interval1D
 from ..core.steps import Basis, Proof, ProofStep
 from ..core.verdict import Status, Verdict
@@ -318,14 +318,19 @@ def theorem_grp_trace_identity(dims: tuple[int, ...] = (1, 2, 3), *, timeout: fl
 DOCUMENT_THEOREMS_TIMEOUT = 120.0
 
 
-@functools.cache
-@bounded
 def general_theorems(timeout: float | None = None) -> tuple[Proof, ...]:
     """The general theorems every generated document opens with: Thm. 3-4, transport for any g, GRP's trace.
 
     Computed once per process and timeout (the proofs are immutable values); ``timeout`` bounds the whole
     call, and a step it cuts short is marked NOT CHECKED (unknown) with the reason.
     """
+    # the timeout is checked (a SymflowError for a list or an array) before it becomes a cache key
+    return _general_theorems(None if timeout is None else resolve_timeout(timeout))
+
+
+@functools.cache
+@bounded
+def _general_theorems(timeout: float | None = None) -> tuple[Proof, ...]:
     return (
         theorem_flow_estimator(timeout=timeout),
         theorem_reparameterization_transport(timeout=timeout),

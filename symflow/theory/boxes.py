@@ -181,7 +181,10 @@ def box_gradients(
         if exact is None:
             raise EstimatorError(f"the exact gradient could not be computed: {how}")
     with mpmath.workdps(30):
-        exact_f = float(sp.N(exact, 30))
+        exact_c = complex(sp.N(exact, 30))
+    if exact_c.imag != 0:
+        raise EstimatorError(f"phi gives a complex gradient ({exact}); box gradients need a real phi")
+    exact_f = exact_c.real
     if isinstance(n_boxes, str) or not isinstance(n_boxes, Sequence):
         raise EstimatorError(f"n_boxes must be a sequence of positive integers, got {n_boxes!r}")
     rows = []
