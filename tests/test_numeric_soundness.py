@@ -118,15 +118,15 @@ def test_infinite_symbolic_limit_of_a_decaying_function_is_not_used():
 def test_boundary_refutes_only_what_the_numbers_confirm(monkeypatch):
     # A limit routine answering oo for p u = x exp(-x) -> 0 (planted past the cross-examination):
     # no numbers confirm it, so the boundary check is unknown, never refuted.
-    from symflow.checks import boundary
+    from symflow.checks import edges
 
     p = sf.Density(sp.exp(-x), x, (), support=sp.Interval(0, sp.oo))
-    monkeypatch.setattr(boundary, "cross_examined_limit", lambda *args, **kw: sp.oo)
+    monkeypatch.setattr(edges, "cross_examined_limit", lambda *args, **kw: sp.oo)
     flux = x * sp.exp(-x)
-    v = boundary.edge_limit_verdict(p, flux, x, sp.oo, "-", 10, "claim", 10)
+    v = edges.edge_limit_verdict(p, flux, x, sp.oo, "-", 10, "claim", 10)
     assert v.status == "unknown" and "do not confirm" in v.reason
     # a true infinite limit is confirmed, with the flux near the edge as a two-precision witness
-    v = boundary.edge_limit_verdict(p, x**2, x, sp.oo, "-", 10, "claim", 10)
+    v = edges.edge_limit_verdict(p, x**2, x, sp.oo, "-", 10, "claim", 10)
     assert v.status == "refuted" and v.witness.as_dict()[x] == sp.oo
     assert int(v.witness.value) == int(v.witness.value_low) == 10**32  # x**2 at x = 1e16, exact at both precisions
 

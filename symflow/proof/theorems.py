@@ -318,6 +318,7 @@ def theorem_grp_trace_identity(dims: tuple[int, ...] = (1, 2, 3), *, timeout: fl
 DOCUMENT_THEOREMS_TIMEOUT = 120.0
 
 
+@bounded
 def general_theorems(timeout: float | None = None) -> tuple[Proof, ...]:
     """The general theorems every generated document opens with: Thm. 3-4, transport for any g, GRP's trace.
 
