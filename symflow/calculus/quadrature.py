@@ -5,9 +5,12 @@ over p's support at given parameter values:
 
 * **1-D**: mpmath tanh-sinh quadrature at ``dps`` digits (each piece to an
   absolute error about 10^-(dps - 4): ``_TargetedTanhSinh``), split at the
-  density's center and at multiples of its scale (from its sampler), each
+  density's center and at multiples of its scale (from its sampler; without
+  one, its mode and the curvature of log p there: ``_mode_scale``), each
   infinite end beyond 40 scales one piece in units of the scale (a heavy
-  tail becomes an end-point singularity), and at every point where the
+  tail becomes an end-point singularity; an oscillating tail that is not
+  negligible goes to ``mpmath.quadosc``, or is checked on a second set of
+  splits: ``_tail``), and at every point where the
   integrand jumps or kinks, located numerically (``kink_points``, the one
   kink finder: Abs, sign, Heaviside, Max/Min, floor, Mod, Piecewise, ...);
 * **2-D**: at ``dps`` <= ``CUBATURE.high`` (15), float64 adaptive cubature
@@ -58,6 +61,7 @@ from .simplex_map import SIMPLEX_PANELS, simplex_bound, simplex_integrand
 
 __all__ = [
     "IntegralConfirmation",
+    "Oscillation",
     "box_edges",
     "center_scale",
     "confirm_integral",
@@ -65,7 +69,9 @@ __all__ = [
     "infinite_expectation",
     "integral_precision",
     "kink_points",
+    "majorant",
     "numeric_integral",
+    "oscillation",
     "quad_1d",
 ]
 
@@ -88,7 +94,8 @@ def integral_precision(p: Density):
 
 
 def center_scale(p: Density, values: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per-coordinate (median, robust scale) of p at these values, from its sampler (else 0 and 1)."""
+    """Per-coordinate (median, robust scale) of p at these values, from its sampler; a 1-D continuous
+    density without one: its mode and the curvature of log p there (``_mode_scale``); else 0 and 1."""
     floats = {k: float(v) for k, v in values.items() if k in p.params}
     if p.sampler is not None or p.reparam is not None:
         try:
@@ -97,7 +104,92 @@ def center_scale(p: Density, values: dict) -> tuple[np.ndarray, np.ndarray]:
             return med, np.maximum((q3 - q1) / 1.35, 1e-6)
         except Exception:  # noqa: BLE001 - a hint only
             pass
+    if p.dim == 1 and not p.is_discrete:
+        found = _mode_scale(p, exact_values({k: v for k, v in values.items() if k in p.params}))
+        if found is not None:
+            return np.array([found[0]]), np.array([found[1]])
     return np.zeros(p.dim), np.ones(p.dim)
+
+
+# Newton steps on log p per starting point, and the step halvings allowed when a step does not climb.
+_MODE_STEPS = 80
+_MODE_HALVINGS = 40
+
+
+def _mode_scale(p: Density, values: dict) -> tuple[float, float] | None:
+    """(mode, 1/sqrt(-d^2 log p/dx^2) there) of a 1-D density at ``values``, or None.
+
+    A typed-in density has no sampler to say where its mass is, and a fixed center 0, scale 1 puts
+    every split far from a narrow peak at theta = 10 (s = 0.01): quadrature then misses the peak.
+    log p is climbed by damped Newton steps (uphill steps of 1/|d log p| where log p is convex) from
+    0, +-1, the parameter values and the support's finite edges; the highest point wins.  A hint
+    only: whether the pieces it gives hold all of p is checked by integrating p itself
+    (``calculus.integrals.numeric_gradient``).
+    """
+    x = p.x[0]
+    try:
+        dens = evalf_constants(at_values(p.expr, values), 40)
+        if dens.free_symbols - {x}:
+            return None
+        d1 = sp.diff(dens, x)
+        many = mpmath_function([x], [dens, d1, sp.diff(d1, x)])
+        lo, hi = _edges(p, values, 30)[0]
+    except (ArithmeticError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+
+    def derivs(t):  # (log p, d log p, d^2 log p) at t, or None where p is not positive and finite
+        try:
+            f, f1, f2 = (mpmath.mpmathify(v) for v in many(t))
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+        if not (mpmath.isfinite(f) and mpmath.isfinite(f1) and mpmath.isfinite(f2)) or not f > 0:
+            return None
+        g1 = f1 / f
+        return mpmath.log(f), g1, f2 / f - g1**2
+
+    def inside(t):
+        return (lo is None or t > lo) and (hi is None or t < hi)
+
+    starts = [mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(-1)]
+    starts += [mpmath.mpf(sp.N(v, 30)) for v in values.values() if sp.N(v, 30).is_real]
+    for edge, inward in ((lo, 1), (hi, -1)):
+        if edge is not None:
+            starts += [edge + inward * mpmath.mpf(10) ** -k * max(1, abs(edge)) for k in (1, 6)]
+    best = None
+    with mpmath.workdps(30):
+        for t in (s for s in starts if inside(s)):
+            here = derivs(t)
+            if here is None:
+                continue
+            for _ in range(_MODE_STEPS):
+                g, g1, g2 = here
+                step = -g1 / g2 if g2 < 0 else (1 / g1 if g1 != 0 else mpmath.mpf(0))
+                moved = False
+                for _ in range(_MODE_HALVINGS):
+                    nxt = t + step
+                    there = derivs(nxt) if inside(nxt) else None
+                    if there is not None and there[0] >= g:
+                        moved = nxt != t
+                        t, here = nxt, there
+                        break
+                    step /= 2
+                if not moved or abs(step) <= mpmath.mpf(10) ** -20 * (1 + abs(t)):
+                    break
+            if best is None or here[0] > best[1][0]:
+                best = (t, here)
+    if best is None:
+        return None
+    t, (_, g1, g2) = best
+    if g2 < 0:
+        scale = 1 / mpmath.sqrt(-g2)
+    elif g1 != 0:  # a mode at an edge (exponential-like): the decay length
+        scale = 1 / abs(g1)
+    else:
+        return None
+    scale = float(scale)
+    if not (np.isfinite(float(t)) and np.isfinite(scale) and scale > 0):
+        return None
+    return float(t), max(scale, 1e-15 * max(1.0, abs(float(t))))
 
 
 def kink_points(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr = sp.S.NegativeInfinity, hi: sp.Expr = sp.S.Infinity) -> tuple:
@@ -157,9 +249,100 @@ def _rule(ctx):  # mpmath.quad(method=) calls this with its context: the one cac
     return _RULE
 
 
-def _line(fn: Callable, lo, hi, center: float, scale: float, kinks: tuple) -> mpmath.mpf:
+@dataclass(frozen=True)
+class Oscillation:
+    """How an integrand oscillates in x: ``omega`` (a common angular frequency: sin/cos/sinc of
+    arguments linear in x with commensurate slopes), or ``irregular`` (other oscillating functions
+    of x: sin(x^2), Bessel functions, incommensurate frequencies)."""
+
+    omega: float | None = None
+    irregular: bool = False
+
+
+_PERIODIC = (sp.sin, sp.cos, sp.sinc)
+_IRREGULAR = (sp.besselj, sp.bessely, sp.Si, sp.Ci, sp.Shi, sp.Chi, sp.fresnels, sp.fresnelc, sp.airyai, sp.airybi)
+
+
+def oscillation(expr: sp.Expr, x: sp.Symbol) -> Oscillation | None:
+    """How ``expr`` oscillates in ``x`` (see ``Oscillation``), or None when it has no oscillating factor.
+
+    Tanh-sinh over an infinite tail is exact for a smooth decay (the tail is one piece) but not for an
+    oscillation that decays slowly (cos x under a Cauchy density: 3e-9 off at 50 digits) =>
+    such tails go to ``mpmath.quadosc`` (a frequency known) or are checked on a second set of splits.
+    """
+    slopes, irregular = [], False
+    for f in expr.atoms(sp.Function):
+        if x not in f.free_symbols:
+            continue
+        if isinstance(f, _PERIODIC):
+            slope = sp.diff(f.args[0], x)
+            if slope.free_symbols or slope == 0 or not slope.is_real:
+                irregular = True
+            else:
+                slopes.append(abs(slope))
+        elif isinstance(f, _IRREGULAR):
+            irregular = True
+    if not slopes and not irregular:
+        return None
+    if irregular or not slopes:
+        return Oscillation(None, True)
+    if all(isinstance(k, sp.Rational) for k in slopes):
+        common = slopes[0]
+        for k in slopes[1:]:
+            common = sp.gcd(common, k)
+        return Oscillation(float(common))
+    if len({float(k) for k in slopes}) == 1:
+        return Oscillation(float(slopes[0]))
+    return Oscillation(None, True)
+
+
+class _Inaccurate(ArithmeticError):
+    """Two routes through an oscillating tail disagree: the quadrature has no value to give."""
+
+
+# Distances (in scales past the tail's start) where an oscillating tail is probed for being negligible.
+_TAIL_PROBES = (0.5, 1.7, 3.3, 11.3, 97.1, 1013.3, 10007.7)
+
+
+def _tail(fn: Callable, edge, sign: int, s, kinks: list, osc: Oscillation | None) -> mpmath.mpf:
+    """The integral of ``fn`` from ``edge`` to infinity in direction ``sign`` (one piece in units of ``s``).
+
+    An oscillating integrand whose tail is not negligible: ``mpmath.quadosc`` past the last kink at
+    its frequency, or (irregular oscillation) the piece again on geometric splits, which must agree
+    to half the working digits, else ``_Inaccurate``.
+    """
+    breaks = sorted({(t - edge) * sign / s for t in kinks if (t - edge) * sign > 0})
+
+    def scaled(d):
+        return s * fn(edge + sign * s * d)
+
+    whole = mpmath.quad(scaled, [0, *breaks, mpmath.inf], method=_rule)
+    if osc is None:
+        return whole
+    target = mpmath.ldexp(mpmath.mpf(1), -(mpmath.mp.prec + 10))
+    try:
+        probe = max(abs(mpmath.mpmathify(scaled(d))) * (1 + d) for d in (*_TAIL_PROBES, *breaks))
+    except (ArithmeticError, ValueError, TypeError):
+        probe = mpmath.inf
+    if probe < target:  # a light tail (a normal density times cos x beyond 40 scales): nothing to oscillate
+        return whole
+    if osc.omega is not None:
+        start = breaks[-1] if breaks else mpmath.mpf(0)
+        head = mpmath.quad(scaled, [0, *breaks], method=_rule) if breaks else mpmath.mpf(0)
+        origin = edge + sign * s * start
+        return head + mpmath.quadosc(lambda u: fn(origin + sign * u), [0, mpmath.inf], omega=osc.omega)
+    again = mpmath.quad(scaled, sorted({0, *breaks, *_FAR_SPLITS, mpmath.inf}), method=_rule)
+    if abs(again - whole) > mpmath.mpf(10) ** -(mpmath.mp.dps // 2) * max(1, abs(whole)):
+        raise _Inaccurate("an oscillating tail gives different values on different splits")
+    return whole
+
+
+def _line(
+    fn: Callable, lo, hi, center: float, scale: float, kinks: tuple, osc: Oscillation | None = None
+) -> mpmath.mpf:
     """Quadrature of ``fn`` over (lo, hi) (None: infinite) split at the center's scales and at
-    ``kinks``, each infinite end one piece in units of the scale (see ``_SPLITS``)."""
+    ``kinks``, each infinite end one piece in units of the scale (see ``_SPLITS``; an oscillating
+    tail: ``_tail``)."""
     inside = [t for t in (mpmath.mpf(center + k * scale) for k in _SPLITS) if _within(t, lo, hi)]
     kinks = [t for t in (mpmath.mpf(k) for k in kinks) if _within(t, lo, hi)]
     first = inside[0] if inside else (lo if lo is not None else hi)
@@ -170,12 +353,8 @@ def _line(fn: Callable, lo, hi, center: float, scale: float, kinks: tuple) -> mp
     s = mpmath.mpf(scale)
     total = mpmath.quad(fn, mid, method=_rule) if len(mid) > 1 else mpmath.mpf(0)
     for end, edge, sign in ((hi, last, 1), (lo, first, -1)):
-        if end is not None:
-            continue
-        breaks = sorted({(t - edge) * sign / s for t in kinks if (t - edge) * sign > 0})
-        total += mpmath.quad(
-            lambda d, edge=edge, sign=sign: s * fn(edge + sign * s * d), [0, *breaks, mpmath.inf], method=_rule
-        )
+        if end is None:
+            total += _tail(fn, edge, sign, s, kinks, osc)
     return total
 
 
@@ -183,16 +362,19 @@ def _within(t, lo, hi) -> bool:
     return (lo is None or t > lo) and (hi is None or t < hi)
 
 
-def quad_1d(fn: Callable, lo, hi, hint: tuple[float, float], kinks: tuple = ()) -> mpmath.mpf:
+def quad_1d(
+    fn: Callable, lo, hi, hint: tuple[float, float], kinks: tuple = (), osc: Oscillation | None = None
+) -> mpmath.mpf:
     """mpmath quadrature of ``fn`` over (lo, hi) (None for an infinite end) at the working precision.
 
     Split at the center and scales of ``hint`` and at ``kinks``, each infinite end one piece
-    in units of the scale; raises ``ArithmeticError`` when the tail does not decay (a
-    divergent integral).
+    in units of the scale (an oscillating integrand, ``osc``: see ``_tail``); raises
+    ``ArithmeticError`` when the tail does not decay (a divergent integral) or an oscillating
+    tail has no dependable value.
     """
     if _tail_diverges(fn, (lo, hi), hint, False):
         raise _Divergent
-    return _line(fn, lo, hi, float(hint[0]), float(hint[1]), kinks)
+    return _line(fn, lo, hi, float(hint[0]), float(hint[1]), kinks, osc)
 
 
 def numeric_integral(
@@ -247,7 +429,7 @@ def numeric_integral(
                 lo, hi = bounds[0]
                 return mpmath.nsum(fn, [lo if lo is not None else mpmath.ninf, hi if hi is not None else mpmath.inf])
             if p.dim == 1:
-                return quad_1d(fn, *bounds[0], hint, found)
+                return quad_1d(fn, *bounds[0], hint, found, oscillation(expr, p.x[0]))
             if p.dim == 2:
                 pts = [
                     _breakpoints(lo, hi, float(c), float(sc), ())
@@ -485,7 +667,7 @@ def confirm_integral(
             kinks = kink_points(expr, p.x[0], s.inf.xreplace(values), s.sup.xreplace(values))
             # Other nodes: the splits moved by 0.37 scale and stretched 1.7-fold.
             c, sc = float(center[0]) + 0.37 * float(scale[0]), 1.7 * float(scale[0])
-            second = _line(lambda t: many(t)[0], lo, hi, c, sc, kinks)
+            second = _line(lambda t: many(t)[0], lo, hi, c, sc, kinks, oscillation(expr, p.x[0]))
             if abs(second - mpmath.mpmathify(value)) > abs(mpmath.mpmathify(gap)) / 100:
                 return IntegralConfirmation(
                     False,
@@ -558,6 +740,13 @@ def infinite_expectation(p: Density, f: sp.Expr, values: dict, *, dps: int = 30)
     if p.dim != 1:
         return ""
     values = exact_values(values)
+    # |f| <= M(f) => E|f| <= E[M(f)]: a bounded f (cos x, atan x) never diverges under an integrable p,
+    # and f = x cos x diverges only if its envelope |x| does (then f itself is tested below)
+    envelope = majorant(at_values(f, values), p.x[0])
+    if envelope is not None and p.x[0] not in envelope.free_symbols:
+        return ""
+    if envelope is not None and envelope != f and not infinite_expectation(p, envelope, values, dps=dps):
+        return ""
     try:
         expr = sp.N(at_values(p.expr * f, values), dps + 10)
     except (ArithmeticError, ValueError, TypeError):
@@ -586,6 +775,43 @@ def infinite_expectation(p: Density, f: sp.Expr, values: dict, *, dps: int = 30)
                     f"1/|{p.x[0]}| towards {p.x[0]} -> {end}"
                 )
     return ""
+
+
+# Functions bounded on the real line, with a bound of their absolute value (a real argument).
+_BOUNDS = {
+    sp.sin: sp.S.One,
+    sp.cos: sp.S.One,
+    sp.sinc: sp.S.One,
+    sp.tanh: sp.S.One,
+    sp.atan: sp.pi / 2,
+    sp.erf: sp.S.One,
+    sp.erfc: sp.S(2),
+    sp.sign: sp.S.One,
+    sp.Heaviside: sp.S.One,
+}
+
+
+def majorant(f: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    """An expression M >= |f| for real ``x`` (None when none is found): bounded functions of a real
+    argument by their bound, sums and products term by term, |x| for x, integer powers of both."""
+    if x not in f.free_symbols:
+        return abs(f) if f.is_real else None
+    if f == x:
+        return sp.Abs(x)
+    bound = _BOUNDS.get(type(f))
+    if bound is not None and all(a.is_extended_real for a in f.args):
+        return bound
+    if isinstance(f, sp.Abs):
+        return majorant(f.args[0], x)
+    if isinstance(f, sp.Add | sp.Mul):
+        parts = [majorant(a, x) for a in f.args]
+        if any(m is None for m in parts):
+            return None
+        return sp.Add(*parts) if isinstance(f, sp.Add) else sp.Mul(*parts)
+    if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 0:
+        base = majorant(f.base, x)
+        return None if base is None else base**f.exp
+    return None
 
 
 def _short(expr: sp.Expr, limit: int = 80) -> str:

@@ -8,8 +8,14 @@ import mpmath
 import sympy as sp
 
 from ..calculus.crosscheck import cross_examine
-from ..calculus.integrals import CheckedIntegral, checked_integral, expectation_gradient, gaussian_moment_integral
-from ..calculus.quadrature import IntegralConfirmation, confirm_integral, integral_precision, numeric_integral
+from ..calculus.integrals import (
+    CheckedIntegral,
+    checked_integral,
+    confirm_gradient,
+    expectation_gradient,
+    gaussian_moment_integral,
+)
+from ..calculus.quadrature import confirm_integral, integral_precision, numeric_integral
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_budget
 from ..core.convert import as_param_values, as_phi, exact_values
@@ -324,16 +330,8 @@ def _at_values(est: Estimator, phi: sp.Expr, values: dict, claim: str, timeout: 
 
 
 def _confirm_gradient(est: Estimator, phi: sp.Expr, values: dict, gap, dps: int, timeout: float | None):
-    """Confirm the quadrature part of the exact gradient, the integral of (dp/dtheta) phi, before it refutes."""
-    p = est.density
-    bulk_integrand = sp.diff(p.expr, est.wrt) * phi
-    bulk = numeric_integral(p, bulk_integrand, values, dps=dps, timeout=timeout)
-    if bulk is None:
-        return IntegralConfirmation(False, "the exact gradient's quadrature could not be repeated for its confirmation")
-    conf = confirm_integral(p, bulk_integrand, values, bulk, gap, timeout=timeout)
-    if conf.confirmed:
-        return conf
-    return IntegralConfirmation(False, f"the exact gradient is not confirmed: {conf.reason}")
+    """Confirm the quadrature part of the exact gradient before it refutes (``confirm_gradient``)."""
+    return confirm_gradient(est.density, phi, est.wrt, values, gap, dps=dps, timeout=timeout)
 
 
 def _weighted_integrand(est: Estimator, phi: sp.Expr, timeout: float | None, expand: bool = True) -> sp.Expr:

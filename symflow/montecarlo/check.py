@@ -9,11 +9,12 @@ import time
 import numpy as np
 import sympy as sp
 
-from ..calculus.integrals import expectation_gradient
+from ..calculus.integrals import confirm_gradient, expectation_gradient
 from ..core import budget as budgets
 from ..core.budget import BudgetExceeded, deadline, time_left
 from ..core.convert import as_param_values, as_phi, refuse_unevaluated
 from ..core.estimator import Estimator
+from ..core.precision import QUADRATURE
 from ..core.verdict import Status
 from ..errors import EstimatorError, SymflowError
 from ..numeric.compiled import compile_main_part
@@ -325,8 +326,23 @@ def _mc_check(est, phi, params, n, seed, alpha, chunk, timeout, exact, workers, 
                 "larger n to tell a rare large value from an infinite variance"
             )
             return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
-    status = Status.REFUTED if abs(z) > crit else Status.CONSISTENT
-    return MCResult(**common, z=z, delta=delta, status=status)
+    if abs(z) <= crit:
+        return MCResult(**common, z=z, delta=delta, status=Status.CONSISTENT)
+    if any(m in exact_method for m in _QUADRATURE_METHODS):
+        # the exact value is itself a quadrature => before it refutes, an independent route must confirm it
+        # (the integrand against evalf, other nodes, p's mass on its pieces), as check_unbiased asks
+        conf = confirm_gradient(p, phi, est.wrt, p_values, gap, dps=QUADRATURE.high, timeout=timeout)
+        if not conf.confirmed:
+            reason = (
+                f"|z| = {abs(z):.4g} > {crit:.4g}, but the exact value {exact:.15g} ({exact_method}) is not "
+                f"confirmed by an independent route: {conf.reason}"
+            )
+            return MCResult(**common, z=z, delta=delta, status=Status.UNKNOWN, reason=reason)
+    return MCResult(**common, z=z, delta=delta, status=Status.REFUTED)
+
+
+# How expectation_gradient names an exact value that is a quadrature (confirmed before it refutes).
+_QUADRATURE_METHODS = ("mpmath quadrature", "float64 cubature")
 
 
 def _exact_gradient(p, phi, wrt, p_values, timeout) -> tuple[float | None, str]:

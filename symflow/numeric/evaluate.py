@@ -61,7 +61,10 @@ def mpmath_function(args: Sequence[sp.Symbol], exprs: sp.Expr | Sequence[sp.Expr
 def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
     def by_evalf(*values) -> list:
         sub = dict(zip(args, values, strict=True))
-        return [mpmath.mpmathify(e.evalf(mpmath.mp.dps, subs=sub)) for e in exprs]
+        try:
+            return [mpmath.mpmathify(e.evalf(mpmath.mp.dps, subs=sub)) for e in exprs]
+        except MemoryError:  # an exponent beyond memory: not available here (see guarded)
+            raise OverflowError("the value is too large for mpmath to hold (an exponent beyond memory)") from None
 
     # The special-function table first: lambdify's own mapping of some functions is wrong (it calls the
     # unregularized mpmath.betainc for betainc_regularized) and knows no parameter derivatives.
@@ -86,6 +89,10 @@ def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
             return fn(*values)
         except _UNPRINTED:
             return by_evalf(*values)
+        except MemoryError:
+            # exp(exp(huge)) (a Gumbel density far out): mpmath cannot hold the exponent => the value is
+            # not available here, an ArithmeticError like any overflow, never a foreign exception
+            raise OverflowError("the value is too large for mpmath to hold (an exponent beyond memory)") from None
 
     return guarded
 
