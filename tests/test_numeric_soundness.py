@@ -111,7 +111,8 @@ def test_infinite_symbolic_limit_of_a_decaying_function_is_not_used():
     # SymPy 1.14 itself: the Student t's p u ~ |x|^-nu -> 0 has "limit" oo; the values fall steadily.
     nu = sp.Symbol("nu", positive=True)
     decaying = x * (1 + x**2 / nu) ** (-nu / 2 - sp.S.Half)
-    with pytest.raises(LimitDisagreement, match="fall steadily"):
+    # at a random nu the values either fall steadily or have already settled near 0 (1e-111 at nu = 7.1)
+    with pytest.raises(LimitDisagreement, match="fall steadily|settle on"):
         cross_examined_limit(decaying, x, sp.oo, "-", timeout=10)
 
 

@@ -88,7 +88,7 @@ def test_dirichlet_support_is_the_simplex_for_test_points():
     x1, x2 = p.x
     assert p.domain().regions == (sp.StrictLessThan(x1 + x2, 1),)
     points = sample_points(p.domain(), set(p.x) | set(p.params), draws=4)
-    assert len(points) >= 40
+    assert len(points) >= 32  # 39-48 seen (the draws are random); of the box's 75, 30 were inside before
     assert all(pt[x1] > 0 and pt[x2] > 0 and pt[x1] + pt[x2] < 1 for pt in points)
 
 

@@ -394,7 +394,11 @@ def numeric_integral(
     """
     budget = resolve_timeout(timeout)
     values = exact_values(values)
-    expr = at_values(integrand, values)
+    # The integrand gets the non-integer values as Floats 20 digits beyond the quadrature's: with exact
+    # rationals SymPy computes m**alpha exactly (a Pareto density at alpha = 8 significant digits ran
+    # for minutes in Integer._eval_power, in-process, out of reach of the budget).
+    floated = {k: v if getattr(v, "is_Integer", False) else sp.Float(v, dps + 20) for k, v in values.items()}
+    expr = at_values(integrand, floated)
     if expr.free_symbols - set(p.x):
         return None
     # Constants (special functions of the parameters) once, at more digits than the quadrature uses;
