@@ -42,6 +42,8 @@ from typing import Any, TypeVar
 
 import sympy as sp
 
+from ..errors import SymflowError
+
 __all__ = [
     "MAX_TIMEOUT",
     "SYMPY_GAVE_UP",
@@ -191,10 +193,33 @@ def bounded(fn: Callable[..., T]) -> Callable[..., T]:
                 timeout = signature.bind_partial(*args, **kwargs).arguments.get("timeout", default)
             except TypeError:
                 timeout = default  # the call itself reports the wrong arguments
-        with deadline(timeout):
-            return fn(*args, **kwargs)
+        with deadline(timeout) as budget:
+            if _IN_CHILD[0] or _CALL_LOCK_OWNER.get():
+                return fn(*args, **kwargs)
+            if not _CALL_LOCK.acquire(timeout=max(0.0, budget if time_left() is None else time_left())):
+                raise SymflowError(
+                    f"{fn.__qualname__} waited its whole {budget:g} s budget for another thread's symflow call: "
+                    "symflow runs one call at a time in a process (SymPy and mpmath keep their working "
+                    "precision in one process-wide global, which concurrent calls would garble); call it "
+                    "from one thread, or run calls side by side in processes (verify --jobs, Dask)"
+                )
+            token = _CALL_LOCK_OWNER.set(True)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _CALL_LOCK_OWNER.reset(token)
+                _CALL_LOCK.release()
 
     return call
+
+
+# Public calls run one at a time in a process.  SymPy's evalf and mpmath's functions raise and restore
+# mpmath.mp.prec, one process-wide global; two threads doing so at once leave it at the other's value,
+# for good (a test that ran a call in two threads at once left it at 3 bits, and every later evalf in
+# that process was wrong).  The lock is taken by the outermost public call of a thread (nested calls
+# and budgeted steps in a forked child run inside it); waiting for it counts against the call's budget.
+_CALL_LOCK = threading.Lock()
+_CALL_LOCK_OWNER: contextvars.ContextVar[bool] = contextvars.ContextVar("symflow_call_lock_owner", default=False)
 
 
 def time_left() -> float | None:
