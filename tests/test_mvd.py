@@ -135,18 +135,19 @@ def test_mvd_is_an_estimator_with_one_term():
 @pytest.mark.parametrize(
     "est, phi, params",
     [
-        (sf.mvd(P, MU), X**2 + sp.sin(X), {MU: 0.3, SIGMA: 1.2}),
-        (sf.mvd(P, MU, coupling="independent"), sp.cos(X), {MU: 0.3, SIGMA: 1.2}),
-        (sf.mvd(P, SIGMA), X**2, {MU: 0.3, SIGMA: 1.2}),
-        (sf.mvd(P, SIGMA, method="known"), sp.cos(X), {MU: 0.3, SIGMA: 1.2}),
-        (sf.mvd(P, SIGMA, coupling="common"), X**2, {MU: 0.3, SIGMA: 1.2}),
-        (sf.mvd(E, LAM), E.x[0] ** 2, {LAM: 1.5}),
-        (sf.mvd(E, LAM, method="known"), E.x[0] ** 2, {LAM: 1.5}),
-        (sf.mvd(POI, RATE, method="known"), Y**2, {RATE: 1.7}),
+        (lambda: sf.mvd(P, MU), X**2 + sp.sin(X), {MU: 0.3, SIGMA: 1.2}),
+        (lambda: sf.mvd(P, MU, coupling="independent"), sp.cos(X), {MU: 0.3, SIGMA: 1.2}),
+        (lambda: sf.mvd(P, SIGMA), X**2, {MU: 0.3, SIGMA: 1.2}),
+        (lambda: sf.mvd(P, SIGMA, method="known"), sp.cos(X), {MU: 0.3, SIGMA: 1.2}),
+        (lambda: sf.mvd(P, SIGMA, coupling="common"), X**2, {MU: 0.3, SIGMA: 1.2}),
+        (lambda: sf.mvd(E, LAM), E.x[0] ** 2, {LAM: 1.5}),
+        (lambda: sf.mvd(E, LAM, method="known"), E.x[0] ** 2, {LAM: 1.5}),
+        (lambda: sf.mvd(POI, RATE, method="known"), Y**2, {RATE: 1.7}),
     ],
     ids=["mu-HJ", "mu-indep", "sigma-HJ", "sigma-maxwell", "sigma-HJ-common", "exp-HJ", "exp-known", "poisson"],
 )
 def test_mc_check_is_consistent(est, phi, params):
+    est = est()  # built here, not at collection (each pytest worker imports every module)
     res = sf.mc_check(est, phi, params, 40_000, seed=11, timeout=30)
     assert res.status is sf.Status.CONSISTENT, res
 
@@ -187,14 +188,15 @@ def test_independent_maxwell_normal_variance_at_zero_mean():
 @pytest.mark.parametrize(
     "est, phi, params",
     [
-        (sf.mvd(P, MU, method="known"), sp.cos(sp.Rational(3, 2) * X), {MU: 1, SIGMA: 1}),
-        (sf.mvd(P, SIGMA, method="known"), sp.cos(sp.Rational(3, 2) * X), {MU: 1, SIGMA: 1}),
-        (sf.mvd(P, SIGMA), sp.exp(-(X**2)), {MU: 1, SIGMA: 1}),
-        (sf.mvd(E, LAM, method="known"), E.x[0] ** 2, {LAM: 2}),
+        (lambda: sf.mvd(P, MU, method="known"), sp.cos(sp.Rational(3, 2) * X), {MU: 1, SIGMA: 1}),
+        (lambda: sf.mvd(P, SIGMA, method="known"), sp.cos(sp.Rational(3, 2) * X), {MU: 1, SIGMA: 1}),
+        (lambda: sf.mvd(P, SIGMA), sp.exp(-(X**2)), {MU: 1, SIGMA: 1}),
+        (lambda: sf.mvd(E, LAM, method="known"), E.x[0] ** 2, {LAM: 2}),
     ],
     ids=["mu-mirrored-cos", "sigma-maxwell-cos", "sigma-HJ-exp", "exp-shared"],
 )
 def test_exact_variance_matches_the_sample_variance(est, phi, params):
+    est = est()  # built here, not at collection (each pytest worker imports every module)
     exact = sf.variance(est, phi, params, timeout=30)
     assert exact.route in ("exact", "quadrature")
     mc = sf.variance(est, phi, params, exact=False, n=200_000, seed=7)
