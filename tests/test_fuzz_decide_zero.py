@@ -47,9 +47,9 @@ def test_fuzz_check_normalized_small():
 
 @pytest.mark.slow
 def test_fuzz_decide_zero_larger():
-    # 80 cases (~2 minutes); the full run of 10^4 is benchmarks/fuzz_decide_zero.py
-    summary = _run(range(100, 180), timeout=2.0)
-    assert summary["cases"] >= 50
+    # 40 cases (~40 s); the full run of 10^4 is benchmarks/fuzz_decide_zero.py
+    summary = _run(range(100, 140), timeout=2.0)
+    assert summary["cases"] >= 25
     _assert_sound(summary)
     # every perturbation class occurs and is mostly caught
     for kind in ("bump", "constant", "swap", "far", "periodic"):

@@ -59,10 +59,9 @@ def test_a_call_leaves_nothing_running_after_it():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
-def test_random_adversarial_inputs(seed):
-    # 150 calls a seed here (~1 minute each); the full run is benchmarks/fuzz_exceptions.py
-    outcomes = fuzz(150, seed=seed, budget=0.5)
+def test_random_adversarial_inputs():
+    # 150 calls (~40 s); the full run (4 seeds of 2,500 calls) is benchmarks/fuzz_exceptions.py
+    outcomes = fuzz(150, seed=1, budget=0.5)
     assert not escaped(outcomes), _report(outcomes)
 
 
