@@ -180,13 +180,13 @@ def _mode_scale(p: Density, values: dict) -> tuple[float, float] | None:
     if best is None:
         return None
     t, (_, g1, g2) = best
-    if g2 < 0:
-        scale = 1 / mpmath.sqrt(-g2)
-    elif g1 != 0:  # a mode at an edge (exponential-like): the decay length
-        scale = 1 / abs(g1)
-    else:
+    # The shorter of the curvature's width and, at a mode on an edge (exponential-like), the decay
+    # length 1/|d log p|: the exponential's log p has curvature 0 up to rounding (-1e-32), whose
+    # "width" 1e16 made one piece of the whole support and quadrature kept 14 digits of 30.
+    widths = ([1 / mpmath.sqrt(-g2)] if g2 < 0 else []) + ([1 / abs(g1)] if g1 != 0 else [])
+    if not widths:
         return None
-    scale = float(scale)
+    scale = float(min(widths))
     if not (np.isfinite(float(t)) and np.isfinite(scale) and scale > 0):
         return None
     return float(t), max(scale, 1e-15 * max(1.0, abs(float(t))))

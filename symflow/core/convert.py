@@ -20,7 +20,7 @@ from functools import lru_cache
 import sympy as sp
 
 from ..errors import EstimatorError, ParameterError, SymflowError
-from ..structured.ops import has_any, is_atom, noncommutative_symbols
+from ..structured.ops import distinct_atoms, has_any, is_atom, noncommutative_symbols
 
 _STRING_HINT = (
     "symflow never parses strings; build the expression with SymPy instead, "
@@ -257,7 +257,7 @@ def same_name_hint(stray: Iterable[sp.Symbol], known: Iterable[sp.Symbol]) -> st
 
 def exact_floats(expr: sp.Expr) -> sp.Expr:
     """Replace every Float by the exact rational it stores (binary value, no rounding)."""
-    floats = expr.atoms(sp.Float)
+    floats = distinct_atoms(expr, sp.Float)
     if not floats:
         return expr
     return expr.xreplace({f: sp.Rational(f) for f in floats})

@@ -23,6 +23,7 @@ from .atoms import _free, _GaussianAtom
 
 __all__ = [
     "diff_structured",
+    "distinct_atoms",
     "free_symbols",
     "has_any",
     "has_gaussian_atoms",
@@ -134,6 +135,29 @@ def has_any(expr: sp.Basic, *patterns: type | sp.Basic) -> bool:
         else:
             stack.extend(e.args)
     return any(_tuple_has(t, patterns) for t in tuples)
+
+
+def distinct_atoms(expr: sp.Basic, *types: type) -> set:
+    """The subexpressions of ``expr`` that are instances of ``types``: ``expr.atoms(*types)`` on the DAG.
+
+    SymPy's ``atoms`` walks the expression tree, a shared subexpression once per occurrence: the
+    residual of ``check_unbiased`` for the nested mvn(8) has about 10^5 distinct subexpressions but
+    10^7 tree nodes (an entry of the Cholesky factor sits in every moment), and its walks took
+    minutes.  Here each distinct subexpression is visited once (SymPy expressions hash
+    structurally), without recursion.
+    """
+    found: set = set()
+    seen: set = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, types):
+            found.add(node)
+        stack.extend(a for a in node.args if isinstance(a, sp.Basic))
+    return found
 
 
 @lru_cache(maxsize=4096)

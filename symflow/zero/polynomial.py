@@ -30,8 +30,11 @@ import math
 import os
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy as sp
+
+from ..structured.ops import distinct_atoms
 
 __all__ = ["PitResult", "polynomial_identity_test"]
 
@@ -66,7 +69,7 @@ class PitResult:
 def _exp_denominators(expr: sp.Expr) -> dict:
     """For each monomial m in an exponent, the lcm L of the denominators of its coefficients."""
     dens: dict = {}
-    for e in expr.atoms(sp.exp):
+    for e in distinct_atoms(expr, sp.exp):
         if sp.count_ops(e.args[0]) > MAX_EXPONENT_OPS:
             continue
         for term in sp.Add.make_args(sp.expand(e.args[0])):
@@ -76,20 +79,33 @@ def _exp_denominators(expr: sp.Expr) -> dict:
     return dens
 
 
-def _abstract(expr: sp.Expr, table: dict, dens: dict) -> sp.Expr:
+def _abstract(expr: sp.Expr, table: dict, dens: dict, memo: dict | None = None) -> sp.Expr:
     """Replace maximal non-rational subexpressions by Dummy indeterminates.
 
     An exponential is first split along its exponent, exp(sum c_i m_i) =
     prod exp(m_i / L_i)^(c_i L_i) with integer powers, and each exp(m_i / L_i)
     is one indeterminate: so exp(a) exp(-a) = 1 and exp(2a) = exp(a)^2 stay
-    visible to the test.
+    visible to the test.  ``memo`` holds the result for each distinct subexpression (a shared one is
+    abstracted once, not once per occurrence).
     """
     if expr.is_Rational or expr.is_Symbol:
         return expr
+    memo = {} if memo is None else memo
+    hit = memo.get(expr)
+    if hit is not None:
+        return hit
     if expr.is_Add or expr.is_Mul:
-        return expr.func(*[_abstract(a, table, dens) for a in expr.args], evaluate=True)
-    if expr.is_Pow and expr.exp.is_Integer:
-        return sp.Pow(_abstract(expr.base, table, dens), expr.exp)
+        out = expr.func(*[_abstract(a, table, dens, memo) for a in expr.args], evaluate=True)
+    elif expr.is_Pow and expr.exp.is_Integer:
+        out = sp.Pow(_abstract(expr.base, table, dens, memo), expr.exp)
+    else:
+        out = _abstract_leaf(expr, table, dens)
+    memo[expr] = out
+    return out
+
+
+def _abstract_leaf(expr: sp.Expr, table: dict, dens: dict) -> sp.Expr:
+    """A non-rational subexpression as a product of powers of indeterminates (an exponential split)."""
     if isinstance(expr, sp.exp) and sp.count_ops(expr.args[0]) <= MAX_EXPONENT_OPS:
         factors = []
         for term in sp.Add.make_args(sp.expand(expr.args[0])):
@@ -109,6 +125,8 @@ def _abstract(expr: sp.Expr, table: dict, dens: dict) -> sp.Expr:
 
 def _hyperbolic_to_exp(expr: sp.Expr) -> sp.Expr:
     """sinh, cosh, tanh, ... in terms of exp (an identity), so the exp splitting sees them."""
+    if not distinct_atoms(expr, sp.functions.elementary.hyperbolic.HyperbolicFunction):
+        return expr  # the common case, without a walk of the tree
     return expr.replace(
         lambda e: isinstance(e, sp.functions.elementary.hyperbolic.HyperbolicFunction),
         lambda e: e.rewrite(sp.exp),
@@ -142,6 +160,36 @@ def _degrees(expr: sp.Expr, cache: dict) -> tuple[int, int]:
     return out
 
 
+def _evaluate(expr: sp.Expr, point: dict, memo: dict) -> Fraction | int:
+    """The rational expression's exact value at integer ``point``, each distinct subexpression once.
+
+    Python integers and Fractions (SymPy's ``xreplace`` rebuilt the tree, a shared subexpression
+    once per occurrence).  A zero denominator raises ZeroDivisionError: a pole, resampled.
+    """
+    if expr.is_Symbol:
+        return point[expr]
+    if expr.is_Integer:
+        return int(expr)
+    if expr.is_Rational:
+        return Fraction(int(expr.p), int(expr.q))
+    hit = memo.get(expr)
+    if hit is not None:
+        return hit
+    if expr.is_Add:
+        out = sum((_evaluate(a, point, memo) for a in expr.args), 0)
+    elif expr.is_Mul:
+        out = 1
+        for a in expr.args:
+            out = out * _evaluate(a, point, memo)
+    elif expr.is_Pow and expr.exp.is_Integer:
+        base, e = _evaluate(expr.base, point, memo), int(expr.exp)
+        out = base**e if e >= 0 else Fraction(1) / Fraction(base) ** (-e)
+    else:  # pragma: no cover - _abstract leaves nothing else
+        raise TypeError(f"not rational: {expr}")
+    memo[expr] = out
+    return out
+
+
 def polynomial_identity_test(
     expr: sp.Expr, *, rng: random.Random | None = None, max_pole_retries: int = 20
 ) -> PitResult:
@@ -157,7 +205,8 @@ def polynomial_identity_test(
     expr = _hyperbolic_to_exp(expr)
     abstracted_expr = _abstract(expr, table, _exp_denominators(expr))
     symbols = sorted(
-        abstracted_expr.free_symbols, key=lambda s: (str(s), s.dummy_index if isinstance(s, sp.Dummy) else 0)
+        distinct_atoms(abstracted_expr, sp.Symbol),
+        key=lambda s: (str(s), s.dummy_index if isinstance(s, sp.Dummy) else 0),
     )
     num_deg, _ = _degrees(abstracted_expr, {})
     degree = max(num_deg, 1)
@@ -169,17 +218,16 @@ def polynomial_identity_test(
     done = 0
     retries = 0
     while done < trials:
-        point = {s: sp.Integer(rng.randint(1, SET_SIZE)) for s in symbols}
-        value = abstracted_expr.xreplace(point)
-        if value.has(sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity):
+        point = {s: rng.randint(1, SET_SIZE) for s in symbols}
+        try:
+            value = _evaluate(abstracted_expr, point, {})
+        except ZeroDivisionError:
             retries += 1  # hit a pole of the denominator: resample
             if retries > max_pole_retries:
-                raise ArithmeticError("every sampled point hit a pole")
+                raise ArithmeticError("every sampled point hit a pole") from None
             continue
-        if not value.is_Rational:  # pragma: no cover - abstraction leaves only rationals
-            raise TypeError(f"exact evaluation gave a non-rational value {value}")
         if value != 0:
-            original = {s: v for s, v in point.items() if not isinstance(s, sp.Dummy)}
-            return PitResult(False, 0.0, done + 1, degree, bool(table), original, value)
+            original = {s: sp.Integer(v) for s, v in point.items() if not isinstance(s, sp.Dummy)}
+            return PitResult(False, 0.0, done + 1, degree, bool(table), original, sp.Rational(value))
         done += 1
     return PitResult(True, per_trial**trials, trials, degree, bool(table))
