@@ -142,8 +142,8 @@ def _mode_scale(p: Density, values: dict) -> tuple[float, float] | None:
             f, f1, f2 = (mpmath.mpmathify(v) for v in many(t))
         except (ArithmeticError, ValueError, TypeError):
             return None
-        if not (mpmath.isfinite(f) and mpmath.isfinite(f1) and mpmath.isfinite(f2)) or not f > 0:
-            return None
+        if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in (f, f1, f2)) or not f > 0:
+            return None  # complex (log x for x < 0, the fuzzer's density), infinite, or p <= 0
         g1 = f1 / f
         return mpmath.log(f), g1, f2 / f - g1**2
 
