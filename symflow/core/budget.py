@@ -18,6 +18,11 @@ steps still returns within its budget.  Budgets are clamped to ``MAX_TIMEOUT``
 (1e6 s, about 11.6 days): ``timeout=1e12`` means "as long as it takes" in
 practice, and the OS's waits overflow for such values.
 
+Public calls run one at a time in a process (``_CALL_LOCK``): SymPy's evalf and
+mpmath keep their working precision in one process-wide global, which two threads
+evaluating at once garble for good.  Waiting for the lock counts against the call's
+budget; calls side by side belong in processes (``verify --jobs``, Dask).
+
 The SymPy calls that can run unboundedly (``simplify``, ``integrate``,
 ``limit``, ``solve``, ``summation``) are made through this module only
 (``simplify``, ``integrate``, ... below; a CI gate, ``.ci/no_unbudgeted.py``,
