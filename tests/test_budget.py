@@ -96,6 +96,32 @@ def test_a_call_that_waits_its_whole_budget_for_another_thread_says_so():
     t.join(60)
 
 
+def test_a_call_made_through_a_users_thread_from_inside_a_call_is_bounded_by_the_outer_budget():
+    # review: a sampler handing a symflow call to its own thread pool deadlocked on the process lock
+    # (held by mc_check); the inner call waited its whole default budget, twice: 10.1 s at timeout=3
+    import concurrent.futures as cf
+
+    x, mu = sp.Symbol("x", real=True), sp.Symbol("mu", real=True)
+    pool = cf.ThreadPoolExecutor(1)
+
+    def helper():
+        try:
+            return sf.decide_zero(sp.exp(x) * sp.exp(-x) - 1, sf.Domain().extended({x}), timeout=30).status
+        except sf.SymflowError as exc:
+            return str(exc)
+
+    def sampler(n, params, rng):
+        pool.submit(helper).result()
+        return (params[mu] + rng.standard_normal(n)).reshape(n, 1)
+
+    p = sf.Density(sp.exp(-((x - mu) ** 2) / 2) / sp.sqrt(2 * sp.pi), x, (mu,), sampler=sampler)
+    est = sf.derive(p, sf.flows.zero(p), wrt=mu)
+    start = time.monotonic()
+    sf.mc_check(est, x**2, {mu: 0.5}, n=8192, chunk=4096, seed=0, timeout=3, workers=1)
+    assert time.monotonic() - start <= 3 + 2.0
+    pool.shutdown()
+
+
 def test_default_timeout_is_settable_and_validated():
     old = sf.default_timeout()
     with timeout_scope(2.5):

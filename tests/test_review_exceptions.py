@@ -295,3 +295,18 @@ def test_a_density_with_complex_values_gives_a_symflow_error_or_a_verdict():
     except sf.SymflowError:
         return
     assert v.status in ("unknown", "refuted", "proved", "consistent")
+
+
+@pytest.mark.parametrize("shape", [lambda n: (n - 1, 1), lambda n: (n, 3)], ids=["n-1 rows", "3 columns"])
+def test_a_sampler_of_the_wrong_shape_is_named(shape):
+    # review: numpy's "cannot reshape array of size 4 into shape (5,1)" escaped p.sample and mc_check
+    import numpy as np
+
+    x, mu = sp.Symbol("x", real=True), sp.Symbol("mu", real=True)
+    p = sf.Density(
+        sp.exp(-((x - mu) ** 2) / 2) / sp.sqrt(2 * sp.pi), x, (mu,), sampler=lambda n, prm, rng: np.zeros(shape(n))
+    )
+    with pytest.raises(sf.SymflowError, match="sampler returned an array of shape"):
+        p.sample(5, {mu: 0.5}, rng=0)
+    with pytest.raises(sf.SymflowError, match="sampler returned an array of shape"):
+        sf.mc_check(sf.derive(p, sf.flows.zero(p), wrt=mu), x**2, {mu: 0.5}, n=4096, timeout=10)

@@ -143,13 +143,15 @@ def test_planted_nonzero_perturbation_is_never_proved(k):
 
 
 def test_exactly_nonzero_rational_below_numeric_resolution_is_refuted_exactly():
-    # terms of size 1e60 round at 30 and 50 digits, so no test point shows the 1e-35
+    # terms of size 1e60 round at 30 and 50 digits: the 1e-35 is seen exactly, or by the rising
+    # precision (at 130 digits it is far above the round-off floor, so it is not taken for zero)
     big = sp.Integer(10) ** 30
     expr = (x + big) ** 2 - x**2 - 2 * big * x - big**2 + sp.Rational(1, 10**35)
     v = decide_zero(expr, REAL_LINE)
-    assert v.status is Status.REFUTED and "exact" in v.method
-    pt = v.witness.as_dict()
-    assert expr.xreplace(pt) == v.witness.value != 0
+    assert v.status is Status.REFUTED
+    pt = {k: sp.Rational(str(val)) if not isinstance(val, sp.Basic) else val for k, val in v.witness.as_dict().items()}
+    assert sp.expand(expr.xreplace(pt)) == sp.Rational(1, 10**35)
+    assert abs(float(v.witness.value) * 1e35 - 1) < 1e-9
 
 
 def test_tiny_residual_that_is_stable_across_precisions_is_refuted():
@@ -276,3 +278,31 @@ def test_non_commutative_symbols_are_refused_not_proved():
         decide_zero(a * b - b * a, Domain())
     with pytest.raises(sf.SymflowError, match="Domain"):
         decide_zero(x, None)
+
+
+def test_a_value_far_above_its_round_off_is_not_zero_under_huge_cancelling_terms():
+    # review: expand((e^{6x} + 1)^4) - (e^{6x} + 1)^4 cancels exactly, leaving a bump of height 1 at x = 7.
+    # There the terms are 1e73: 1e43 of round-off at 30 digits, and the value 1 at 130 digits was
+    # "below 1e-40 of what survived" => zero, and decide_zero said consistent.
+    import mpmath
+
+    from symflow.core.precision import POINTWISE, Outcome, decide
+
+    x = sp.Symbol("x", real=True)
+    big = sp.exp(6 * x)
+    residual = sp.expand((big + 1) ** 4) - (big + 1) ** 4 + sp.exp(-(10**6) * (x - 7) ** 2)
+    terms = sp.Add.make_args(residual)
+
+    def at(dps):
+        with mpmath.workdps(dps):
+            vals = [mpmath.mpmathify(sp.N(t.subs(x, 7), dps)) for t in terms]
+            return mpmath.fsum(vals), max(abs(v) for v in vals)
+
+    assert decide(at, POINTWISE).outcome is Outcome.NONZERO
+    v = sf.decide_zero(residual, sf.Domain().extended({x}), timeout=30)
+    assert v.status is sf.Status.REFUTED, v
+    # the cancelling part alone is still zero
+    assert sf.decide_zero(residual - sp.exp(-(10**6) * (x - 7) ** 2), sf.Domain().extended({x}), timeout=30).status in (
+        sf.Status.PROVED,
+        sf.Status.CONSISTENT,
+    )

@@ -180,6 +180,11 @@ def _mode_scale(p: Density, values: dict) -> tuple[float, float] | None:
     if best is None:
         return None
     t, (_, g1, g2) = best
+    if g2 > mpmath.mpf(10) ** -6 * g1**2:
+        # log p strongly convex where the climb stopped: a pole at an edge (Gamma with shape < 1 climbs
+        # to x = 1e-21), not a mode; its "width" 1e-15 put the tail test's far probes at x = 1..5 and a
+        # finite variance came out infinite.  No hint: the caller's default center and scale.
+        return None
     # The shorter of the curvature's width and, at a mode on an edge (exponential-like), the decay
     # length 1/|d log p|: the exponential's log p has curvature 0 up to rounding (-1e-32), whose
     # "width" 1e16 made one piece of the whole support and quadrature kept 14 digits of 30.

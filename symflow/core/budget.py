@@ -201,18 +201,22 @@ def bounded(fn: Callable[..., T]) -> Callable[..., T]:
         with deadline(timeout) as budget:
             if _IN_CHILD[0] or _CALL_LOCK_OWNER.get():
                 return fn(*args, **kwargs)
-            if not _CALL_LOCK.acquire(timeout=max(0.0, budget if time_left() is None else time_left())):
+            if not _acquire_call_lock():
                 raise SymflowError(
-                    f"{fn.__qualname__} waited its whole {budget:g} s budget for another thread's symflow call: "
-                    "symflow runs one call at a time in a process (SymPy and mpmath keep their working "
-                    "precision in one process-wide global, which concurrent calls would garble); call it "
-                    "from one thread, or run calls side by side in processes (verify --jobs, Dask)"
+                    f"{fn.__qualname__} waited for another thread's symflow call, which held the process "
+                    f"until this call's {budget:g} s budget or its own ran out: symflow runs one call at a "
+                    "time in a process (SymPy and mpmath keep their working precision in one process-wide "
+                    "global, which concurrent calls would garble); call it from one thread (not from a "
+                    "function a symflow call is running in another thread), or run calls side by side in "
+                    "processes (verify --jobs, Dask)"
                 )
+            _HOLDER_END[0] = _END.get()
             token = _CALL_LOCK_OWNER.set(True)
             try:
                 return fn(*args, **kwargs)
             finally:
                 _CALL_LOCK_OWNER.reset(token)
+                _HOLDER_END[0] = None
                 _CALL_LOCK.release()
 
     return call
@@ -225,6 +229,29 @@ def bounded(fn: Callable[..., T]) -> Callable[..., T]:
 # and budgeted steps in a forked child run inside it); waiting for it counts against the call's budget.
 _CALL_LOCK = threading.Lock()
 _CALL_LOCK_OWNER: contextvars.ContextVar[bool] = contextvars.ContextVar("symflow_call_lock_owner", default=False)
+# The end (time.monotonic) of the budget of the call holding the lock.  A waiter gives up when it has
+# passed: a holder past its own deadline is blocked, e.g. on a symflow call it made through a thread
+# of its own (a sampler handing one to a pool), which would otherwise wait out its whole budget.
+_HOLDER_END: list = [None]
+
+
+def _acquire_call_lock() -> bool:
+    """Take ``_CALL_LOCK`` before the enclosing deadline and before the holder's own deadline ends."""
+    own_end = _END.get()
+    while True:
+        now = time.monotonic()
+        wait = own_end - now
+        holder_end = _HOLDER_END[0]
+        if holder_end is not None:
+            wait = min(wait, holder_end + _HOLDER_GRACE - now)
+        if wait <= 0:
+            return _CALL_LOCK.acquire(blocking=False)
+        if _CALL_LOCK.acquire(timeout=min(wait, 0.25)):
+            return True
+
+
+# Seconds past its deadline a holder may keep the lock (returning from its last step) before waiters give up.
+_HOLDER_GRACE = 1.0
 
 
 def time_left() -> float | None:

@@ -514,7 +514,18 @@ class Density(LatexDisplay):
         values, floats = self._checked_floats(params)
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         if self.sampler is not None:
-            out = np.asarray(self.sampler(int(n), floats, rng), dtype=float)
+            try:
+                out = np.asarray(self.sampler(int(n), floats, rng), dtype=float)
+            except (TypeError, ValueError) as exc:  # not numbers (a list of strings, ragged rows)
+                raise SymflowError(
+                    f"{self.name}'s sampler returned something that is not an array of numbers ({exc}); "
+                    f"a sampler is a function (n, params, rng) -> ({n}, {self.dim}) float array"
+                ) from None
+            if out.size != int(n) * self.dim:
+                raise SymflowError(
+                    f"{self.name}'s sampler returned an array of shape {out.shape} for n = {n}; a sampler is a "
+                    f"function (n, params, rng) -> ({n}, {self.dim}) float array (or ({n},) in 1-D)"
+                )
         elif self.reparam is not None and self.reparam.base.sampler is not None:
             eps = self.reparam.base.sample(n, {k: v for k, v in values.items() if k in self.reparam.base.params}, rng)
             g = numpy_function([self.reparam.eps, self.params], self.reparam.g)

@@ -38,9 +38,11 @@ so that the round-off of terms of size S falls below the zero tolerance
 * two successive values that agree to 1e-10 relative are a real value
   (``nonzero``, however tiny: round-off changes with the precision, a true
   value does not);
-* a value that shrank from the previous precision and is below 1e-40 times
-  what survived cancellation there (at least 1) is ``zero``: a residual 1
-  hidden under terms of size 1e50 survives at 100 digits, round-off does not;
+* a value that shrank from the previous precision, is below 1e-40 times
+  what survived cancellation there (at least 1) and is within the round-off
+  floor of its own precision (10^-(d - 10) of the terms) is ``zero``: a
+  residual 1 hidden under terms of size 1e50 or 1e73 survives at 100 or 130
+  digits, far above that floor; round-off does not;
 * a stable value below the round-off floor of its precision (10^-(d - 10) of
   the terms) is chased to higher precision (lowergamma(a, 10^3) rounds to
   gamma(a) at 30 and at 50 digits, so a far-below-round-off value can repeat
@@ -309,7 +311,11 @@ def _decide_rising(at: Callable[[int], tuple[Any, Any] | None], precision: Preci
             else:
                 survived = max(mpmath.mpf(1), abs(mpmath.mpmathify(v_prev)))
                 shrank = v == 0 or abs(v) < abs(v_prev)
-                if shrank and abs(v) <= precision.zero_tol * survived:
+                # ... and at the round-off floor of this precision: a value far above it is real, however
+                # small beside the lower precision's round-off (1 under terms of 1e73 was 1e43 of
+                # round-off at 30 digits, and 1 <= 1e-40 * 1e43 made it "zero" at 130).
+                roundoff = v == 0 or abs(v) <= mpmath.mpf(10) ** (GUARD_DIGITS - dps) * size
+                if shrank and roundoff and abs(v) <= precision.zero_tol * survived:
                     return Decision(Outcome.ZERO, v, v_prev, s, (dps_prev, dps))
         v_prev, s_prev, dps_prev = v, s, dps
     return Decision(Outcome.AMBIGUOUS, v_prev, None, s_prev, (dps_prev, dps_prev))
