@@ -128,7 +128,7 @@ def _mode_scale(p: Density, values: dict) -> tuple[float, float] | None:
     """
     x = p.x[0]
     try:
-        dens = evalf_constants(at_values(p.expr, values), 40)
+        dens = evalf_constants(at_values(p.expr, floated_values(values, 50)), 40)
         if dens.free_symbols - {x}:
             return None
         d1 = sp.diff(dens, x)
@@ -382,6 +382,16 @@ def quad_1d(
     return _line(fn, lo, hi, float(hint[0]), float(hint[1]), kinks, osc)
 
 
+def floated_values(values: dict, dps: int) -> dict:
+    """Parameter values to substitute into an integrand: integers as they are, the rest as ``dps``-digit Floats.
+
+    With exact rationals SymPy computes m**alpha exactly: a Pareto density at an alpha of 8 significant
+    digits ran for minutes in ``Integer._eval_power``, in-process, out of the budget's reach (in
+    quadrature at stop 20, in the tail test at random parameter points at stop 21).
+    """
+    return {k: v if getattr(v, "is_Integer", False) else sp.Float(v, dps) for k, v in values.items()}
+
+
 def numeric_integral(
     p: Density,
     integrand: sp.Expr,
@@ -399,11 +409,7 @@ def numeric_integral(
     """
     budget = resolve_timeout(timeout)
     values = exact_values(values)
-    # The integrand gets the non-integer values as Floats 20 digits beyond the quadrature's: with exact
-    # rationals SymPy computes m**alpha exactly (a Pareto density at alpha = 8 significant digits ran
-    # for minutes in Integer._eval_power, in-process, out of reach of the budget).
-    floated = {k: v if getattr(v, "is_Integer", False) else sp.Float(v, dps + 20) for k, v in values.items()}
-    expr = at_values(integrand, floated)
+    expr = at_values(integrand, floated_values(values, dps + 20))
     if expr.free_symbols - set(p.x):
         return None
     # Constants (special functions of the parameters) once, at more digits than the quadrature uses;
@@ -537,7 +543,8 @@ def _cubature(p: Density, expr: sp.Expr, values: dict, dps: int, budget: float) 
     def box() -> tuple:
         fn = numpy_function([p.x[0], p.x[1]], expr)
         if p.sampler is None and p.reparam is None:
-            density = numpy_function([p.x[0], p.x[1]], evalf_constants(at_values(p.expr, values), 20))
+            at = evalf_constants(at_values(p.expr, floated_values(values, 40)), 20)
+            density = numpy_function([p.x[0], p.x[1]], at)
             found = _locate(density, _edges(p, values, 30))
             if found is not None:
                 center[:], scale[:] = found
@@ -609,7 +616,7 @@ def _audit(p: Density, integrand: sp.Expr, values: dict, rng_seed: int | None) -
 
     domain = p.domain()
     fixed = {k: v for k, v in values.items()}
-    expr = evalf_constants(at_values(integrand, values), 40)
+    expr = evalf_constants(at_values(integrand, floated_values(values, 60)), 40)
     many = mpmath_function(p.x, expr)
     pairs: list = []
     for pt in iter_points(_at_values(domain, fixed), set(p.x), draws=2, per_draw=4, seed=rng_seed):
@@ -673,7 +680,7 @@ def confirm_integral(
             return IntegralConfirmation(False, why)
         if p.dim != 1 or p.is_discrete:
             return IntegralConfirmation(True)
-        expr = evalf_constants(at_values(integrand, values), 40)
+        expr = evalf_constants(at_values(integrand, floated_values(values, 60)), 40)
         center, scale = center_scale(p, values)
         with mpmath.workdps(30):
             many = mpmath_function(p.x, expr)
@@ -757,13 +764,13 @@ def infinite_expectation(p: Density, f: sp.Expr, values: dict, *, dps: int = 30)
     values = exact_values(values)
     # |f| <= M(f) => E|f| <= E[M(f)]: a bounded f (cos x, atan x) never diverges under an integrable p,
     # and f = x cos x diverges only if its envelope |x| does (then f itself is tested below)
-    envelope = majorant(at_values(f, values), p.x[0])
+    envelope = majorant(at_values(f, floated_values(values, dps + 20)), p.x[0])
     if envelope is not None and p.x[0] not in envelope.free_symbols:
         return ""
     if envelope is not None and envelope != f and not infinite_expectation(p, envelope, values, dps=dps):
         return ""
     try:
-        expr = sp.N(at_values(p.expr * f, values), dps + 10)
+        expr = sp.N(at_values(p.expr * f, floated_values(values, dps + 20)), dps + 10)
     except (ArithmeticError, ValueError, TypeError):
         return ""
     if expr.free_symbols - set(p.x):

@@ -32,7 +32,7 @@ import sympy as sp
 from mpmath.libmp import NoConvergence
 
 from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, bounded, resolve_timeout, run_with_budget
-from ..core.convert import as_residual, exact_floats
+from ..core.convert import MAX_DEPTH, as_residual, exact_floats, expression_depth
 from ..core.domain import Domain
 from ..core.verdict import Status, Verdict, Witness
 from .expansion import expands_to_zero
@@ -196,6 +196,17 @@ def decide_zero(
     residual = as_residual(residual, domain)  # commuting scalars only (A*B - B*A is not 0), a Domain
     budget = resolve_timeout(timeout)
     deadline = _Deadline(budget)
+    if expression_depth(residual) > MAX_DEPTH:
+        # SymPy's walks recurse once per level, symflow's own do not: decided up front, not by which
+        # walk happens to meet the depth first (an iterative one then spent the budget on it)
+        return Verdict(
+            Status.UNKNOWN,
+            "none (the residual is too deeply nested)",
+            None,
+            reason=f"the residual is nested more than {MAX_DEPTH} levels deep, too deeply for SymPy's "
+            "recursive algorithms",
+            claim=claim,
+        )
     try:
         return _decide(residual, domain, deadline, claim, numeric)
     except RecursionError:
