@@ -54,27 +54,6 @@ def test_check_with_tiny_budget_is_unknown_not_a_hang():
     assert v.status == "unknown" and "budget" in v.reason
 
 
-def test_calls_from_two_threads_run_one_at_a_time_and_leave_mpmath_alone():
-    # Two threads deciding at once used to garble mpmath.mp.prec (one process-wide global, raised and
-    # restored by every evalf) and left it at 3 bits for the rest of the process.
-    import mpmath
-
-    p = normal()
-    good, bad = sf.flows.reparam(p), sf.Flow(p, {sigma: [(sp.Symbol("x", real=True) - p.params[0]) / sigma**2]})
-    results: dict = {}
-
-    def run(i, flow):
-        results[i] = sf.check_transport(p, flow, sigma, timeout=60).status
-
-    threads = [threading.Thread(target=run, args=(i, good if i % 2 else bad)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
-    assert [results[i] for i in range(4)] == ["refuted", "proved"] * 2
-    assert mpmath.mp.prec == 53
-
-
 def test_a_call_that_waits_its_whole_budget_for_another_thread_says_so():
     started = threading.Event()
     p = normal()
@@ -180,7 +159,7 @@ def _timed(name: str) -> float:
 @pytest.mark.parametrize("name", sorted(SLOW_CALLS))
 def test_timeout_bounds_the_whole_call_in_the_main_thread_and_in_a_worker(name):
     # the same call in a worker thread, then in the main thread: each is bounded on its own (one after
-    # the other: symflow runs one call at a time in a process, see test_calls_from_two_threads_*)
+    # the other: symflow runs one call at a time in a process, see test_soundness's many-threads test)
     out: dict = {}
 
     def worker():

@@ -18,7 +18,7 @@ steps still returns within its budget.  Budgets are clamped to ``MAX_TIMEOUT``
 (1e6 s, about 11.6 days): ``timeout=1e12`` means "as long as it takes" in
 practice, and the OS's waits overflow for such values.
 
-Public calls run one at a time in a process (``_CALL_LOCK``): SymPy's evalf and
+Bounded calls (those with ``timeout=``) run one at a time in a process (``_CALL_LOCK``): SymPy's evalf and
 mpmath keep their working precision in one process-wide global, which two threads
 evaluating at once garble for good.  Waiting for the lock counts against the call's
 budget; calls side by side belong in processes (``verify --jobs``, Dask).
@@ -233,6 +233,8 @@ _CALL_LOCK_OWNER: contextvars.ContextVar[bool] = contextvars.ContextVar("symflow
 # passed: a holder past its own deadline is blocked, e.g. on a symflow call it made through a thread
 # of its own (a sampler handing one to a pool), which would otherwise wait out its whole budget.
 _HOLDER_END: list = [None]
+# Seconds past its deadline a holder may keep the lock (returning from its last step) before waiters give up.
+_HOLDER_GRACE = 1.0
 
 
 def _acquire_call_lock() -> bool:
@@ -248,10 +250,6 @@ def _acquire_call_lock() -> bool:
             return _CALL_LOCK.acquire(blocking=False)
         if _CALL_LOCK.acquire(timeout=min(wait, 0.25)):
             return True
-
-
-# Seconds past its deadline a holder may keep the lock (returning from its last step) before waiters give up.
-_HOLDER_GRACE = 1.0
 
 
 def time_left() -> float | None:
