@@ -399,9 +399,11 @@ def run_density_case(p, timeout: float) -> str:
 SHARD_MEMORY = 6 << 30
 
 
-def run_shard(start: int, stop: int, seed: int, timeout: float, densities: int) -> dict:
+def run_shard(start: int, stop: int, seed: int, timeout: float, densities: int, progress: str | None = None) -> dict:
+    """Run cases ``start .. stop - 1``; with ``progress``, append each row to that file as it is made."""
     rows = []
     t0 = time.perf_counter()
+    log = open(progress, "a", encoding="utf-8") if progress else None  # noqa: SIM115 - closed below
     for i in range(start, stop):
         try:
             case = make_case(i, seed)
@@ -411,6 +413,9 @@ def run_shard(start: int, stop: int, seed: int, timeout: float, densities: int) 
             case = None
         if case is None:
             rows.append({"index": i, "kind": "dropped"})
+            if log:
+                log.write(json.dumps(rows[-1]) + "\n")
+                log.flush()
             continue
         t = time.perf_counter()
         status = run_case(case, timeout)
@@ -425,6 +430,11 @@ def run_shard(start: int, stop: int, seed: int, timeout: float, densities: int) 
                 "residual": sp.sstr(case.residual) if _bad(case.truth, status) or status.startswith("error") else "",
             }
         )
+        if log:
+            log.write(json.dumps(rows[-1]) + "\n")
+            log.flush()
+    if log:
+        log.close()
     dens = []
     for i in range(start * densities // max(stop, 1), stop * densities // max(stop, 1)):
         p, truth, kind = make_density_case(i, seed)
@@ -508,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
         i, n = (int(v) for v in args.shard.split("/"))
         start, stop = args.cases * i // n, args.cases * (i + 1) // n
         dens = args.densities * i // n, args.densities * (i + 1) // n
-        result = run_shard(start, stop, args.seed, args.timeout, 0)
+        result = run_shard(start, stop, args.seed, args.timeout, 0, progress=args.json + ".rows")
         result["densities"] = [
             {"index": j, "kind": kind, "truth": truth, "status": run_density_case(p, args.timeout), "density": str(p)}
             for j in range(*dens)
@@ -523,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     root = os.path.dirname(here)
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     for i in range(args.jobs):
+        # each shard also appends its rows to PATH.rows as it goes: a run stopped early keeps what it did
         path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"fuzz_decide_zero_{os.getpid()}_{i}.json")
         cmd = [
             sys.executable,
@@ -547,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(path, encoding="utf-8") as fh:
             outs.append(json.load(fh))
         os.unlink(path)
+        os.unlink(path + ".rows")
     rows = [r for o in outs for r in o["rows"]]
     dens = [d for o in outs for d in o["densities"]]
     summary = summarize(rows, dens)
