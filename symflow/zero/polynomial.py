@@ -79,29 +79,116 @@ def _exp_denominators(expr: sp.Expr) -> dict:
     return dens
 
 
-def _abstract(expr: sp.Expr, table: dict, dens: dict, memo: dict | None = None) -> sp.Expr:
-    """Replace maximal non-rational subexpressions by Dummy indeterminates.
+# Node kinds of a compiled rational expression (``_Program``).
+_SYMBOL, _CONSTANT, _ADD, _MUL, _POW = range(5)
 
-    An exponential is first split along its exponent, exp(sum c_i m_i) =
-    prod exp(m_i / L_i)^(c_i L_i) with integer powers, and each exp(m_i / L_i)
-    is one indeterminate: so exp(a) exp(-a) = 1 and exp(2a) = exp(a)^2 stay
-    visible to the test.  ``memo`` holds the result for each distinct subexpression (a shared one is
-    abstracted once, not once per occurrence).
+
+class _Program:
+    """A rational expression as a list of nodes in evaluation order, each distinct subexpression once.
+
+    Compiled once from the SymPy tree (non-rational subexpressions abstracted to indeterminates),
+    then evaluated many times and bounded in degree by plain loops over the list: no SymPy
+    object is built or compared after compiling (rebuilding the abstracted tree through
+    SymPy's flatten, and dictionaries keyed by its nodes, took most of a large test's time).
+    Nodes are keyed by the identity of the SymPy objects (kept alive in ``_keep``), so a
+    shared subexpression is one node; structurally equal copies are separate nodes, which
+    costs time but changes no value.
     """
-    if expr.is_Rational or expr.is_Symbol:
-        return expr
-    memo = {} if memo is None else memo
-    hit = memo.get(expr)
-    if hit is not None:
-        return hit
-    if expr.is_Add or expr.is_Mul:
-        out = expr.func(*[_abstract(a, table, dens, memo) for a in expr.args], evaluate=True)
-    elif expr.is_Pow and expr.exp.is_Integer:
-        out = sp.Pow(_abstract(expr.base, table, dens, memo), expr.exp)
-    else:
-        out = _abstract_leaf(expr, table, dens)
-    memo[expr] = out
-    return out
+
+    def __init__(self, expr: sp.Expr, table: dict, dens: dict) -> None:
+        self.nodes: list[tuple] = []
+        self.symbols: dict[sp.Symbol, int] = {}  # indeterminate -> its node
+        self._index: dict[int, int] = {}
+        self._keep: list[sp.Expr] = []
+        self._leaves: dict[sp.Expr, int] = {}  # abstracted leaf (by value) -> node of its replacement
+        self.root = self._compile(expr, table, dens)
+
+    def _emit(self, node: tuple) -> int:
+        self.nodes.append(node)
+        return len(self.nodes) - 1
+
+    def _compile(self, expr: sp.Expr, table: dict, dens: dict) -> int:
+        # iterative post-order walk: residuals nest deeper than Python's recursion limit
+        stack: list[tuple[sp.Expr, bool]] = [(expr, False)]
+        while stack:
+            node, ready = stack.pop()
+            if id(node) in self._index:
+                continue
+            if node.is_Symbol or node.is_Rational:
+                self._index[id(node)] = self._leaf(node)
+            elif node.is_Add or node.is_Mul:
+                if not ready:
+                    stack.append((node, True))
+                    stack.extend((a, False) for a in node.args if id(a) not in self._index)
+                    continue
+                kind = _ADD if node.is_Add else _MUL
+                self._index[id(node)] = self._emit((kind, [self._index[id(a)] for a in node.args]))
+            elif node.is_Pow and node.exp.is_Integer:
+                if not ready:
+                    stack.append((node, True))
+                    stack.append((node.base, False))
+                    continue
+                self._index[id(node)] = self._emit((_POW, self._index[id(node.base)], int(node.exp)))
+            else:
+                hit = self._leaves.get(node)
+                if hit is None:
+                    replaced = _abstract_leaf(node, table, dens)  # a Dummy or a product of powers of them
+                    hit = self._leaves[node] = self._compile(replaced, table, dens)
+                self._index[id(node)] = hit
+            self._keep.append(node)
+        return self._index[id(expr)]
+
+    def _leaf(self, expr: sp.Expr) -> int:
+        if expr.is_Symbol:
+            if expr not in self.symbols:
+                self.symbols[expr] = self._emit((_SYMBOL, expr))
+            return self.symbols[expr]
+        value = int(expr.p) if expr.is_Integer else Fraction(int(expr.p), int(expr.q))
+        return self._emit((_CONSTANT, value))
+
+    def degrees(self) -> tuple[int, int]:
+        """(numerator, denominator) total-degree bounds of the rational function."""
+        deg: list[tuple[int, int]] = []
+        for node in self.nodes:
+            kind = node[0]
+            if kind == _SYMBOL:
+                out = (1, 0)
+            elif kind == _CONSTANT:
+                out = (0, 0)
+            elif kind == _ADD:
+                parts = [deg[i] for i in node[1]]
+                den = sum(d for _, d in parts)
+                out = (max(n + den - d for n, d in parts), den)
+            elif kind == _MUL:
+                parts = [deg[i] for i in node[1]]
+                out = (sum(n for n, _ in parts), sum(d for _, d in parts))
+            else:
+                n, d = deg[node[1]]
+                e = node[2]
+                out = (e * n, e * d) if e >= 0 else (-e * d, -e * n)
+            deg.append(out)
+        return deg[self.root]
+
+    def evaluate(self, point: dict) -> Fraction | int:
+        """The exact value at integer ``point`` (ZeroDivisionError at a pole of a denominator)."""
+        val: list = []
+        for node in self.nodes:
+            kind = node[0]
+            if kind == _SYMBOL:
+                out = point[node[1]]
+            elif kind == _CONSTANT:
+                out = node[1]
+            elif kind == _ADD:
+                out = sum((val[i] for i in node[1]), 0)
+            elif kind == _MUL:
+                out = 1
+                for i in node[1]:
+                    out = out * val[i]
+            else:
+                base, e = val[node[1]], node[2]
+                out = base**e if e >= 0 else Fraction(1) / Fraction(base) ** (-e)
+            val.append(out)
+        return val[self.root]
 
 
 def _abstract_leaf(expr: sp.Expr, table: dict, dens: dict) -> sp.Expr:
@@ -133,63 +220,6 @@ def _hyperbolic_to_exp(expr: sp.Expr) -> sp.Expr:
     )
 
 
-def _degrees(expr: sp.Expr, cache: dict) -> tuple[int, int]:
-    """(numerator, denominator) total-degree bounds of a rational expression."""
-    hit = cache.get(expr)
-    if hit is not None:
-        return hit
-    if expr.is_Rational:
-        out = (0, 0)
-    elif expr.is_Symbol:
-        out = (1, 0)
-    elif expr.is_Add:
-        parts = [_degrees(a, cache) for a in expr.args]
-        den = sum(d for _, d in parts)
-        num = max(n + den - d for n, d in parts)
-        out = (num, den)
-    elif expr.is_Mul:
-        parts = [_degrees(a, cache) for a in expr.args]
-        out = (sum(n for n, _ in parts), sum(d for _, d in parts))
-    elif expr.is_Pow and expr.exp.is_Integer:
-        n, d = _degrees(expr.base, cache)
-        e = int(expr.exp)
-        out = (e * n, e * d) if e >= 0 else (-e * d, -e * n)
-    else:  # pragma: no cover - _abstract leaves nothing else
-        raise TypeError(f"not rational: {expr}")
-    cache[expr] = out
-    return out
-
-
-def _evaluate(expr: sp.Expr, point: dict, memo: dict) -> Fraction | int:
-    """The rational expression's exact value at integer ``point``, each distinct subexpression once.
-
-    Python integers and Fractions (SymPy's ``xreplace`` rebuilt the tree, a shared subexpression
-    once per occurrence).  A zero denominator raises ZeroDivisionError: a pole, resampled.
-    """
-    if expr.is_Symbol:
-        return point[expr]
-    if expr.is_Integer:
-        return int(expr)
-    if expr.is_Rational:
-        return Fraction(int(expr.p), int(expr.q))
-    hit = memo.get(expr)
-    if hit is not None:
-        return hit
-    if expr.is_Add:
-        out = sum((_evaluate(a, point, memo) for a in expr.args), 0)
-    elif expr.is_Mul:
-        out = 1
-        for a in expr.args:
-            out = out * _evaluate(a, point, memo)
-    elif expr.is_Pow and expr.exp.is_Integer:
-        base, e = _evaluate(expr.base, point, memo), int(expr.exp)
-        out = base**e if e >= 0 else Fraction(1) / Fraction(base) ** (-e)
-    else:  # pragma: no cover - _abstract leaves nothing else
-        raise TypeError(f"not rational: {expr}")
-    memo[expr] = out
-    return out
-
-
 def polynomial_identity_test(
     expr: sp.Expr, *, rng: random.Random | None = None, max_pole_retries: int = 20
 ) -> PitResult:
@@ -203,12 +233,9 @@ def polynomial_identity_test(
     rng = rng or random.Random(int.from_bytes(os.urandom(32), "big"))
     table: dict = {}
     expr = _hyperbolic_to_exp(expr)
-    abstracted_expr = _abstract(expr, table, _exp_denominators(expr))
-    symbols = sorted(
-        distinct_atoms(abstracted_expr, sp.Symbol),
-        key=lambda s: (str(s), s.dummy_index if isinstance(s, sp.Dummy) else 0),
-    )
-    num_deg, _ = _degrees(abstracted_expr, {})
+    program = _Program(expr, table, _exp_denominators(expr))
+    symbols = sorted(program.symbols, key=lambda s: (str(s), s.dummy_index if isinstance(s, sp.Dummy) else 0))
+    num_deg, _ = program.degrees()
     degree = max(num_deg, 1)
     if degree * 10 > SET_SIZE:
         # D / |S| near 1 bounds nothing; such a degree could not be evaluated anyway
@@ -220,7 +247,7 @@ def polynomial_identity_test(
     while done < trials:
         point = {s: rng.randint(1, SET_SIZE) for s in symbols}
         try:
-            value = _evaluate(abstracted_expr, point, {})
+            value = program.evaluate(point)
         except ZeroDivisionError:
             retries += 1  # hit a pole of the denominator: resample
             if retries > max_pole_retries:
