@@ -409,3 +409,18 @@ def test_a_special_function_shared_by_components_is_evaluated_once(route: str, m
     # the same value as each occurrence evaluated on its own
     s = alone(xs, None, np.column_stack([np.ones(5), np.zeros(5)]), params)
     assert_close(got, s * xs[:, 1] * grad[:, 0] + s / 1.7 * grad[:, 1] + s * xs[:, 0] * phi)
+
+
+def test_a_true_identity_through_floor_frac_and_abs_is_not_an_error() -> None:
+    # the decide_zero fuzzer's case 5346: the landmark search evaluates d/ds of the residual by evalf with the
+    # point in subs; mpmath numbers there made evalf's floor call as_real_imag on an mpf (an AttributeError
+    # out of decide_zero).  The point now goes in as SymPy Floats.
+    from symflow import Domain, decide_zero
+
+    x = sp.Symbol("x", real=True)
+    s = sp.Symbol("s", positive=True)
+    residual = sp.Abs(12 * x / 5 + sp.floor(s) + 1) - sp.Abs(
+        s + 12 * x * (sp.cosh(sp.frac(s) / 8) ** 2 - sp.sinh(sp.frac(s) / 8) ** 2) / 5 - sp.frac(s) + 1
+    )
+    verdict = decide_zero(residual, Domain().extended({x, s}), timeout=20)
+    assert verdict.status.value in ("proved", "consistent", "unknown")

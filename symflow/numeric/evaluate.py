@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -46,6 +47,15 @@ def _as_tuple(exprs: sp.Expr | Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
     return tuple(exprs)
 
 
+def _as_sympy_number(value: Any) -> Any:
+    """An mpmath number as a SymPy Float (or Float + I Float) at the working precision; others as given."""
+    if isinstance(value, mpmath.mpf):
+        return sp.Float(value, mpmath.mp.dps)
+    if isinstance(value, mpmath.mpc):
+        return sp.Float(value.real, mpmath.mp.dps) + sp.I * sp.Float(value.imag, mpmath.mp.dps)
+    return value
+
+
 def mpmath_function(args: Sequence[sp.Symbol], exprs: sp.Expr | Sequence[sp.Expr]) -> Callable[..., list]:
     """A function of mpmath numbers returning ``[value of each expression]`` at mpmath's working precision.
 
@@ -60,7 +70,9 @@ def mpmath_function(args: Sequence[sp.Symbol], exprs: sp.Expr | Sequence[sp.Expr
 @lru_cache(maxsize=256)
 def _mpmath_function(args: tuple, exprs: tuple) -> Callable[..., list]:
     def by_evalf(*values) -> list:
-        sub = dict(zip(args, values, strict=True))
+        # SymPy numbers in subs: evalf's floor/ceiling (get_integer_part) calls as_real_imag on the
+        # substituted values, which an mpmath number lacks (AttributeError, found by the decide_zero fuzzer)
+        sub = {a: _as_sympy_number(v) for a, v in zip(args, values, strict=True)}
         try:
             return [mpmath.mpmathify(e.evalf(mpmath.mp.dps, subs=sub)) for e in exprs]
         except MemoryError:  # an exponent beyond memory: not available here (see guarded)

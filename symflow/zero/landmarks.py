@@ -192,8 +192,8 @@ def _timed(fn: Callable, *args, end: float):
     try:
         with time_limit(left):
             return fn(*args)
-    except (EvaluationTimeout, ArithmeticError, ValueError, TypeError, ZeroDivisionError):
-        return None
+    except (EvaluationTimeout, ArithmeticError, ValueError, TypeError, ZeroDivisionError, AttributeError):
+        return None  # AttributeError: SymPy's evalf fails so on some inputs (an mpf where it wants a Float)
 
 
 def _around(r: mpmath.mpf, offsets: tuple) -> list[mpmath.mpf]:
