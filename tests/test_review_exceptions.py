@@ -310,3 +310,18 @@ def test_a_sampler_of_the_wrong_shape_is_named(shape):
         p.sample(5, {mu: 0.5}, rng=0)
     with pytest.raises(sf.SymflowError, match="sampler returned an array of shape"):
         sf.mc_check(sf.derive(p, sf.flows.zero(p), wrt=mu), x**2, {mu: 0.5}, n=4096, timeout=10)
+
+
+def test_precision_form_cubature_at_parameter_values_gives_a_verdict_not_an_attribute_error():
+    # review: with the parameters substituted, the precision form's Entries container has no symbols and the
+    # numpy backend tried evalf on it (AttributeError out of check_unbiased, via cubature)
+    p = sf.families.mvn(2, form="precision")
+    x1, x2 = p.x
+    mu1 = p.params[0]
+    lr = sf.derive(p, sf.flows.zero(p), mu1)
+    vals = {s: sp.Rational(k + 3, 4) for k, s in enumerate(p.params)}
+    vals[p.params[3]] = sp.Rational(1, 3)
+    assert sf.check_unbiased(lr, x1**2 * x2 + x2, vals, timeout=60).status.value != "refuted"
+    rp = sf.derive(p, sf.flows.reparam(p), mu1)
+    bad = sf.Estimator(p, mu1, rp.v, rp.psi + sp.Rational(1, 10**6) * sp.sin(x2))
+    assert sf.check_unbiased(bad, sp.cos(x2), timeout=60).status.value in ("refuted", "unknown")

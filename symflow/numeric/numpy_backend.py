@@ -130,6 +130,10 @@ class _Rewriter:
     def __call__(self, node: sp.Basic) -> sp.Basic:
         if not node.args or isinstance(node, sp.Symbol | sp.Number | sp.NumberSymbol):
             return node
+        if not isinstance(node, sp.Expr):
+            # a container inside an atom (the precision form's Entries): its head prints it whole; with the
+            # parameters substituted it has no symbols and is no number (evalf raised AttributeError)
+            return node
         # distinct stand-ins for equal nodes => distinct calls that cse cannot merge => one per occurrence
         if node not in self.done:
             self.done[node] = self._rewrite(node)
