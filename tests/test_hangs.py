@@ -192,3 +192,16 @@ def test_moderately_deep_flow_is_refused_before_differentiation_crashes():
         deep = sp.sin(deep)
     with pytest.raises(sf.SymflowError, match="nested more than"):
         sf.check_transport(p, sf.Flow(p, {mu: [deep]}), mu)
+
+
+def test_a_dag_of_shared_squarings_is_walked_once_per_node():
+    # review: (x+1) squared 22 times with evaluate=False is 22 distinct nodes but 4 million as a tree;
+    # SymPy's has (choosing the rewrite order) walked the tree in-process: 30 s at timeout=3
+    e = x + 1
+    for _ in range(22):
+        e = sp.Mul(e, e, evaluate=False)
+    residual = sp.Add(e, -sp.Pow(x + 1, 2**22), evaluate=False)  # a true identity
+    start = time.perf_counter()
+    verdict = decide_zero(residual, REAL, timeout=BUDGET)
+    assert time.perf_counter() - start <= BUDGET + SLACK
+    assert verdict.status.value in ("proved", "consistent", "unknown")

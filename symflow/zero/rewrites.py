@@ -13,6 +13,7 @@ from collections.abc import Callable
 import sympy as sp
 
 from ..core import budget
+from ..structured.ops import has_any
 
 __all__ = ["STRATEGIES", "strategies_for"]
 
@@ -56,6 +57,6 @@ def strategies_for(expr: sp.Expr) -> tuple[tuple[str, Callable[[sp.Expr], sp.Exp
     Meijer-G expressions that the family rewrite settles at once, so those
     go first when such functions are present.
     """
-    if expr.has(*_SPECIAL):
+    if has_any(expr, *_SPECIAL):  # a DAG walk: SymPy's has walks a shared subexpression once per use
         return (STRATEGIES[0], STRATEGIES[2], STRATEGIES[1], STRATEGIES[3])
     return STRATEGIES
