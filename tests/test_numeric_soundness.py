@@ -214,6 +214,43 @@ def test_periodic_difference_beyond_a_fixed_grid_is_refuted():
     assert v.status is sf.Status.REFUTED and abs(v.witness.as_dict()[x]) >= 200
 
 
+@pytest.mark.parametrize(
+    "shape",
+    ["bump", "disk", "max", "piecewise"],
+)
+def test_a_bump_or_disk_in_two_dimensions_is_refuted(shape):
+    # review: found one coordinate at a time (the other at a random value) the landmarks never met a 2-D bump
+    # of width 0.01 or a disk of radius 0.01: all four were 'consistent'; now chained across coordinates
+    a, b = sp.symbols("a b", real=True)
+    r2 = (a - 2) ** 2 + (b - 1) ** 2
+    small = sp.Rational(1, 10**4)
+    residual = {
+        "bump": sp.exp(-(10**4) * r2),
+        "disk": sp.Heaviside(small - r2),
+        "max": sp.Max(0, small - r2),
+        "piecewise": sp.Piecewise((1, r2 < small), (0, True)),
+    }[shape]
+    v = decide_zero(residual, sf.Domain().extended({a, b}), timeout=20)
+    assert v.status is sf.Status.REFUTED
+
+
+def test_a_bump_of_width_a_hundredth_in_a_two_dimensional_flow_is_refuted():
+    p = sf.families.mvn(2)
+    x1, x2 = p.x
+    mu1 = p.params[0]
+    u = sf.flows.reparam(p).field(mu1)
+    bump = sp.exp(-(10**4) * ((x1 - 1) ** 2 + (x2 - 1) ** 2))
+    v = sf.check_transport(p, sf.Flow(p, {mu1: [u[0] + bump, u[1]]}), wrt=mu1, timeout=30)
+    assert v.status is sf.Status.REFUTED
+
+
+@pytest.mark.parametrize("width", [sp.Rational(1, 10**12), sp.Rational(1, 10**9)])
+def test_a_window_narrower_than_1e_8_next_to_a_kink_is_refuted(width):
+    # review: points were placed 1e-8 (relative) from a located kink, never inside a narrower window
+    assert decide_zero(sp.Heaviside(x - 3) - sp.Heaviside(x - 3 - width), REAL, timeout=20).status is sf.Status.REFUTED
+    assert decide_zero(sp.Heaviside(width**2 - x**2), REAL, timeout=20).status is sf.Status.REFUTED
+
+
 def test_quartic_bump_in_a_flow_is_refuted():
     p = sf.families.normal()
     m, s = p.params

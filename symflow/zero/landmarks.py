@@ -44,6 +44,7 @@ __all__ = ["LandmarkFinder", "kink_expressions", "peak_expressions"]
 
 _SIGN_KINKS = (sp.Abs, sp.sign, sp.Heaviside)
 _INTEGER_JUMPS = (sp.floor, sp.ceiling, sp.frac)
+_NOT_SMOOTH = (*_SIGN_KINKS, *_INTEGER_JUMPS, sp.Mod, sp.Max, sp.Min, sp.Piecewise, sp.arg, sp.re, sp.im)
 # Functions whose arguments' stationary points are where a bump of that function peaks.
 _BUMP_PARENTS = (sp.exp, sp.cosh, sp.sinh, sp.tanh, sp.sech, sp.erf, sp.erfc, sp.atan, sp.sinc, sp.log)
 MAX_SOURCES = 24
@@ -73,8 +74,12 @@ def _branch_points(z: sp.Expr) -> list[sp.Expr]:
 def kink_expressions(expr: sp.Expr) -> list[sp.Expr]:
     """Expressions whose sign changes are kinks or jumps of ``expr`` (numbers dropped, no repeats)."""
     out: list[sp.Expr] = []
-    for f in expr.atoms(*_SIGN_KINKS):
-        out.append(f.args[0])
+    # (smooth ones only: the derivative of frac or Abs has no numeric value, and one source without a value
+    # costs the whole row of sources at that grid point)
+    edges = [f.args[0] for f in expr.atoms(*_SIGN_KINKS)]
+    edges += [a - b for f in expr.atoms(sp.Max, sp.Min) for a, b in combinations(f.args, 2)]
+    edges += [rel.lhs - rel.rhs for rel in expr.atoms(sp.Rel)]
+    out.extend(e for e in edges if not e.has(*_NOT_SMOOTH))
     for f in expr.atoms(sp.Max, sp.Min):
         out.extend(a - b for a, b in combinations(f.args, 2))
     for f in expr.atoms(*_INTEGER_JUMPS):
@@ -100,6 +105,14 @@ def peak_expressions(expr: sp.Expr) -> list[sp.Expr]:
     out: list[sp.Expr] = []
     for f in expr.atoms(*_BUMP_PARENTS):
         out.append(f.args[0])
+    # the centre of a disk H(r^2 - |x - c|^2) or of a cone Abs(...): found along x_1 at any x_2, it is where
+    # the other coordinates' search (``points.py``, chained) meets the disk
+    # (smooth ones only: the derivative of frac or Abs has no numeric value, and one source without a value
+    # costs the whole row of sources at that grid point)
+    edges = [f.args[0] for f in expr.atoms(*_SIGN_KINKS)]
+    edges += [a - b for f in expr.atoms(sp.Max, sp.Min) for a, b in combinations(f.args, 2)]
+    edges += [rel.lhs - rel.rhs for rel in expr.atoms(sp.Rel)]
+    out.extend(e for e in edges if not e.has(*_NOT_SMOOTH))
     for pw in expr.atoms(sp.Pow):
         if pw.exp.is_negative or not pw.exp.is_Integer:
             out.append(pw.base)
@@ -202,7 +215,9 @@ def _around(r: mpmath.mpf, offsets: tuple) -> list[mpmath.mpf]:
         return [r + sign * mpmath.mpf(d) * s for d in offsets for sign in (-1, 1)]
 
 
-_KINK_OFFSETS = (1e-8, 1e-3, 0.3)
+# Points this far (relative) on each side of a kink: a window of width 1e-12 next to it (H(x - 3) - H(x - 3 - 1e-12))
+# is seen; bisection places the root to 1e-25, so narrower windows are not (docs/soundness.md).
+_KINK_OFFSETS = (1e-20, 1e-12, 1e-8, 1e-3, 0.3)
 _PEAK_OFFSETS = (1e-6,)
 
 
@@ -236,6 +251,7 @@ class LandmarkFinder:
         self._searches = 0  # |R| grid searches of variables (at most PEAK_SEARCHES, none once one was slow)
         self._param_searched: set = set()  # parameters whose |R| grid search is done
         self._slow = False  # one |R| search was slow: no more of them
+        self.last_peaks: list[mpmath.mpf] = []  # the stationary points and |R| maxima the last call found
 
     def _sources(self, s: sp.Symbol) -> tuple[Callable, int] | None:
         """One mpmath function of all symbols giving every kink source, then every d(peak source)/ds."""
@@ -261,6 +277,7 @@ class LandmarkFinder:
             return []
         fn, n_kinks, n_all = self._sources(s)
         out: list[mpmath.mpf] = []
+        self.last_peaks = []
         position = self.symbols.index(s) if s in self.symbols else None
 
         def args(t):
@@ -285,8 +302,11 @@ class LandmarkFinder:
                     else:
                         out.append(r)
                         out.extend(_around(r, _PEAK_OFFSETS))
+                        self.last_peaks.append(r)
         if position is not None and self._may_search(s, parameter):
-            out.extend(self._largest(args, grid))
+            largest = self._largest(args, grid)
+            out.extend(largest)
+            self.last_peaks.extend(largest)
         return out
 
     def _may_search(self, s: sp.Symbol, parameter: bool) -> bool:

@@ -286,6 +286,27 @@ def iter_points(
                     pt = {**fixed, s: c}
                     if regions_hold(domain.regions, pt) and fresh(pt):
                         yield pt
+    # Landmarks found one coordinate at a time miss a bump or a disk in d >= 2: at a random x_2 the search
+    # along x_1 sees nothing of exp(-10^4 |x - c|^2) or H(r^2 - |x - c|^2).  So, chained: move x_1 to each
+    # of its first stationary points (the centre: found at any x_2), then search x_2 there, move it to its
+    # first stationary point, and so on; every landmark on the way is a point.
+    # (Over the variables; a residual in parameters only, decide_zero's usual case, chains its parameters.)
+    if len(variables) >= 2:
+        for pvals, fixed in contexts[:CHAIN_CONTEXTS]:
+
+            def valid(cand: dict, pvals: dict = pvals) -> bool:
+                return regions_hold(domain.regions, cand)
+
+            yield from _chained(landmarks, variables, fixed, pvals, valid, fresh, parameter=False)
+    elif not variables:
+        chain = [(s, iv) for s, iv in params if s in symbols]
+        if len(chain) >= 2:
+            for pvals, fixed in contexts[:CHAIN_CONTEXTS]:
+
+                def valid(cand: dict) -> bool:
+                    return _constraints_hold(domain.constraints, cand) and domain.supports_nonempty(cand)
+
+                yield from _chained(landmarks, chain, fixed, pvals, valid, fresh, parameter=True)
     # Landmarks of the parameters: a residual wrong only for mu > 1000 (Heaviside(mu - 1000),
     # Max(0, mu - 1000)) or only near mu = 3 (exp(-10^6 (mu - 3)^2)) vanishes at every random
     # draw.  Each kink or peak in a parameter, with the other symbols where it was found, gives
@@ -308,6 +329,30 @@ def iter_points(
                     if regions_hold(domain.regions, pt) and fresh(pt):
                         yield pt
 
+
+def _chained(landmarks, chain: list, fixed: dict, pvals: dict, valid, fresh, *, parameter: bool):
+    """Points along a chain of landmark searches (see ``iter_points``): symbol 1 at each of its first
+    stationary points, then each next symbol searched there and moved to its first stationary point."""
+    s0, iv0 = chain[0]
+    landmarks(s0, iv0, {t: v for t, v in fixed.items() if t != s0}, parameter=parameter)
+    starts = [c for c in getattr(landmarks, "last_peaks", ()) if inside(c, iv0, pvals)][:CHAIN_STARTS]
+    for c0 in starts:
+        pt = {**fixed, s0: c0}
+        for s, iv in chain[1:]:
+            others = {t: v for t, v in pt.items() if t != s}
+            for c in _on_lattice(landmarks(s, iv, others, parameter=parameter), iv):
+                cand = {**pt, s: c}
+                if inside(c, iv, pvals) and valid(cand) and fresh(cand):
+                    yield cand
+            peaks = [c for c in getattr(landmarks, "last_peaks", ()) if inside(c, iv, pvals)]
+            if peaks:
+                pt[s] = peaks[0]
+
+
+# Chained landmarks (d >= 2): at this many draws, from each of the first CHAIN_STARTS stationary points of
+# the first variable.
+CHAIN_CONTEXTS = 2
+CHAIN_STARTS = 3
 
 # Random draws of a point's variables until it lies inside the domain's regions (a simplex inside
 # its box holds 1/(d - 1)! of the box: half of the points at d = 3).
