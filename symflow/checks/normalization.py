@@ -29,7 +29,7 @@ from ..core.verdict import Status, Verdict, Witness
 from ..zero import decide_zero
 from .records import normalization_proof
 
-__all__ = ["check_normalized", "normalization_problem"]
+__all__ = ["check_normalized", "normalization_problem", "normalization_status"]
 
 # Integrals computed at 50 digits must agree to 30 to count as consistent; a
 # difference that survives at 30 and 50 digits (10 agreeing digits) refutes (QUADRATURE).
@@ -179,21 +179,44 @@ def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Ver
 
 def normalization_problem(est: Estimator, params: dict | None, timeout: float | None) -> str | None:
     """'p is not normalized (...)' when p's or q's integral is refuted to be 1, else None."""
+    status, problem = normalization_status(est, params, timeout)
+    return problem if status is Status.REFUTED else None
+
+
+def normalization_status(est: Estimator, params: dict | None, timeout: float | None) -> tuple[Status, str | None]:
+    """How well p and q are shown to integrate to 1: the weakest status, and the problem or doubt as text.
+
+    ``(PROVED, None)``: both proved normalized (or, with ``params``, quadrature equal to 1 there: what an
+    exact route at those values gives, see ``check_unbiased``); ``(CONSISTENT, text)``: numbers only;
+    ``(UNKNOWN, text)``: not decided (a budget, a failed quadrature); ``(REFUTED, text)``: not normalized.
+    A verdict that both sides of ``check_unbiased`` agree is an expectation statement only as strong as this.
+    """
     dens = [est.density] if est.q is None or est.q == est.density else [est.density, est.q]
+    worst: tuple[Status, str | None] = (Status.PROVED, None)
     for d in dens:
         if params is None:
             v = _normalized_cached(d, resolve_timeout(timeout))
             if v.status is Status.REFUTED:
                 total = v.detail("integral")
                 told = f" (its integral is {sp.sstr(total)})" if total is not None else ""
-                return f"{d.name} is not normalized{told}"
+                return Status.REFUTED, f"{d.name} is not normalized{told}"
+            if v.status is Status.UNKNOWN and worst[0] is not Status.UNKNOWN:
+                worst = (Status.UNKNOWN, f"{d.name} is not shown to be normalized ({v.reason})")
+            elif v.status is Status.CONSISTENT and worst[0] is Status.PROVED:
+                worst = (Status.CONSISTENT, f"{d.name} is normalized by quadrature only ({v.method})")
             continue
         values = exact_values(as_param_values({k: v for k, v in params.items() if k in d.params}, d.params))
         precision = integral_precision(d)
         total = numeric_integral(d, d.expr, values, dps=precision.high, timeout=timeout)
-        if total is not None and abs(total - 1) > mpmath.mpf(10) ** (-precision.zero_digits):
-            return f"{d.name} is not normalized (its integral is {mpmath.nstr(total, 15)} at these parameters)"
-    return None
+        if total is None:
+            if worst[0] is not Status.UNKNOWN:
+                worst = (Status.UNKNOWN, f"{d.name}'s integral could not be computed at these parameters")
+        elif abs(total - 1) > mpmath.mpf(10) ** (-precision.zero_digits):
+            return (
+                Status.REFUTED,
+                f"{d.name} is not normalized (its integral is {mpmath.nstr(total, 15)} at these parameters)",
+            )
+    return worst
 
 
 @lru_cache(maxsize=64)

@@ -27,7 +27,7 @@ from ..errors import EstimatorError
 from ..zero import decide_zero
 from ..zero.points import exact_point, sample_points
 from .boundary import check_boundary
-from .normalization import normalization_problem
+from .normalization import normalization_problem, normalization_status
 from .records import over_support, unbiased_record
 
 __all__ = ["check_unbiased"]
@@ -44,7 +44,9 @@ def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, t
 
     Both sides are integrals against p and q as given, so they can agree
     when p or q is not normalized; a passing verdict therefore also needs
-    p and q to integrate to 1 (else: unknown, naming the normalization).  A
+    p and q to integrate to 1 (else: unknown, naming the normalization), and
+    it is no stronger than that: consistent when the normalization rests on
+    quadrature, unknown when it is not decided.  A
     failing verdict names what the estimator misses when that can be found:
     a boundary term p u phi that does not vanish at the support's edges
     (Eq. 47-48), or a support that moves with theta without its
@@ -52,18 +54,38 @@ def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, t
     """
     verdict = _check_unbiased(est, phi, params, timeout)
     if verdict.status in (Status.PROVED, Status.CONSISTENT):
-        problem = normalization_problem(est, params, timeout)
+        status, problem = normalization_status(est, params, timeout)
         if problem is None:
             return verdict
-        return Verdict(
-            Status.UNKNOWN,
-            verdict.method,
-            verdict.residual,
-            reason=f"both sides agree, but {problem}: they are not expectations, and sampling from "
-            "the normalized density would give another mean; normalize it",
-            claim=verdict.claim,
-            details=(*verdict.details, ("normalization", problem)),
-        )
+        if status is Status.REFUTED:
+            return Verdict(
+                Status.UNKNOWN,
+                verdict.method,
+                verdict.residual,
+                reason=f"both sides agree, but {problem}: they are not expectations, and sampling from "
+                "the normalized density would give another mean; normalize it",
+                claim=verdict.claim,
+                details=(*verdict.details, ("normalization", problem)),
+            )
+        if status is Status.UNKNOWN:
+            # both sides agree as integrals; as expectations only if p (and q) integrate to 1, which is not shown
+            # (a normalization check that ran out of budget under load let an unnormalized density's LR be proved)
+            return Verdict(
+                Status.UNKNOWN,
+                verdict.method,
+                verdict.residual,
+                reason=f"both sides agree, but {problem}: the agreement is of integrals, not expectations",
+                claim=verdict.claim,
+                details=(*verdict.details, ("normalization", problem)),
+            )
+        if verdict.status is Status.PROVED:  # normalized by numbers only: the whole claim is as strong as that
+            return replace(
+                verdict,
+                status=Status.CONSISTENT,
+                method=f"{verdict.method}; {problem}",
+                details=(*verdict.details, ("normalization", problem)),
+            )
+        return verdict
     notes = _diagnosis(est, phi, params, timeout)
     if not notes:
         return verdict
