@@ -26,6 +26,7 @@ from symflow.proof import (
     theorem_flow_estimator,
     theorem_reparameterization_transport,
 )
+from symflow.proof.theorems import DOCUMENT_THEOREMS_TIMEOUT
 from tests._claim_results import module_params, module_proofs, module_results
 
 pytestmark = pytest.mark.skipif(
@@ -46,9 +47,11 @@ def _compiles(tex: str, name: str) -> None:
 
 @pytest.mark.slow
 def test_theorem_proofs_compile():
-    doc = proof_document([], theorems=general_theorems(), title="Theorems")
-    _compiles(doc, "theorems")
-    assert [th.title for th in general_theorems()][:2] == [
+    # the theorems as every claims document gets them (their budget): computed once a process, shared with the
+    # document compiles below rather than proved a second time under the default budget (7 s idle)
+    theorems = general_theorems(timeout=DOCUMENT_THEOREMS_TIMEOUT)
+    _compiles(proof_document([], theorems=theorems, title="Theorems"), "theorems")
+    assert [th.title for th in theorems][:2] == [
         theorem_flow_estimator().title,
         theorem_reparameterization_transport().title,
     ]

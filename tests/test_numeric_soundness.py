@@ -518,6 +518,13 @@ def test_bounded_phi_has_a_finite_expectation_under_a_heavy_tail():
     assert infinite_expectation(p, sp.cos(x), vals) == ""
     assert infinite_expectation(p, sp.atan(x) + sp.sin(3 * x), vals) == ""
     assert infinite_expectation(p, x, vals) != ""  # E|x| under t(1/4) is infinite
+
+
+@pytest.mark.slow  # 8-15 s; the fast tier differentiates under t(1/2) (test_oscillating_heavy_tail_student_t_half)
+def test_gradient_of_a_bounded_phi_under_a_heavy_tail():
+    p = sf.families.student_t(nu=sp.Symbol("nu", positive=True))
+    m, sg, nu = p.params
+    vals = {m: sp.Rational(1, 5), sg: 1, nu: sp.Rational(1, 4)}
     got, how = expectation_gradient(p, sp.cos(x), m, vals, timeout=60)
     with mpmath.workdps(40):
         truth = -mpmath.sin(mpmath.mpf(1) / 5) * _t_cf(mpmath.mpf(1) / 4)

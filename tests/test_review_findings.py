@@ -347,7 +347,18 @@ def _dirichlet_theta_1_1(indicator):
     return p, ux
 
 
-@pytest.mark.parametrize("kind", sorted(_SIMPLEX_INDICATORS))
+def test_both_indicator_forms_cut_the_same_face():
+    # from the face on, check_boundary does the same for both forms: the fast tier runs the test below with the
+    # Piecewise form (the Heaviside form took 15-19 s more) and checks here that the Heaviside form gives its face
+    from symflow.checks.faces import indicator_faces
+
+    faces = {k: [f.level for f in indicator_faces(_dirichlet_theta_1_1(i)[0])] for k, i in _SIMPLEX_INDICATORS.items()}
+    assert faces == {"piecewise": [_xs + _ys - 1], "heaviside": [_xs + _ys - 1]}
+
+
+@pytest.mark.parametrize(
+    "kind", [k if k == "piecewise" else pytest.param(k, marks=pytest.mark.slow) for k in sorted(_SIMPLEX_INDICATORS)]
+)
 def test_flux_through_an_indicators_face_is_examined(kind):
     p, ux = _dirichlet_theta_1_1(_SIMPLEX_INDICATORS[kind])
     crossing = sf.Flow(p, {theta: (ux, sp.S.Zero)})  # y fixed: mass crosses x + y = 1
@@ -396,6 +407,18 @@ def test_pareto_edge_moves_with_m_only_and_the_implicit_flow_moves_with_it():
     assert _edges_left_behind(sf.derive(p, sf.flows.implicit(p), m)) == ()  # u(m) = x/m at x = m is 1
     lr = sf.derive(p, sf.flows.zero(p), m)
     bare = sf.Estimator(p, m, lr.v, lr.psi)  # the likelihood ratio without its moving-boundary term
+    assert _edges_left_behind(bare) == (f"{p.x[0]} = m",)  # what check_unbiased's diagnosis names (below)
+
+
+# check_unbiased in full (10 s on CI, up to 30 s loaded): slow; the fast tier keeps the diagnosis above
+@pytest.mark.slow
+def test_pareto_lr_without_its_moving_boundary_term_is_not_proved_and_the_implicit_flow_is():
+    from sympy.stats import Pareto
+
+    p = sf.from_stats(Pareto("X", sp.Symbol("m", positive=True), sp.Symbol("alpha", positive=True)))
+    m = p.params[0]
+    lr = sf.derive(p, sf.flows.zero(p), m)
+    bare = sf.Estimator(p, m, lr.v, lr.psi)
     verdict = sf.check_unbiased(bare, 1 / p.x[0], timeout=60)
     assert verdict.status not in NOT_ZERO  # refuted, or unknown when quadrature at the witness runs out
     assert "x = m moves with m" in verdict.reason

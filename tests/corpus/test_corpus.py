@@ -14,8 +14,10 @@ import pytest
 
 from tests.corpus.generate import outcomes_for
 
-# Long-running: deselected by the fast tier (pytest -m "not slow"); CI runs everything.
-pytestmark = pytest.mark.slow
+# Long-running: deselected by the fast tier (pytest -m "not slow"); CI runs everything.  One xdist group:
+# the outcomes are computed once a process (OUTCOMES, the module fixture), and two tests read the mutants'
+# (80 s); drawn by two workers, both computed them.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("corpus")]
 
 
 def _failures(outs):
