@@ -311,18 +311,19 @@ def expectation(
     return Expectation(val, how_q, False)
 
 
+@budgets.pure  # SymPy's deterministic rewrites of e alone: the same e is tidied once per process
+def _tidy_form(e: sp.Expr) -> sp.Expr:
+    e = sp.cancel(sp.expand(e))
+    syms = tuple(e.free_symbols)
+    if not syms or e.is_rational_function(*syms):
+        return sp.factor(e)
+    return budgets.simplify(e)
+
+
 def _tidy(expr: sp.Expr, budget: float) -> sp.Expr:
     """A short form: cancel/factor for rational functions (fast), else simplify under the budget."""
-
-    def work(e: sp.Expr) -> sp.Expr:
-        e = sp.cancel(sp.expand(e))
-        syms = tuple(e.free_symbols)
-        if not syms or e.is_rational_function(*syms):
-            return sp.factor(e)
-        return budgets.simplify(e)
-
     try:
-        return run_with_budget(work, expr, timeout=min(budget, TIDY_LOOK), what="simplify")
+        return run_with_budget(_tidy_form, expr, timeout=min(budget, TIDY_LOOK), what="simplify")
     except BudgetExceeded:
         return expr
 
