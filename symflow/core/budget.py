@@ -30,8 +30,8 @@ keeps it that way), each under the budget it is given.
 
 Pure steps are remembered (``_MEMO``): a budgeted step whose function is SymPy's ``simplify``,
 ``integrate``, ``summation``, ``limit``, ``cancel`` or ``factor``, or a module-level function
-marked with ``pure`` (a deterministic function of its arguments), and whose arguments are SymPy
-expressions without Floats, ints, strings, bools, None or tuples of these, keeps its result when it
+marked with ``pure`` (a deterministic function of its arguments), whose arguments are all SymPy
+expressions free of Floats, ints, strings, bools, None or tuples of these, keeps its result when it
 finishes in time with a SymPy value (or a tuple of them).  The same step again returns that result
 at once, whatever its budget, without forking.  A step that runs out of time or raises is never
 remembered, so it is tried afresh next time; a step asked for after its deadline has passed raises
