@@ -302,9 +302,11 @@ def run_with_budget(fn: Callable[..., T], *args: Any, timeout: float, what: str 
 
     The step gets ``timeout`` seconds, or less when the enclosing ``deadline``
     ends sooner (and none at all when it has passed).  Exceptions raised by
-    ``fn`` are re-raised in the caller.  A pure step (``pure``) that finished
-    before with the same arguments returns its remembered result without
-    running again (see the module docstring).
+    ``fn`` are re-raised in the caller.  A pure step (SymPy's ``simplify``,
+    ``integrate``, ``summation``, ``limit``, ``cancel``, ``factor``, or a
+    function marked ``symflow.core.budget.pure``) that finished before with the
+    same Float-free arguments returns its remembered result without running
+    again (see ``symflow.core.budget``'s docstring; docs/soundness.md).
     """
     if not _IN_CHILD[0]:
         end = _END.get()
