@@ -22,3 +22,16 @@ def _mpmath_precision_untouched():
     if after != before:
         mpmath.mp.prec = before
         pytest.fail(f"mpmath's global precision was left at {after} bits (was {before})", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_step_memo():
+    """Every test starts with an empty memo of pure steps (``symflow.core.budget``).
+
+    A remembered step would skip the code a test plants a fault in (a monkeypatched SymPy call) or
+    times, so each test sees the steps it asks for run, whatever ran before it in the worker.
+    """
+    from symflow.core import budget
+
+    budget._MEMO.clear()
+    yield

@@ -192,3 +192,95 @@ def test_sympy_recursion_in_a_budgeted_step_means_it_gave_up(monkeypatch):
     x = sp.Symbol("x", real=True)
     pareto = sf.Density(b * a**b / x ** (b + 1), x, (a, b), support=sp.Interval(a, sp.oo))
     assert sf.check_normalized(pareto, timeout=20).status == "proved"
+
+
+# -- the memo of pure steps ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """Count the steps that fork, on an empty memo (restored after the test)."""
+    from symflow.core import budget
+
+    count = [0]
+    real = budget._run_forked
+
+    def counting(*args):
+        count[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(budget, "_run_forked", counting)
+    monkeypatch.setattr(budget, "_MEMO", type(budget._MEMO)())
+    return count
+
+
+def _slow_square(e, seconds):
+    """A pure step in the test's sense: its value depends on its arguments only; it just takes ``seconds``."""
+    time.sleep(int(seconds))
+    return e**2
+
+
+def _failing(e):
+    raise ValueError("no method")
+
+
+def test_a_repeated_pure_step_does_not_fork_again(forks):
+    x = sp.Symbol("x", real=True)
+    e = sp.sin(x) ** 2 + sp.cos(x) ** 2 + x
+    assert sf.core.budget.simplify(e) == x + 1
+    assert sf.core.budget.simplify(e) == x + 1
+    assert sf.core.budget.simplify(e + 0) == x + 1  # the same expression, built anew
+    assert forks[0] == 1
+    # another expression, another fork; a closure (not pure) forks every time
+    assert sf.core.budget.simplify(e + 1) == x + 2
+    assert forks[0] == 2
+    assert run_with_budget(lambda: 1, timeout=5) == 1 and run_with_budget(lambda: 1, timeout=5) == 1
+    assert forks[0] == 4
+
+
+def test_floats_and_unhashable_arguments_are_not_remembered(forks):
+    x = sp.Symbol("x", real=True)
+    half = sp.Float(0.5) * x
+    assert sf.core.budget.simplify(half) == half and sf.core.budget.simplify(half) == half
+    assert forks[0] == 2
+    # Floats of different precisions compare and hash subtly: never a key
+    wide = sp.Float("0.5", 50) * x
+    assert sf.core.budget.simplify(wide) == wide and forks[0] == 3
+
+
+def test_a_timed_out_or_failed_step_is_not_remembered(forks, monkeypatch):
+    from symflow.core import budget
+
+    monkeypatch.setattr(budget, "_PURE", budget._PURE | {_slow_square, _failing})
+    y = sp.Symbol("y")
+    with pytest.raises(BudgetExceeded):
+        run_with_budget(_slow_square, y, sp.Integer(2), timeout=0.3)
+    # the same step with time enough runs again (it was not remembered) and is remembered then
+    assert run_with_budget(_slow_square, y, sp.Integer(2), timeout=30) == y**2
+    assert run_with_budget(_slow_square, y, sp.Integer(2), timeout=0.3) == y**2
+    assert forks[0] == 2
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            run_with_budget(_failing, y, timeout=5)
+    assert forks[0] == 4
+    # a remembered step asked for after its deadline has passed: the budget has run out all the same
+    with sf.core.budget.deadline(0.01):
+        time.sleep(0.05)
+        with pytest.raises(BudgetExceeded):
+            run_with_budget(_slow_square, y, sp.Integer(2), timeout=5)
+
+
+def test_the_memo_is_bounded_and_only_module_level_functions_are_pure(forks, monkeypatch):
+    from symflow.core import budget
+
+    monkeypatch.setattr(budget, "MEMO_SIZE", 2)
+    z = sp.Symbol("z")
+    for k in range(4):
+        budget.simplify(z + k)
+    assert len(budget._MEMO) == 2 and forks[0] == 4
+    budget.simplify(z + 3)  # the most recent is still there
+    assert forks[0] == 4
+    budget.simplify(z + 0)  # the oldest was dropped
+    assert forks[0] == 5
+    with pytest.raises(TypeError, match="closure"):
+        budget.pure(lambda e: e)

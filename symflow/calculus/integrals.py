@@ -84,6 +84,37 @@ class CheckedIntegral:
         return self.check.describe(what) if self.check is not None else ""
 
 
+@budgets.pure  # SymPy's integrate/summation/simplify of its arguments alone: a repeated integral is done once
+def _integral_steps(integrand: sp.Expr, x: tuple, support_sets: tuple, discrete: bool) -> tuple:
+    """(integral or None, its 1-D steps) of ``integrand`` over the product of ``support_sets``: the step below."""
+    steps: list = []
+    out = integrand
+    if len(x) == 1 and not discrete:
+        from .heaviside import split_pieces
+
+        pieces = split_pieces(integrand, x[0], support_sets[0])
+        if pieces is not None:  # integrate a discontinuous integrand piece by piece
+            out = sp.Add(*(budgets.integrate(e, (x[0], a, b)) for a, b, e in pieces))
+            out = budgets.simplify(out)
+            return (None if out.has(sp.Integral, sp.nan) else out), ()
+    # Last variable first: in triangular (Cholesky) forms it appears in one factor only.
+    for xi, s in reversed(tuple(zip(x, support_sets, strict=True))):
+        lo, hi = s.inf, s.sup
+        before = out
+        out = budgets.summation(out, (xi, lo, hi)) if discrete else budgets.integrate(out, (xi, lo, hi))
+        if out.has(sp.Integral, sp.Sum):
+            return None, tuple(steps)
+        steps.append((xi, lo, hi, before, out))
+    out = budgets.simplify(out)
+    if steps:
+        steps[-1] = (*steps[-1][:4], out)
+    if out.has(sp.Integral, sp.Sum, sp.nan) or out.has(sp.Piecewise):
+        # Piecewise results carry convergence conditions; the parameters'
+        # assumptions usually settle them, and piecewise_fold/simplify did not.
+        return (out if not out.has(sp.Integral, sp.Sum, sp.nan) and _conditions_true(out) else None), tuple(steps)
+    return out, tuple(steps)
+
+
 def _raw_symbolic_integral(p: Density, integrand: sp.Expr, budget: float, trail: list | None = None) -> sp.Expr | None:
     """SymPy's integral (or sum) of ``integrand`` over p's support, taken on SymPy's word (None if it cannot).
 
@@ -92,36 +123,16 @@ def _raw_symbolic_integral(p: Density, integrand: sp.Expr, budget: float, trail:
     steps can be cross-examined one at a time where no d-D quadrature exists.
     """
 
-    def work() -> tuple[sp.Expr | None, list]:
-        steps: list = []
-        out = integrand
-        if p.dim == 1 and not p.is_discrete:
-            from .heaviside import split_pieces
-
-            pieces = split_pieces(integrand, p.x[0], p.support_sets[0])
-            if pieces is not None:  # integrate a discontinuous integrand piece by piece
-                out = sp.Add(*(budgets.integrate(e, (p.x[0], a, b)) for a, b, e in pieces))
-                out = budgets.simplify(out)
-                return (None if out.has(sp.Integral, sp.nan) else out), steps
-        # Last variable first: in triangular (Cholesky) forms it appears in one factor only.
-        for xi, s in reversed(tuple(zip(p.x, p.support_sets, strict=True))):
-            lo, hi = s.inf, s.sup
-            before = out
-            out = budgets.summation(out, (xi, lo, hi)) if p.is_discrete else budgets.integrate(out, (xi, lo, hi))
-            if out.has(sp.Integral, sp.Sum):
-                return None, steps
-            steps.append((xi, lo, hi, before, out))
-        out = budgets.simplify(out)
-        if steps:
-            steps[-1] = (*steps[-1][:4], out)
-        if out.has(sp.Integral, sp.Sum, sp.nan) or out.has(sp.Piecewise):
-            # Piecewise results carry convergence conditions; the parameters'
-            # assumptions usually settle them, and piecewise_fold/simplify did not.
-            return (out if not out.has(sp.Integral, sp.Sum, sp.nan) and _conditions_true(out) else None), steps
-        return out, steps
-
     try:
-        out, steps = run_with_budget(work, timeout=budget, what="symbolic integration")
+        out, steps = run_with_budget(
+            _integral_steps,
+            integrand,
+            p.x,
+            p.support_sets,
+            p.is_discrete,
+            timeout=budget,
+            what="symbolic integration",
+        )
     except BudgetExceeded:
         return None
     except SYMPY_GAVE_UP:

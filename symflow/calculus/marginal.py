@@ -20,17 +20,21 @@ def _drop_coordinate(q: Density, j: int, n: int, params: dict, rng: np.random.Ge
     return np.delete(q.sample(n, params, rng), j, axis=1)
 
 
+@budgets.pure  # SymPy's integrate and simplify of its arguments alone
+def _integrated_out(expr: sp.Expr, xj: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    """``expr`` integrated over ``xj`` from ``lo`` to ``hi``, simplified (run inside a budgeted step)."""
+    return budgets.simplify(budgets.integrate(expr, (xj, lo, hi)))
+
+
 def marginal_density(q: Density, xj: sp.Symbol, budget: float) -> Density:
     """q_M: the marginal of q over every coordinate except x_j, sampled by dropping x_j."""
     j = q.x.index(xj)
     s = q.support_sets[j]
 
-    def integrate():
-        out = budgets.integrate(q.expr, (xj, s.inf, s.sup), timeout=budget)  # inside the budget below
-        return budgets.simplify(out, timeout=budget)
-
     try:
-        marg = run_with_budget(integrate, timeout=budget, what="marginal density for q_M")
+        marg = run_with_budget(
+            _integrated_out, q.expr, xj, s.inf, s.sup, timeout=budget, what="marginal density for q_M"
+        )
     except (BudgetExceeded, *SYMPY_GAVE_UP):
         marg = None
     if marg is None or marg.has(sp.Integral):

@@ -27,10 +27,24 @@ The SymPy calls that can run unboundedly (``simplify``, ``integrate``,
 ``limit``, ``solve``, ``summation``) are made through this module only
 (``simplify``, ``integrate``, ... below; a CI gate, ``.ci/no_unbudgeted.py``,
 keeps it that way), each under the budget it is given.
+
+Pure steps are remembered (``_MEMO``): a budgeted step whose function is SymPy's ``simplify``,
+``integrate``, ``summation``, ``limit``, ``cancel`` or ``factor``, or a module-level function
+marked with ``pure`` (a deterministic function of its arguments), whose arguments are all SymPy
+expressions free of Floats, ints, strings, bools, None or tuples of these, keeps its result when it
+finishes in time with a SymPy value (or a tuple of them).  The same step again returns that result
+at once, whatever its budget, without forking.  A step that runs out of time or raises is never
+remembered, so it is tried afresh next time; a step asked for after its deadline has passed raises
+``BudgetExceeded`` whether or not it is remembered.  Floats are left out because Floats of different
+precisions compare and hash subtly; randomized steps (the identity test draws its points from the
+OS) are not pure and are never marked.  The memo belongs to the process: it holds the last
+``MEMO_SIZE`` results, a forked child starts from a copy of its parent's and the parent never sees
+what a child adds (the child's result comes back through the pipe and is remembered by the parent).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
 import functools
@@ -61,6 +75,7 @@ __all__ = [
     "expired",
     "integrate",
     "limit",
+    "pure",
     "quiet_fork",
     "remaining",
     "run_with_budget",
@@ -287,19 +302,108 @@ def run_with_budget(fn: Callable[..., T], *args: Any, timeout: float, what: str 
 
     The step gets ``timeout`` seconds, or less when the enclosing ``deadline``
     ends sooner (and none at all when it has passed).  Exceptions raised by
-    ``fn`` are re-raised in the caller.
+    ``fn`` are re-raised in the caller.  A pure step (SymPy's ``simplify``,
+    ``integrate``, ``summation``, ``limit``, ``cancel``, ``factor``, or a
+    function marked ``symflow.core.budget.pure``) that finished before with the
+    same Float-free arguments returns its remembered result without running
+    again (see ``symflow.core.budget``'s docstring; docs/soundness.md).
     """
+    if not _IN_CHILD[0]:
+        end = _END.get()
+        if end is not None:
+            left = end - time.monotonic()
+            if left < MIN_STEP:  # also for a remembered step: a budget that has run out means the same
+                raise BudgetExceeded(timeout, what)
+            timeout = min(timeout, left)
+    key = _memo_key(fn, args)
+    if key is not None:
+        found = _memo_get(key)
+        if found is not _MISSING:
+            return found
     if _IN_CHILD[0]:
-        return fn(*args)
-    end = _END.get()
-    if end is not None:
-        left = end - time.monotonic()
-        if left < MIN_STEP:
-            raise BudgetExceeded(timeout, what)
-        timeout = min(timeout, left)
-    if "fork" in mp.get_all_start_methods():
-        return _run_forked(fn, args, timeout, what)
-    return _run_threaded(fn, args, timeout, what)
+        result = fn(*args)
+    else:
+        if "fork" in mp.get_all_start_methods():
+            result = _run_forked(fn, args, timeout, what)
+        else:
+            result = _run_threaded(fn, args, timeout, what)
+    if key is not None and _immutable_result(result):
+        _memo_put(key, result)
+    return result
+
+
+# -- remembering pure steps (see the module docstring) -----------------------------------------
+
+# How many step results a process keeps (least recently used dropped first).
+MEMO_SIZE = 1024
+_MISSING = object()
+_MEMO: collections.OrderedDict = collections.OrderedDict()
+_MEMO_LOCK = [threading.Lock()]
+_PURE: set = {sp.simplify, sp.integrate, sp.summation, sp.limit, sp.cancel, sp.factor}
+
+
+def pure(fn: Callable[..., T]) -> Callable[..., T]:
+    """Mark a module-level function as a pure step: its result depends on its arguments only.
+
+    ``run_with_budget`` then remembers its results (see the module docstring).
+    Never mark a randomized function, or one that reads mutable global state.
+    """
+    if "<locals>" in fn.__qualname__:
+        raise TypeError(f"{fn.__qualname__} is a closure: only a module-level function can be a pure step")
+    _PURE.add(fn)
+    return fn
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` compares and hashes exactly: SymPy without Floats, int, str, bool, None, tuples."""
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, tuple):
+        return all(_plain(v) for v in value)
+    return isinstance(value, sp.Basic) and not value.has(sp.Float)
+
+
+def _memo_key(fn: Callable[..., Any], args: tuple) -> tuple | None:
+    try:
+        if fn not in _PURE or not _plain(args):
+            return None
+        # the types too: 1, True and Integer(1) are equal and hash alike in Python
+        key = (fn, tuple(type(a) for a in args), args)
+        hash(key)
+    except TypeError:  # an unhashable function or argument
+        return None
+    return key
+
+
+def _immutable_result(result: object) -> bool:
+    if isinstance(result, tuple):
+        return all(_immutable_result(r) for r in result)
+    return isinstance(result, sp.Basic)
+
+
+def _memo_get(key: tuple) -> Any:
+    with _MEMO_LOCK[0]:
+        found = _MEMO.get(key, _MISSING)
+        if found is not _MISSING:
+            _MEMO.move_to_end(key)
+        return found
+
+
+def _memo_put(key: tuple, result: Any) -> None:
+    with _MEMO_LOCK[0]:
+        _MEMO[key] = result
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+
+
+def _fresh_memo_lock() -> None:
+    # a thread of the parent may have held the lock at the fork: the child's copy of it would never be released
+    _MEMO_LOCK[0] = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_memo_lock)
 
 
 # -- SymPy's unbounded calls, each under a budget ---------------------------------------------

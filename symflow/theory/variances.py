@@ -166,6 +166,13 @@ def _closed_form(expr: sp.Expr, limits: list) -> sp.Expr | None:
     return None
 
 
+@budgets.pure  # polynomial x Gaussian integrals of its arguments alone: variance and covariance entries recur
+def _gaussian_closed_form(expr: sp.Expr, limits: tuple) -> sp.Expr | None:
+    """The closed-form integral of ``expr`` over ``limits`` (real part of it for a real ``expr``), or None."""
+    out = _closed_form(expr, list(limits))
+    return None if out is None else (out if expr.has(sp.I) else real_part(out))
+
+
 def _limits(q: Density, values: dict) -> list:
     return [(xi, s.inf.xreplace(values), s.sup.xreplace(values)) for xi, s in zip(q.x, q.support_sets, strict=True)]
 
@@ -179,18 +186,14 @@ def _integrate(
     """
     expr = at_values(integrand, values)
     limits = _limits(q, values)
-    real = not expr.has(sp.I)
-
-    def closed_form() -> sp.Expr | None:
-        if q.is_discrete or expr.has(sp.Piecewise, sp.Heaviside):
-            return None
-        out = _closed_form(expr, limits)
-        return None if out is None else (real_part(out) if real else out)
-
-    try:
-        fast = run_with_budget(closed_form, timeout=budget, what="Gaussian closed form")
-    except (BudgetExceeded, *SYMPY_GAVE_UP):
-        fast = None
+    fast = None
+    if not (q.is_discrete or expr.has(sp.Piecewise, sp.Heaviside)):
+        try:
+            fast = run_with_budget(
+                _gaussian_closed_form, expr, tuple(map(tuple, limits)), timeout=budget, what="Gaussian closed form"
+            )
+        except (BudgetExceeded, *SYMPY_GAVE_UP):
+            fast = None
     if fast is not None:
         return fast, "closed-form Gaussian integrals"
 
@@ -311,18 +314,19 @@ def expectation(
     return Expectation(val, how_q, False)
 
 
+@budgets.pure  # SymPy's deterministic rewrites of e alone: the same e is tidied once per process
+def _tidy_form(e: sp.Expr) -> sp.Expr:
+    e = sp.cancel(sp.expand(e))
+    syms = tuple(e.free_symbols)
+    if not syms or e.is_rational_function(*syms):
+        return sp.factor(e)
+    return budgets.simplify(e)
+
+
 def _tidy(expr: sp.Expr, budget: float) -> sp.Expr:
     """A short form: cancel/factor for rational functions (fast), else simplify under the budget."""
-
-    def work(e: sp.Expr) -> sp.Expr:
-        e = sp.cancel(sp.expand(e))
-        syms = tuple(e.free_symbols)
-        if not syms or e.is_rational_function(*syms):
-            return sp.factor(e)
-        return budgets.simplify(e)
-
     try:
-        return run_with_budget(work, expr, timeout=min(budget, TIDY_LOOK), what="simplify")
+        return run_with_budget(_tidy_form, expr, timeout=min(budget, TIDY_LOOK), what="simplify")
     except BudgetExceeded:
         return expr
 

@@ -18,14 +18,17 @@ from ..structured.ops import has_any
 __all__ = ["STRATEGIES", "strategies_for"]
 
 
+@budget.pure  # a deterministic rewrite of expr alone: decide_zero's budgeted step of it is remembered
 def _cancel(expr: sp.Expr) -> sp.Expr:
     return sp.cancel(sp.together(expr))
 
 
+@budget.pure
 def _simplify(expr: sp.Expr) -> sp.Expr:
     return budget.simplify(expr)  # decide_zero runs every strategy under its own budget
 
 
+@budget.pure
 def _special_families(expr: sp.Expr) -> sp.Expr:
     # Express lower/upper incomplete gamma and meijerg through one family, then simplify.
     out = expr
@@ -36,6 +39,7 @@ def _special_families(expr: sp.Expr) -> sp.Expr:
     return budget.simplify(out)
 
 
+@budget.pure
 def _expand_all(expr: sp.Expr) -> sp.Expr:
     return sp.expand(sp.powsimp(sp.expand_log(expr, force=False)))
 

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from ...core.budget import pure
 from ...core.convert import as_expr
 
 __all__ = ["gaussian_integral", "interval_gaussian_integral", "iterated_gaussian_integral", "real_part", "trig_to_exp"]
@@ -124,6 +125,7 @@ def _interval(poly: sp.Expr, A: sp.Expr, B: sp.Expr, C: sp.Expr, x: sp.Symbol, l
     return sp.exp(C + B**2 / (4 * A)) * total
 
 
+@pure  # a deterministic function of its arguments: a budgeted step of it is remembered
 def interval_gaussian_integral(
     expr: sp.Expr, x: sp.Symbol, lo: sp.Expr = -sp.oo, hi: sp.Expr = sp.oo, *, trig: bool = True
 ) -> sp.Expr | None:
