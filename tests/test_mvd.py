@@ -362,3 +362,15 @@ def test_design_does_not_report_a_negative_variance_either():
     est = MVDEstimator(P, SIGMA, (0,), 0, extra_terms=(term,), name="claims too much")
     with pytest.raises(sf.SymflowError, match="moment"):
         sf.design({"bad": est}, X**2, {MU: 0.3, SIGMA: 1.2}, timeout=30)
+
+
+def test_a_negative_part_the_screen_misses_is_not_proved(monkeypatch):
+    # CI: the random screen's 16 points all missed where 2 N - Maxwell < 0 (|x - mu| > sqrt(2) sigma), and the
+    # check was proved from the identity and the normalization alone.  Planted: the screen finds nothing.
+    from symflow.checks import weak_derivative as wdmod
+
+    monkeypatch.setattr(wdmod, "_nonnegative_screen", lambda wd: None)
+    bad = P.with_(expr=2 * P.expr - sf.families.l_distribution().expr, name="not a density")
+    verdict = sf.check_weak_derivative(P, SIGMA, -1 / SIGMA, bad, P, timeout=20)
+    assert verdict.status is not sf.Status.PROVED
+    assert "nonnegative" in verdict.method

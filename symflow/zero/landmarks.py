@@ -216,8 +216,9 @@ def _around(r: mpmath.mpf, offsets: tuple) -> list[mpmath.mpf]:
 
 
 # Points this far (relative) on each side of a kink: a window of width 1e-12 next to it (H(x - 3) - H(x - 3 - 1e-12))
-# is seen; bisection places the root to 1e-25, so narrower windows are not (docs/soundness.md).
-_KINK_OFFSETS = (1e-20, 1e-12, 1e-8, 1e-3, 0.3)
+# is seen.  Not closer than 1e-14: the point must stay off the kink in float64 too (a parameter value is
+# reported and compared as a float; 1e-20 from mu = 1000 read as mu = 1000 itself, on the kink).
+_KINK_OFFSETS = (1e-14, 1e-11, 1e-8, 1e-3, 0.3)
 _PEAK_OFFSETS = (1e-6,)
 
 
