@@ -306,3 +306,32 @@ def test_a_value_far_above_its_round_off_is_not_zero_under_huge_cancelling_terms
         sf.Status.PROVED,
         sf.Status.CONSISTENT,
     )
+
+
+def test_a_timeout_inside_an_evaluation_leaves_mpmath_at_its_precision():
+    # the decide_zero fuzzer's case 2589: a timeout raised between an evalf's raising and restoring mpmath's
+    # global precision left it so high that mpmath.mpf("0.37") raised OverflowError out of decide_zero
+    import time
+
+    import mpmath
+
+    from symflow.zero.timing import EvaluationTimeout, time_limit
+
+    before = mpmath.mp.prec
+    with pytest.raises(EvaluationTimeout), time_limit(0.05):
+        mpmath.mp.prec = 10**6  # what an interrupted evalf leaves behind
+        time.sleep(1)
+    assert mpmath.mp.prec == before
+
+
+@pytest.mark.slow
+def test_the_fuzzers_incomplete_gamma_identity_is_not_an_error():
+    s = sp.Symbol("s", positive=True)
+    y = sp.Symbol("x", positive=True)
+    residual = (
+        -sp.gamma(s + 1)
+        + sp.lowergamma(s + 1, y * (s + y))
+        + sp.uppergamma(s + 1, y * (s + y) * (sp.cosh(y**2 / 8) ** 2 - sp.sinh(y**2 / 8) ** 2))
+    )
+    verdict = decide_zero(residual, Domain().extended({s, y}), timeout=10)
+    assert verdict.status.value in ("proved", "consistent", "unknown")

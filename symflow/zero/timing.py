@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Iterator
 
+import mpmath
+
 __all__ = ["Clock", "EvaluationTimeout", "time_limit"]
 
 
@@ -45,12 +47,19 @@ def time_limit(seconds: float) -> Iterator[None]:
         yield
         return
     old = signal.signal(signal.SIGALRM, _handler)
+    # The timeout is raised wherever the code is, also between an evalf's raising of mpmath's one global
+    # precision and its restoring it: the precision is restored here (the decide_zero fuzzer's case 2589
+    # was left at a precision so high that mpmath.mpf("0.37") raised OverflowError).
+    prec = mpmath.mp.prec
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, old)
+            mpmath.mp.prec = prec
 
 
 class Clock:
