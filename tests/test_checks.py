@@ -152,3 +152,13 @@ def test_an_unbiased_verdict_is_no_stronger_than_the_normalization_behind_it(mon
     assert verdict.status.value == expected
     if expected != "proved":
         assert "normaliz" in (verdict.reason + verdict.method)
+
+
+def test_a_second_unit_mass_far_out_is_seen_by_the_normalization_at_parameter_values():
+    # review: N(mu, sigma) + N(1000, 1) integrates to 2, but the quadrature's pieces were laid around the first
+    # mode only, so at params= the LR estimator came out 'consistent'.  The stationary points of exponents are
+    # now breakpoints of the quadrature.
+    p = sf.Density(normal().expr + sp.exp(-((x - 1000) ** 2) / 2) / sp.sqrt(2 * sp.pi), x, (mu, sigma))
+    lr = sf.derive(p, sf.flows.zero(p), mu)
+    verdict = sf.check_unbiased(lr, sp.cos(x), {mu: 0, sigma: 1}, timeout=40)
+    assert verdict.status.value == "unknown" and "not normalized" in verdict.reason

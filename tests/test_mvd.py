@@ -374,3 +374,20 @@ def test_a_negative_part_the_screen_misses_is_not_proved(monkeypatch):
     verdict = sf.check_weak_derivative(P, SIGMA, -1 / SIGMA, bad, P, timeout=20)
     assert verdict.status is not sf.Status.PROVED
     assert "nonnegative" in verdict.method
+
+
+@pytest.mark.slow
+def test_a_decomposition_through_abs_stays_within_its_budget():
+    # review: the mode search of the parts' quadrature (evalf of d/dx log p through Abs) ran in-process, and the
+    # check took 40-210 s at timeout=30 on some draws; it is a budgeted step now
+    import time
+
+    x = P.x[0]
+    e = sp.exp(-((x - MU) ** 2) / (2 * SIGMA**2)) / SIGMA**2
+    plus = sf.Density((sp.Abs(x - MU) + x - MU) / 2 * e, x, (MU, SIGMA))
+    minus = sf.Density((sp.Abs(x - MU) - x + MU) / 2 * e, x, (MU, SIGMA))
+    for _ in range(3):
+        start = time.perf_counter()
+        verdict = sf.check_weak_derivative(P, MU, 1 / (SIGMA * sp.sqrt(2 * sp.pi)), plus, minus, timeout=5)
+        assert time.perf_counter() - start <= 5 + 10
+        assert verdict.status is not sf.Status.REFUTED

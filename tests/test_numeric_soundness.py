@@ -470,6 +470,7 @@ def test_pieces_that_miss_the_mass_give_no_value(monkeypatch):
     from symflow.calculus import quadrature
 
     monkeypatch.setattr(quadrature, "_mode_scale", lambda p, values: None)
+    monkeypatch.setattr(quadrature, "peak_expressions", lambda expr: [])  # and no breakpoint at the peak
     got = numeric_gradient(_narrow_normal(), sp.atan(x), theta, {theta: 10, s_w: sp.Rational(1, 100)}, timeout=30)
     assert got is None
 
@@ -481,6 +482,7 @@ def test_mc_check_does_not_refute_on_an_unconfirmed_quadrature(monkeypatch):
     rp = sf.derive(p, sf.Flow(p, {theta: sp.Integer(1)}), wrt=theta, timeout=20)
     monkeypatch.setattr(integrals, "_holds_all_mass", lambda *a: True)  # let a wrong exact value through
     monkeypatch.setattr(quadrature, "_mode_scale", lambda p, values: None)
+    monkeypatch.setattr(quadrature, "peak_expressions", lambda expr: [])  # and no breakpoint at the peak
     res = sf.mc_check(rp, sp.atan(x), {theta: 10.0, s_w: 0.01}, n=10000, seed=1, timeout=60)
     assert res.status is sf.Status.UNKNOWN and "not confirmed" in res.reason
 
