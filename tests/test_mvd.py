@@ -391,3 +391,10 @@ def test_a_decomposition_through_abs_stays_within_its_budget():
         verdict = sf.check_weak_derivative(P, MU, 1 / (SIGMA * sp.sqrt(2 * sp.pi)), plus, minus, timeout=5)
         assert time.perf_counter() - start <= 5 + 10
         assert verdict.status is not sf.Status.REFUTED
+
+
+def test_a_negative_mixture_weight_is_refused_with_the_fix():
+    # second review: p- = 2 N - N is the normal density, yet the check refuted the weight -1 as "negative"
+    maxwell = sf.families.l_distribution()
+    with pytest.raises(EstimatorError, match="weights must be nonnegative"):
+        sf.check_weak_derivative(P, SIGMA, 1 / SIGMA, [(1, maxwell)], [(2, P), (-1, P)])

@@ -126,6 +126,15 @@ class WeakDerivative:
         wrt = p.check_param(self.wrt)
         c = as_expr(self.c, "c")
         plus, minus = _as_parts(self.plus, "p_plus", p), _as_parts(self.minus, "p_minus", p)
+        for side, parts in (("p_plus", plus), ("p_minus", minus)):
+            for w, d in parts:
+                if w.is_negative:
+                    # not a mixture of densities, even when the parts add up to one (2 N - N): the check would
+                    # refute a part's weight while the sum is a density (second review)
+                    raise EstimatorError(
+                        f"{side} has the weight {w} < 0 on {d.name}: mixture weights must be nonnegative; "
+                        "write that side as one Density (the sum of its parts)"
+                    )
         allowed = set(p.params) | {t for _, d in plus + minus for t in d.params}
         stray = c.free_symbols - allowed
         if stray:
