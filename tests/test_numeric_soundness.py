@@ -216,7 +216,7 @@ def test_periodic_difference_beyond_a_fixed_grid_is_refuted():
 
 @pytest.mark.parametrize(
     "shape",
-    ["bump", "disk", "max", "piecewise"],
+    ["bump", "disk", "max", "piecewise", "sqrt disk", "sqrt max", "abs square", "abs diamond"],
 )
 def test_a_bump_or_disk_in_two_dimensions_is_refuted(shape):
     # review: found one coordinate at a time (the other at a random value) the landmarks never met a 2-D bump
@@ -229,6 +229,13 @@ def test_a_bump_or_disk_in_two_dimensions_is_refuted(shape):
         "disk": sp.Heaviside(small - r2),
         "max": sp.Max(0, small - r2),
         "piecewise": sp.Piecewise((1, r2 < small), (0, True)),
+        # second review: with a sqrt, the grid point at the centre has no value (0/0) and the bracket around it
+        # was dropped; with Abs, the centre is a kink, not a stationary point, and the chain did not move there
+        "sqrt disk": sp.Heaviside(sp.Rational(1, 100) - sp.sqrt(r2)),
+        "sqrt max": sp.Max(0, sp.Rational(1, 100) - sp.sqrt(r2)),
+        "abs square": sp.Heaviside(sp.Rational(1, 100) - sp.Abs(a - 2))
+        * sp.Heaviside(sp.Rational(1, 100) - sp.Abs(b - 1)),
+        "abs diamond": sp.Heaviside(sp.Rational(1, 100) - sp.Abs(a - 2) - sp.Abs(b - 1)),
     }[shape]
     v = decide_zero(residual, sf.Domain().extended({a, b}), timeout=20)
     assert v.status is sf.Status.REFUTED

@@ -184,9 +184,10 @@ def _refine(f: Callable, a: mpmath.mpf, b: mpmath.mpf, fa: mpmath.mpf) -> mpmath
 
 def _sign_changes(f: Callable, grid: list, values: list) -> list[mpmath.mpf]:
     roots = []
-    for (a, fa), (b, fb) in zip(zip(grid, values, strict=True), zip(grid[1:], values[1:], strict=True), strict=False):
-        if fa is None or fb is None:
-            continue
+    # a grid point without a value (0/0 at the centre of sqrt((x - 1)^2 + (y - 1)^2)) is stepped over, not
+    # taken for the end of a bracket: the sign change around it is still found (second review)
+    known = [(t, v) for t, v in zip(grid, values, strict=True) if v is not None]
+    for (a, fa), (b, fb) in zip(known, known[1:], strict=False):
         if fa == 0:
             roots.append(a)
         elif (fa > 0) != (fb > 0) and fb != 0:
@@ -253,6 +254,7 @@ class LandmarkFinder:
         self._param_searched: set = set()  # parameters whose |R| grid search is done
         self._slow = False  # one |R| search was slow: no more of them
         self.last_peaks: list[mpmath.mpf] = []  # the stationary points and |R| maxima the last call found
+        self.last_kinks: list[mpmath.mpf] = []  # and the kinks (the centre of a square H(r - |x - a|) H(r - |y - b|))
 
     def _sources(self, s: sp.Symbol) -> tuple[Callable, int] | None:
         """One mpmath function of all symbols giving every kink source, then every d(peak source)/ds."""
@@ -279,6 +281,7 @@ class LandmarkFinder:
         fn, n_kinks, n_all = self._sources(s)
         out: list[mpmath.mpf] = []
         self.last_peaks = []
+        self.last_kinks = []
         position = self.symbols.index(s) if s in self.symbols else None
 
         def args(t):
@@ -300,6 +303,7 @@ class LandmarkFinder:
                 for r in _sign_changes(f, grid, [row[j] for row in table]):
                     if j < n_kinks:
                         out.extend(_around(r, _KINK_OFFSETS))
+                        self.last_kinks.append(r)
                     else:
                         out.append(r)
                         out.extend(_around(r, _PEAK_OFFSETS))

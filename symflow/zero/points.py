@@ -335,7 +335,8 @@ def _chained(landmarks, chain: list, fixed: dict, pvals: dict, valid, fresh, *, 
     stationary points, then each next symbol searched there and moved to its first stationary point."""
     s0, iv0 = chain[0]
     landmarks(s0, iv0, {t: v for t, v in fixed.items() if t != s0}, parameter=parameter)
-    starts = [c for c in getattr(landmarks, "last_peaks", ()) if inside(c, iv0, pvals)][:CHAIN_STARTS]
+    found = [*getattr(landmarks, "last_peaks", ()), *getattr(landmarks, "last_kinks", ())]
+    starts = [c for c in found if inside(c, iv0, pvals)][:CHAIN_STARTS]
     for c0 in starts:
         pt = {**fixed, s0: c0}
         for s, iv in chain[1:]:
@@ -344,7 +345,8 @@ def _chained(landmarks, chain: list, fixed: dict, pvals: dict, valid, fresh, *, 
                 cand = {**pt, s: c}
                 if inside(c, iv, pvals) and valid(cand) and fresh(cand):
                     yield cand
-            peaks = [c for c in getattr(landmarks, "last_peaks", ()) if inside(c, iv, pvals)]
+            found = [*getattr(landmarks, "last_peaks", ()), *getattr(landmarks, "last_kinks", ())]
+            peaks = [c for c in found if inside(c, iv, pvals)]
             if peaks:
                 pt[s] = peaks[0]
 
@@ -352,7 +354,7 @@ def _chained(landmarks, chain: list, fixed: dict, pvals: dict, valid, fresh, *, 
 # Chained landmarks (d >= 2): at this many draws, from each of the first CHAIN_STARTS stationary points of
 # the first variable.
 CHAIN_CONTEXTS = 2
-CHAIN_STARTS = 3
+CHAIN_STARTS = 4
 
 # Random draws of a point's variables until it lies inside the domain's regions (a simplex inside
 # its box holds 1/(d - 1)! of the box: half of the points at d = 3).
