@@ -154,6 +154,7 @@ def test_an_unbiased_verdict_is_no_stronger_than_the_normalization_behind_it(mon
         assert "normaliz" in (verdict.reason + verdict.method)
 
 
+@pytest.mark.slow
 def test_a_second_unit_mass_far_out_is_seen_by_the_normalization_at_parameter_values():
     # review: N(mu, sigma) + N(1000, 1) integrates to 2, but the quadrature's pieces were laid around the first
     # mode only, so at params= the LR estimator came out 'consistent'.  The stationary points of exponents are
