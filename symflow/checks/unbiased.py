@@ -57,24 +57,20 @@ def check_unbiased(est: Estimator, phi: object, params: dict | None = None, *, t
         status, problem = normalization_status(est, params, timeout)
         if problem is None:
             return verdict
-        if status is Status.REFUTED:
-            return Verdict(
-                Status.UNKNOWN,
-                verdict.method,
-                verdict.residual,
-                reason=f"both sides agree, but {problem}: they are not expectations, and sampling from "
-                "the normalized density would give another mean; normalize it",
-                claim=verdict.claim,
-                details=(*verdict.details, ("normalization", problem)),
+        if status in (Status.REFUTED, Status.UNKNOWN):
+            # both sides agree as integrals; they are expectations only if p (and q) integrate to 1 (a normalization
+            # check that ran out of budget under load let an unnormalized density's LR be proved)
+            why = (
+                "they are not expectations, and sampling from the normalized density would give another mean; "
+                "normalize it"
+                if status is Status.REFUTED
+                else "the agreement is of integrals, not expectations"
             )
-        if status is Status.UNKNOWN:
-            # both sides agree as integrals; as expectations only if p (and q) integrate to 1, which is not shown
-            # (a normalization check that ran out of budget under load let an unnormalized density's LR be proved)
             return Verdict(
                 Status.UNKNOWN,
                 verdict.method,
                 verdict.residual,
-                reason=f"both sides agree, but {problem}: the agreement is of integrals, not expectations",
+                reason=f"both sides agree, but {problem}: {why}",
                 claim=verdict.claim,
                 details=(*verdict.details, ("normalization", problem)),
             )

@@ -190,9 +190,7 @@ def _normalized_part(d: Density, params: Domain, timeout: float | None) -> Verdi
                 timeout=budgets.remaining(timeout),
                 what="closed-form integral of a part",
             )
-        except budgets.BudgetExceeded:
-            total = None
-        except budgets.SYMPY_GAVE_UP:
+        except (budgets.BudgetExceeded, *budgets.SYMPY_GAVE_UP):
             total = None
     if total is not None:
         verdict = decide_zero(total - 1, params, timeout=timeout, claim=f"{d.name} is normalized")
