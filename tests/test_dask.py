@@ -6,6 +6,7 @@ fork budgeted children).  Results must be the same bits as the local run, for an
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -18,7 +19,10 @@ import pytest
 import symflow as sf
 from symflow.cli import main
 
-pytest.importorskip("distributed", reason='Dask not installed: pip install "symflow[dask]"')
+# find_spec, not importorskip: every xdist worker collects this module, and an import here would load Dask into
+# both workers for the whole suite (each later fork of a budgeted step copies its pages: conftest.py)
+if importlib.util.find_spec("distributed") is None:
+    pytest.skip('Dask not installed: pip install "symflow[dask]"', allow_module_level=True)
 
 REPO = Path(__file__).resolve().parents[1]
 

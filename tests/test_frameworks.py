@@ -9,6 +9,7 @@ missing.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import subprocess
 import sys
@@ -20,8 +21,25 @@ import sympy as sp
 
 import symflow as sf
 
-jax = pytest.importorskip("jax", reason='package "jax" not installed: pip install "symflow[jax]"')
-jnp = jax.numpy
+if importlib.util.find_spec("jax") is None:
+    pytest.skip('package "jax" not installed: pip install "symflow[jax]"', allow_module_level=True)
+
+
+class _Imported:
+    """A module imported on first use: every xdist worker collects this file, and importing jax here
+    loaded it into both workers for the whole suite (each fork of a budgeted step copies its pages)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_"):  # pytest's collection probes module globals (__test__, _pytestfixturefunction)
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self._name), attr)
+
+
+jax = _Imported("jax")
+jnp = _Imported("jax.numpy")
 
 # Tolerances, in one place.  Same formula, same samples: the surrogate's gradient and est.compile()
 # differ only by the order of float64 operations.

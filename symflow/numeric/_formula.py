@@ -53,12 +53,18 @@ class Formula:
     kept: tuple[int, ...]
     uses_phi: bool
     derived: Callable | None = None  # values -> values of the extra parameters (stage 2), or None
+    read: tuple[int, ...] | None = None  # the x columns E reads (stage 3); None for all
+
+    @property
+    def x_read(self) -> tuple[int, ...]:
+        """The indices of the x columns that are arguments."""
+        return tuple(range(len(self.x))) if self.read is None else self.read
 
     @property
     def args(self) -> tuple[sp.Symbol, ...]:
-        """x_1..x_d, g_i for i in kept, phi (when used), then the parameters."""
+        """x_j for the columns read, g_i for i in kept, phi (when used), then the parameters."""
         return (
-            *self.x,
+            *(self.x[j] for j in self.x_read),
             *(self.grads[i] for i in self.kept),
             *((self.phi,) if self.uses_phi else ()),
             *self.params,
@@ -68,7 +74,7 @@ class Formula:
         self, xs: np.ndarray, phis: np.ndarray | None, grads: np.ndarray | None, lo: int, hi: int
     ) -> list[np.ndarray]:
         """The array arguments (everything before the parameters) for rows lo:hi, as views."""
-        cols = [xs[lo:hi, j] for j in range(len(self.x))]
+        cols = [xs[lo:hi, j] for j in self.x_read]
         cols += [grads[lo:hi, i] for i in self.kept]
         if self.uses_phi:
             cols.append(phis[lo:hi])
@@ -82,10 +88,16 @@ def assemble(compiled) -> Formula:
 
 
 def arguments(form: Formula) -> Formula:
-    """Stage 3: drop arguments the expression no longer reads (a rewrite may have removed them)."""
+    """Stage 3: drop arguments the expression does not read.
+
+    A rewrite may have removed a g_i or phi; and an estimator of one coordinate's parameter reads
+    that coordinate alone (d/dsigma_3 of a diagonal normal): cutting the other d - 1 columns out of
+    x in every row block cost as much as a small block's arithmetic.
+    """
     free = form.expr.free_symbols
     kept = tuple(i for i in form.kept if form.grads[i] in free)
-    return replace(form, kept=kept, uses_phi=form.uses_phi and form.phi in free)
+    read = tuple(j for j, xj in enumerate(form.x) if xj in free)
+    return replace(form, kept=kept, uses_phi=form.uses_phi and form.phi in free, read=read)
 
 
 def lower_atoms(form: Formula) -> Formula:
