@@ -29,7 +29,6 @@ _FRAMEWORK_FILES = frozenset(
         "test_dask.py",
         "test_framework_agreement.py",
         "test_frameworks.py",
-        "test_fuzz_exceptions.py",  # its random calls choose the jax backend too
         "test_source.py",
     }
 )

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 import symflow as sf
-from tests._fuzz import escaped, fuzz, junk_sweep, public_callables
+from tests._fuzz import escaped, fuzz, in_fresh_interpreter, junk_sweep, public_callables
 
 
 def _report(outcomes) -> str:
@@ -31,7 +31,7 @@ def test_wrong_types_in_a_sample_of_callables_give_symflow_errors_only():
 
 @pytest.mark.slow
 def test_wrong_types_everywhere_give_symflow_errors_only():
-    outcomes = junk_sweep(seed=0)
+    outcomes = in_fresh_interpreter("junk_sweep", seed=0)  # 420 forks: cheap there (see in_fresh_interpreter)
     assert len({o.name for o in outcomes}) == len(public_callables())
     assert not escaped(outcomes), _report(outcomes)
 
@@ -61,7 +61,7 @@ def test_a_call_leaves_nothing_running_after_it():
 @pytest.mark.slow
 def test_random_adversarial_inputs():
     # 150 calls (~40 s); the full run (4 seeds of 2,500 calls) is benchmarks/fuzz_exceptions.py
-    outcomes = fuzz(150, seed=1, budget=0.5)
+    outcomes = in_fresh_interpreter("fuzz", calls=150, seed=1, budget=0.5)
     assert not escaped(outcomes), _report(outcomes)
 
 

@@ -48,7 +48,6 @@ import collections
 import contextlib
 import contextvars
 import functools
-import gc
 import inspect
 import multiprocessing as mp
 import os
@@ -483,10 +482,6 @@ def _same_kind(exc: BaseException, message: str) -> BaseException | None:
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple, what: str = "step") -> None:
     _IN_CHILD[0] = True
-    # The inherited objects are never garbage here (the child lives for one step): frozen, the collector skips
-    # them, and does not write to their pages, each of which a write copies (copy on write).  A step of 33 ms
-    # cost 79 ms forked from a process with a large heap, 51 ms with this line.
-    gc.freeze()
     try:
         payload = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
