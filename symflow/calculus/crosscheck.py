@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from ..core.budget import SYMPY_GAVE_UP, BudgetExceeded, remaining, run_with_budget
 from ..core.convert import at_values, evalf_or_none
 from ..core.domain import Domain, exact_number
 from ..core.precision import CROSS_CHECK, Outcome, Precision, decide
@@ -78,6 +79,10 @@ def _num(v: object) -> str:
         return mpmath.nstr(mpmath.mpmathify(v), 15)
     except (TypeError, ValueError):
         return sp.sstr(v)
+
+
+# Seconds the symbolic side may take at one point (evalf of SymPy's closed form there).
+POINT_SECONDS = 10.0
 
 
 def symbolic_value(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | mpmath.mpc | None:
@@ -146,7 +151,14 @@ def cross_examine(
         if len(comparisons) >= need or failures >= MAX_TRIES:
             break
         point = {k: exact_number(v) for k, v in point.items() if k in symbols} if symbols else {}
-        sym = symbolic_value(symbolic, point, precision.high + 10)
+        try:
+            # a budgeted step: exact coordinates can make SymPy's evaluation build enormous exact powers (a
+            # Student t's expectation at a random rational point ran for minutes in the calling process)
+            sym = run_with_budget(
+                symbolic_value, symbolic, point, precision.high + 10, timeout=min(remaining(), POINT_SECONDS)
+            )
+        except (BudgetExceeded, *SYMPY_GAVE_UP):
+            sym = None
         if sym is None:
             failures += 1
             continue

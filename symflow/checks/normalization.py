@@ -23,7 +23,7 @@ from ..core.convert import as_param_values, exact_values
 from ..core.density import Density, checked_density
 from ..core.domain import Domain
 from ..core.estimator import Estimator
-from ..core.precision import QUADRATURE, Outcome, decide
+from ..core.precision import QUADRATURE, Outcome, decide, input_resolution
 from ..core.verdict import Status, Verdict, Witness
 from ..zero import decide_zero
 from .records import normalization_proof
@@ -127,7 +127,7 @@ def _numeric_normalization(p: Density, timeout: float | None, claim: str) -> Ver
             total = numeric_integral(p, p.expr, values, dps=dps, timeout=timeout)
             return None if total is None else total - 1
 
-        decision = decide(gap, precision)
+        decision = decide(gap, precision, resolution=input_resolution(p.expr))
         if decision.outcome is Outcome.UNDEFINED:
             return Verdict(
                 Status.UNKNOWN,

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import sympy as sp
 
+from ..calculus.flux_jumps import flux_jumps
 from ..calculus.gaussian.transport import gaussian_transport_identities, transport_at_random_points
 from ..calculus.transport import transport_polynomial, transport_residual
 from ..core.budget import bounded
@@ -54,6 +55,20 @@ def check_transport(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: float | 
         return gaussian
     residual = transport_residual(p, u, wrt)
     verdict = decide_zero(residual, p.domain(), timeout=timeout, claim=claim)
+    if verdict.status in (Status.PROVED, Status.CONSISTENT):
+        # the residual is pointwise: where p u jumps, div(p u) holds a DiracDelta it does not see
+        jumps = flux_jumps(p, u, timeout=timeout)
+        if jumps.status in ("jumps", "undecided"):
+            said = "the flux p u jumps" if jumps.status == "jumps" else "continuity of the flux is undecided"
+            return Verdict(
+                Status.UNKNOWN,
+                f"{verdict.method}, pointwise only",
+                residual,
+                claim=claim,
+                reason=f"the residual vanishes between the branches of the flow, but {said}: {jumps.detail}; "
+                "the transport equation holds in the sense of distributions only if p u is continuous across "
+                "every surface where the flow changes branch (use a flow without jumps in x)",
+            )
     return replace(verdict, proof=transport_derivation(p, flow, wrt, residual))
 
 

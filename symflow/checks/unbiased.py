@@ -21,7 +21,7 @@ from ..core.budget import BudgetExceeded, bounded, resolve_timeout, run_with_bud
 from ..core.convert import as_param_values, as_phi, exact_values
 from ..core.domain import Domain
 from ..core.estimator import Estimator, TermKind
-from ..core.precision import CROSS_CHECK, CUBATURE, decide
+from ..core.precision import CROSS_CHECK, CUBATURE, decide, input_resolution
 from ..core.verdict import Status, Verdict, Witness
 from ..errors import EstimatorError
 from ..zero import decide_zero
@@ -301,7 +301,8 @@ def _at_values(est: Estimator, phi: sp.Expr, values: dict, claim: str, timeout: 
         side = lhs if dps == precision.high else _numeric_side(est, q, integrand, phi, values, dps, timeout)
         return None if side is None else side - rhs_m
 
-    decision = decide(bias, precision, scale=abs(rhs_m))
+    resolution = input_resolution(integrand, phi, est.density.expr, *est.v, est.psi)
+    decision = decide(bias, precision, scale=abs(rhs_m), resolution=resolution)
     if decision.zero:
         return Verdict(
             Status.CONSISTENT,

@@ -72,6 +72,7 @@ __all__ = [
     "Precision",
     "agree",
     "decide",
+    "input_resolution",
 ]
 
 # float64 routes (2-D Gauss-Legendre at two orders): relative agreement required.
@@ -192,7 +193,32 @@ def _finite(value: Any) -> bool:
         return False
 
 
-def decide(evaluate: Callable[[int], Any], precision: Precision, *, scale: Any = None) -> Decision:
+# A Float written by the user (0.3, a jump at 0.5) stands for its decimal to about 15 digits, and its binary value
+# carries it exactly into both precisions: 0.3 + (1 - 0.3) - 1 is 5.6e-17 at 30 and at 50 digits, real at both
+# and meaningless.  A quantity built from Floats is therefore only read to their precision, with 2**10 of room
+# for the error the rest of the computation multiplies it by.
+_FLOAT_ROOM_BITS = 10
+
+
+def input_resolution(*exprs: Any) -> Any:
+    """The relative resolution of the inputs: None when they hold no Float, else 2**-(bits - 10) of the coarsest.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> input_resolution(x + sp.Rational(3, 10)) is None, float(input_resolution(x + 0.3)) < 1e-12
+    (True, True)
+    """
+    import sympy as sp  # the precision rules themselves need only mpmath
+
+    bits = [f._prec for e in exprs if isinstance(e, sp.Basic) for f in e.atoms(sp.Float)]
+    if not bits:
+        return None
+    return mpmath.mpf(2) ** (_FLOAT_ROOM_BITS - min(bits))
+
+
+def decide(
+    evaluate: Callable[[int], Any], precision: Precision, *, scale: Any = None, resolution: Any = None
+) -> Decision:
     """Decide whether a quantity vanishes from its values at two precisions.
 
     Parameters
@@ -207,6 +233,10 @@ def decide(evaluate: Callable[[int], Any], precision: Precision, *, scale: Any =
     scale : number, optional
         The size the value is compared with (default: the scale ``evaluate``
         returns, else 1; never below 1).
+    resolution : number, optional
+        The relative resolution of the inputs (``input_resolution``): a value within
+        ``resolution * scale`` of zero is zero, whatever the two precisions say,
+        since inputs written as Floats are not known more finely.
 
     Examples
     --------
@@ -232,7 +262,7 @@ def decide(evaluate: Callable[[int], Any], precision: Precision, *, scale: Any =
         return mpmath.mpmathify(value), own_scale
 
     if precision.rising:
-        return _decide_rising(at, precision)
+        return _decide_rising(at, precision, resolution)
     digits = precision.digits
     high = at(precision.high)
     if high is None:
@@ -242,6 +272,8 @@ def decide(evaluate: Callable[[int], Any], precision: Precision, *, scale: Any =
     with mpmath.workdps(precision.high + 10):
         size = max(mpmath.mpf(1), abs(mpmath.mpmathify(scale if scale is not None else own_scale)))
         magnitude = abs(value)
+        if resolution is not None and magnitude <= resolution * size:
+            return Decision(Outcome.ZERO, value, None, size, digits)
         if magnitude <= precision.zero_tol * size:
             if not (precision.tiny_is_checked and value != 0):
                 return Decision(Outcome.ZERO, value, None, size, digits)
@@ -275,7 +307,9 @@ def _rung(dps: int) -> int:
     return next((r for r in _RUNGS if r >= dps), dps)
 
 
-def _decide_rising(at: Callable[[int], tuple[Any, Any] | None], precision: Precision) -> Decision:
+def _decide_rising(
+    at: Callable[[int], tuple[Any, Any] | None], precision: Precision, resolution: Any = None
+) -> Decision:
     """The pointwise decision: raise the precision until the value is stable (see the module docstring)."""
     ladder = precision.rising
     dps_prev = ladder[0]
@@ -297,6 +331,8 @@ def _decide_rising(at: Callable[[int], tuple[Any, Any] | None], precision: Preci
         rung, floor_need = rung + 1, 0
         with mpmath.workdps(dps + 10):
             size = max(mpmath.mpf(1), abs(mpmath.mpmathify(s)))
+            if resolution is not None and abs(v) <= resolution * size:
+                return Decision(Outcome.ZERO, v, v_prev, s, (dps_prev, dps))  # below what Floats in it resolve
             if v != 0 and abs(v - v_prev) <= precision.agree_rel * abs(v):
                 # Stable.  Real only above the round-off floor of this precision: a value far below
                 # it can repeat exactly at every precision (lowergamma(a, 10^5) rounds to gamma(a)

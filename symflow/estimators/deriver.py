@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from ..calculus.flux_jumps import flux_jumps
 from ..calculus.transport import transport_residual
 from ..core import budget as budgets
 from ..core.budget import bounded, resolve_timeout
@@ -25,7 +26,7 @@ from ..core.estimator import Estimator
 from ..core.flow import Flow, FlowKind, field_over
 from ..core.status import Status
 from ..core.steps import Step
-from ..errors import EstimatorError, SymflowError
+from ..errors import EstimatorError, FlowError, SymflowError
 from ..zero import decide_zero, proves_zero
 
 __all__ = ["derive"]
@@ -128,6 +129,18 @@ def derive(
         same_variables(p, q)
     outside = _outside_p(p, q)  # q wider than p: where p = 0 the estimator must be 0 (Eq. 19 with p = 0)
     budget = resolve_timeout(timeout)
+    flux = flux_jumps(p, u, timeout=budget)
+    if flux.status in ("jumps", "undecided"):
+        # SymPy differentiates a Piecewise branch by branch: psi would miss div(p u)'s DiracDelta on the surface
+        raise FlowError(
+            f"the flow for {wrt} changes branch in x, and "
+            + (
+                f"{flux.detail}: div(p u) holds a DiracDelta there, which no sample hits"
+                if flux.status == "jumps"
+                else f"symflow could not decide {flux.detail}"
+            )
+            + "; use a flow that is continuous in x (e.g. sf.flows.reparam(p)), or give the jump as a support edge"
+        )
     ratio = _density_ratio(p, q, budget)
     q_expr = q.expr if q is not None else p.expr
     core = transport_residual(p, u, wrt)

@@ -147,6 +147,16 @@ class CompiledEstimator:
         """The functions numpy could not evaluate itself, and what evaluates them (``Fallback`` values)."""
         return self.built.fallbacks
 
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    def __eq__(self, other: object) -> bool:
+        # by the fields (the expressions), not the generated function: an unpickled copy equals its original
+        return type(other) is type(self) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
     def __getstate__(self) -> dict:
         # The generated function does not pickle; the expressions do => keep only the fields, rebuild lazily.
         return {f.name: getattr(self, f.name) for f in fields(self)}

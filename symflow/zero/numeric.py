@@ -37,7 +37,7 @@ import mpmath
 import sympy as sp
 
 from ..core.domain import Domain
-from ..core.precision import POINTWISE, Outcome, decide
+from ..core.precision import POINTWISE, Outcome, decide, input_resolution
 from ..numeric.evaluate import mpmath_function
 from .landmarks import LandmarkFinder, kink_expressions, peak_expressions
 from .points import iter_points, sample_points
@@ -133,6 +133,7 @@ def numeric_zero_test(
     claims before any symbolic work).
     """
     clock = Clock(until)
+    resolution = input_resolution(expr)
     symbols = sorted(expr.free_symbols, key=str)
     finder = None if quick else LandmarkFinder(expr, symbols, tuple(domain.kinks), until=until)
     points = iter_points(domain, set(symbols), seed=seed, landmarks=finder, draws=2 if quick else 4)
@@ -151,7 +152,9 @@ def numeric_zero_test(
         start = time.monotonic()
         try:
             with time_limit(clock.per_evaluation(_point_limit(costs))):
-                decision = decide(lambda dps, v=values: _value_and_scale(evaluate, v, dps), POINTWISE)
+                decision = decide(
+                    lambda dps, v=values: _value_and_scale(evaluate, v, dps), POINTWISE, resolution=resolution
+                )
         except EvaluationTimeout:
             slow += 1
             continue
