@@ -495,3 +495,16 @@ def test_a_pole_of_phi_inside_the_support_makes_the_gradient_undefined():
         assert v.status is sf.Status.UNKNOWN and "pole at x = 0" in v.reason, (phi, v)
     for phi in (1 / sp.sqrt(sp.Abs(x)), sp.log(sp.Abs(x))):  # integrable poles
         assert sf.check_unbiased(lr, phi, at, timeout=20).status is sf.Status.CONSISTENT
+
+
+def test_a_mixture_with_decimal_weights_is_normalized_at_parameter_values_too():
+    # 0.3 N(mu, 1) + 0.7 N(2, 1): proved normalized, but at parameter values its integral 1 - 5.6e-17 (the binary
+    # weights) was "not normalized (its integral is 1.0)" and check_unbiased unknown
+    x, m = sp.Symbol("x", real=True), sp.Symbol("mu", real=True)
+
+    def n(c):
+        return sp.exp(-((x - c) ** 2) / 2) / sp.sqrt(2 * sp.pi)
+
+    q = sf.Density(0.3 * n(m) + 0.7 * n(2), x, (m,), name="mix")
+    est = sf.derive(q, sf.flows.zero(q), wrt=m)
+    assert sf.check_unbiased(est, x**2, {m: 0.25}, timeout=30).status is sf.Status.CONSISTENT
