@@ -96,10 +96,14 @@ def flux_jumps(p: Density, u: tuple[sp.Expr, ...], *, timeout: float | None = No
     for i, ui, rel in found:
         g = rel.lhs - rel.rhs
         xj = sorted(g.free_symbols & xs, key=sp.default_sort_key)[0]
-        try:
-            roots = budget.solve(g, xj, timeout=budget.remaining(timeout), what="solving for a branch surface")
-        except (budget.BudgetExceeded, *budget.SYMPY_GAVE_UP):
-            roots = None
+        slope = g.diff(xj)
+        if slope != 0 and xj not in slope.free_symbols:  # a plane in x_j (x < mu, x1 + x2 < 1): no solver needed
+            roots = [xj - g / slope]
+        else:
+            try:
+                roots = budget.solve(g, xj, timeout=budget.remaining(timeout), what="solving for a branch surface")
+            except (budget.BudgetExceeded, *budget.SYMPY_GAVE_UP):
+                roots = None
         if not roots:
             return FluxJumps("undecided", f"the surface {rel} in component {i + 1} of the flow could not be solved")
         for b in roots:

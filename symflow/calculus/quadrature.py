@@ -825,6 +825,19 @@ _POLE_FALL = mpmath.mpf("1e-3")
 _POLE_STEPS = (mpmath.mpf("1e-3"), mpmath.mpf("1e-15"))
 
 
+_POLE_HEADS = (sp.log, sp.tan, sp.cot, sp.sec, sp.csc, sp.gamma, sp.loggamma, sp.polygamma, sp.zeta)
+
+
+def _may_have_poles(expr: sp.Expr, x: sp.Symbol) -> bool:
+    """Whether ``expr`` divides by, or takes a logarithm-like function of, something that depends on x."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow) and node.base.has(x) and node.exp.is_nonnegative is not True:
+            return True
+        if isinstance(node, _POLE_HEADS) and node.has(x):
+            return True
+    return False
+
+
 def _interior_pole(p: Density, f: sp.Expr, expr: sp.Expr, bounds: tuple, dps: int) -> str:
     """Why E_p|f| is infinite at a singular point of f inside the support (1-D), or ''.
 
@@ -835,6 +848,8 @@ def _interior_pole(p: Density, f: sp.Expr, expr: sp.Expr, bounds: tuple, dps: in
     from sympy.calculus.singularities import singularities
 
     (x,) = p.x
+    if not _may_have_poles(expr, x):  # most phi (polynomials, exp, sin) cannot: no fork for SymPy's search
+        return ""
     try:
         found = run_with_budget(singularities, expr, x, timeout=min(2.0, remaining()), what="singular points")
     except (BudgetExceeded, *SYMPY_GAVE_UP):
