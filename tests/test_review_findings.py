@@ -111,7 +111,12 @@ def test_check_unbiased_bias_a_narrow_bump_in_mu_is_refuted():
     m, s = p.params
     e = sf.Estimator(p, m, [0], (p.x[0] - m) / s**2 * (1 + sp.exp(-(10**6) * (m - 3) ** 2)))
     v = sf.check_unbiased(e, p.x[0], timeout=40)
-    # the bias is positive for every mu; the landmarks keep the witness near the bump (|mu - 3| < 0.05: e^-2500)
+    # the bias is positive for every mu; the landmarks keep the witness near the bump (|mu - 3| < 0.05: e^-2500).
+    # Quadrature confirms it only where the bump exceeds 1e-30 (|mu - 3| < 0.008): a witness farther out, which
+    # a loaded machine's shorter landmark search can give (CI-like run at stop 23), leaves it unknown, never proved
+    if v.status is sf.Status.UNKNOWN:
+        assert "the symbolic bias is nonzero at" in v.reason, v
+        return
     assert v.status is sf.Status.REFUTED and abs(float(v.witness.as_dict()[m]) - 3) < 0.05
 
 

@@ -832,7 +832,8 @@ def _may_have_poles(expr: sp.Expr, x: sp.Symbol) -> bool:
     """Whether ``expr`` divides by, or takes a logarithm-like function of, something that depends on x."""
     for node in sp.preorder_traversal(expr):
         if isinstance(node, sp.Pow) and node.base.has(x) and node.exp.is_nonnegative is not True:
-            return True
+            if node.base.is_positive is not True:  # 1/(1 + x^2) and a Student t's kernel never blow up
+                return True
         if isinstance(node, _POLE_HEADS) and node.has(x):
             return True
     return False
@@ -851,7 +852,7 @@ def _interior_pole(p: Density, f: sp.Expr, expr: sp.Expr, bounds: tuple, dps: in
     if not _may_have_poles(expr, x):  # most phi (polynomials, exp, sin) cannot: no fork for SymPy's search
         return ""
     try:
-        found = run_with_budget(singularities, expr, x, timeout=min(2.0, remaining()), what="singular points")
+        found = run_with_budget(singularities, expr, x, timeout=min(1.0, remaining() / 4), what="singular points")
     except (BudgetExceeded, *SYMPY_GAVE_UP):
         return ""
     if not isinstance(found, sp.FiniteSet):
