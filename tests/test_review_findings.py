@@ -473,6 +473,28 @@ def test_a_flow_written_with_branches_that_meet_is_still_proved():
         assert sf.derive(p, flow, wrt=wrt).psi == 0
 
 
+def test_a_pole_of_a_flows_argument_on_an_edge_of_the_support_is_no_jump_and_inside_it_is_undecided():
+    # CI at 7e1d226: the Dirichlet's implicit flow applies betainc to x_2/(1 - x_1), whose pole x_1 = 1 is an
+    # edge of the support; the flux check refused it as a possible jump, and derive refused a correct flow
+    from symflow.calculus.flux_jumps import flux_jumps
+
+    p = sf.families.beta()
+    (x,) = p.x
+    on_edge = (sp.atan(x / (1 - x)),)
+    assert flux_jumps(p, on_edge).status == "none"
+    inside = flux_jumps(p, (sp.atan(1 / (x - sp.Rational(1, 2))),))
+    assert inside.status == "undecided" and "pole where 2*x - 1 = 0" in inside.detail, inside
+    q = sf.families.normal()
+    (y,) = q.x
+    assert flux_jumps(q, (sp.atan(1 / y),)).status == "undecided"
+
+
+def test_the_flux_check_passes_over_the_gaussian_atoms():
+    # CI at 7e1d226: the pole search applied SymPy's fraction to the matrix entries of a precision-form mvn
+    p = sf.families.mvn(3, form="precision")
+    assert sf.derive(p, sf.flows.reparam(p), p.params[4]).psi == 0
+
+
 def test_floats_in_a_jump_point_or_a_weight_are_not_read_finer_than_they_are_written():
     # 2 H(x - 0.5): the binary 0.5 is exact, but the jump term's values were compared at 50 digits with an input
     # known to 15; and the weighted RP/LR flow with k = 0.3 has weights 0.3 and 0.7 that do not sum to 1 in binary

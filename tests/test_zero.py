@@ -339,6 +339,9 @@ def test_a_timer_that_fires_inside_a_gc_callback_raises_once_the_callback_return
             while time.monotonic() < end:
                 pass
 
+    import signal
+
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0), "an earlier test left a timer armed"
     ignored = []
     old_hook = sys.unraisablehook
     sys.unraisablehook = ignored.append
@@ -355,6 +358,7 @@ def test_a_timer_that_fires_inside_a_gc_callback_raises_once_the_callback_return
         gc.callbacks.remove(slow_callback)
         sys.unraisablehook = old_hook
     assert reached and not ignored
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no deferred timer outlives its block
 
 
 @pytest.mark.slow

@@ -8,8 +8,10 @@ solution only if p u_i agrees on both sides of every surface where its branch ch
 ``flux_jumps`` finds those surfaces with the Heaviside normal form that also finds the jumps of
 phi (``calculus.heaviside``: Piecewise, Heaviside, sign, and Abs/Max/Min kinks as candidates),
 takes the jump of p u_i across each, restricts it to the surface (solved for one coordinate)
-and decides it by ``decide_zero``.  What that form refuses (floor, Mod, ...), and surfaces that
-cannot be solved for, are reported as undecided.
+and decides it by ``decide_zero``.  A function of an argument with a pole (atan(1/x)) may jump
+there too: such a pole is harmless on an edge of the support (the Dirichlet's implicit flow divides
+by 1 - x_1), and undecided inside it.  What the normal form refuses (floor, Mod, ...), and surfaces
+that cannot be solved for, are reported as undecided.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import sympy as sp
 
 from ..core import budget
 from ..core.density import Density
+from ..core.domain import Domain
 from ..core.verdict import Status
 from ..errors import SymflowError
 from ..zero import decide_zero
-from .heaviside import jump_across, jump_set
+from .heaviside import jump_across, jump_set, pole_surfaces
 
 __all__ = ["FluxJumps", "flux_jumps"]
 
@@ -50,6 +53,26 @@ def _on_surface(f: sp.Expr, x: tuple[sp.Symbol, ...], timeout: float | None) -> 
     return (xj, roots) if roots else None
 
 
+def _on_an_edge(den: sp.Expr, x: tuple[sp.Symbol, ...], domain: Domain) -> bool:
+    """Whether every factor of ``den`` vanishes only on an edge x_j = lo or hi of the support's box."""
+    for factor in sp.Mul.make_args(den):
+        base = factor.base if isinstance(factor, sp.Pow) and factor.exp.is_positive else factor
+        if not base.free_symbols & set(x):
+            continue
+        moving = base.free_symbols & set(x)
+        if len(moving) != 1:
+            return False
+        (xj,) = moving
+        slope = base.diff(xj)
+        if slope == 0 or slope.free_symbols & set(x):
+            return False
+        root = sp.expand(xj - base / slope)
+        edges = domain.interval(xj)
+        if not any(sp.expand(root - edge) == 0 for edge in (edges.lo, edges.hi)):
+            return False
+    return True
+
+
 def _shown(gap: sp.Expr, timeout: float | None) -> sp.Expr:
     """The jump as the message shows it: simplified when that takes under a second, else as computed."""
     try:
@@ -61,17 +84,24 @@ def _shown(gap: sp.Expr, timeout: float | None) -> sp.Expr:
 def flux_jumps(p: Density, u: tuple[sp.Expr, ...], *, timeout: float | None = None) -> FluxJumps:
     """Decide whether each p u_i is continuous across the surfaces where u_i changes branch."""
     x = tuple(p.x)
+    domain = p.domain()
     surfaces = []
     for i, ui in enumerate(u):
         if not isinstance(ui, sp.Basic) or not ui.free_symbols & set(x):
             continue
         try:
-            surfaces += [(i, ui, f) for f in jump_set(ui, x)]
-        except SymflowError as exc:  # floor, Mod, a pole inside a function: jumps the normal form cannot write
+            surfaces += [(i, ui, f) for f in jump_set(ui, x, poles=False)]
+        except SymflowError as exc:  # floor, Mod, ...: jumps the normal form cannot write
             return FluxJumps("undecided", f"component {i + 1} of the flow may jump where symflow cannot say ({exc})")
+        inside = [den for den in pole_surfaces(ui, x) if not _on_an_edge(den, x, domain)]
+        if inside:
+            return FluxJumps(
+                "undecided",
+                f"component {i + 1} of the flow applies a function to an argument with a pole where "
+                f"{sp.sstr(inside[0])} = 0, where it may jump (atan(1/x) jumps by pi at 0)",
+            )
     if not surfaces:
         return FluxJumps("none")
-    domain = p.domain()
     for i, ui, f in surfaces:
         solved = _on_surface(f, x, timeout)
         if solved is None:

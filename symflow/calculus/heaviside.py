@@ -27,6 +27,7 @@ __all__ = [
     "jump_levels",
     "jump_set",
     "one_sided",
+    "pole_surfaces",
     "pointwise",
     "split_pieces",
 ]
@@ -128,7 +129,29 @@ _JUMPING = (sp.floor, sp.ceiling, sp.frac, sp.Mod, sp.arg, sp.atan2, sp.Kronecke
 _ALGEBRAIC = (sp.Add, sp.Mul, sp.Pow, sp.Heaviside, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
 
 
-def _check_no_hidden_jumps(phi: sp.Expr, x: tuple[sp.Symbol, ...]) -> None:
+def _argument_poles(expr: sp.Basic, xs: set) -> list[tuple[sp.Function, sp.Expr, sp.Expr]]:
+    """(function, argument, denominator) for every argument of a non-algebraic function of x whose
+    denominator in x has no fixed sign."""
+    found = []
+    for node in sp.preorder_traversal(expr):
+        if not isinstance(node, sp.Function) or isinstance(node, _ALGEBRAIC) or not (node.free_symbols & xs):
+            continue
+        for arg in node.args:
+            if not isinstance(arg, sp.Expr):  # the matrix entries of the Gaussian atoms: no pole in x
+                continue
+            _, den = sp.fraction(sp.together(arg))
+            if den.free_symbols & xs and not (den.is_positive or den.is_negative):
+                found.append((node, arg, den))
+    return found
+
+
+def pole_surfaces(expr: sp.Basic, x: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...]:
+    """The denominators g whose zero sets {g = 0} are where a function of ``expr`` may jump at a pole of
+    its argument (atan(1/x) jumps by -pi at 0), each once."""
+    return tuple(dict.fromkeys(den for _, _, den in _argument_poles(expr, set(x))))
+
+
+def _check_no_hidden_jumps(phi: sp.Expr, x: tuple[sp.Symbol, ...], *, poles: bool = True) -> None:
     xs = set(x)
     for fn in _JUMPING:
         for a in phi.atoms(fn):
@@ -140,17 +163,12 @@ def _check_no_hidden_jumps(phi: sp.Expr, x: tuple[sp.Symbol, ...]) -> None:
                     "with Heaviside or Piecewise; write the jumps you need with Heaviside or Piecewise "
                     "(for integer variables use go_estimator)"
                 )
-    for node in sp.preorder_traversal(phi):
-        if not isinstance(node, sp.Function) or isinstance(node, _ALGEBRAIC) or not (node.free_symbols & xs):
-            continue
-        for arg in node.args:
-            _, den = sp.fraction(sp.together(arg))
-            if den.free_symbols & xs and not (den.is_positive or den.is_negative):
-                raise EstimatorError(
-                    f"phi applies {type(node).__name__} to {sp.sstr(arg)}, which has a pole where {sp.sstr(den)} = 0: "
-                    "phi may jump there (atan(1/x) jumps by pi at 0) and no surface term would be added; write "
-                    "phi with Heaviside or Piecewise on each side of the pole"
-                )
+    for node, arg, den in _argument_poles(phi, xs) if poles else ():
+        raise EstimatorError(
+            f"phi applies {type(node).__name__} to {sp.sstr(arg)}, which has a pole where {sp.sstr(den)} = 0: "
+            "phi may jump there (atan(1/x) jumps by pi at 0) and no surface term would be added; write "
+            "phi with Heaviside or Piecewise on each side of the pole"
+        )
 
 
 def _without_kinks(phi: sp.Expr, x: tuple[sp.Symbol, ...]) -> sp.Expr:
@@ -180,7 +198,7 @@ def _without_kinks(phi: sp.Expr, x: tuple[sp.Symbol, ...]) -> sp.Expr:
     )
 
 
-def heaviside_form(phi: sp.Expr, x: Sequence[sp.Symbol], *, kinks: bool = False) -> sp.Expr:
+def heaviside_form(phi: sp.Expr, x: Sequence[sp.Symbol], *, kinks: bool = False, poles: bool = True) -> sp.Expr:
     """phi rewritten with Heaviside atoms only (equal to phi almost everywhere).
 
     Piecewise becomes nested ``H c_1 e_1 + (1 - H c_1)(...)``, ``sign(g)``
@@ -194,7 +212,7 @@ def heaviside_form(phi: sp.Expr, x: Sequence[sp.Symbol], *, kinks: bool = False)
     """
     x = tuple(x)
     phi = as_test_function(phi)  # refuses DiracDelta
-    _check_no_hidden_jumps(phi, x)
+    _check_no_hidden_jumps(phi, x, poles=poles)
     if kinks:
         phi = _without_kinks(phi, x)
 
@@ -242,16 +260,17 @@ def _levels(expr: sp.Expr, x: tuple[sp.Symbol, ...]) -> list[sp.Expr]:
     return found
 
 
-def jump_set(phi: sp.Expr, x: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...]:
+def jump_set(phi: sp.Expr, x: Sequence[sp.Symbol], *, poles: bool = True) -> tuple[sp.Expr, ...]:
     """The level functions f_k whose zero sets {f_k = 0} are where phi may jump.
 
     Every factor of a condition is its own surface (H((x - 1) y) jumps across x = 1 and
     across y = 0), and jumps written through Abs, sign, Max, Min or Piecewise are found
     (kinks of |g| come out as candidates whose jump is 0); functions that jump in ways
-    not expressible here (floor, Mod, arg, atan(1/x)) are refused.
+    not expressible here (floor, Mod, arg, atan(1/x)) are refused.  ``poles=False``
+    leaves a function of an argument with a pole to the caller (``pole_surfaces``).
     """
     x = as_symbols(x, "x")
-    return tuple(_levels(heaviside_form(phi, x, kinks=True), x))
+    return tuple(_levels(heaviside_form(phi, x, kinks=True, poles=poles), x))
 
 
 def jump_levels(levels: Sequence[sp.Expr], x: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...]:

@@ -30,6 +30,7 @@ class EvaluationTimeout(Exception):
 
 
 _DEFER = 0.002  # seconds: how soon a timer that fired where it could not raise fires again
+_armed = False  # whether a time_limit block of this process is running with its timer set
 
 
 def _cannot_raise_in(frame) -> bool:
@@ -48,6 +49,8 @@ def _cannot_raise_in(frame) -> bool:
 
 
 def _handler(signum, frame):  # noqa: ARG001 - the signal handler signature
+    if not _armed:  # a signal that arrived as its block was ending: neither raise nor re-arm a stray timer
+        return
     if _cannot_raise_in(frame):
         signal.setitimer(signal.ITIMER_REAL, _DEFER)  # raise as soon as the callback has returned
         return
@@ -73,10 +76,13 @@ def time_limit(seconds: float) -> Iterator[None]:
     # precision and its restoring it: the precision is restored here (the decide_zero fuzzer's case 2589
     # was left at a precision so high that mpmath.mpf("0.37") raised OverflowError).
     prec = mpmath.mp.prec
+    global _armed
+    _armed = True
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
+        _armed = False  # first: a deferral inside a gc callback from here on must not leave a timer behind
         try:
             signal.setitimer(signal.ITIMER_REAL, 0)
         finally:
