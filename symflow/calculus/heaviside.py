@@ -27,8 +27,8 @@ __all__ = [
     "jump_levels",
     "jump_set",
     "one_sided",
-    "pole_surfaces",
     "pointwise",
+    "pole_surfaces",
     "split_pieces",
 ]
 
