@@ -16,6 +16,9 @@ When the support moves with theta the derivative follows its edges
 
 (in 2-D, each moving face contributes the integral of p phi over the face
 times the face's speed); p phi at an edge is taken from inside the support.
+
+Over 400 lines on purpose: one concept, an integral behind a verdict, computed symbolically and
+cross-examined numerically by the same steps (Leibniz faces, tails, mass tolerance).
 """
 
 from __future__ import annotations

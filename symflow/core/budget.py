@@ -40,6 +40,9 @@ precisions compare and hash subtly; randomized steps (the identity test draws it
 OS) are not pure and are never marked.  The memo belongs to the process: it holds the last
 ``MEMO_SIZE`` results, a forked child starts from a copy of its parent's and the parent never sees
 what a child adds (the child's result comes back through the pipe and is remembered by the parent).
+
+Over 400 lines on purpose: one concept, the one budget helper (deadlines, forked steps, the memo of
+pure steps and the budgeted SymPy calls), so that no other module bounds time its own way.
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ Roots are bracketed on a grid spread over the whole interval (linear near 0,
 log-spaced magnitudes out to 1e12, log-spaced distances to finite edges) at
 15 digits, then refined to 30 digits.  Landmarks only add test points: a
 landmark that is wrong costs one evaluation, never a verdict.
+
+Slightly over 400 lines on purpose: one concept, the places a numeric test must look (kinks, branch
+points, peaks, sign changes), found by one finder that shares its grid and refinement.
 """
 
 from __future__ import annotations

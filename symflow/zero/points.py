@@ -22,6 +22,9 @@ intervals and the constraints are kept, and only distinct points count.
 A support cut out of its box by a region (the simplex x_1 + x_2 < 1 inside
 [0, 1]^2: ``Domain.regions``) is honoured by drawing each random point again,
 up to ``REGION_TRIES`` times, until it lies inside; landmarks outside it are dropped.
+
+Over 400 lines on purpose: one concept, where the numeric test evaluates (random, far, log-spaced,
+lattice and landmark points, all filtered by the same support, constraints and distinctness).
 """
 
 from __future__ import annotations
