@@ -290,6 +290,25 @@ def test_rising_precision_sees_past_cancellation_and_does_not_refute_round_off()
     assert decide(artifact, POINTWISE).outcome is not Outcome.NONZERO
 
 
+def test_round_off_amplified_by_an_ill_conditioned_step_is_zero_and_a_real_value_under_it_is_not():
+    # CI at 0b3d0f5: (x^a)^(1/a) log(x^a)/a^2 - x log(x)/a at a = 1.9e-8, x = 1 - 2e-8 is round-off times 1e14
+    # (-1.4e-36 at 50 digits, 1.2e-116 at 130), above the 10-digit floor: ambiguous, and a Kumaraswamy claim
+    # came out unknown.  Round-off shrinks with the digits added; a real value above 40 digits does not.
+    amplified = lambda dps: (mpmath.mpf(10) ** (14 - dps) * (1 + mpmath.sin(dps) / 3), mpmath.mpf(1))  # noqa: E731
+    assert decide(amplified, POINTWISE).outcome is Outcome.ZERO
+    real = lambda dps: (mpmath.mpf(10) ** (14 - dps) + mpmath.mpf(10) ** -30, mpmath.mpf(1))  # noqa: E731
+    assert decide(real, POINTWISE).outcome is Outcome.NONZERO
+    a, y = sp.symbols("a y", positive=True)
+    residual = y * sp.log(y) / a - (y**a) ** (1 / a) * sp.log(y**a) / a**2
+    at = {y: sp.Rational(99999998, 10**8), a: sp.Rational(1914576, 10**14)}
+    terms = sp.Add.make_args(residual)
+    value = lambda dps: (  # noqa: E731
+        mpmath.mpf(sp.N(residual, dps, subs=at)),
+        max(abs(mpmath.mpf(sp.N(t, dps, subs=at))) for t in terms),
+    )
+    assert decide(value, POINTWISE).outcome is Outcome.ZERO
+
+
 @pytest.mark.parametrize(
     "residual",
     [

@@ -351,7 +351,11 @@ def _decide_rising(
                 # small beside the lower precision's round-off (1 under terms of 1e73 was 1e43 of
                 # round-off at 30 digits, and 1 <= 1e-40 * 1e43 made it "zero" at 130).
                 roundoff = v == 0 or abs(v) <= mpmath.mpf(10) ** (GUARD_DIGITS - dps) * size
-                if shrank and roundoff and abs(v) <= precision.zero_tol * survived:
+                # ... or shrinking as round-off does, by about the digits added: a value amplified by an
+                # ill-conditioned step ((x^a)^(1/a) at a = 2e-8 turns round-off 1e-130 into 1e-116) is round-off
+                # whatever its size beside the floor, while a real value does not move with the precision.
+                scaled = abs(v) <= abs(v_prev) * mpmath.mpf(10) ** (dps_prev - dps + NEED_GUARD_DIGITS)
+                if shrank and (roundoff or scaled) and abs(v) <= precision.zero_tol * survived:
                     return Decision(Outcome.ZERO, v, v_prev, s, (dps_prev, dps))
         v_prev, s_prev, dps_prev = v, s, dps
     return Decision(Outcome.AMBIGUOUS, v_prev, None, s_prev, (dps_prev, dps_prev))
