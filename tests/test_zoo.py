@@ -174,14 +174,6 @@ def test_check_unbiased_at_the_default_budget_is_never_refuted(case_id):
 
 
 @pytest.mark.slow
-def test_dirichlet_transport_for_every_alpha():
-    # alpha_2 and alpha_3 were unknown: the residual is nan at the half of the box outside the simplex
-    p, u, _, _, _, _ = built("dirichlet_alpha_1")
-    for alpha in p.params:
-        assert sf.check_transport(p, u, wrt=alpha, timeout=BUDGET).status in PASSING, alpha
-
-
-@pytest.mark.slow
 def test_a_wrong_zoo_estimator_is_caught():
     # the truncated exponential's LR without its moving-boundary term is biased by -p(c) c
     import dataclasses
