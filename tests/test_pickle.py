@@ -125,3 +125,19 @@ def test_the_verdict_of_every_check_pickles(name):
         assert len(again.proof.steps) == len(verdict.proof.steps)
         assert [s.basis for s in again.proof.steps] == [s.basis for s in verdict.proof.steps]
         assert sf.proof_of(again).status == sf.proof_of(verdict).status
+
+
+def test_measure_valued_estimators_and_their_compiled_form_unpickle_equal():
+    # third review: MVDEstimator, its MVDTerm, WeakDerivative, Coupling and CompiledMVD compared by identity,
+    # so an unpickled copy was never equal to what was saved
+    p, mu, sigma, _ = _normal()
+    for wrt in (mu, sigma):
+        est = sf.mvd(p, wrt, method="known")
+        again = _round_trip(est)
+        assert again == est and hash(again) == hash(est)
+        assert again.term == est.term and again.decomposition == est.decomposition
+        assert again.coupling == est.coupling
+        compiled = est.compile()
+        assert _round_trip(compiled) == compiled == est.compile()
+        assert hash(_round_trip(compiled)) == hash(compiled)
+    assert sf.mvd(p, mu, method="known") != sf.mvd(p, sigma, method="known")

@@ -60,7 +60,7 @@ E1, E2 = sp.Symbol("e_1", real=True), sp.Symbol("e_2", real=True)
 U = sp.Symbol("u", real=True)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Coupling:
     """A joint law of (x+, x-): z ~ ``base``, x+ = ``plus``(z), x- = ``minus``(z).
 

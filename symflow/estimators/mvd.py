@@ -183,7 +183,7 @@ def _part_expectation(part: Density, f: sp.Expr, timeout: float | None) -> sp.Ex
     return symbolic_integral(part, integrand, timeout=timeout)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class MVDTerm:
     r"""The measure-valued difference :math:`c\,(\phi(x^+) - \phi(x^-))`, an extra term of an ``MVDEstimator``.
 
@@ -205,7 +205,7 @@ class MVDTerm:
 
     decomposition: WeakDerivative
     coupling: Any = "independent"
-    timeout: float | None = field(default=None, repr=False)
+    timeout: float | None = field(default=None, repr=False, compare=False)  # a budget, not part of the value
     kind: TermKind = TermKind.MVD
     marginals_proved: bool = False
 
@@ -354,7 +354,7 @@ class MVDTerm:
 # -- the estimator ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False)  # Estimator's equality: what it computes, not how it was derived
 class MVDEstimator(Estimator):
     r"""An ``Estimator`` whose whole estimate is its ``MVDTerm``: :math:`c\,(\phi(x^+) - \phi(x^-))`.
 
@@ -423,7 +423,7 @@ class MVDEstimator(Estimator):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class CompiledMVD:
     r"""A vectorized measure-valued estimator :math:`c(\theta)\,(\phi(x^+) - \phi(x^-))`.
 

@@ -81,7 +81,7 @@ def _as_parts(value: object, what: str, p: Density) -> tuple[Part, ...]:
     raise EstimatorError(f"{what} must be a Density (or (weight, Density) parts), got {type(value).__name__}")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class WeakDerivative:
     r"""A weak derivative :math:`\partial_\theta p = c\,(p^+ - p^-)` of a 1-D density.
 
@@ -113,7 +113,7 @@ class WeakDerivative:
     plus: Any
     minus: Any
     method: str = "given"
-    steps: tuple[Step, ...] = field(default=(), repr=False)
+    steps: tuple[Step, ...] = field(default=(), repr=False, compare=False)  # how it was derived, not what it is
     coupling: Any = field(default=None, repr=False)
     name: str = ""
 
