@@ -33,7 +33,8 @@ def edge_limit_verdict(
             "symbolic limits",
             flux,
             claim=claim,
-            reason=f"limit at {xj} -> {edge} failed: {type(exc).__name__}",
+            reason=f"SymPy could not take the limit of p u phi at {xj} -> {edge} (its {type(exc).__name__}: "
+            f"{str(exc)[:120] or 'no message'}), so this edge's term is undecided",
         )
     if lim.has(sp.Limit):
         return Verdict(
