@@ -9,8 +9,9 @@ solution only if p u_i agrees on both sides of every surface where its branch ch
 phi (``calculus.heaviside``: Piecewise, Heaviside, sign, and Abs/Max/Min kinks as candidates),
 takes the jump of p u_i across each, restricts it to the surface (solved for one coordinate)
 and decides it by ``decide_zero``.  A function of an argument with a pole (atan(1/x)) may jump
-there too: such a pole is harmless on an edge of the support (the Dirichlet's implicit flow divides
-by 1 - x_1), and undecided inside it.  What the normal form refuses (floor, Mod, ...), and surfaces
+there too, as do acot and its kin where their argument vanishes, and atan(tan x) at tan's poles: such a
+surface is harmless on or beyond an edge of the support's box (the Dirichlet's implicit flow divides by
+1 - x_1), and undecided inside it.  What the normal form refuses (floor, Mod, ...), and surfaces
 that cannot be solved for, are reported as undecided.
 """
 
@@ -53,8 +54,9 @@ def _on_surface(f: sp.Expr, x: tuple[sp.Symbol, ...], timeout: float | None) -> 
     return (xj, roots) if roots else None
 
 
-def _on_an_edge(den: sp.Expr, x: tuple[sp.Symbol, ...], domain: Domain) -> bool:
-    """Whether every factor of ``den`` vanishes only on an edge x_j = lo or hi of the support's box."""
+def _off_the_interior(den: sp.Expr, x: tuple[sp.Symbol, ...], domain: Domain) -> bool:
+    """Whether every factor of ``den`` vanishes only where x_j <= lo or x_j >= hi, on or beyond an edge of the
+    support's box (a plane x_j = b decided symbolically; anything else counts as inside)."""
     for factor in sp.Mul.make_args(den):
         base = factor.base if isinstance(factor, sp.Pow) and factor.exp.is_positive else factor
         if not base.free_symbols & set(x):
@@ -68,7 +70,9 @@ def _on_an_edge(den: sp.Expr, x: tuple[sp.Symbol, ...], domain: Domain) -> bool:
             return False
         root = sp.expand(xj - base / slope)
         edges = domain.interval(xj)
-        if not any(sp.expand(root - edge) == 0 for edge in (edges.lo, edges.hi)):
+        if any(sp.expand(root - edge) == 0 for edge in (edges.lo, edges.hi)):
+            continue
+        if not ((root - edges.lo).is_nonpositive or (root - edges.hi).is_nonnegative):
             return False
     return True
 
@@ -93,12 +97,12 @@ def flux_jumps(p: Density, u: tuple[sp.Expr, ...], *, timeout: float | None = No
             surfaces += [(i, ui, f) for f in jump_set(ui, x, poles=False)]
         except SymflowError as exc:  # floor, Mod, ...: jumps the normal form cannot write
             return FluxJumps("undecided", f"component {i + 1} of the flow may jump where symflow cannot say ({exc})")
-        inside = [den for den in pole_surfaces(ui, x) if not _on_an_edge(den, x, domain)]
+        inside = [den for den in pole_surfaces(ui, x) if not _off_the_interior(den, x, domain)]
         if inside:
             return FluxJumps(
                 "undecided",
-                f"component {i + 1} of the flow applies a function to an argument with a pole where "
-                f"{sp.sstr(inside[0])} = 0, where it may jump (atan(1/x) jumps by pi at 0)",
+                f"component {i + 1} of the flow may jump where {sp.sstr(inside[0])} = 0 (a function of an argument "
+                "with a pole there, or acot-like: atan(1/x) and acot(x) jump by pi at 0)",
             )
     if not surfaces:
         return FluxJumps("none")

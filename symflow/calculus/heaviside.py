@@ -129,19 +129,47 @@ _JUMPING = (sp.floor, sp.ceiling, sp.frac, sp.Mod, sp.arg, sp.atan2, sp.Kronecke
 _ALGEBRAIC = (sp.Add, sp.Mul, sp.Pow, sp.Heaviside, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
 
 
+# Functions with poles of their own, each with a factor that vanishes there: a function of such an argument may
+# jump at them (atan(tan x) jumps by -pi at every (k + 1/2) pi).
+_POLES_WHERE = {
+    sp.tan: sp.cos,
+    sp.sec: sp.cos,
+    sp.cot: sp.sin,
+    sp.csc: sp.sin,
+    sp.coth: sp.sinh,
+    sp.csch: sp.sinh,
+    sp.gamma: lambda g: sp.sin(sp.pi * g),  # poles at 0, -1, -2, ...
+    sp.loggamma: lambda g: sp.sin(sp.pi * g),
+    sp.digamma: lambda g: sp.sin(sp.pi * g),
+}
+# Functions that jump where their argument vanishes: acot(x) = atan(1/x) on the reals, and their kin.
+_RECIPROCAL = (sp.acot, sp.asec, sp.acsc, sp.acoth, sp.acsch)
+
+
 def _argument_poles(expr: sp.Basic, xs: set) -> list[tuple[sp.Function, sp.Expr, sp.Expr]]:
-    """(function, argument, denominator) for every argument of a non-algebraic function of x whose
-    denominator in x has no fixed sign."""
+    """(function, argument, g) for every non-algebraic function of x that may jump on {g = 0}, g having no
+    fixed sign: where its argument has a pole (a denominator in x, or tan, cot, gamma, ... of x inside it),
+    or where the argument vanishes for acot, asec, acsc, acoth, acsch."""
     found = []
+
+    def sign_free(g: sp.Expr) -> bool:
+        return bool(g.free_symbols & xs) and not (g.is_positive or g.is_negative)
+
     for node in sp.preorder_traversal(expr):
         if not isinstance(node, sp.Function) or isinstance(node, _ALGEBRAIC) or not (node.free_symbols & xs):
             continue
+        if isinstance(node, _RECIPROCAL) and sign_free(node.args[0]):
+            found.append((node, node.args[0], node.args[0]))
         for arg in node.args:
             if not isinstance(arg, sp.Expr):  # the matrix entries of the Gaussian atoms: no pole in x
                 continue
             _, den = sp.fraction(sp.together(arg))
-            if den.free_symbols & xs and not (den.is_positive or den.is_negative):
+            if sign_free(den):
                 found.append((node, arg, den))
+            for inner in sp.preorder_traversal(arg):
+                where = _POLES_WHERE.get(type(inner))
+                if where is not None and inner.free_symbols & xs and not inner.args[0].is_positive:
+                    found.append((node, arg, where(inner.args[0])))
     return found
 
 
@@ -165,9 +193,9 @@ def _check_no_hidden_jumps(phi: sp.Expr, x: tuple[sp.Symbol, ...], *, poles: boo
                 )
     for node, arg, den in _argument_poles(phi, xs) if poles else ():
         raise EstimatorError(
-            f"phi applies {type(node).__name__} to {sp.sstr(arg)}, which has a pole where {sp.sstr(den)} = 0: "
-            "phi may jump there (atan(1/x) jumps by pi at 0) and no surface term would be added; write "
-            "phi with Heaviside or Piecewise on each side of the pole"
+            f"phi applies {type(node).__name__} to {sp.sstr(arg)}, which may jump where {sp.sstr(den)} = 0 (at a "
+            "pole of its argument, or where acot-like functions change branch: atan(1/x) and acot(x) jump by pi "
+            "at 0) and no surface term would be added; write phi with Heaviside or Piecewise on each side"
         )
 
 
