@@ -1,14 +1,16 @@
 r"""Is the flux p u continuous in x?  The transport equation (Eq. 52) is read in the sense of distributions.
 
-Where a component p u_i jumps across a surface, :math:`\nabla\cdot(p\,u)` holds a DiracDelta
+Where the normal component of p u jumps across a surface, :math:`\nabla\cdot(p\,u)` holds a DiracDelta
 there, which the pointwise residual (``transport_residual``) cannot see: SymPy differentiates a
 Piecewise branch by branch.  So a flow written with a Piecewise, Heaviside or sign of x is a
-solution only if p u_i agrees on both sides of every surface where its branch changes.
+solution only if the normal component of p u agrees on both sides of every surface where its branch
+changes.
 
 ``flux_jumps`` finds those surfaces with the Heaviside normal form that also finds the jumps of
 phi (``calculus.heaviside``: Piecewise, Heaviside, sign, and Abs/Max/Min kinks as candidates),
-takes the jump of p u_i across each, restricts it to the surface (solved for one coordinate)
-and decides it by ``decide_zero``.  A function of an argument with a pole (atan(1/x)) may jump
+takes the jump of p u across each, restricts it to the surface (solved for one coordinate) and
+decides by ``decide_zero`` whether its normal component n . [p u] vanishes (in 1-D: [p u_1]); only
+that component puts a delta into div(p u).  A function of an argument with a pole (atan(1/x)) may jump
 there too, as do acot and its kin where their argument vanishes, and atan(tan x) at tan's poles: such a
 surface is harmless on or beyond an edge of the support's box (the Dirichlet's implicit flow divides by
 1 - x_1), and undecided inside it.  What the normal form refuses (floor, Mod, ...), and surfaces
@@ -86,7 +88,8 @@ def _shown(gap: sp.Expr, timeout: float | None) -> sp.Expr:
 
 
 def flux_jumps(p: Density, u: tuple[sp.Expr, ...], *, timeout: float | None = None) -> FluxJumps:
-    """Decide whether each p u_i is continuous across the surfaces where u_i changes branch."""
+    """Decide whether p u is continuous across the surfaces where u changes branch: each p u_i in 1-D, the
+    normal component n . p u in d >= 2 (a jump along the surface is no source of div(p u))."""
     x = tuple(p.x)
     domain = p.domain()
     surfaces = []
@@ -106,18 +109,28 @@ def flux_jumps(p: Density, u: tuple[sp.Expr, ...], *, timeout: float | None = No
             )
     if not surfaces:
         return FluxJumps("none")
-    for i, ui, f in surfaces:
+    for f in dict.fromkeys(f for _, _, f in surfaces):  # each surface once, in the order found
         solved = _on_surface(f, x, timeout)
         if solved is None:
-            return FluxJumps("undecided", f"the surface {f} = 0 in component {i + 1} of the flow could not be solved")
+            return FluxJumps("undecided", f"the surface {f} = 0 of the flow could not be solved")
         xj, roots = solved
-        delta = jump_across(p.expr * ui, f, x)
+        crossing = {i for i, _, g in surfaces if g == f}
+        deltas = [jump_across(p.expr * ui, f, x, poles=False) if i in crossing else sp.S.Zero for i, ui in enumerate(u)]
         for b in roots:
-            gap = delta.xreplace({xj: b})
-            verdict = decide_zero(gap, domain, timeout=budget.remaining(timeout), claim="p u is continuous")
+            on = {xj: b}
             where = f"{xj} = {b}"
-            if verdict.status is Status.REFUTED:
-                return FluxJumps("jumps", f"p u_{i + 1} jumps across {where} (by {_shown(gap, timeout)} there)")
-            if verdict.status is not Status.PROVED:
-                return FluxJumps("undecided", f"whether p u_{i + 1} is continuous across {where} ({verdict.status})")
+            # Only the normal component of p u enters div(p u)'s delta on the surface: a jump along the surface
+            # (tangential) is no source.  Where the normal is not known to be nonzero, every component must agree.
+            normal = [sp.expand(f.diff(xk).xreplace(on)) for xk in x]
+            if len(x) >= 2 and any(n != 0 for n in normal):
+                gap = sp.Add(*(n * d.xreplace(on) for n, d in zip(normal, deltas, strict=True)))
+                checks = [("the normal component of p u", gap)]
+            else:
+                checks = [(f"p u_{i + 1}", deltas[i].xreplace(on)) for i in sorted(crossing)]
+            for what, gap in checks:
+                verdict = decide_zero(gap, domain, timeout=budget.remaining(timeout), claim="p u is continuous")
+                if verdict.status is Status.REFUTED:
+                    return FluxJumps("jumps", f"{what} jumps across {where} (by {_shown(gap, timeout)} there)")
+                if verdict.status is not Status.PROVED:
+                    return FluxJumps("undecided", f"whether {what} is continuous across {where} ({verdict.status})")
     return FluxJumps("continuous")

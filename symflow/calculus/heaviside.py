@@ -313,11 +313,13 @@ def jump_levels(levels: Sequence[sp.Expr], x: Sequence[sp.Symbol]) -> tuple[sp.E
     return tuple(out)
 
 
-def jump_across(phi: sp.Expr, level: sp.Expr, x: Sequence[sp.Symbol]) -> sp.Expr:
-    """Delta phi = phi on the side f > 0 minus phi on the side f < 0 of the surface f = 0."""
+def jump_across(phi: sp.Expr, level: sp.Expr, x: Sequence[sp.Symbol], *, poles: bool = True) -> sp.Expr:
+    """Delta phi = phi on the side f > 0 minus phi on the side f < 0 of the surface f = 0.
+
+    ``poles=False`` leaves functions of an argument with a pole to the caller (as for ``jump_set``)."""
     x = tuple(x)
     sign, f = canonical_level(level)
-    form = heaviside_form(phi, x, kinks=True)
+    form = heaviside_form(phi, x, kinks=True, poles=poles)
     h = sp.Heaviside(f)
     up = form.xreplace({h: sp.S.One})
     down = form.xreplace({h: sp.S.Zero})

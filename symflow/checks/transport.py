@@ -66,8 +66,8 @@ def check_transport(p: Density, flow: Flow, wrt: sp.Symbol, *, timeout: float | 
                 residual,
                 claim=claim,
                 reason=f"the residual vanishes between the branches of the flow, but {said}: {jumps.detail}; "
-                "the transport equation holds in the sense of distributions only if p u is continuous across "
-                "every surface where the flow changes branch (use a flow without jumps in x)",
+                "the transport equation holds in the sense of distributions only if the normal component of p u "
+                "is continuous across every surface where the flow changes branch (use a flow without jumps in x)",
             )
     return replace(verdict, proof=transport_derivation(p, flow, wrt, residual))
 
