@@ -79,6 +79,19 @@ def _off_the_interior(den: sp.Expr, x: tuple[sp.Symbol, ...], domain: Domain) ->
     return True
 
 
+def _poles_of(expr: sp.Basic, x: tuple[sp.Symbol, ...]) -> tuple[sp.Expr, ...]:
+    """The bases g of negative integer powers g^-k in ``expr`` that depend on x and have no fixed sign: where the
+    flow itself is singular, its divergence may hold a point or surface mass that no pointwise residual sees."""
+    xs = set(x)
+    found = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow) and node.exp.is_negative and node.exp.is_number:
+            base = node.base
+            if base.free_symbols & xs and not (base.is_positive or base.is_negative) and base not in found:
+                found.append(base)
+    return tuple(found)
+
+
 def _shown(gap: sp.Expr, timeout: float | None) -> sp.Expr:
     """The jump as the message shows it: simplified when that takes under a second, else as computed."""
     try:
@@ -100,12 +113,13 @@ def flux_jumps(p: Density, u: tuple[sp.Expr, ...], *, timeout: float | None = No
             surfaces += [(i, ui, f) for f in jump_set(ui, x, poles=False)]
         except SymflowError as exc:  # floor, Mod, ...: jumps the normal form cannot write
             return FluxJumps("undecided", f"component {i + 1} of the flow may jump where symflow cannot say ({exc})")
-        inside = [den for den in pole_surfaces(ui, x) if not _off_the_interior(den, x, domain)]
+        inside = [den for den in pole_surfaces(ui, x) + _poles_of(ui, x) if not _off_the_interior(den, x, domain)]
         if inside:
             return FluxJumps(
                 "undecided",
-                f"component {i + 1} of the flow may jump where {sp.sstr(inside[0])} = 0 (a function of an argument "
-                "with a pole there, or acot-like: atan(1/x) and acot(x) jump by pi at 0)",
+                f"component {i + 1} of the flow may jump or be singular where {sp.sstr(inside[0])} = 0 (a pole of "
+                "the flow, whose divergence may hold a point mass there: x/|x|^2 in 2-D has 2 pi delta(x); or a "
+                "function of an argument with a pole, or acot-like: atan(1/x) and acot(x) jump by pi at 0)",
             )
     if not surfaces:
         return FluxJumps("none")
