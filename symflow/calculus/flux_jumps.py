@@ -13,8 +13,10 @@ decides by ``decide_zero`` whether its normal component n . [p u] vanishes (in 1
 that component puts a delta into div(p u).  A function of an argument with a pole (atan(1/x)) may jump
 there too, as do acot and its kin where their argument vanishes, and atan(tan x) at tan's poles: such a
 surface is harmless on or beyond an edge of the support's box (the Dirichlet's implicit flow divides by
-1 - x_1), and undecided inside it.  What the normal form refuses (floor, Mod, ...), and surfaces
-that cannot be solved for, are reported as undecided.
+1 - x_1), and undecided inside it.  So is a pole of the flow itself inside the support (a negative
+power of an expression in x with no fixed sign): x/|x|^2 in 2-D is divergence-free off 0 and its
+divergence is 2 pi delta(x).  What the normal form refuses (floor, Mod, ...), and surfaces that
+cannot be solved for, are reported as undecided.
 """
 
 from __future__ import annotations
