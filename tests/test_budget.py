@@ -285,3 +285,76 @@ def test_the_memo_is_bounded_and_only_module_level_functions_are_pure(forks, mon
     assert forks[0] == 5
     with pytest.raises(TypeError, match="closure"):
         budget.pure(lambda e: e)
+
+
+# -- cooperative steps run in the caller's process (core.budget.cooperative) ----------------------
+
+_COOPERATIVE_PIDS: list = []
+
+
+def _cooperative_probe(n):
+    """Records where it ran and whether it was told so; refuses (Unbounded) n above 10; loops on n = 0."""
+    import os
+
+    from symflow.core import budget
+
+    _COOPERATIVE_PIDS.append(os.getpid())
+    if n > 10 and budget.in_process():
+        raise budget.Unbounded("too big to bound")
+    while n == 0:
+        budget.check_deadline("probe")
+    return sp.Integer(n) ** 2, budget.in_process(), os.getpid()
+
+
+def test_a_cooperative_step_runs_in_process_unless_it_says_it_cannot_bound_its_input(forks, monkeypatch):
+    import os
+
+    from symflow.core import budget
+
+    monkeypatch.setattr(budget, "_COOPERATIVE", budget._COOPERATIVE | {_cooperative_probe})
+    assert run_with_budget(_cooperative_probe, 3, timeout=5) == (9, True, os.getpid())
+    assert forks[0] == 0
+    # Unbounded in process: run again in a forked child, where it is not "in process" and does the work
+    value, told, pid = run_with_budget(_cooperative_probe, 12, timeout=5)
+    assert (value, told) == (144, False) and pid != os.getpid() and forks[0] == 1
+    assert not budget.in_process()  # outside the step again
+
+
+def test_a_cooperative_step_that_checks_the_deadline_returns_within_its_budget(forks, monkeypatch):
+    from symflow.core import budget
+
+    monkeypatch.setattr(budget, "_COOPERATIVE", budget._COOPERATIVE | {_cooperative_probe})
+    start = time.monotonic()
+    with pytest.raises(BudgetExceeded, match="probe did not finish within its 0.3 s budget"):
+        run_with_budget(_cooperative_probe, 0, timeout=0.3, what="probe")
+    assert time.monotonic() - start < 0.3 + 2.0 and forks[0] == 0
+    # and an enclosing deadline shorter than the step's own budget ends it sooner
+    with budget.deadline(0.2), pytest.raises(BudgetExceeded):
+        run_with_budget(_cooperative_probe, 0, timeout=30, what="probe")
+    with pytest.raises(TypeError, match="closure"):
+        budget.cooperative(lambda e: e)
+
+
+def test_the_identity_test_runs_in_process_when_its_values_are_small_and_forks_otherwise(forks):
+    from symflow.zero.polynomial import MAX_IN_PROCESS_BITS, polynomial_identity_test
+
+    x, y = sp.symbols("x y")
+
+    def planted(k):  # identically zero, of degree 2k, not cancelled by SymPy's constructors
+        return (x * y + 1) ** k - (x * y + 1) ** (k - 1) * (x * y) - (x * y + 1) ** (k - 1)
+
+    assert run_with_budget(polynomial_identity_test, planted(20), timeout=10).zero
+    assert forks[0] == 0
+    # degree 1200 in 133-bit points: values far above MAX_IN_PROCESS_BITS, so the test is forked, same answer
+    assert 1200 * 133 > MAX_IN_PROCESS_BITS
+    assert run_with_budget(polynomial_identity_test, planted(600), timeout=30).zero
+    assert forks[0] == 1
+    # a nonzero one in process: the witness is exact
+    res = run_with_budget(polynomial_identity_test, planted(20) + x - y, timeout=10)
+    assert not res.zero and res.value == res.point[x] - res.point[y] and forks[0] == 1
+    # an exponent whose expansion may have C(28, 3) + 1 = 3277 terms is not expanded in process: forked
+    power = (x + y + 1 + x * y) ** 25
+    residual = sp.exp(power) * sp.exp(x) - sp.exp(power + x)
+    assert residual != 0 and forks[0] == 1
+    run_with_budget(polynomial_identity_test, residual, timeout=30)
+    assert forks[0] == 2

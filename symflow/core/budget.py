@@ -41,6 +41,14 @@ OS) are not pure and are never marked.  The memo belongs to the process: it hold
 ``MEMO_SIZE`` results, a forked child starts from a copy of its parent's and the parent never sees
 what a child adds (the child's result comes back through the pipe and is remembered by the parent).
 
+Cooperative steps run in the caller's process (``cooperative``): a module-level function marked so
+bounds its own time for the inputs it accepts (it checks the deadline, ``check_deadline``, at
+intervals of bounded work and makes no long C-level call, such as a power of a huge integer, that no
+check could interrupt) and raises ``Unbounded`` for any other input, which is then forked as usual.
+A fork and its exit cost 10-25 ms of the machine's time from a process of 100-300 MB (the page
+tables are copied and torn down, and the child's first writes copy pages), far more than a small
+exact identity test takes.
+
 Over 400 lines on purpose: one concept, the one budget helper (deadlines, forked steps, the memo of
 pure steps and the budgeted SymPy calls), so that no other module bounds time its own way.
 """
@@ -71,11 +79,14 @@ __all__ = [
     "SYMPY_GAVE_UP",
     "BudgetExceeded",
     "StepFailed",
+    "Unbounded",
     "bounded",
     "check_deadline",
+    "cooperative",
     "deadline",
     "default_timeout",
     "expired",
+    "in_process",
     "integrate",
     "limit",
     "pure",
@@ -105,6 +116,10 @@ SYMPY_GAVE_UP = (
 
 _DEFAULT_TIMEOUT = [5.0]
 _IN_CHILD = [False]
+
+
+class Unbounded(Exception):
+    """A ``cooperative`` step, run in process, was given an input whose time it cannot bound: fork it."""
 
 
 class BudgetExceeded(Exception):
@@ -325,6 +340,8 @@ def run_with_budget(fn: Callable[..., T], *args: Any, timeout: float, what: str 
             return found
     if _IN_CHILD[0]:
         result = fn(*args)
+    elif fn in _COOPERATIVE and (result := _run_in_process(fn, args, timeout, what)) is not _MISSING:
+        pass
     else:
         if "fork" in mp.get_all_start_methods():
             result = _run_forked(fn, args, timeout, what)
@@ -343,6 +360,46 @@ _MISSING = object()
 _MEMO: collections.OrderedDict = collections.OrderedDict()
 _MEMO_LOCK = [threading.Lock()]
 _PURE: set = {sp.simplify, sp.integrate, sp.summation, sp.limit, sp.cancel, sp.factor}
+
+
+# -- cooperative steps, run in the caller's process (see the module docstring) ------------------
+
+_COOPERATIVE: set = set()
+_IN_PROCESS: contextvars.ContextVar[bool] = contextvars.ContextVar("symflow_in_process", default=False)
+
+
+def cooperative(fn: Callable[..., T]) -> Callable[..., T]:
+    """Mark a module-level function as a step that bounds its own time when run in the caller's process.
+
+    ``run_with_budget`` then calls it in process, inside ``deadline(timeout)``, instead of forking.
+    While it runs so, ``in_process()`` is True and the function must (a) call ``check_deadline``
+    after every bounded amount of work and (b) raise ``Unbounded`` before any work whose time it
+    cannot bound (a long C-level call that no check interrupts, or SymPy work of unknown size); the
+    step is then forked.  A cooperative step that returns or raises otherwise is done.
+    """
+    if "<locals>" in fn.__qualname__:
+        raise TypeError(f"{fn.__qualname__} is a closure: only a module-level function can be a cooperative step")
+    _COOPERATIVE.add(fn)
+    return fn
+
+
+def in_process() -> bool:
+    """Whether the running step is a ``cooperative`` one in the caller's process (it must bound its time)."""
+    return _IN_PROCESS.get() and not _IN_CHILD[0]
+
+
+def _run_in_process(fn: Callable[..., T], args: tuple, timeout: float, what: str) -> Any:
+    """``fn(*args)`` in this process within ``timeout`` seconds; ``_MISSING`` when it raised ``Unbounded``."""
+    token = _IN_PROCESS.set(True)
+    try:
+        with deadline(timeout):
+            return fn(*args)
+    except Unbounded:
+        return _MISSING
+    except BudgetExceeded:
+        raise BudgetExceeded(timeout, what) from None
+    finally:
+        _IN_PROCESS.reset(token)
 
 
 def pure(fn: Callable[..., T]) -> Callable[..., T]:

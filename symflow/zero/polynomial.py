@@ -18,6 +18,11 @@ D is bounded from the expression tree without expanding anything:
 numerator/denominator degree bounds propagate through +, * and integer
 powers.
 
+The test is a ``cooperative`` step (``core.budget``): it runs in the caller's process when every
+value it computes is provably small (at most ``MAX_IN_PROCESS_BITS`` bits, bounded node by node as
+the degrees are), so that no single exact operation runs long, and it checks the deadline as it
+goes; a larger program is forked like any other step.
+
 The points are drawn from fresh operating-system randomness on every call:
 the bound is a probability over *our* draws, so it only holds if the
 residual cannot depend on them.  With a fixed seed, a residual such as
@@ -34,6 +39,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..core.budget import Unbounded, check_deadline, cooperative, in_process
 from ..structured.ops import distinct_atoms
 
 __all__ = ["PitResult", "polynomial_identity_test"]
@@ -46,6 +52,12 @@ MAX_EXPONENT_OPS = 200
 # exp(c m) is split into exp(m / L)^(c L) only for |c L| up to this: exp(-10^6 (x - 3)^2)
 # would otherwise become a polynomial of degree 10^6 in 40-digit integers (minutes).
 MAX_SPLIT_POWER = 64
+# In process (see the module docstring): no value above this many bits (a product or gcd of two
+# such numbers takes milliseconds), and no exponent whose expansion has more terms than this.
+MAX_IN_PROCESS_BITS = 2**16
+MAX_IN_PROCESS_TERMS = 2000
+# Nodes compiled or evaluated between two looks at the deadline.
+CHECK_EVERY = 256
 
 
 @dataclass(frozen=True)
@@ -66,13 +78,32 @@ class PitResult:
     value: sp.Expr | None = None
 
 
+def _expansion_terms(expr: sp.Expr) -> int:
+    """An upper bound on the number of terms of ``sp.expand(expr)`` (products of sums multiply)."""
+    if expr.is_Add:
+        return sum(_expansion_terms(a) for a in expr.args)
+    if expr.is_Mul:
+        return math.prod(_expansion_terms(a) for a in expr.args)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 1:
+        base = _expansion_terms(expr.base)
+        return math.comb(base + int(expr.exp) - 1, int(expr.exp)) if base > 1 else 1
+    return 1
+
+
+def _expand(expr: sp.Expr) -> sp.Expr:
+    """``sp.expand(expr)``; in process (``cooperative``), only when the expansion is provably small."""
+    if in_process() and _expansion_terms(expr) > MAX_IN_PROCESS_TERMS:
+        raise Unbounded(f"expanding an exponent of more than {MAX_IN_PROCESS_TERMS} terms")
+    return sp.expand(expr)
+
+
 def _exp_denominators(expr: sp.Expr) -> dict:
     """For each monomial m in an exponent, the lcm L of the denominators of its coefficients."""
     dens: dict = {}
     for e in distinct_atoms(expr, sp.exp):
         if sp.count_ops(e.args[0]) > MAX_EXPONENT_OPS:
             continue
-        for term in sp.Add.make_args(sp.expand(e.args[0])):
+        for term in sp.Add.make_args(_expand(e.args[0])):
             coeff, mono = term.as_coeff_Mul()
             if coeff.is_Rational:
                 dens[mono] = sp.ilcm(dens.get(mono, 1), coeff.q)
@@ -110,7 +141,11 @@ class _Program:
     def _compile(self, expr: sp.Expr, table: dict, dens: dict) -> int:
         # iterative post-order walk: residuals nest deeper than Python's recursion limit
         stack: list[tuple[sp.Expr, bool]] = [(expr, False)]
+        steps = 0
         while stack:
+            steps += 1
+            if steps % CHECK_EVERY == 0:
+                check_deadline("identity test")
             node, ready = stack.pop()
             if id(node) in self._index:
                 continue
@@ -169,10 +204,40 @@ class _Program:
             deg.append(out)
         return deg[self.root]
 
+    def bits(self, symbol_bits: int) -> int:
+        """A bound on the bits of any value computed, each indeterminate of at most ``symbol_bits`` bits.
+
+        Per node, (numerator, denominator) bit bounds propagate as the degrees do (a sum of k terms
+        adds the bits of k); the largest numerator plus denominator is returned.
+        """
+        size: list[tuple[int, int]] = []
+        for node in self.nodes:
+            kind = node[0]
+            if kind == _SYMBOL:
+                out = (symbol_bits, 0)
+            elif kind == _CONSTANT:
+                value = Fraction(node[1])
+                out = (abs(value.numerator).bit_length(), value.denominator.bit_length())
+            elif kind == _ADD:
+                parts = [size[i] for i in node[1]]
+                den = sum(d for _, d in parts)
+                out = (max(n + den - d for n, d in parts) + len(parts).bit_length(), den)
+            elif kind == _MUL:
+                parts = [size[i] for i in node[1]]
+                out = (sum(n for n, _ in parts), sum(d for _, d in parts))
+            else:
+                n, d = size[node[1]]
+                e = node[2]
+                out = (e * n, e * d) if e >= 0 else (-e * d, -e * n)
+            size.append(out)
+        return max((n + d for n, d in size), default=0)
+
     def evaluate(self, point: dict) -> Fraction | int:
         """The exact value at integer ``point`` (ZeroDivisionError at a pole of a denominator)."""
         val: list = []
-        for node in self.nodes:
+        for count, node in enumerate(self.nodes, 1):
+            if count % CHECK_EVERY == 0:
+                check_deadline("identity test")
             kind = node[0]
             if kind == _SYMBOL:
                 out = point[node[1]]
@@ -195,7 +260,7 @@ def _abstract_leaf(expr: sp.Expr, table: dict, dens: dict) -> sp.Expr:
     """A non-rational subexpression as a product of powers of indeterminates (an exponential split)."""
     if isinstance(expr, sp.exp) and sp.count_ops(expr.args[0]) <= MAX_EXPONENT_OPS:
         factors = []
-        for term in sp.Add.make_args(sp.expand(expr.args[0])):
+        for term in sp.Add.make_args(_expand(expr.args[0])):
             coeff, mono = term.as_coeff_Mul()
             if not coeff.is_Rational or mono not in dens or abs(coeff * dens[mono]) > MAX_SPLIT_POWER:
                 break
@@ -220,6 +285,7 @@ def _hyperbolic_to_exp(expr: sp.Expr) -> sp.Expr:
     )
 
 
+@cooperative
 def polynomial_identity_test(
     expr: sp.Expr, *, rng: random.Random | None = None, max_pole_retries: int = 20
 ) -> PitResult:
@@ -228,13 +294,17 @@ def polynomial_identity_test(
     Returns a ``PitResult``; ``zero=True`` carries an error bound <= 1e-30.
     Floats must have been made exact (``exact_floats``) by the caller.
     ``rng`` defaults to a generator seeded from ``os.urandom`` (see the
-    module docstring: a fixed default seed would void the bound).
+    module docstring: a fixed default seed would void the bound).  Run in
+    process by ``run_with_budget``, it raises ``Unbounded`` for a program
+    with a value above ``MAX_IN_PROCESS_BITS`` bits (see the module docstring).
     """
     rng = rng or random.Random(int.from_bytes(os.urandom(32), "big"))
     table: dict = {}
     expr = _hyperbolic_to_exp(expr)
     program = _Program(expr, table, _exp_denominators(expr))
     symbols = sorted(program.symbols, key=lambda s: (str(s), s.dummy_index if isinstance(s, sp.Dummy) else 0))
+    if in_process() and program.bits(SET_SIZE.bit_length()) > MAX_IN_PROCESS_BITS:
+        raise Unbounded(f"a value of the identity test may exceed {MAX_IN_PROCESS_BITS} bits")
     num_deg, _ = program.degrees()
     degree = max(num_deg, 1)
     if degree * 10 > SET_SIZE:
