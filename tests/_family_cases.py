@@ -339,6 +339,7 @@ CASES: tuple[Case, ...] = (
         # alpha_1 is proved by simplify in 1-2 s (8 s on a loaded machine); alpha_2 and alpha_3 hold d/dalpha of
         # betainc_regularized inside a stick-breaking Jacobian, consistent by the numeric test in about 9 s each
         transport_timeout=60,
+        slow=frozenset({"transport:alpha_2", "transport:alpha_3"}),  # 9 s each: the full suite only
         region="simplex",
     ),
     Case(

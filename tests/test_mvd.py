@@ -190,7 +190,9 @@ def test_independent_maxwell_normal_variance_at_zero_mean():
     [
         (lambda: sf.mvd(P, MU, method="known"), sp.cos(sp.Rational(3, 2) * X), {MU: 1, SIGMA: 1}),
         (lambda: sf.mvd(P, SIGMA, method="known"), sp.cos(sp.Rational(3, 2) * X), {MU: 1, SIGMA: 1}),
-        (lambda: sf.mvd(P, SIGMA), sp.exp(-(X**2)), {MU: 1, SIGMA: 1}),
+        pytest.param(  # 4 s: the full suite only
+            lambda: sf.mvd(P, SIGMA), sp.exp(-(X**2)), {MU: 1, SIGMA: 1}, marks=pytest.mark.slow, id="sigma-HJ-exp"
+        ),
         (lambda: sf.mvd(E, LAM, method="known"), E.x[0] ** 2, {LAM: 2}),
     ],
     ids=["mu-mirrored-cos", "sigma-maxwell-cos", "sigma-HJ-exp", "exp-shared"],

@@ -496,6 +496,7 @@ def test_the_flux_check_passes_over_the_gaussian_atoms():
     assert sf.derive(p, sf.flows.reparam(p), p.params[4]).psi == 0
 
 
+@pytest.mark.slow  # 10 s: the full suite only
 def test_floats_in_a_jump_point_or_a_weight_are_not_read_finer_than_they_are_written():
     # 2 H(x - 0.5): the binary 0.5 is exact, but the jump term's values were compared at 50 digits with an input
     # known to 15; and the weighted RP/LR flow with k = 0.3 has weights 0.3 and 0.7 that do not sum to 1 in binary
