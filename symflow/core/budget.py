@@ -390,6 +390,8 @@ def in_process() -> bool:
 
 def _run_in_process(fn: Callable[..., T], args: tuple, timeout: float, what: str) -> Any:
     """``fn(*args)`` in this process within ``timeout`` seconds; ``_MISSING`` when it raised ``Unbounded``."""
+    if not timeout > 0:  # a budget already spent (a forked step would time out at once)
+        raise BudgetExceeded(timeout, what)
     token = _IN_PROCESS.set(True)
     try:
         with deadline(timeout):
