@@ -424,3 +424,23 @@ def test_a_true_identity_through_floor_frac_and_abs_is_not_an_error() -> None:
     )
     verdict = decide_zero(residual, Domain().extended({x, s}), timeout=20)
     assert verdict.status.value in ("proved", "consistent", "unknown")
+
+
+def test_sums_print_a_positive_term_first_with_the_same_bits() -> None:
+    # SymPy orders terms by name: -a + b (an array negation, then an addition) becomes b - a (one subtraction)
+    from sympy.printing.numpy import NumPyPrinter
+
+    from symflow.numeric._codegen import PositiveFirst
+
+    a, b, c = sp.symbols("a b c")
+    printer = type("P", (PositiveFirst, NumPyPrinter), {})()
+    assert NumPyPrinter().doprint(b - a) == "-a + b" and printer.doprint(b - a) == "b - a"
+    assert printer.doprint(-a - b) == "-a - b"  # nothing positive to put first
+    assert printer.doprint(c - a - b) == "-a - b + c"  # only the first two terms may trade places
+    assert printer.doprint(c * (b - a) ** 2 - c) == "c*(b - a)**2 - c"
+    expr = sp.exp(b - a) * (c - a) ** 2 - c**2 + b
+    rng = np.random.default_rng(5)
+    args = [rng.normal(size=1000) for _ in range(3)]
+    plain = sp.lambdify([a, b, c], expr, modules="numpy")(*args)
+    ordered = sp.lambdify([a, b, c], expr, modules="numpy", printer=printer)(*args)
+    assert np.array_equal(plain, ordered)

@@ -19,7 +19,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from ..errors import BackendError
 from .special import SPECIAL_CLASSES, special_table
 
-__all__ = ["first_unsupported", "generate", "numpy_kernels", "substitute"]
+__all__ = ["PositiveFirst", "first_unsupported", "generate", "numpy_kernels", "substitute"]
 
 # A SymPy function class -> (stand-in name, implementation taking the same arguments).
 Table = Mapping[type, tuple[str, Callable]]
@@ -85,10 +85,26 @@ def first_unsupported(expr: sp.Expr, printer_cls: type, stand_ins: Sequence[str]
     return None
 
 
-def _with_stand_ins(printer_cls: type) -> type:
-    """``printer_cls`` printing undefined functions (our stand-ins) by their plain name."""
+class PositiveFirst:
+    """Printer mixin: a sum whose first term is negative and whose second is not is printed second first.
 
-    class Printer(printer_cls):
+    SymPy orders a sum's terms by their symbols' names (Dummies in generated code), so ``mu - x``
+    may print as ``-x + mu``: an array negation and an addition, one pass over the samples more
+    than ``mu - x``.  Only the first two terms trade places, and b + (-a) is b - a exactly in IEEE
+    arithmetic, so the generated code computes the same bits with one array operation fewer.
+    """
+
+    def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list:
+        terms = super()._as_ordered_terms(expr, order=order)
+        if len(terms) >= 2 and terms[0].could_extract_minus_sign() and not terms[1].could_extract_minus_sign():
+            terms = [terms[1], terms[0], *terms[2:]]
+        return terms
+
+
+def _with_stand_ins(printer_cls: type) -> type:
+    """``printer_cls`` printing undefined functions (our stand-ins) by their plain name (and ``PositiveFirst``)."""
+
+    class Printer(PositiveFirst, printer_cls):
         def _print_AppliedUndef(self, expr: sp.Expr) -> str:
             # Resolved in the generated code's namespace, where `substitute` put the implementation.
             return f"{expr.func.__name__}({', '.join(self._print(a) for a in expr.args)})"

@@ -24,6 +24,7 @@ from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
 from sympy.utilities.lambdify import implemented_function
 
 from ..errors import BackendError
+from ._codegen import PositiveFirst
 from ._formula import Built, formula
 from ._rows import MIN_ROWS_PER_THREAD, Chooser, cpu_count, evaluate_rows
 from .special import check_numpy_support, lambdify_special, rewrite_parameter_derivatives
@@ -226,10 +227,16 @@ def plan(exprs: Sequence[sp.Expr]) -> Plan:
 def lambdify_many(args: Sequence[sp.Symbol], the_plan: Plan) -> Callable:
     """One numpy function of ``args`` returning a tuple, one entry per planned expression.
 
-    Common subexpressions are computed once (``cse=True``).
+    Common subexpressions are computed once (``cse=True``); sums print a positive term first
+    (``_codegen.PositiveFirst``: the same bits, one array operation fewer).
     """
+    base = SciPyPrinter if "scipy" in the_plan.modules else NumPyPrinter
+    # lambdify's own settings for the printer it would pick for these modules, plus ``PositiveFirst``
+    printer = type("Printer", (PositiveFirst, base), {})(
+        {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True, "user_functions": {}}
+    )
     try:
-        return sp.lambdify(list(args), list(the_plan.exprs), modules=list(the_plan.modules), cse=True)
+        return sp.lambdify(list(args), list(the_plan.exprs), modules=list(the_plan.modules), cse=True, printer=printer)
     except Exception as exc:  # noqa: BLE001 - report as a backend problem with the cause
         raise BackendError(f"numpy code generation failed: {exc}; simplify the expression or report it") from exc
 
