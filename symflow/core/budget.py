@@ -145,7 +145,7 @@ def _seconds(value: object, what: str) -> float:
             f"{what} must be a positive number of seconds (finite), got {value!r} "
             f"(budgets above {MAX_TIMEOUT:g} s are treated as {MAX_TIMEOUT:g} s)"
         )
-    return min(float(value), MAX_TIMEOUT)
+    return MAX_TIMEOUT if value > MAX_TIMEOUT else float(value)  # an int beyond a float's range compares exactly
 
 
 def default_timeout() -> float:
