@@ -320,6 +320,31 @@ def test_a_cooperative_step_runs_in_process_unless_it_says_it_cannot_bound_its_i
     assert not budget.in_process()  # outside the step again
 
 
+def _slow_then_unbounded(seconds):
+    """Spends ``seconds`` in process before finding it cannot bound its input; returns at once in a child."""
+    from symflow.core import budget
+
+    if budget.in_process():
+        time.sleep(seconds)
+        raise budget.Unbounded("found late")
+    return sp.Integer(1)
+
+
+def test_a_cooperative_step_forked_after_its_attempt_in_process_gets_only_the_time_left(monkeypatch):
+    from symflow.core import budget
+
+    monkeypatch.setattr(budget, "_COOPERATIVE", budget._COOPERATIVE | {_slow_then_unbounded})
+    given = []
+    real = budget._run_forked
+    monkeypatch.setattr(budget, "_run_forked", lambda fn, args, t, what: given.append(t) or real(fn, args, t, what))
+    assert run_with_budget(_slow_then_unbounded, 0.3, timeout=5) == 1
+    assert len(given) == 1 and given[0] <= 5 - 0.3
+    # nothing left after the attempt: out of budget, without a fork
+    with pytest.raises(BudgetExceeded, match="within its 0.3 s budget"):
+        run_with_budget(_slow_then_unbounded, 0.3, timeout=0.3)
+    assert len(given) == 1
+
+
 def test_a_cooperative_step_that_checks_the_deadline_returns_within_its_budget(forks, monkeypatch):
     from symflow.core import budget
 

@@ -338,15 +338,26 @@ def run_with_budget(fn: Callable[..., T], *args: Any, timeout: float, what: str 
         found = _memo_get(key)
         if found is not _MISSING:
             return found
+    if fn in _COOPERATIVE and not _IN_CHILD[0]:
+        started, given = time.monotonic(), timeout
+        result = _run_in_process(fn, args, timeout, what)
+        if result is not _MISSING:
+            return _remembered(key, result)
+        timeout -= time.monotonic() - started  # the fork gets what the attempt in process left
+        if timeout < MIN_STEP:
+            raise BudgetExceeded(given, what)
     if _IN_CHILD[0]:
         result = fn(*args)
-    elif fn in _COOPERATIVE and (result := _run_in_process(fn, args, timeout, what)) is not _MISSING:
-        pass
     else:
         if "fork" in mp.get_all_start_methods():
             result = _run_forked(fn, args, timeout, what)
         else:
             result = _run_threaded(fn, args, timeout, what)
+    return _remembered(key, result)
+
+
+def _remembered(key: tuple | None, result: T) -> T:
+    """``result``, kept in the memo of pure steps under ``key`` when there is one (see the module docstring)."""
     if key is not None and _immutable_result(result):
         _memo_put(key, result)
     return result
