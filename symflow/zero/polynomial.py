@@ -181,28 +181,34 @@ class _Program:
         value = int(expr.p) if expr.is_Integer else Fraction(int(expr.p), int(expr.q))
         return self._emit((_CONSTANT, value))
 
-    def degrees(self) -> tuple[int, int]:
-        """(numerator, denominator) total-degree bounds of the rational function."""
-        deg: list[tuple[int, int]] = []
+    def _bounds(self, symbol: tuple[int, int], constant, carry: bool) -> list[tuple[int, int]]:
+        """(numerator, denominator) bounds of every node: ``symbol`` for an indeterminate, ``constant(value)``
+        for a number; through a sum, a product and an integer power as for degrees; ``carry`` adds the bits of
+        k to a sum of k terms (sizes of numbers, not degrees)."""
+        out: list[tuple[int, int]] = []
         for node in self.nodes:
             kind = node[0]
             if kind == _SYMBOL:
-                out = (1, 0)
+                here = symbol
             elif kind == _CONSTANT:
-                out = (0, 0)
+                here = constant(node[1])
             elif kind == _ADD:
-                parts = [deg[i] for i in node[1]]
+                parts = [out[i] for i in node[1]]
                 den = sum(d for _, d in parts)
-                out = (max(n + den - d for n, d in parts), den)
+                here = (max(n + den - d for n, d in parts) + (len(parts).bit_length() if carry else 0), den)
             elif kind == _MUL:
-                parts = [deg[i] for i in node[1]]
-                out = (sum(n for n, _ in parts), sum(d for _, d in parts))
+                parts = [out[i] for i in node[1]]
+                here = (sum(n for n, _ in parts), sum(d for _, d in parts))
             else:
-                n, d = deg[node[1]]
+                n, d = out[node[1]]
                 e = node[2]
-                out = (e * n, e * d) if e >= 0 else (-e * d, -e * n)
-            deg.append(out)
-        return deg[self.root]
+                here = (e * n, e * d) if e >= 0 else (-e * d, -e * n)
+            out.append(here)
+        return out
+
+    def degrees(self) -> tuple[int, int]:
+        """(numerator, denominator) total-degree bounds of the rational function."""
+        return self._bounds((1, 0), lambda value: (0, 0), carry=False)[self.root]
 
     def bits(self, symbol_bits: int) -> int:
         """A bound on the bits of any value computed, each indeterminate of at most ``symbol_bits`` bits.
@@ -210,27 +216,12 @@ class _Program:
         Per node, (numerator, denominator) bit bounds propagate as the degrees do (a sum of k terms
         adds the bits of k); the largest numerator plus denominator is returned.
         """
-        size: list[tuple[int, int]] = []
-        for node in self.nodes:
-            kind = node[0]
-            if kind == _SYMBOL:
-                out = (symbol_bits, 0)
-            elif kind == _CONSTANT:
-                value = Fraction(node[1])
-                out = (abs(value.numerator).bit_length(), value.denominator.bit_length())
-            elif kind == _ADD:
-                parts = [size[i] for i in node[1]]
-                den = sum(d for _, d in parts)
-                out = (max(n + den - d for n, d in parts) + len(parts).bit_length(), den)
-            elif kind == _MUL:
-                parts = [size[i] for i in node[1]]
-                out = (sum(n for n, _ in parts), sum(d for _, d in parts))
-            else:
-                n, d = size[node[1]]
-                e = node[2]
-                out = (e * n, e * d) if e >= 0 else (-e * d, -e * n)
-            size.append(out)
-        return max((n + d for n, d in size), default=0)
+
+        def constant(value: int | Fraction) -> tuple[int, int]:
+            value = Fraction(value)
+            return abs(value.numerator).bit_length(), value.denominator.bit_length()
+
+        return max((n + d for n, d in self._bounds((symbol_bits, 0), constant, carry=True)), default=0)
 
     def evaluate(self, point: dict) -> Fraction | int:
         """The exact value at integer ``point`` (ZeroDivisionError at a pole of a denominator)."""
