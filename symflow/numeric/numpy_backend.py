@@ -224,15 +224,22 @@ def plan(exprs: Sequence[sp.Expr]) -> Plan:
     return Plan(rewritten, modules, fallbacks)
 
 
+class _NumPyCode(PositiveFirst, NumPyPrinter):
+    """numpy code, sums with a positive term first."""
+
+
+class _SciPyCode(PositiveFirst, SciPyPrinter):
+    """numpy and scipy.special code, sums with a positive term first."""
+
+
 def lambdify_many(args: Sequence[sp.Symbol], the_plan: Plan) -> Callable:
     """One numpy function of ``args`` returning a tuple, one entry per planned expression.
 
     Common subexpressions are computed once (``cse=True``); sums print a positive term first
     (``_codegen.PositiveFirst``: the same bits, one array operation fewer).
     """
-    base = SciPyPrinter if "scipy" in the_plan.modules else NumPyPrinter
-    # lambdify's own settings for the printer it would pick for these modules, plus ``PositiveFirst``
-    printer = type("Printer", (PositiveFirst, base), {})(
+    # lambdify's own choice of printer for these modules and its settings, plus ``PositiveFirst``
+    printer = (_SciPyCode if "scipy" in the_plan.modules else _NumPyCode)(
         {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True, "user_functions": {}}
     )
     try:
